@@ -1,0 +1,28 @@
+"""Operator endpoints on the Faust web server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from riskstream.agents.ingest import IngestPipeline
+
+
+def is_ready(app: faust.App) -> bool:
+    """True once partitions are assigned and table state has been recovered."""
+    recovery = app.tables.recovery  # type: ignore[attr-defined]
+    return bool(not app.rebalancing and recovery.completed.is_set())
+
+
+def register_console(app: faust.App, pipeline: IngestPipeline) -> None:
+    @app.page("/health/")
+    async def health(self: View, request: Request) -> Response:
+        ready = is_ready(app)
+        body: dict[str, Any] = {"status": "ready" if ready else "recovering", "ready": ready}
+        return self.json(body, status=200 if ready else 503)
+
+    @app.page("/stats/")
+    async def stats(self: View, request: Request) -> Response:
+        return self.json({"ingest": pipeline.stats.as_dict(), "ready": is_ready(app)})

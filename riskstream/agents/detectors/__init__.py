@@ -1,0 +1,1 @@
+"""Pattern detectors: plain Python over account state, no Kafka."""

@@ -1,0 +1,81 @@
+"""Account takeover: a credential or device change, then a large withdrawal soon after."""
+
+from __future__ import annotations
+
+from riskstream.agents.detectors.base import DetectorConfig, make_signal, remember
+from riskstream.streams.outputs import Signal
+from riskstream.tables.account_state import AccountState, MarkerEntry, TxnEntry
+
+SENSITIVE_CHANGES = frozenset({"password_change", "device_bound"})
+
+
+class TakeoverDetector:
+    """One signal per sensitive change, whichever of the two events arrives first."""
+
+    rule_id = "builtin.account_takeover"
+    pattern = "account_takeover"
+    version = 1
+
+    def __init__(self, config: DetectorConfig) -> None:
+        self.config = config
+
+    def _is_large_withdrawal(self, entry: TxnEntry) -> bool:
+        return (
+            entry.type == "withdrawal"
+            and entry.status != "failed"
+            and entry.amount > self.config.ato_withdrawal_threshold
+        )
+
+    def on_marker(self, state: AccountState, marker: MarkerEntry, account: str) -> list[Signal]:
+        if marker.type not in SENSITIVE_CHANGES:
+            return []
+        window_end = marker.ts_ms + self.config.ato_window_ms
+        for entry in state.txns_between(marker.ts_ms, window_end):
+            if self._is_large_withdrawal(entry):
+                return self._fire(state, account, marker, entry, trigger=marker.event_id)
+        return []
+
+    def on_transaction(self, state: AccountState, entry: TxnEntry, account: str) -> list[Signal]:
+        if not self._is_large_withdrawal(entry):
+            return []
+        for marker in reversed(state.markers):
+            if marker.ts_ms > entry.ts_ms or marker.type not in SENSITIVE_CHANGES:
+                continue
+            if entry.ts_ms - marker.ts_ms > self.config.ato_window_ms:
+                break
+            return self._fire(state, account, marker, entry, trigger=entry.event_id)
+        return []
+
+    def _fire(
+        self,
+        state: AccountState,
+        account: str,
+        marker: MarkerEntry,
+        withdrawal: TxnEntry,
+        trigger: str,
+    ) -> list[Signal]:
+        if any(
+            record.start_ms == marker.ts_ms and marker.event_id in record.payload["evidence"]
+            for record in state.fired_for(self.pattern)
+        ):
+            return []
+        signal = make_signal(
+            rule_id=self.rule_id,
+            rule_version=self.version,
+            pattern=self.pattern,
+            account=account,
+            severity=85,
+            evidence=[marker.event_id, withdrawal.event_id],
+            aggregates={
+                "change": marker.type,
+                "withdrawal_amount": withdrawal.amount,
+                "seconds_after_change": (withdrawal.ts_ms - marker.ts_ms) / 1000,
+                "threshold": self.config.ato_withdrawal_threshold,
+            },
+            trigger=trigger,
+            detected_ms=max(marker.ts_ms, withdrawal.ts_ms),
+            ttl_ms=self.config.signal_ttl_ms,
+            identity=(marker.event_id,),
+        )
+        remember(state, signal, marker.ts_ms, marker.ts_ms + self.config.ato_window_ms)
+        return [signal]

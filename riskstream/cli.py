@@ -1,0 +1,12 @@
+"""The ``riskstream`` command: Faust's CLI (``worker`` and friends) plus our commands."""
+
+from __future__ import annotations
+
+from riskstream.app import create_app
+from riskstream.tools import commands
+
+
+def main() -> None:
+    app = create_app()
+    commands.register(app)
+    app.main()

@@ -1,0 +1,54 @@
+"""The Faust application: broker, RocksDB store, web server, and topic bootstrap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+
+from riskstream.streams.settings import Settings
+from riskstream.streams.topics import create_topics
+
+log = logging.getLogger(__name__)
+
+
+class RiskApp(faust.App):
+    """A Faust app that knows riskstream's settings and creates its topics at start."""
+
+    def __init__(self, settings: Settings, **options: Any) -> None:
+        self.settings = settings
+        self.pipeline: Any = None  # set by riskstream.app.create_app
+        super().__init__(settings.app_id, **options)
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        # Before the consumer subscribes, so Faust never auto-creates an input topic
+        # with the wrong partition count or cleanup policy.
+        await asyncio.get_running_loop().run_in_executor(None, create_topics, self.settings)
+
+
+def create_faust_app(settings: Settings) -> RiskApp:
+    """A bare app from settings; agents, tables and views are added by the caller."""
+    return RiskApp(
+        settings,
+        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        store="rocksdb://",
+        datadir=str(settings.data_dir),
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        processing_guarantee=settings.processing_guarantee,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=settings.commit_interval_s,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        autodiscover=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )

@@ -1,0 +1,107 @@
+"""Event contract v1: the inputs upstream services produce.
+
+Unknown extra fields are kept (``extra="allow"``) so that a newer producer never
+loses data through us. Money is :class:`~decimal.Decimal`; timestamps must carry a zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal, TypeAlias, get_args
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+AttributeValue: TypeAlias = str | int | float | bool | None
+
+TransactionType = Literal["payment", "transfer", "red_packet", "top_up", "withdrawal", "refund"]
+AccountEventType = Literal[
+    "login",
+    "login_failed",
+    "password_change",
+    "device_bound",
+    "phone_change",
+    "kyc_update",
+    "account_opened",
+]
+TransactionStatus = Literal["succeeded", "failed", "pending"]
+FeedbackLabel = Literal["fraud", "legit"]
+FeedbackSource = Literal["analyst", "chargeback", "customer"]
+
+TRANSACTION_TYPES: frozenset[str] = frozenset(get_args(TransactionType))
+ACCOUNT_EVENT_TYPES: frozenset[str] = frozenset(get_args(AccountEventType))
+FEEDBACK_TYPES: frozenset[str] = frozenset({"feedback"})
+
+
+class Geo(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, str_max_length=4096)
+
+    event_id: Identifier
+    occurred_at: AwareDatetime
+    account_id: Identifier
+
+    @property
+    def occurred_ms(self) -> int:
+        return to_epoch_ms(self.occurred_at)
+
+
+class Transaction(_Event):
+    """A money movement by ``account_id`` (the acting account)."""
+
+    type: TransactionType
+    counterparty_id: Identifier | None = None
+    amount: Decimal = Field(gt=0, max_digits=24, decimal_places=8, allow_inf_nan=False)
+    currency: CurrencyCode
+    channel: Identifier | None = None
+    device_id: Identifier | None = None
+    ip: Identifier | None = None
+    geo: Geo | None = None
+    instrument_id: Identifier | None = None
+    status: TransactionStatus = "succeeded"
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+
+
+class AccountEvent(_Event):
+    """Something that happened to an account: logins, credential and device changes."""
+
+    type: AccountEventType
+    device_id: Identifier | None = None
+    ip: Identifier | None = None
+    geo: Geo | None = None
+
+
+class Feedback(_Event):
+    """An analyst's, a chargeback's or a customer's verdict on a past transaction."""
+
+    type: Literal["feedback"]
+    target_event_id: Identifier
+    label: FeedbackLabel
+    counterparty_id: Identifier | None = None
+    source: FeedbackSource = "analyst"
+
+
+Event: TypeAlias = Transaction | AccountEvent | Feedback
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+
+
+def to_epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch of a zone-aware datetime (exact, no float)."""
+    return (moment - EPOCH) // _ONE_MS
+
+
+def from_epoch_ms(epoch_ms: int) -> datetime:
+    """The UTC datetime of an epoch-milliseconds instant."""
+    return EPOCH + epoch_ms * _ONE_MS

@@ -1,0 +1,78 @@
+"""What riskstream publishes: risk signals, decisions, and dead-letter headers."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Literal, TypeAlias
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+EntityType = Literal["account", "device", "ip", "instrument", "counterparty", "merchant"]
+DecisionKind = Literal["accept", "review", "challenge", "reject"]
+# Money in aggregates is a decimal string, as on the wire.
+AggregateValue: TypeAlias = int | float | str
+Severity = Annotated[int, Field(ge=0, le=100)]
+
+
+class Signal(BaseModel):
+    """A detector's conclusion about one entity.
+
+    Every field derives from the input events, never from the wall clock, so that
+    processing the same events again yields byte-identical signals.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    signal_id: str
+    pattern: str
+    rule_id: str
+    rule_version: int = Field(ge=1)
+    entity_type: EntityType
+    entity_id: str
+    severity: Severity
+    evidence: tuple[str, ...] = Field(description="Event ids behind the conclusion.")
+    aggregates: dict[str, AggregateValue] = Field(default_factory=dict)
+    trigger_event_id: str
+    detected_at: AwareDatetime = Field(description="Event time of the triggering event.")
+    expires_at: AwareDatetime
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    detail: str
+    signal_id: str | None = None
+    rule_id: str | None = None
+
+
+class Decision(BaseModel):
+    """The scorer's answer for one transaction (-1 = cannot judge)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    score: int = Field(ge=-1, le=100)
+    decision: DecisionKind
+    reasons: tuple[Reason, ...] = ()
+    rules_version: str = ""
+    latency_ms: float = 0.0
+
+
+def deterministic_id(*parts: str | int) -> str:
+    """A stable id from its parts: the same parts always give the same id."""
+    digest = hashlib.blake2b(
+        "\x1f".join(str(part) for part in parts).encode(), digest_size=16
+    ).hexdigest()
+    return f"sig_{digest}"
+
+
+class DeadLetterHeaders:
+    """Header names on a dead-letter record; its value is the original bytes, untouched."""
+
+    REASON = "riskstream.dlq.reason"
+    DETAIL = "riskstream.dlq.detail"
+    TOPIC = "riskstream.dlq.topic"
+    PARTITION = "riskstream.dlq.partition"
+    OFFSET = "riskstream.dlq.offset"
+    TIMESTAMP = "riskstream.dlq.timestamp"

@@ -1,0 +1,79 @@
+"""Configuration from environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    """Accept both the short name (``KAFKA_BOOTSTRAP``) and the prefixed one."""
+    return AliasChoices(name, f"RISKSTREAM_{name}")
+
+
+class TopicNames(BaseSettings):
+    """Topic names; every one can be renamed through ``RISKSTREAM_TOPIC_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="RISKSTREAM_TOPIC_", frozen=True)
+
+    transactions: str = "payments.transactions"
+    account_events: str = "payments.account-events"
+    feedback: str = "risk.feedback"
+    signals: str = "risk.signals"
+    decisions: str = "risk.decisions"
+    dead_letter: str = "risk.dead-letter"
+    rules: str = "risk.rules"
+
+
+class Settings(BaseSettings):
+    """Everything a riskstream process reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="RISKSTREAM_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str = Field("localhost:9092", validation_alias=_env("KAFKA_BOOTSTRAP"))
+    kafka_sasl_username: str | None = Field(None, validation_alias=_env("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: SecretStr | None = Field(
+        None, validation_alias=_env("KAFKA_SASL_PASSWORD")
+    )
+    web_port: int = Field(6066, ge=1, le=65535, validation_alias=_env("WEB_PORT"))
+    web_host: str = Field("127.0.0.1", validation_alias=_env("WEB_HOST"))
+    data_dir: Path = Field(Path("./var"), validation_alias=_env("DATA_DIR"))
+    app_id: str = Field("riskstream", validation_alias=_env("APP_ID"))
+
+    partitions: int = Field(8, ge=1, description="Partitions of the keyed topics and tables.")
+    replication_factor: int = Field(1, ge=1)
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    # Short session timeouts let a crashed worker's partitions move on quickly.
+    session_timeout_s: float = Field(30.0, gt=0)
+    heartbeat_interval_s: float = Field(3.0, gt=0)
+    commit_interval_s: float = Field(1.0, gt=0)
+
+    max_message_bytes: int = Field(64 * 1024, ge=256, description="Larger payloads go to DLQ.")
+    allowed_lateness_s: float = Field(300.0, ge=0, description="Out-of-order tolerance.")
+
+    # Default detector thresholds (the rule engine supersedes these later).
+    velocity_window_s: float = Field(600.0, gt=0)
+    velocity_max_count: int = Field(10, ge=1)
+    velocity_max_amount: Decimal = Field(Decimal("5000"), gt=0, description="Sum within window.")
+    ato_window_s: float = Field(1800.0, gt=0)
+    ato_withdrawal_threshold: Decimal = Field(
+        Decimal("500"), ge=0, description="Withdrawals strictly above count."
+    )
+    signal_ttl_s: float = Field(86400.0, gt=0)
+
+    topics: TopicNames = Field(default_factory=TopicNames)
+
+    @property
+    def table_dir(self) -> Path:
+        return self.data_dir / "tables"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,101 @@
+"""The topic catalog and its idempotent creation (kafka-python admin)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from riskstream.streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    compacted: bool = False
+    retention_ms: int | None = None
+    purpose: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def config(self) -> dict[str, str]:
+        settings = {"cleanup.policy": "compact" if self.compacted else "delete", **self.extra}
+        if self.retention_ms is not None:
+            settings["retention.ms"] = str(self.retention_ms)
+        return settings
+
+
+def catalog(settings: Settings) -> list[TopicSpec]:
+    """Every topic riskstream reads or writes, except Faust's own changelogs.
+
+    The keyed input topics share one partition count: an account's transactions and
+    account events must land on the same partition number to meet in one table record.
+    """
+    names, keyed = settings.topics, settings.partitions
+    return [
+        TopicSpec(names.transactions, keyed, retention_ms=WEEK_MS, purpose="transactions in"),
+        TopicSpec(names.account_events, keyed, retention_ms=WEEK_MS, purpose="account events in"),
+        TopicSpec(names.feedback, keyed, retention_ms=4 * WEEK_MS, purpose="analyst labels in"),
+        TopicSpec(names.signals, keyed, retention_ms=4 * WEEK_MS, purpose="risk signals out"),
+        TopicSpec(names.decisions, keyed, retention_ms=4 * WEEK_MS, purpose="decisions out"),
+        TopicSpec(names.dead_letter, 1, retention_ms=4 * WEEK_MS, purpose="rejected messages"),
+        TopicSpec(names.rules, 1, compacted=True, purpose="rule documents (state)"),
+    ]
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.app_id}-admin",
+        request_timeout_ms=15_000,
+    )
+
+
+def create_topics(settings: Settings, *, timeout_s: float = 30.0) -> dict[str, str]:
+    """Create missing topics; existing ones are left alone. Returns name -> outcome."""
+    specs = catalog(settings)
+    outcome: dict[str, str] = {}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = admin_client(settings)
+            break
+        except KafkaError as error:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"cannot reach Kafka at {settings.kafka_bootstrap}: {error}"
+                ) from error
+            time.sleep(0.5)
+    try:
+        existing = set(admin.list_topics())
+        for spec in specs:
+            if spec.name in existing:
+                outcome[spec.name] = "exists"
+                continue
+            try:
+                admin.create_topics(
+                    [
+                        NewTopic(
+                            name=spec.name,
+                            num_partitions=spec.partitions,
+                            replication_factor=settings.replication_factor,
+                            topic_configs=spec.config(),
+                        )
+                    ]
+                )
+                outcome[spec.name] = "created"
+            except TopicAlreadyExistsError:
+                outcome[spec.name] = "exists"
+    finally:
+        admin.close()
+    for name, result in outcome.items():
+        log.info("topic %s: %s", name, result)
+    return outcome

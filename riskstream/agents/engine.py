@@ -51,7 +51,10 @@ class DetectionEngine:
         if event.event_id in state.seen:
             return Outcome("duplicate", self._signals_triggered_by(state, event.event_id))
         ts_ms = event.occurred_ms
-        if state.watermark_ms >= 0 and ts_ms < state.watermark_ms - self.config.allowed_lateness_ms:
+        # Only what lies beyond the retained horizon is refused. Transactions and account
+        # events come from different topics, which a catching-up consumer reads at
+        # different event-time speeds, so a stricter cut would drop good events.
+        if state.watermark_ms >= 0 and ts_ms < state.watermark_ms - self.config.horizon_ms:
             state.late_events += 1
             return Outcome("late")
         state.seen[event.event_id] = ts_ms
@@ -76,5 +79,5 @@ class DetectionEngine:
         return [
             Signal.model_validate(record.payload)
             for record in state.fired
-            if record.trigger_event_id == event_id
+            if record.emitted_by == event_id
         ]

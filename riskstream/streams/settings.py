@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(1.0, gt=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=256, description="Larger payloads go to DLQ.")
-    allowed_lateness_s: float = Field(300.0, ge=0, description="Out-of-order tolerance.")
+    allowed_lateness_s: float = Field(
+        600.0,
+        ge=0,
+        description="How far behind the newest event an event may be and still see complete windows.",
+    )
 
     # Default detector thresholds (the rule engine supersedes these later).
     velocity_window_s: float = Field(600.0, gt=0)

@@ -53,7 +53,7 @@ class FiredSignal:
 
     signal_id: str
     pattern: str
-    trigger_event_id: str
+    emitted_by: str  # the event whose processing published it
     start_ms: int
     end_ms: int
     payload: dict[str, Any]
@@ -62,7 +62,7 @@ class FiredSignal:
         return [
             self.signal_id,
             self.pattern,
-            self.trigger_event_id,
+            self.emitted_by,
             self.start_ms,
             self.end_ms,
             self.payload,

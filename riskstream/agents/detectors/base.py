@@ -25,7 +25,7 @@ class DetectorConfig:
     ato_window_ms: int = 1_800_000
     ato_withdrawal_threshold: Decimal = Decimal("500")
     signal_ttl_ms: int = 86_400_000
-    allowed_lateness_ms: int = 300_000
+    allowed_lateness_ms: int = 600_000
     max_entries: int = 5_000
 
     @property
@@ -80,13 +80,15 @@ def make_signal(
     )
 
 
-def remember(state: AccountState, signal: Signal, start_ms: int, end_ms: int) -> None:
+def remember(
+    state: AccountState, signal: Signal, emitted_by: str, start_ms: int, end_ms: int
+) -> None:
     """Record a published signal so that it is neither repeated nor lost on redelivery."""
     state.fired.append(
         FiredSignal(
             signal_id=signal.signal_id,
             pattern=signal.pattern,
-            trigger_event_id=signal.trigger_event_id,
+            emitted_by=emitted_by,
             start_ms=start_ms,
             end_ms=end_ms,
             payload=signal.model_dump(mode="json"),

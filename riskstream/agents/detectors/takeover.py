@@ -32,7 +32,7 @@ class TakeoverDetector:
         window_end = marker.ts_ms + self.config.ato_window_ms
         for entry in state.txns_between(marker.ts_ms, window_end):
             if self._is_large_withdrawal(entry):
-                return self._fire(state, account, marker, entry, trigger=marker.event_id)
+                return self._fire(state, account, marker, entry, emitted_by=marker.event_id)
         return []
 
     def on_transaction(self, state: AccountState, entry: TxnEntry, account: str) -> list[Signal]:
@@ -43,7 +43,7 @@ class TakeoverDetector:
                 continue
             if entry.ts_ms - marker.ts_ms > self.config.ato_window_ms:
                 break
-            return self._fire(state, account, marker, entry, trigger=entry.event_id)
+            return self._fire(state, account, marker, entry, emitted_by=entry.event_id)
         return []
 
     def _fire(
@@ -52,10 +52,10 @@ class TakeoverDetector:
         account: str,
         marker: MarkerEntry,
         withdrawal: TxnEntry,
-        trigger: str,
+        emitted_by: str,
     ) -> list[Signal]:
         if any(
-            record.start_ms == marker.ts_ms and marker.event_id in record.payload["evidence"]
+            record.payload["evidence"][0] == marker.event_id
             for record in state.fired_for(self.pattern)
         ):
             return []
@@ -72,10 +72,12 @@ class TakeoverDetector:
                 "seconds_after_change": (withdrawal.ts_ms - marker.ts_ms) / 1000,
                 "threshold": self.config.ato_withdrawal_threshold,
             },
-            trigger=trigger,
+            # The withdrawal completes the pattern whichever event arrived first, so the
+            # signal reads the same in live processing and in event-time replay.
+            trigger=withdrawal.event_id,
             detected_ms=max(marker.ts_ms, withdrawal.ts_ms),
             ttl_ms=self.config.signal_ttl_ms,
             identity=(marker.event_id,),
         )
-        remember(state, signal, marker.ts_ms, marker.ts_ms + self.config.ato_window_ms)
+        remember(state, signal, emitted_by, marker.ts_ms, marker.ts_ms + self.config.ato_window_ms)
         return [signal]

@@ -105,5 +105,5 @@ class VelocityDetector:
             ttl_ms=config.signal_ttl_ms,
             identity=(anchor.ts_ms, anchor.event_id),
         )
-        remember(state, signal, anchor.ts_ms, window_end)
+        remember(state, signal, trigger.event_id, anchor.ts_ms, window_end)
         return signal

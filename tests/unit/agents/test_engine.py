@@ -77,7 +77,7 @@ def test_too_late_events_are_counted_not_applied() -> None:
     engine = DetectionEngine(CONFIG)
     state = AccountState()
     engine.process(state, txn("new", 10_000))
-    outcome = engine.process(state, txn("old", 10_000 - 301))
+    outcome = engine.process(state, txn("old", 10_000 - CONFIG.horizon_ms / 1000 - 1))
     assert outcome.status == "late"
     assert state.late_events == 1
     assert [entry.event_id for entry in state.txns] == ["new"]
@@ -113,7 +113,8 @@ def test_takeover_withdrawal_arriving_before_the_change_event() -> None:
         [txn("w", 200, 800, type="withdrawal"), account_event("dev", 0, "device_bound")]
     )
     assert len(signals) == 1
-    assert signals[0].trigger_event_id == "dev"
+    assert signals[0].trigger_event_id == "w"
+    assert signals[0].evidence == ("dev", "w")
 
 
 def test_takeover_negatives() -> None:
@@ -154,3 +155,14 @@ def test_state_round_trips_through_the_codec() -> None:
     # Processing continues identically on the restored copy.
     later = txn("late-w", 100, 900, type="withdrawal")
     assert run([later], state)[1] == run([later], restored)[1]
+
+
+def test_cross_topic_skew_within_the_horizon_still_detects_takeover() -> None:
+    # The transactions topic ran 20 minutes ahead of the account-events topic.
+    events = [
+        txn("w", 600, 800, type="withdrawal"),
+        *[txn(f"later{i}", 600 + i * 100, 1) for i in range(12)],
+        account_event("pw", 0),
+    ]
+    _, signals = run(events)
+    assert [s.pattern for s in signals if s.pattern == "account_takeover"] == ["account_takeover"]

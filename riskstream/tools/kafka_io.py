@@ -1,0 +1,107 @@
+"""kafka-python producer and consumer helpers for tooling (not the worker's hot path)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, KafkaProducer
+from rich.progress import Progress
+
+from riskstream.streams.settings import Settings
+from riskstream.tools.simulate import SimEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+    timestamp_ms: int
+
+
+def producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        linger_ms=5,
+        max_request_size=4 * 1024 * 1024,
+        client_id=f"{settings.app_id}-tools",
+    )
+
+
+def topic_for(settings: Settings, event: SimEvent) -> str:
+    names = settings.topics
+    return names.transactions if event.kind == "transaction" else names.account_events
+
+
+def produce_events(
+    settings: Settings,
+    events: Iterable[SimEvent],
+    *,
+    rate: float | None = None,
+    total: int | None = None,
+) -> int:
+    """Send events keyed by account, at ``rate`` per second (or as fast as possible)."""
+    sink = producer(settings)
+    sent = 0
+    started = time.monotonic()
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("producing events", total=total)
+            for event in events:
+                if rate:
+                    delay = started + sent / rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                sink.send(topic_for(settings, event), key=event.key, value=event.encode())
+                sent += 1
+                progress.advance(task)
+        sink.flush()
+    finally:
+        sink.close()
+    return sent
+
+
+def consume(
+    settings: Settings,
+    topic: str,
+    *,
+    from_beginning: bool = True,
+    idle_timeout_s: float | None = None,
+    stop_after: float | None = None,
+) -> Iterator[Record]:
+    """Records of ``topic`` (no consumer group); stops after ``idle_timeout_s`` of silence."""
+    source = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=int((idle_timeout_s or 0.5) * 1000),
+    )
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            got_any = False
+            for message in source:
+                got_any = True
+                yield Record(
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                    key=message.key,
+                    value=message.value,
+                    headers={name: value for name, value in message.headers or []},
+                    timestamp_ms=message.timestamp,
+                )
+                if deadline is not None and time.monotonic() > deadline:
+                    return
+            if idle_timeout_s is not None and not got_any:
+                return
+    finally:
+        source.close()

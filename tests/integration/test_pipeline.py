@@ -1,0 +1,120 @@
+"""Events in, signals and dead letters out, on the real broker."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskstream.streams.codec import dumps, loads
+from riskstream.streams.outputs import DeadLetterHeaders
+from riskstream.tools.simulate import poison_messages
+from tests.integration.conftest import Sandbox, Worker
+from tests.integration.helpers import (
+    assert_same_signals,
+    expected_signals,
+    read_all,
+    send,
+    send_raw,
+    traffic,
+    wait_for_signals,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_events_in_signals_out_from_both_detectors(sandbox: Sandbox, worker: Worker) -> None:
+    settings = sandbox.settings
+    events = traffic(seed=11)
+    expected = expected_signals(settings, events)
+    patterns = {body["pattern"] for body in expected.values()}
+    assert patterns == {"velocity", "account_takeover"}
+    worker.start()
+    send(settings, events)
+    records = wait_for_signals(settings, set(expected))
+    assert assert_same_signals(records, expected) == 0
+    stats = worker.wait_for("applied", len(events))
+    assert stats["dead_lettered"] == 0
+    assert stats["late"] == 0
+
+
+def test_poison_goes_to_dead_letter_and_good_events_still_flow(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    settings = sandbox.settings
+    events = traffic(seed=12, accounts=60)
+    expected = expected_signals(settings, events)
+    poison = poison_messages()
+    worker.start()
+    # Poison first, in the middle and at the end, on the partition of real accounts.
+    half = len(events) // 2
+    send_raw(settings, settings.topics.transactions, [(b"acct-00001", raw) for _, raw in poison])
+    send(settings, events[:half])
+    send_raw(settings, settings.topics.account_events, [(b"acct-00002", b"\xff\xfe garbage")])
+    send(settings, events[half:])
+    send_raw(settings, settings.topics.transactions, [(None, b"null")])
+
+    assert_same_signals(wait_for_signals(settings, set(expected)), expected)
+    worker.wait_for("dead_lettered", len(poison) + 2)
+    letters = read_all(settings, settings.topics.dead_letter)
+    assert len(letters) == len(poison) + 2
+    sent_values = {raw for _, raw in poison} | {b"\xff\xfe garbage", b"null"}
+    assert {letter.value for letter in letters} == sent_values  # original bytes, untouched
+    reasons = {letter.value: letter.headers[DeadLetterHeaders.REASON].decode() for letter in letters}
+    by_label = dict(poison)
+    assert reasons[by_label["not_json"]] == "not_json"
+    assert reasons[by_label["oversized"]] == "oversized"
+    assert reasons[b"null"] == "not_object"
+    for label in ("missing_amount", "negative_amount", "naive_timestamp", "wrong_type"):
+        assert reasons[by_label[label]] == "invalid"
+    detail = {letter.value: letter.headers[DeadLetterHeaders.DETAIL].decode() for letter in letters}
+    assert "amount" in detail[by_label["missing_amount"]]
+    assert "timezone" in detail[by_label["naive_timestamp"]]
+    for letter in letters:
+        source = letter.headers[DeadLetterHeaders.TOPIC].decode()
+        assert source in {settings.topics.transactions, settings.topics.account_events}
+        assert int(letter.headers[DeadLetterHeaders.OFFSET]) >= 0
+        assert int(letter.headers[DeadLetterHeaders.PARTITION]) >= 0
+    assert worker.stats()["applied"] == len(events)
+
+
+def test_repeated_event_ids_are_never_counted_twice(sandbox: Sandbox, worker: Worker) -> None:
+    settings = sandbox.settings
+    events = traffic(seed=13, accounts=40)
+    expected = expected_signals(settings, events)
+    worker.start()
+    send(settings, events)
+    send(settings, events)  # an upstream retry storm: every event again
+    worker.wait_for("duplicates", len(events))
+    records = wait_for_signals(settings, set(expected))
+    assert_same_signals(records, expected)
+    stats = worker.stats()
+    assert stats["applied"] == len(events)
+    assert stats["duplicates"] == len(events)
+
+
+def test_wrongly_keyed_event_is_rerouted_to_its_account(sandbox: Sandbox, worker: Worker) -> None:
+    settings = sandbox.settings
+    burst = [
+        {
+            "event_id": f"rk-{n}",
+            "type": "payment",
+            "occurred_at": f"2026-11-23T10:00:{n:02d}Z",
+            "account_id": "acct-rekey",
+            "amount": "3.00",
+            "currency": "CNY",
+        }
+        for n in range(12)
+    ]
+    worker.start()
+    # Half keyed right, half with no key or a wrong key: one account's burst all the same.
+    records = [
+        (b"acct-rekey" if n % 2 else (None if n % 4 else b"someone-else"), dumps(body))
+        for n, body in enumerate(burst)
+    ]
+    send_raw(settings, settings.topics.transactions, records)
+    worker.wait_for("applied", len(burst))
+    signals = [loads(record.value) for record in read_all(settings, settings.topics.signals)]
+    assert [(body["pattern"], body["entity_id"]) for body in signals] == [
+        ("velocity", "acct-rekey")
+    ]
+    assert signals[0]["aggregates"]["count"] == 11
+    assert worker.stats()["rerouted"] == 6

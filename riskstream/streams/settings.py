@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     allowed_lateness_s: float = Field(
         600.0,
         ge=0,
-        description="How far behind the newest event an event may be and still see complete windows.",
+        description="How far behind the newest event an event still sees complete windows.",
     )
 
     # Default detector thresholds (the rule engine supersedes these later).

@@ -30,7 +30,9 @@ def traffic(seed: int = 11, accounts: int = 120) -> list[SimEvent]:
     return TrafficSimulator(config).events()
 
 
-def expected_signals(settings: Settings, events: Iterable[SimEvent]) -> dict[str, dict[str, object]]:
+def expected_signals(
+    settings: Settings, events: Iterable[SimEvent]
+) -> dict[str, dict[str, object]]:
     """What the functional core concludes from the events, by signal id."""
     engine = DetectionEngine(config_from_settings(settings))
     states: dict[str, AccountState] = defaultdict(AccountState)

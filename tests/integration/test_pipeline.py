@@ -58,7 +58,9 @@ def test_poison_goes_to_dead_letter_and_good_events_still_flow(
     assert len(letters) == len(poison) + 2
     sent_values = {raw for _, raw in poison} | {b"\xff\xfe garbage", b"null"}
     assert {letter.value for letter in letters} == sent_values  # original bytes, untouched
-    reasons = {letter.value: letter.headers[DeadLetterHeaders.REASON].decode() for letter in letters}
+    reasons = {
+        letter.value: letter.headers[DeadLetterHeaders.REASON].decode() for letter in letters
+    }
     by_label = dict(poison)
     assert reasons[by_label["not_json"]] == "not_json"
     assert reasons[by_label["oversized"]] == "oversized"

@@ -202,10 +202,10 @@ ensure_jars() {
     local tmp
     tmp="$(mktemp -d "$CACHE_DIR/.fetch.XXXXXX")"
     write_pom "$tmp/pom.xml"
-    if ! mvn -B -q -f "$tmp/pom.xml" \
+    if ! mvn -B -q -Dstyle.color=never -f "$tmp/pom.xml" \
         "$DEPENDENCY_PLUGIN:copy-dependencies" \
         -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >"$tmp/mvn.log" 2>&1; then
-        tail -n 40 "$tmp/mvn.log" >&2 || true
+        grep -m 5 '^\[ERROR\] [^ ]' "$tmp/mvn.log" >&2 || tail -n 40 "$tmp/mvn.log" >&2 || true
         cp "$tmp/mvn.log" "$CACHE_DIR/mvn-failed.log" 2>/dev/null || true
         rm -rf "$tmp"
         die "could not fetch Kafka $KAFKA_VERSION from Maven Central (is KAFKA_VERSION=$KAFKA_VERSION a real release? full output: $CACHE_DIR/mvn-failed.log)"
@@ -249,12 +249,24 @@ kafka_metadata_ok() {
     ((16#${reply:24:8} >= 1 && 16#${reply:24:8} < 1000))
 }
 
+# 0 if process $1 exists and is not a zombie.
+alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    if [[ -r "/proc/$1/stat" ]]; then
+        local stat
+        stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+        stat="${stat##*) }"
+        [[ "${stat%% *}" != Z ]] || return 1
+    fi
+    return 0
+}
+
 # Pid of the broker started from this state dir, if it is alive.
 broker_pid() {
     [[ -f "$PID_FILE" ]] || return 1
     local pid
     pid="$(tr -dc '0-9' <"$PID_FILE")"
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ -n "$pid" ]] && alive "$pid" || return 1
     # Guard against pid reuse: the process must be our java running our config.
     if [[ -r "/proc/$pid/cmdline" ]]; then
         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$PROPS_FILE" || return 1
@@ -373,14 +385,14 @@ stop_pid() {
     log "stopping Kafka broker (pid $pid)..."
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < KAFKA_STOP_TIMEOUT * 5; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
+        alive "$pid" || break
         sleep 0.2
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
         log "broker (pid $pid) did not exit within ${KAFKA_STOP_TIMEOUT}s after SIGTERM; sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
+            alive "$pid" || break
             sleep 0.2
         done
     fi
@@ -416,7 +428,7 @@ cmd_status() {
 wait_ready() {
     local pid="$1" deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     while ((SECONDS < deadline)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             rm -f "$PID_FILE"
             log "the broker (pid $pid) exited during startup"
             show_log_tail

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from riskstream.agents.detectors.base import DetectorConfig, make_signal, remember
-from riskstream.streams.outputs import Signal
+from riskstream.streams.outputs import Signal, deterministic_id
 from riskstream.tables.account_state import AccountState, MarkerEntry, TxnEntry
 
 SENSITIVE_CHANGES = frozenset({"password_change", "device_bound"})
 
 
 class TakeoverDetector:
-    """One signal per sensitive change, whichever of the two events arrives first."""
+    """One signal per large withdrawal that follows a sensitive change within the window.
+
+    Keying the signal by the withdrawal makes the set of signals independent of which
+    topic's event arrives first (transactions and account events travel separately).
+    """
 
     rule_id = "builtin.account_takeover"
     pattern = "account_takeover"
@@ -30,10 +34,12 @@ class TakeoverDetector:
         if marker.type not in SENSITIVE_CHANGES:
             return []
         window_end = marker.ts_ms + self.config.ato_window_ms
-        for entry in state.txns_between(marker.ts_ms, window_end):
-            if self._is_large_withdrawal(entry):
-                return self._fire(state, account, marker, entry, emitted_by=marker.event_id)
-        return []
+        return [
+            signal
+            for entry in state.txns_between(marker.ts_ms, window_end)
+            if self._is_large_withdrawal(entry)
+            for signal in self._fire(state, account, marker, entry, emitted_by=marker.event_id)
+        ]
 
     def on_transaction(self, state: AccountState, entry: TxnEntry, account: str) -> list[Signal]:
         if not self._is_large_withdrawal(entry):
@@ -54,10 +60,9 @@ class TakeoverDetector:
         withdrawal: TxnEntry,
         emitted_by: str,
     ) -> list[Signal]:
-        if any(
-            record.payload["evidence"][0] == marker.event_id
-            for record in state.fired_for(self.pattern)
-        ):
+        identity = (withdrawal.event_id,)
+        signal_id = deterministic_id(self.rule_id, self.version, "account", account, *identity)
+        if any(record.signal_id == signal_id for record in state.fired):
             return []
         signal = make_signal(
             rule_id=self.rule_id,
@@ -72,12 +77,10 @@ class TakeoverDetector:
                 "seconds_after_change": (withdrawal.ts_ms - marker.ts_ms) / 1000,
                 "threshold": self.config.ato_withdrawal_threshold,
             },
-            # The withdrawal completes the pattern whichever event arrived first, so the
-            # signal reads the same in live processing and in event-time replay.
             trigger=withdrawal.event_id,
-            detected_ms=max(marker.ts_ms, withdrawal.ts_ms),
+            detected_ms=withdrawal.ts_ms,
             ttl_ms=self.config.signal_ttl_ms,
-            identity=(marker.event_id,),
+            identity=identity,
         )
-        remember(state, signal, emitted_by, marker.ts_ms, marker.ts_ms + self.config.ato_window_ms)
+        remember(state, signal, emitted_by, marker.ts_ms, withdrawal.ts_ms)
         return [signal]

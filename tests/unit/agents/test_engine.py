@@ -130,13 +130,17 @@ def test_takeover_negatives() -> None:
         assert run(events)[1] == [], events
 
 
-def test_one_takeover_signal_per_change() -> None:
-    events = [
-        account_event("pw", 0),
-        txn("w1", 60, 800, type="withdrawal"),
-        txn("w2", 120, 900, type="withdrawal"),
-    ]
-    assert [s.pattern for s in run(events)[1]].count("account_takeover") == 1
+def test_one_takeover_signal_per_withdrawal_whatever_the_arrival_order() -> None:
+    change_a = account_event("dev", 0, "device_bound")
+    change_b = account_event("pw", 30)
+    cash_out = [txn("w1", 60, 800, type="withdrawal"), txn("w2", 120, 900, type="withdrawal")]
+    in_order = [change_a, change_b, *cash_out]
+    withdrawal_first = [change_a, *cash_out, change_b]
+    for events in (in_order, withdrawal_first):
+        takeovers = [s for s in run(events)[1] if s.pattern == "account_takeover"]
+        assert sorted(s.trigger_event_id for s in takeovers) == ["w1", "w2"]
+    ids = [sorted(s.signal_id for s in run(events)[1]) for events in (in_order, withdrawal_first)]
+    assert ids[0] == ids[1]
 
 
 def test_state_is_bounded_by_the_horizon() -> None:

@@ -202,10 +202,12 @@ ensure_jars() {
     local tmp
     tmp="$(mktemp -d "$CACHE_DIR/.fetch.XXXXXX")"
     write_pom "$tmp/pom.xml"
-    if ! mvn -B -q -Dstyle.color=never -f "$tmp/pom.xml" \
+    if ! mvn -B -q -U -Dstyle.color=never -f "$tmp/pom.xml" \
         "$DEPENDENCY_PLUGIN:copy-dependencies" \
         -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >"$tmp/mvn.log" 2>&1; then
-        grep -m 5 '^\[ERROR\] [^ ]' "$tmp/mvn.log" >&2 || tail -n 40 "$tmp/mvn.log" >&2 || true
+        # the first error says what could not be resolved; strip Maven's colour codes
+        sed 's/\x1b\[[0-9;]*m//g' "$tmp/mvn.log" | grep -m 3 -E 'Failed to|Could not' >&2 ||
+            tail -n 40 "$tmp/mvn.log" >&2 || true
         cp "$tmp/mvn.log" "$CACHE_DIR/mvn-failed.log" 2>/dev/null || true
         rm -rf "$tmp"
         die "could not fetch Kafka $KAFKA_VERSION from Maven Central (is KAFKA_VERSION=$KAFKA_VERSION a real release? full output: $CACHE_DIR/mvn-failed.log)"
@@ -261,17 +263,34 @@ alive() {
     return 0
 }
 
-# Pid of the broker started from this state dir, if it is alive.
+# 0 if process $1 is a broker (kafka.Kafka) running this state dir's config.
+is_our_broker() {
+    [[ -r "/proc/$1/cmdline" ]] || return 0 # no /proc: trust the pid file
+    local args=()
+    mapfile -d '' -t args <"/proc/$1/cmdline" 2>/dev/null || return 1
+    [[ " ${args[*]} " == *" kafka.Kafka $PROPS_FILE "* ]]
+}
+
+# Pid of the broker started from this state dir, if it is alive. Guards against
+# pid reuse, and finds the broker even if its pid file was lost.
 broker_pid() {
-    [[ -f "$PID_FILE" ]] || return 1
-    local pid
-    pid="$(tr -dc '0-9' <"$PID_FILE")"
-    [[ -n "$pid" ]] && alive "$pid" || return 1
-    # Guard against pid reuse: the process must be our java running our config.
-    if [[ -r "/proc/$pid/cmdline" ]]; then
-        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$PROPS_FILE" || return 1
+    local pid=""
+    [[ -f "$PID_FILE" ]] && pid="$(tr -dc '0-9' <"$PID_FILE")"
+    if [[ -n "$pid" ]] && alive "$pid" && is_our_broker "$pid"; then
+        echo "$pid"
+        return 0
     fi
-    echo "$pid"
+    local dir
+    for dir in /proc/[0-9]*; do
+        pid="${dir#/proc/}"
+        [[ -r "$dir/cmdline" ]] || continue
+        if is_our_broker "$pid" && alive "$pid"; then
+            echo "$pid" >"$PID_FILE"
+            echo "$pid"
+            return 0
+        fi
+    done 2>/dev/null
+    return 1
 }
 
 who_listens() {
@@ -319,8 +338,10 @@ write_config() {
         echo "default.replication.factor=1"
         echo "min.insync.replicas=1"
         echo "offsets.topic.replication.factor=1"
+        echo "offsets.topic.num.partitions=1"
         echo "transaction.state.log.replication.factor=1"
         echo "transaction.state.log.min.isr=1"
+        echo "transaction.state.log.num.partitions=1"
         echo "share.coordinator.state.topic.replication.factor=1"
         echo "share.coordinator.state.topic.min.isr=1"
         echo "group.initial.rebalance.delay.ms=0"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import faust
-from faust.cli import argument, option
+from faust.cli import AppCommand, argument, option
 
 from riskstream.streams.settings import get_settings
 from riskstream.streams.topics import catalog, create_topics
@@ -11,7 +11,7 @@ from riskstream.streams.topics import catalog, create_topics
 
 def register(app: faust.App) -> None:
     @app.command(argument("action", type=str, default="create", required=False))
-    async def topics(self: faust.cli.AppCommand, action: str) -> None:
+    async def topics(self: AppCommand, action: str) -> None:
         """Create (idempotently) or list riskstream's topics."""
         settings = get_settings()
         if action == "create":
@@ -24,4 +24,13 @@ def register(app: faust.App) -> None:
         else:
             raise self.UsageError(f"unknown action {action!r}: use create or list")
 
-    _ = option
+    @app.command(
+        option("--accounts", type=int, default=600, help="Simulated customers."),
+        option("--rate", type=float, default=400.0, help="Events per second."),
+        option("--linger", type=float, default=5.0, help="Seconds to wait for late signals."),
+    )
+    async def demo(self: AppCommand, accounts: int, rate: float, linger: float) -> None:
+        """Run a worker, produce simulated traffic with fraud, print the signals."""
+        from riskstream.tools.demo import run_demo  # noqa: PLC0415 - heavy, demo only
+
+        run_demo(get_settings(), accounts=accounts, rate=rate, linger_s=linger)

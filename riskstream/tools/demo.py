@@ -1,0 +1,148 @@
+"""The demo: a worker, simulated traffic with injected fraud, signals as they arrive."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+from rich.console import Console
+
+from riskstream.streams.codec import loads
+from riskstream.streams.settings import Settings
+from riskstream.streams.topics import create_topics
+from riskstream.tools.kafka_io import produce_events, producer
+from riskstream.tools.simulate import SimConfig, TrafficSimulator, poison_messages
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def _tail_from_now(settings: Settings, topics: list[str]) -> KafkaConsumer:
+    """A consumer positioned at the current end of ``topics``: it shows only what is new."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
+    )
+    partitions = [
+        TopicPartition(topic, partition)
+        for topic in topics
+        for partition in sorted(consumer.partitions_for_topic(topic) or [])
+    ]
+    consumer.assign(partitions)
+    consumer.seek_to_end()
+    for partition in partitions:
+        consumer.position(partition)  # resolve the lazy seek before anything is produced
+    return consumer
+
+
+def _show(
+    settings: Settings, consumer: KafkaConsumer, stop: threading.Event, seen: Counter[str]
+) -> None:
+    while not stop.is_set():
+        for records in consumer.poll(timeout_ms=300).values():
+            for record in records:
+                if record.topic == settings.topics.dead_letter:
+                    headers = dict(record.headers or [])
+                    reason = headers.get("riskstream.dlq.reason", b"?").decode()
+                    detail = headers.get("riskstream.dlq.detail", b"").decode()[:70]
+                    console.print(f"[yellow]dead-letter[/] {reason:<14} {detail}")
+                    seen["dead-letter"] += 1
+                    continue
+                body = loads(record.value)
+                seen[body["pattern"]] += 1
+                console.print(
+                    f"[bold red]signal[/] {body['pattern']:<17} {body['entity_type']}="
+                    f"{body['entity_id']:<12} severity={body['severity']:<3} "
+                    f"evidence={len(body['evidence'])} id={body['signal_id']}"
+                )
+
+
+def _wait_ready(url: str, worker: subprocess.Popen[bytes], log_path: Path) -> None:
+    with console.status("starting the worker (joining the group, recovering tables)..."):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise SystemExit(f"the worker exited ({worker.returncode}); see {log_path}")
+            try:
+                with urllib.request.urlopen(f"{url}/health/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+    raise SystemExit(f"the worker did not become ready in 120 s; see {log_path}")
+
+
+def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float) -> None:
+    url = f"http://{settings.web_host}:{settings.web_port}"
+    console.rule("[bold]riskstream demo")
+    console.print(f"broker {settings.kafka_bootstrap}; creating topics")
+    create_topics(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.data_dir / "demo-worker.log"
+    with log_path.open("ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
+    stop = threading.Event()
+    seen: Counter[str] = Counter()
+    try:
+        _wait_ready(url, worker, log_path)
+        console.print(
+            f"worker ready: console {url}/stats/  health {url}/health/  metrics {url}/metrics"
+        )
+        names = settings.topics
+        watcher = threading.Thread(
+            target=_show,
+            args=(
+                settings,
+                _tail_from_now(settings, [names.signals, names.dead_letter]),
+                stop,
+                seen,
+            ),
+            daemon=True,
+        )
+        watcher.start()
+        # A fresh seed per run: new event ids, so a second demo is not all duplicates.
+        seed = int(time.time())
+        config = SimConfig(
+            seed=seed, accounts=accounts, end=datetime.now(UTC), duration=timedelta(minutes=30)
+        )
+        events = TrafficSimulator(config).events()
+        injected = Counter(event.scenario for event in events if event.scenario)
+        console.print(
+            f"producing {len(events)} events at {rate:.0f}/s "
+            f"(injected: {dict(injected)}) plus {len(poison_messages())} malformed messages"
+        )
+        sink = producer(settings)
+        for _, raw in poison_messages():
+            sink.send(names.transactions, key=b"acct-poison", value=raw)
+        sink.flush()
+        sink.close()
+        produce_events(settings, events, rate=rate, total=len(events))
+        time.sleep(linger_s)
+        console.rule("summary")
+        console.print(f"signals by pattern: {dict(seen)}")
+        console.print(f"worker stats: {url}/stats/   worker log: {log_path}")
+        console.print("still watching; Ctrl-C stops the worker (and the broker the demo started)")
+        while worker.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("\nstopping")
+    finally:
+        stop.set()
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()

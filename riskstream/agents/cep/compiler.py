@@ -1,0 +1,214 @@
+"""Rule documents compiled into executable rules, and the set of rules in force."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from riskstream.agents.cep.expressions import Expression, ExpressionError, compile_expression
+from riskstream.streams.events import ACCOUNT_EVENT_TYPES, FEEDBACK_TYPES, TRANSACTION_TYPES
+from riskstream.streams.rule_model import AggregateSpec, RuleDoc
+
+KINDS = {"transaction", "account_event", "feedback"}
+KNOWN_TYPES = TRANSACTION_TYPES | ACCOUNT_EVENT_TYPES | FEEDBACK_TYPES
+# A count window has no time bound of its own; it reaches this far back at most.
+COUNT_WINDOW_REACH = timedelta(days=7)
+_AGG_REFERENCE = re.compile(r"\bagg\.([A-Za-z_][A-Za-z0-9_]*)")
+_STEP_REFERENCE = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class RuleError(ValueError):
+    """A rule document that cannot be put in force; the message says what to fix."""
+
+
+def _ms(value: timedelta) -> int:
+    return int(value.total_seconds() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAggregate:
+    name: str
+    spec: AggregateSpec
+    where: Expression | None
+    bit: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStep:
+    name: str
+    when: Expression
+    match: Expression | None
+    times: int
+    bit: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    doc: RuleDoc
+    key: Expression
+    when: Expression | None
+    condition: Expression | None
+    aggregates: tuple[CompiledAggregate, ...]
+    steps: tuple[CompiledStep, ...]
+    absent: CompiledStep | None
+    horizon_ms: int
+    baseline_days: int
+
+    @property
+    def id(self) -> str:
+        return self.doc.id
+
+    @property
+    def tag(self) -> str:
+        """Names this version's match bits inside stored entries."""
+        return f"{self.doc.id}@{self.doc.version}"
+
+    @property
+    def by_account(self) -> bool:
+        return self.key.field_path == "account_id"
+
+    def takes(self, fields: dict[str, Any]) -> bool:
+        events = self.doc.events
+        return fields["type"] in events or fields.get("kind") in events or "*" in events
+
+    def flags(self, variables: dict[str, Any]) -> int:
+        """The entry's match bits for this rule (0: the rule ignores the event)."""
+        if not self.takes(variables["event"]):
+            return 0
+        if self.when is not None and not self.when.test(variables):
+            return 0
+        bits = 1
+        for aggregate in self.aggregates:
+            if aggregate.where is None or aggregate.where.test(variables):
+                bits |= aggregate.bit
+        for step in (*self.steps, *([self.absent] if self.absent else [])):
+            if step.when.test(variables):
+                bits |= step.bit
+        return bits
+
+
+def compile_rule(doc: RuleDoc) -> CompiledRule:
+    """Compile every expression once and check what pydantic cannot see."""
+    try:
+        return _compile(doc)
+    except ExpressionError as error:
+        raise RuleError(f"rule {doc.id} v{doc.version}: {error}") from None
+
+
+def _compile(doc: RuleDoc) -> CompiledRule:
+    where = f"rule {doc.id} v{doc.version}"
+    unknown = [name for name in doc.events if name not in KNOWN_TYPES | KINDS | {"*"}]
+    if unknown:
+        raise RuleError(f"{where}: events {unknown} are not event types or kinds")
+    bit = 2
+    aggregates = []
+    for name, spec in doc.aggregates.items():
+        expression = (
+            compile_expression(spec.where, f"aggregate {name}.where") if spec.where else None
+        )
+        aggregates.append(CompiledAggregate(name, spec, expression, bit))
+        bit <<= 1
+    steps: list[CompiledStep] = []
+    absent = None
+    if doc.sequence is not None:
+        earlier: list[str] = []
+        absent_spec = doc.sequence.absent
+        for step_spec in (*doc.sequence.steps, *([absent_spec] if absent_spec else [])):
+            if _STEP_REFERENCE.search(step_spec.when):
+                raise RuleError(
+                    f"{where}: step {step_spec.name}: when tests the event alone; "
+                    "refer to other steps in match"
+                )
+            if step_spec.match:
+                unknown_steps = set(_STEP_REFERENCE.findall(step_spec.match)) - set(earlier)
+                if unknown_steps:
+                    raise RuleError(
+                        f"{where}: step {step_spec.name}: match refers to "
+                        f"{sorted(unknown_steps)}, not an earlier step"
+                    )
+            step = CompiledStep(
+                step_spec.name,
+                compile_expression(step_spec.when, f"step {step_spec.name}.when"),
+                compile_expression(step_spec.match, f"step {step_spec.name}.match")
+                if step_spec.match
+                else None,
+                step_spec.times,
+                bit,
+            )
+            bit <<= 1
+            if absent_spec is step_spec:
+                absent = step
+            else:
+                steps.append(step)
+            earlier.append(step_spec.name)
+    condition = None
+    if doc.condition is not None:
+        unknown_aggs = set(_AGG_REFERENCE.findall(doc.condition)) - set(doc.aggregates)
+        unknown_aggs -= {f"{name}_days" for name in doc.aggregates}
+        if unknown_aggs:
+            raise RuleError(f"{where}: condition uses undefined aggregates {sorted(unknown_aggs)}")
+        condition = compile_expression(doc.condition, "condition")
+    if doc.window is not None:
+        size = doc.window.size
+        reach = size if isinstance(size, timedelta) else COUNT_WINDOW_REACH
+    else:
+        assert doc.sequence is not None
+        reach = doc.sequence.within * (2 if doc.sequence.absent else 1)
+    baseline_days = max(
+        (
+            int(spec.horizon.total_seconds() // 86400)
+            for spec in doc.aggregates.values()
+            if spec.horizon is not None
+        ),
+        default=0,
+    )
+    return CompiledRule(
+        doc=doc,
+        key=compile_expression(doc.key, "key"),
+        when=compile_expression(doc.when, "when") if doc.when else None,
+        condition=condition,
+        aggregates=tuple(aggregates),
+        steps=tuple(steps),
+        absent=absent,
+        horizon_ms=_ms(reach + doc.lateness),
+        baseline_days=baseline_days,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules in force: immutable; a change makes a new set."""
+
+    rules: dict[str, CompiledRule] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, docs: Iterable[RuleDoc]) -> RuleSet:
+        return cls({doc.id: compile_rule(doc) for doc in docs})
+
+    @property
+    def version(self) -> str:
+        """A short digest of every rule id and version in force."""
+        parts = sorted(
+            f"{rule.id}@{rule.doc.version}:{rule.doc.mode}" for rule in self.rules.values()
+        )
+        return hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
+
+    def live(self) -> list[CompiledRule]:
+        return [rule for rule in self.rules.values() if rule.doc.mode != "disabled"]
+
+    def key_groups(self) -> dict[str, list[CompiledRule]]:
+        """Live rules by key expression: each group shares one entity state per key value."""
+        groups: dict[str, list[CompiledRule]] = {}
+        for rule in sorted(self.live(), key=lambda item: item.id):
+            groups.setdefault(rule.key.source.strip(), []).append(rule)
+        return groups
+
+    def with_doc(self, doc: RuleDoc) -> RuleSet:
+        return RuleSet({**self.rules, doc.id: compile_rule(doc)})
+
+    def without(self, rule_id: str) -> RuleSet:
+        return RuleSet({key: rule for key, rule in self.rules.items() if key != rule_id})

@@ -1,0 +1,213 @@
+"""The rule runtime: one event and one entity's state in, signals out. No Kafka here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from riskstream.agents.cep.compiler import CompiledRule
+from riskstream.agents.cep.expressions import cel_view
+from riskstream.agents.cep.sequences import matches
+from riskstream.agents.cep.windows import aggregate, update_baselines, windows_for
+from riskstream.streams.events import from_epoch_ms
+from riskstream.streams.outputs import Signal, deterministic_id
+from riskstream.tables.entity_state import EntityState, Entry, Fired
+
+Status = Literal["applied", "duplicate", "late"]
+MAX_EVIDENCE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one event did: ``signals`` to publish (again), ``shadow`` only to count."""
+
+    status: Status
+    signals: list[Signal] = field(default_factory=list)
+    shadow: list[Signal] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLimits:
+    max_entries: int = 5_000
+    # Kept even when no rule needs it, so a duplicate is recognised for this long.
+    min_horizon: timedelta = timedelta(minutes=30)
+
+
+class RuleEngine:
+    """Applies an event to an entity's state exactly once and evaluates the entity's rules."""
+
+    def __init__(self, limits: EngineLimits | None = None) -> None:
+        self.limits = limits or EngineLimits()
+
+    def process(
+        self,
+        state: EntityState,
+        fields: dict[str, Any],
+        rules: list[CompiledRule],
+        entity_key: str,
+    ) -> Outcome:
+        event_id = str(fields["event_id"])
+        if event_id in state.seen:
+            return Outcome("duplicate", self._redelivery(state, event_id, rules))
+        ts_ms = int(fields["ts"] * 1000)
+        horizon = max(
+            [int(self.limits.min_horizon.total_seconds() * 1000)]
+            + [rule.horizon_ms for rule in rules]
+        )
+        if state.watermark_ms >= 0 and ts_ms < state.watermark_ms - horizon:
+            state.late_events += 1
+            return Outcome("late")
+        entity = {
+            "idle_seconds": (ts_ms - state.last_seen_ms) / 1000
+            if 0 <= state.last_seen_ms < ts_ms
+            else 0.0,
+            "events_seen": state.events_seen,
+            "age_seconds": (ts_ms - state.first_seen_ms) / 1000
+            if state.first_seen_ms >= 0
+            else 0.0,
+        }
+        variables = {"event": cel_view(fields), "entity": entity}
+        entry = Entry(ts_ms, event_id, fields)
+        for rule in rules:
+            bits = rule.flags(variables)
+            if bits:
+                entry.flags[rule.tag] = bits
+        state.seen[event_id] = ts_ms
+        state.watermark_ms = max(state.watermark_ms, ts_ms)
+        state.insert(entry)
+        state.events_seen += 1
+        if state.first_seen_ms < 0 or ts_ms < state.first_seen_ms:
+            state.first_seen_ms = ts_ms
+        state.last_seen_ms = max(state.last_seen_ms, ts_ms)
+        signals: list[Signal] = []
+        shadow: list[Signal] = []
+        for rule in rules:
+            self._refresh_flags(state, rule)
+            if not entry.flags.get(rule.tag) and rule.absent is None:
+                continue
+            for signal in self._evaluate(state, rule, entry, variables, entity_key):
+                (signals if rule.doc.mode == "active" else shadow).append(signal)
+            update_baselines(state, rule, entry)
+        state.evict(
+            horizon, self.limits.max_entries, max((rule.baseline_days for rule in rules), default=0)
+        )
+        return Outcome("applied", signals, shadow)
+
+    @staticmethod
+    def _refresh_flags(state: EntityState, rule: CompiledRule) -> None:
+        """Entries stored before this rule version existed get its match bits now."""
+        tag = rule.tag
+        stale = [entry for entry in state.entries if tag not in entry.flags]
+        if not stale:
+            return
+        for entry in stale:
+            bits = rule.flags({"event": cel_view(entry.fields), "entity": {}})
+            entry.flags[tag] = bits
+        prefix = f"{rule.id}@"
+        for entry in state.entries:
+            for old in [key for key in entry.flags if key.startswith(prefix) and key != tag]:
+                del entry.flags[old]
+
+    def _evaluate(
+        self,
+        state: EntityState,
+        rule: CompiledRule,
+        entry: Entry,
+        variables: dict[str, Any],
+        entity_key: str,
+    ) -> list[Signal]:
+        fired = [record for record in state.fired if record.rule_id == rule.id]
+        if rule.doc.window is not None:
+            for window in windows_for(rule, state, entry):
+                if self._suppressed(
+                    fired, window.key, window.start_ms, window.end_ms, window.dedupe_by_key
+                ):
+                    continue
+                values, shown = aggregate(rule, state, window, entry)
+                assert rule.condition is not None
+                if rule.condition.test({**variables, "agg": values}):
+                    return [
+                        self._fire(
+                            state,
+                            rule,
+                            entity_key,
+                            window.key,
+                            window.members,
+                            shown,
+                            entry,
+                            window.start_ms,
+                            window.end_ms,
+                        )
+                    ]
+            return []
+        for match in matches(rule, state):
+            if self._suppressed(fired, match.key, match.start_ms, match.end_ms, False):
+                continue
+            shown = {name: len(items) for name, items in match.by_step.items()}
+            shown["span_seconds"] = (match.end_ms - match.start_ms) / 1000
+            signal = self._fire(
+                state,
+                rule,
+                entity_key,
+                match.key,
+                match.members,
+                shown,
+                entry,
+                match.start_ms,
+                match.end_ms,
+            )
+            return [signal]
+        return []
+
+    @staticmethod
+    def _suppressed(fired: list[Fired], key: str, start_ms: int, end_ms: int, by_key: bool) -> bool:
+        if by_key:
+            return any(record.window_key == key for record in fired)
+        return any(
+            record.window_key == key or (record.start_ms <= end_ms and start_ms <= record.end_ms)
+            for record in fired
+        )
+
+    @staticmethod
+    def _fire(
+        state: EntityState,
+        rule: CompiledRule,
+        entity_key: str,
+        window_key: str,
+        members: list[Entry],
+        shown: dict[str, Any],
+        emitted_by: Entry,
+        start_ms: int,
+        end_ms: int,
+    ) -> Signal:
+        doc = rule.doc
+        last = members[-1] if members else emitted_by
+        signal = Signal(
+            signal_id=deterministic_id(doc.id, doc.version, doc.entity, entity_key, window_key),
+            pattern=doc.signal_pattern,
+            rule_id=doc.id,
+            rule_version=doc.version,
+            entity_type=doc.entity,
+            entity_id=entity_key,
+            severity=doc.severity,
+            evidence=tuple(item.event_id for item in members[-MAX_EVIDENCE:]),
+            aggregates=shown,
+            trigger_event_id=last.event_id,
+            detected_at=from_epoch_ms(last.ts_ms),
+            expires_at=from_epoch_ms(last.ts_ms + int(doc.ttl.total_seconds() * 1000)),
+        )
+        state.fired.append(
+            Fired(doc.id, signal.signal_id, emitted_by.event_id, start_ms, end_ms, window_key,
+                  signal.model_dump(mode="json"))
+        )  # fmt: skip
+        return signal
+
+    @staticmethod
+    def _redelivery(state: EntityState, event_id: str, rules: list[CompiledRule]) -> list[Signal]:
+        active = {rule.id for rule in rules if rule.doc.mode == "active"}
+        return [
+            Signal.model_validate(record.payload)
+            for record in state.fired
+            if record.emitted_by == event_id and record.rule_id in active
+        ]

@@ -1,0 +1,161 @@
+"""CEL conditions: compiled once per rule version, evaluated over plain dict contexts."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from riskstream.streams.events import AccountEvent, Event, Feedback, Transaction
+
+_FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
+EARTH_RADIUS_KM = 6371.0088
+
+
+class ExpressionError(ValueError):
+    """A rule's expression does not compile; the message says where and why."""
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance between two points in kilometres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {"distance_km": distance_km}
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A compiled CEL expression. Evaluation errors (a missing value, a type mismatch)
+    count as "no match" rather than stopping the pipeline; callers tally them."""
+
+    source: str
+    program: Any
+    field_path: str | None  # set when the expression is just ``event.<field>``
+    uses_functions: bool
+    # variable -> the fields the expression reads of it (None: the whole value); only
+    # these cross into CEL, since converting a context costs more than evaluating it.
+    reads: dict[str, frozenset[str] | None]
+
+    def evaluate(self, variables: dict[str, Any]) -> Any:
+        if self.field_path is not None:
+            return variables["event"].get(self.field_path)
+        narrowed: dict[str, Any] = {}
+        for name, fields in self.reads.items():
+            value = variables.get(name)
+            if fields is not None and isinstance(value, dict):
+                value = {field: value[field] for field in fields if field in value}
+            narrowed[name] = value
+        if not self.uses_functions:
+            return self.program.execute(narrowed)
+        context = cel.Context()
+        for name, function in FUNCTIONS.items():
+            context.add_function(name, function)
+        context.update(narrowed)
+        return self.program.execute(context)
+
+    def test(self, variables: dict[str, Any]) -> bool:
+        """True only for a boolean true; errors and non-booleans are false."""
+        try:
+            return self.evaluate(variables) is True
+        except (KeyError, TypeError, ValueError, RuntimeError):
+            return False
+
+
+def compile_expression(source: str, where: str) -> Expression:
+    match = _FIELD_PATH.match(source)
+    try:
+        program = cel.compile(source)
+    except ValueError as error:
+        raise ExpressionError(f"{where}: {error}") from None
+    references = program.references()
+    functions = set(references.get("functions", ()))
+    reads: dict[str, frozenset[str] | None] = {}
+    for variable in references.get("variables", ()):
+        name = re.escape(variable)
+        dotted = re.findall(rf"\b{name}\.([A-Za-z_][A-Za-z0-9_]*)", source)
+        # Any other use (indexing, passing the whole map) needs the whole value.
+        other = re.search(rf"\b{name}\b(?!\.[A-Za-z_])", source)
+        reads[variable] = None if other or not dotted else frozenset(dotted)
+    return Expression(
+        source, program, match.group(1) if match else None, bool(functions & set(FUNCTIONS)), reads
+    )
+
+
+def _ip_prefix(ip: str | None) -> str | None:
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    bits = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+
+
+def project(event: Event) -> dict[str, Any]:
+    """The flat view of an event that rules see as ``event``: every contract field
+    (absent ones as null), money as a decimal string, plus derived fields."""
+    fields: dict[str, Any] = {
+        "event_id": event.event_id,
+        "type": event.type,
+        "account_id": event.account_id,
+        "ts": event.occurred_ms / 1000,
+        "hour": event.occurred_at.hour,
+    }
+    if isinstance(event, Transaction):
+        geo = event.geo
+        fields |= {
+            "kind": "transaction",
+            "counterparty_id": event.counterparty_id,
+            "amount": str(event.amount),
+            "currency": event.currency,
+            "channel": event.channel,
+            "device_id": event.device_id,
+            "ip": event.ip,
+            "ip_prefix": _ip_prefix(event.ip),
+            "instrument_id": event.instrument_id,
+            "status": event.status,
+            "country": geo.country if geo else None,
+            "lat": geo.lat if geo else None,
+            "lon": geo.lon if geo else None,
+        }
+        if event.attributes:
+            fields["attributes"] = dict(event.attributes)
+    elif isinstance(event, AccountEvent):
+        geo = event.geo
+        fields |= {
+            "kind": "account_event",
+            "device_id": event.device_id,
+            "ip": event.ip,
+            "ip_prefix": _ip_prefix(event.ip),
+            "country": geo.country if geo else None,
+            "lat": geo.lat if geo else None,
+            "lon": geo.lon if geo else None,
+        }
+    elif isinstance(event, Feedback):
+        fields |= {
+            "kind": "feedback",
+            "counterparty_id": event.counterparty_id,
+            "target_event_id": event.target_event_id,
+            "label": event.label,
+            "source": event.source,
+        }
+    return fields
+
+
+def cel_view(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` as CEL sees them: money as a double (CEL has no decimal type)."""
+    view = dict(fields)
+    amount = view.get("amount")
+    if isinstance(amount, str):
+        view["amount"] = float(amount)
+    return view

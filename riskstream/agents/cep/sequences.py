@@ -1,0 +1,132 @@
+"""Sequences over an entity's entries: A then B (then C) within T, repetitions, absence.
+
+Matching looks at the retained entries in event-time order, not at arrival order, so
+the same events give the same matches however two topics interleave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from riskstream.agents.cep.compiler import CompiledRule, CompiledStep
+from riskstream.agents.cep.expressions import cel_view
+from riskstream.tables.entity_state import EntityState, Entry
+
+MAX_STARTS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    key: str
+    members: list[Entry]
+    by_step: dict[str, list[Entry]]
+
+    @property
+    def start_ms(self) -> int:
+        return self.members[0].ts_ms
+
+    @property
+    def end_ms(self) -> int:
+        return self.members[-1].ts_ms
+
+
+def _fits(step: CompiledStep, entry: Entry, tag: str, chosen: dict[str, list[Entry]]) -> bool:
+    if not entry.flags.get(tag, 0) & step.bit:
+        return False
+    if step.match is None:
+        return True
+    variables: dict[str, Any] = {
+        "event": cel_view(entry.fields),
+        "steps": {name: cel_view(items[0].fields) for name, items in chosen.items()},
+    }
+    return step.match.test(variables)
+
+
+def _complete(
+    rule: CompiledRule,
+    candidates: list[Entry],
+    position: int,
+    step_index: int,
+    chosen: dict[str, list[Entry]],
+    deadline_ms: int,
+) -> dict[str, list[Entry]] | None:
+    """Depth-first: the earliest entries after ``position`` that finish the steps."""
+    if step_index == len(rule.steps):
+        return chosen
+    step = rule.steps[step_index]
+    tag = rule.tag
+    for index in range(position, len(candidates)):
+        entry = candidates[index]
+        if entry.ts_ms > deadline_ms:
+            return None
+        if not _fits(step, entry, tag, chosen):
+            continue
+        picked = [entry]
+        cursor = index + 1
+        while len(picked) < step.times and cursor < len(candidates):
+            more = candidates[cursor]
+            if more.ts_ms > deadline_ms:
+                break
+            if _fits(step, more, tag, chosen):
+                picked.append(more)
+            cursor += 1
+        if len(picked) < step.times:
+            return None
+        found = _complete(
+            rule, candidates, cursor, step_index + 1, {**chosen, step.name: picked}, deadline_ms
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def matches(rule: CompiledRule, state: EntityState) -> list[Match]:
+    """Complete matches among the entries, one per start, earliest start first."""
+    sequence = rule.doc.sequence
+    assert sequence is not None
+    within = int(sequence.within.total_seconds() * 1000)
+    tag = rule.tag
+    first = rule.steps[0]
+    candidates = [entry for entry in state.entries if entry.flags.get(tag, 0) & 1]
+    found: list[Match] = []
+    starts = [
+        index for index, entry in enumerate(candidates) if entry.flags.get(tag, 0) & first.bit
+    ]
+    for index in starts[-MAX_STARTS:]:
+        start = candidates[index]
+        chosen = _complete(rule, candidates, index, 0, {}, start.ts_ms + within)
+        if chosen is None:
+            continue
+        members = sorted((item for items in chosen.values() for item in items), key=_sort_key)
+        if rule.absent is not None and not _absence_holds(
+            rule, state, candidates, members, chosen, within
+        ):
+            continue
+        found.append(Match(f"q:{start.event_id}", members, chosen))
+    return found
+
+
+def _absence_holds(
+    rule: CompiledRule,
+    state: EntityState,
+    candidates: list[Entry],
+    members: list[Entry],
+    chosen: dict[str, list[Entry]],
+    within: int,
+) -> bool:
+    """Nothing matching ``absent`` followed the last step within the time, and the
+    entity's event time has moved past that time, so nothing still can."""
+    assert rule.absent is not None
+    last = members[-1]
+    if state.watermark_ms < last.ts_ms + within:
+        return False
+    return not any(
+        last.sort_key < entry.sort_key and entry.ts_ms <= last.ts_ms + within
+        and _fits(rule.absent, entry, rule.tag, chosen)
+        for entry in candidates
+    )  # fmt: skip
+
+
+def _sort_key(entry: Entry) -> tuple[int, str]:
+    return entry.sort_key

@@ -1,0 +1,1 @@
+"""Shipped rule files: the default pattern pack (``pack/``) and the loader."""

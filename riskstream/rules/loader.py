@@ -1,0 +1,72 @@
+"""Reading rule documents from YAML or JSON files; the shipped default pack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from pydantic import ValidationError
+
+from riskstream.agents.cep.compiler import RuleError, RuleSet, compile_rule
+from riskstream.agents.validation import describe_validation_error
+from riskstream.streams.rule_model import RuleDoc
+
+PACK_DIR = Path(__file__).parent / "pack"
+RULE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def parse_rule(data: Any, origin: str) -> RuleDoc:
+    """Validate and compile one document; :class:`RuleError` says what is wrong and where."""
+    if not isinstance(data, dict):
+        raise RuleError(f"{origin}: a rule is a mapping, got {type(data).__name__}")
+    try:
+        doc = RuleDoc.model_validate(data)
+    except ValidationError as error:
+        raise RuleError(f"{origin}: {describe_validation_error(error)}") from None
+    compile_rule(doc)
+    return doc
+
+
+def load_file(path: Path) -> list[RuleDoc]:
+    """A file holds one rule or a list of rules."""
+    text = path.read_bytes()
+    try:
+        data = orjson.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (orjson.JSONDecodeError, yaml.YAMLError) as error:
+        raise RuleError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
+    items = data if isinstance(data, list) else [data]
+    return [parse_rule(item, f"{path}[{index}]" if isinstance(data, list) else str(path))
+            for index, item in enumerate(items)]  # fmt: skip
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in RULE_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def load_rules(paths: Iterable[Path]) -> list[RuleDoc]:
+    docs: list[RuleDoc] = []
+    seen: dict[str, Path] = {}
+    for path in rule_files(paths):
+        for doc in load_file(path):
+            if doc.id in seen:
+                raise RuleError(f"{path}: rule id {doc.id} is also defined in {seen[doc.id]}")
+            seen[doc.id] = path
+            docs.append(doc)
+    return docs
+
+
+def default_pack() -> list[RuleDoc]:
+    return load_rules([PACK_DIR])
+
+
+def default_ruleset() -> RuleSet:
+    return RuleSet.of(default_pack())

@@ -1,0 +1,233 @@
+"""The rule language: declarative detection rules as versioned documents.
+
+A rule names the entity it watches (``key``), the events that feed it, and either a
+window with aggregates and a condition, or a sequence of steps. Conditions are CEL
+expressions (Common Expression Language), compiled once per rule version.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from riskstream.streams.outputs import EntityType
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``"90s"``, ``"10m"``, ``"24h"``, ``"30d"``, a number of seconds, or a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 10m, 24h, 30d)")
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    for unit in ("w", "d", "h", "m", "s"):
+        size = _UNIT_SECONDS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds * 1000)}ms"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    Field(json_schema_extra={"type": "string", "examples": ["90s", "10m", "24h", "30d"]}),
+]
+Expression = Annotated[str, Field(min_length=1, max_length=4000, description="A CEL expression.")]
+RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,99}$")]
+AggregateName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,39}$")]
+
+AggregateFunction = Literal[
+    "count", "sum", "min", "max", "mean", "distinct", "ratio", "baseline_mean", "deviation"
+]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WindowSpec(_Spec):
+    """Which events of the entity an aggregate sees, relative to the current event.
+
+    ``sliding``: every window of ``size`` that contains the event; ``tumbling``: the
+    aligned window of ``size`` that contains it; ``hopping``: aligned windows of ``size``
+    starting every ``hop``; ``count``: the last ``size`` events (an integer).
+    """
+
+    type: Literal["sliding", "tumbling", "hopping", "count"]
+    size: Duration | int
+    hop: Duration | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> WindowSpec:
+        if self.type == "count":
+            if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size < 1:
+                raise ValueError("a count window's size is a whole number of events (>= 1)")
+            if self.size > 10_000:
+                raise ValueError("a count window holds at most 10000 events")
+        else:
+            if not isinstance(self.size, timedelta):
+                raise ValueError(f"a {self.type} window's size is a duration such as 10m")
+            if self.size <= timedelta(0) or self.size > timedelta(days=400):
+                raise ValueError("a window's size must be positive and at most 400d")
+        if self.type == "hopping":
+            if self.hop is None:
+                raise ValueError("a hopping window needs hop (e.g. hop: 5m)")
+            assert isinstance(self.size, timedelta)
+            if not timedelta(0) < self.hop <= self.size:
+                raise ValueError("hop must be positive and no longer than size")
+        elif self.hop is not None:
+            raise ValueError(f"hop applies to hopping windows, not {self.type}")
+        return self
+
+
+class AggregateSpec(_Spec):
+    """One aggregate over the window's events (those passing ``where``).
+
+    ``count``; ``sum``/``min``/``max``/``mean``/``distinct`` of ``field``;
+    ``ratio`` of two other aggregates (``of: [numerator, denominator]``);
+    ``baseline_mean`` of ``field`` per event over the entity's ``horizon`` before today;
+    ``deviation``: the current event's ``field`` divided by that baseline mean.
+    """
+
+    fn: AggregateFunction
+    field: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    where: Expression | None = None
+    of: tuple[AggregateName, AggregateName] | None = None
+    horizon: Duration | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> AggregateSpec:
+        needs_field = {"sum", "min", "max", "mean", "distinct", "baseline_mean", "deviation"}
+        if self.fn in needs_field and not self.field:
+            raise ValueError(f"{self.fn} needs a field (e.g. field: amount)")
+        if self.fn == "ratio" and self.of is None:
+            raise ValueError("ratio needs of: [numerator, denominator]")
+        if self.fn != "ratio" and self.of is not None:
+            raise ValueError("of applies to ratio only")
+        if self.fn in {"baseline_mean", "deviation"}:
+            if self.horizon is None:
+                raise ValueError(f"{self.fn} needs a horizon (e.g. horizon: 30d)")
+            if not timedelta(days=1) <= self.horizon <= timedelta(days=400):
+                raise ValueError("a baseline horizon lies between 1d and 400d")
+        elif self.horizon is not None:
+            raise ValueError("horizon applies to baseline_mean and deviation only")
+        return self
+
+
+class StepSpec(_Spec):
+    """One step of a sequence: ``when`` tests the event alone; ``match`` correlates it
+    with earlier steps, which it sees as ``steps.<name>`` (their first matching event)."""
+
+    name: AggregateName
+    when: Expression
+    match: Expression | None = None
+    times: int = Field(1, ge=1, le=1000, description="Repetitions needed (within the sequence).")
+
+
+class SequenceSpec(_Spec):
+    """Steps in event-time order within ``within``; or ``absent``: the steps, then nothing
+    matching ``absent`` within ``within`` after the last step."""
+
+    steps: list[StepSpec] = Field(min_length=1, max_length=8)
+    within: Duration
+    absent: StepSpec | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SequenceSpec:
+        names = [step.name for step in self.steps] + ([self.absent.name] if self.absent else [])
+        if len(set(names)) != len(names):
+            raise ValueError("step names must be unique")
+        if len(self.steps) == 1 and self.absent is None and self.steps[0].times == 1:
+            raise ValueError("a sequence needs two steps, a repetition (times > 1) or absent")
+        if not timedelta(0) < self.within <= timedelta(days=30):
+            raise ValueError("within must be positive and at most 30d")
+        return self
+
+
+class RuleDoc(_Spec):
+    """A detection rule, as stored in the ``risk.rules`` topic and in rule files."""
+
+    id: RuleId
+    version: int = Field(ge=1)
+    mode: Literal["active", "shadow", "disabled"] = "active"
+    pattern: str = Field("", max_length=100, description="Signal pattern; defaults to id.")
+    description: str = Field(min_length=1, max_length=2000)
+    rationale: str = Field("", max_length=4000)
+    entity: EntityType = "account"
+    key: Expression = Field(
+        "event.account_id",
+        description="CEL giving the entity key (a string); events whose key is empty or "
+        "null are skipped. Any field or combination: event.device_id, "
+        "event.ip_prefix, event.device_id + '|' + event.ip ...",
+    )
+    events: list[str] = Field(
+        min_length=1, description="Event types that feed the rule (e.g. payment, login)."
+    )
+    when: Expression | None = Field(None, description="CEL filter on the event.")
+    window: WindowSpec | None = None
+    aggregates: dict[AggregateName, AggregateSpec] = Field(default_factory=dict)
+    condition: Expression | None = Field(
+        None, description="CEL over event, agg and entity; the rule fires when true."
+    )
+    sequence: SequenceSpec | None = None
+    severity: int = Field(ge=0, le=100)
+    ttl: Duration = timedelta(hours=24)
+    lateness: Duration = Field(
+        timedelta(minutes=10), description="How late an event may arrive and still count."
+    )
+
+    @property
+    def signal_pattern(self) -> str:
+        return self.pattern or self.id
+
+    @model_validator(mode="after")
+    def _check(self) -> RuleDoc:
+        if (self.window is None) == (self.sequence is None):
+            raise ValueError("a rule has either a window (with aggregates) or a sequence")
+        if self.window is not None:
+            if self.condition is None:
+                raise ValueError("a window rule needs a condition")
+            for name, spec in self.aggregates.items():
+                if spec.of is not None:
+                    missing = [part for part in spec.of if part not in self.aggregates]
+                    if missing:
+                        raise ValueError(f"aggregate {name}: unknown {missing} in of")
+                    if name in spec.of:
+                        raise ValueError(f"aggregate {name} cannot be a ratio of itself")
+        elif self.aggregates:
+            raise ValueError("aggregates belong to window rules")
+        if self.ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        if self.lateness < timedelta(0) or self.lateness > timedelta(days=7):
+            raise ValueError("lateness lies between 0s and 7d")
+        return self
+
+
+def rule_json_schema() -> dict[str, Any]:
+    """The JSON Schema of rule documents, for editors and external validation."""
+    schema = RuleDoc.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "riskstream detection rule"
+    return schema

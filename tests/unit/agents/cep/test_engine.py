@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from riskstream.agents.cep.engine import RuleEngine
+from riskstream.agents.cep.expressions import project
+from riskstream.agents.cep.runner import LocalRunner
+from riskstream.streams.codec import dumps, loads
+from riskstream.tables.entity_state import EntityState
+from tests.unit.factories import account_event, txn
+from tests.unit.rules.harness import fired, pack_rule, rules_from_yaml, run
+
+VELOCITY = pack_rule("velocity.account")
+TAKEOVER = pack_rule("account_takeover")
+
+
+def test_velocity_fires_once_per_burst() -> None:
+    signals = run(VELOCITY, [txn(f"e{i}", i * 10) for i in range(15)])
+    assert len(signals) == 1
+    assert signals[0].aggregates["n"] == 11
+    assert signals[0].trigger_event_id == "e10"
+    assert signals[0].evidence == tuple(f"e{i}" for i in range(11))
+
+
+def test_velocity_negatives() -> None:
+    assert run(VELOCITY, [txn(f"e{i}", i * 10) for i in range(10)]) == []
+    assert run(VELOCITY, [txn(f"e{i}", i * 61) for i in range(20)]) == []
+    incoming = [txn(f"e{i}", i, type="top_up") for i in range(20)]
+    assert run(VELOCITY, incoming) == []
+
+
+def test_velocity_sum_ignores_failed_money() -> None:
+    events = [txn("a", 0, 3000), txn("f", 10, 3000, status="failed"), txn("b", 20, 1999)]
+    assert run(VELOCITY, events) == []
+    signals = run(VELOCITY, [*events, txn("c", 30, 2)])
+    assert len(signals) == 1
+    assert signals[0].aggregates["total"] == "5001"
+
+
+def test_out_of_order_within_lateness_counts() -> None:
+    events = [txn("e10", 100), *[txn(f"e{i}", i * 9) for i in range(10)]]
+    signals = run(VELOCITY, events)
+    assert len(signals) == 1
+    assert set(signals[0].evidence) == {*(f"e{i}" for i in range(10)), "e10"}
+
+
+def test_duplicate_changes_nothing_and_redelivers() -> None:
+    events = [txn(f"e{i}", i) for i in range(11)]
+    runner = LocalRunner(VELOCITY)
+    signals = [s for event in events for s in runner.signals(event)]
+    (state,) = runner.states.values()
+    before = dumps(state.to_wire())
+    again = runner.process(events[10])
+    assert again[0].status == "duplicate"
+    assert again[0].signals == signals
+    assert runner.process(events[3])[0].signals == []
+    assert dumps(state.to_wire()) == before
+
+
+def test_too_old_events_are_late() -> None:
+    runner = LocalRunner(VELOCITY)
+    runner.process(txn("new", 100_000))
+    assert runner.process(txn("old", 100))[0].status == "late"
+
+
+def test_takeover_in_either_order_gives_the_same_signal_id() -> None:
+    change, cash = account_event("pw", 0), txn("w", 600, 800, type="withdrawal")
+    first = run(TAKEOVER, [change, cash])
+    second = run(TAKEOVER, [cash, change])
+    assert [s.signal_id for s in first] == [s.signal_id for s in second]
+    assert first[0].evidence == ("pw", "w")
+
+
+def test_takeover_negatives() -> None:
+    cases = [
+        [account_event("pw", 0), txn("w", 1801, 800, type="withdrawal")],
+        [account_event("pw", 0), txn("w", 60, 500, type="withdrawal")],
+        [account_event("pw", 0), txn("w", 60, 800, type="withdrawal", status="failed")],
+        [account_event("pw", 0), txn("w", 60, 800, type="payment")],
+        [account_event("li", 0, "login"), txn("w", 60, 800, type="withdrawal")],
+        [txn("w", 0, 800, type="withdrawal"), account_event("pw", 60)],
+    ]
+    for events in cases:
+        assert run(TAKEOVER, events) == [], events
+
+
+def test_state_round_trips_and_processing_continues_identically() -> None:
+    runner = LocalRunner(VELOCITY)
+    for i in range(8):
+        runner.process(txn(f"e{i}", i))
+    (state,) = runner.states.values()
+    restored = EntityState.from_wire(loads(dumps(state.to_wire())))
+    assert restored == state
+    engine = RuleEngine()
+    rules = list(VELOCITY.rules.values())
+    more = [project(txn(f"m{i}", 10 + i)) for i in range(4)]
+    a = [engine.process(state, fields, rules, "acc-1").signals for fields in more]
+    b = [engine.process(restored, fields, rules, "acc-1").signals for fields in more]
+    assert a == b
+    assert sum(len(x) for x in a) == 1
+
+
+def test_a_new_rule_version_rereads_history() -> None:
+    loose = rules_from_yaml(RULE.format(limit=100, version=1))
+    strict = rules_from_yaml(RULE.format(limit=3, version=2))
+    runner = LocalRunner(loose)
+    assert [s for i in range(3) for s in runner.signals(txn(f"e{i}", i))] == []
+    runner.rules = strict
+    signals = runner.signals(txn("e3", 3))
+    assert [s.aggregates["n"] for s in signals] == [4]
+    assert signals[0].rule_version == 2
+
+
+def test_shadow_rules_are_evaluated_but_not_published() -> None:
+    shadow = rules_from_yaml(RULE.format(limit=3, version=1) + "  mode: shadow\n")
+    runner = LocalRunner(shadow)
+    outcomes = [o for i in range(5) for o in runner.process(txn(f"e{i}", i))]
+    assert [s for o in outcomes for s in o.signals] == []
+    assert len([s for o in outcomes for s in o.shadow]) == 1
+
+
+RULE = """
+- id: test.count
+  version: {version}
+  description: test
+  events: [payment]
+  window: {{type: sliding, size: 10m}}
+  aggregates: {{n: {{fn: count}}}}
+  condition: agg.n > {limit}
+  severity: 50
+"""
+
+
+def test_fired_helper_filters_by_rule() -> None:
+    both = rules_from_yaml(RULE.format(limit=2, version=1))
+    assert len(fired(both, [txn(f"e{i}", i) for i in range(4)], "test.count")) == 1

@@ -10,19 +10,41 @@ from faust.web import Request, Response, View
 from riskstream.agents.ingest import IngestPipeline
 
 
-def is_ready(app: faust.App) -> bool:
-    """True once partitions are assigned and table state has been recovered."""
+def is_ready(app: faust.App, pipeline: IngestPipeline) -> bool:
+    """True once partitions are assigned, tables recovered and the rules loaded."""
     recovery = app.tables.recovery  # type: ignore[attr-defined]
-    return bool(not app.rebalancing and recovery.completed.is_set())
+    return bool(
+        not app.rebalancing and recovery.completed.is_set() and pipeline.center.ready.is_set()
+    )
 
 
 def register_console(app: faust.App, pipeline: IngestPipeline) -> None:
+    center = pipeline.center
+
     @app.page("/health/")
     async def health(self: View, request: Request) -> Response:
-        ready = is_ready(app)
+        ready = is_ready(app, pipeline)
         body: dict[str, Any] = {"status": "ready" if ready else "recovering", "ready": ready}
         return self.json(body, status=200 if ready else 503)
 
     @app.page("/stats/")
     async def stats(self: View, request: Request) -> Response:
-        return self.json({"ingest": pipeline.stats.as_dict(), "ready": is_ready(app)})
+        return self.json(
+            {
+                "ingest": pipeline.stats.as_dict(),
+                "ready": is_ready(app, pipeline),
+                "rules_version": center.ruleset.version,
+            }
+        )
+
+    @app.page("/rules/")
+    async def rules(self: View, request: Request) -> Response:
+        return self.json(
+            {
+                "version": center.ruleset.version,
+                "loaded": center.ready.is_set(),
+                "changes": center.changes,
+                "rules": center.summary(),
+                "refused": [refusal.as_dict() for refusal in center.refusals],
+            }
+        )

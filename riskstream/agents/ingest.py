@@ -1,30 +1,43 @@
-"""The ingest agent: validate, dead-letter, apply to account state, publish signals."""
+"""The Faust shell around the rule engine.
+
+``ingest`` reads the input topics (keyed by account): validates, dead-letters, applies
+the event to its account's state and the account-keyed rules, and forwards it to the
+re-key topic once per other key group (device, IP, counterparty ...). ``entities`` reads
+the re-key topic, so every event of one device (say) meets in one partition and one
+table record, and applies that group's rules.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 from faust.types import Message
 
-from riskstream.agents.engine import DetectionEngine, Outcome
+from riskstream.agents.cep.engine import Outcome, RuleEngine
+from riskstream.agents.cep.expressions import project
+from riskstream.agents.cep.runner import ACCOUNT_KEY, route
+from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
-from riskstream.streams.codec import dumps
+from riskstream.streams.codec import dumps, loads
 from riskstream.streams.outputs import DeadLetterHeaders, Signal
 from riskstream.streams.settings import Settings
-from riskstream.tables.account_state import AccountState
+from riskstream.streams.topics import rekey_topic_name
+from riskstream.tables.entity_state import EntityState
 from riskstream.tables.faust_tables import StateTable
 
 log = logging.getLogger(__name__)
 REROUTED_HEADER = "riskstream.rerouted-from"
+KEY_SEPARATOR = "\x1f"
 
 
 @dataclass(slots=True)
 class IngestStats:
-    """Counters shown on the console and exported to Prometheus."""
+    """Counters shown on the console."""
 
     received: int = 0
     applied: int = 0
@@ -32,8 +45,13 @@ class IngestStats:
     late: int = 0
     dead_lettered: int = 0
     rerouted: int = 0
+    rekeyed: int = 0
+    entity_events: int = 0
     signals: int = 0
-    dead_letter_reasons: dict[str, int] = field(default_factory=dict)
+    shadow_signals: int = 0
+    dead_letter_reasons: Counter[str] = field(default_factory=Counter)
+    signals_by_rule: Counter[str] = field(default_factory=Counter)
+    shadow_by_rule: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,38 +61,52 @@ class IngestStats:
             "late": self.late,
             "dead_lettered": self.dead_lettered,
             "rerouted": self.rerouted,
+            "rekeyed": self.rekeyed,
+            "entity_events": self.entity_events,
             "signals": self.signals,
+            "shadow_signals": self.shadow_signals,
             "dead_letter_reasons": dict(self.dead_letter_reasons),
+            "signals_by_rule": dict(self.signals_by_rule),
+            "shadow_by_rule": dict(self.shadow_by_rule),
         }
 
 
 class IngestPipeline:
-    """The Faust shell around :class:`DetectionEngine`."""
-
     def __init__(
         self,
         app: faust.App,
         settings: Settings,
-        engine: DetectionEngine,
-        table: StateTable[AccountState],
+        center: RuleCenter,
+        accounts: StateTable[EntityState],
+        entities: StateTable[EntityState],
     ) -> None:
         names = settings.topics
         self.settings = settings
-        self.engine = engine
-        self.table = table
+        self.center = center
+        self.engine = RuleEngine()
+        self.accounts = accounts
+        self.entities = entities
         self.stats = IngestStats()
         self.inputs = app.topic(names.transactions, names.account_events, names.feedback)
+        self.rekey_topic = app.topic(rekey_topic_name(settings))
         self.signals_topic = app.topic(names.signals)
         self.dead_letter_topic = app.topic(names.dead_letter)
         self._reroute_topics = {name: app.topic(name) for name in self.inputs.topics}
-        app.agent(self.inputs, name="ingest")(self._agent)
+        app.agent(self.inputs, name="ingest")(self._ingest_agent)
+        app.agent(self.rekey_topic, name="entities")(self._entity_agent)
 
-    async def _agent(self, stream: faust.StreamT[bytes]) -> None:
+    async def _ingest_agent(self, stream: faust.StreamT[bytes]) -> None:
+        await self.center.ready.wait()
         async for event in stream.events():
             await self.handle(event.message)
 
+    async def _entity_agent(self, stream: faust.StreamT[bytes]) -> None:
+        await self.center.ready.wait()
+        async for event in stream.events():
+            await self.handle_rekeyed(event.message)
+
     async def handle(self, message: Message) -> Outcome | None:
-        """Process one raw message; returns the engine outcome when it reached the engine."""
+        """One input message; returns the account-level outcome when it got that far."""
         self.stats.received += 1
         try:
             event = parse_event(
@@ -89,36 +121,62 @@ class IngestPipeline:
         if message.key != key:
             # Keyed wrongly, the event sits on another account's partition and would
             # split its state; send it round again under the right key.
+            origin = f"{message.topic}/{message.partition}/{message.offset}".encode()
             await self._reroute_topics[message.topic].send(
-                key=key,
-                value=message.value,
-                headers=[
-                    (
-                        REROUTED_HEADER,
-                        f"{message.topic}/{message.partition}/{message.offset}".encode(),
-                    )
-                ],
+                key=key, value=message.value, headers=[(REROUTED_HEADER, origin)]
             )
             self.stats.rerouted += 1
             return None
-        state = self.table.get(event.account_id) or AccountState()
-        outcome = self.engine.process(state, event)
+        fields = project(event)
+        ruleset = self.center.ruleset
+        account_rules = ruleset.key_groups().get(ACCOUNT_KEY, [])
+        state = self.accounts.get(event.account_id) or EntityState()
+        outcome = self.engine.process(state, fields, account_rules, event.account_id)
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
-        self.table.set(event.account_id, state)
+        self.accounts.set(event.account_id, state)
         if outcome.status == "applied":
             self.stats.applied += 1
         elif outcome.status == "duplicate":
             self.stats.duplicates += 1
         else:
             self.stats.late += 1
+            return outcome
+        await self._publish(outcome)
+        for source, value, _ in route(ruleset, fields):
+            await self.rekey_topic.send(
+                key=f"{source}{KEY_SEPARATOR}{value}".encode(),
+                value=dumps({"g": source, "k": value, "f": fields}),
+            )
+            self.stats.rekeyed += 1
+        return outcome
+
+    async def handle_rekeyed(self, message: Message) -> Outcome | None:
+        if message.key is None or message.value is None:
+            return None  # never written by us
+        body = loads(message.value)
+        group = self.center.ruleset.key_groups().get(body["g"])
+        if not group:
+            return None  # the rules of this key were deleted meanwhile
+        table_key = message.key.decode()
+        state = self.entities.get(table_key) or EntityState()
+        outcome = self.engine.process(state, body["f"], group, body["k"])
+        self.entities.set(table_key, state)
+        self.stats.entity_events += 1
+        await self._publish(outcome)
+        return outcome
+
+    async def _publish(self, outcome: Outcome) -> None:
         for signal in outcome.signals:
             await self.publish(signal)
-        return outcome
+        for signal in outcome.shadow:
+            self.stats.shadow_signals += 1
+            self.stats.shadow_by_rule[signal.rule_id] += 1
 
     async def publish(self, signal: Signal) -> None:
         await self.signals_topic.send(key=signal.entity_id.encode(), value=dumps(signal))
         self.stats.signals += 1
+        self.stats.signals_by_rule[signal.rule_id] += 1
 
     async def dead_letter(self, message: Message, rejection: Rejection) -> None:
         """Forward the untouched bytes with the reason and where they came from."""
@@ -134,13 +192,9 @@ class IngestPipeline:
             key=message.key, value=message.value or b"", headers=headers
         )
         self.stats.dead_lettered += 1
-        reasons = self.stats.dead_letter_reasons
-        reasons[rejection.reason] = reasons.get(rejection.reason, 0) + 1
+        self.stats.dead_letter_reasons[rejection.reason] += 1
         log.warning(
             "dead-lettered %s/%s/%s: %s (%s)",
-            message.topic,
-            message.partition,
-            message.offset,
-            rejection.reason,
+            message.topic, message.partition, message.offset, rejection.reason,
             rejection.detail[:200],
-        )
+        )  # fmt: skip

@@ -76,8 +76,18 @@ class WindowSpec(_Spec):
     """
 
     type: Literal["sliding", "tumbling", "hopping", "count"]
-    size: Duration | int
+    size: int | Duration = Field(description="A duration (10m), or a number of events.")
     hop: Duration | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _time_sizes_from_seconds(cls, data: Any) -> Any:
+        # A bare number is a count for count windows and seconds for the others.
+        if isinstance(data, dict) and data.get("type") != "count":
+            size = data.get("size")
+            if isinstance(size, int | float) and not isinstance(size, bool):
+                return {**data, "size": parse_duration(size)}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> WindowSpec:

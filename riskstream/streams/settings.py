@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -54,21 +53,9 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(1.0, gt=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=256, description="Larger payloads go to DLQ.")
-    allowed_lateness_s: float = Field(
-        600.0,
-        ge=0,
-        description="How far behind the newest event an event still sees complete windows.",
+    load_pack: bool = Field(
+        True, description="Start from the shipped rule pack (the rules topic overlays it)."
     )
-
-    # Default detector thresholds (the rule engine supersedes these later).
-    velocity_window_s: float = Field(600.0, gt=0)
-    velocity_max_count: int = Field(10, ge=1)
-    velocity_max_amount: Decimal = Field(Decimal("5000"), gt=0, description="Sum within window.")
-    ato_window_s: float = Field(1800.0, gt=0)
-    ato_withdrawal_threshold: Decimal = Field(
-        Decimal("500"), ge=0, description="Withdrawals strictly above count."
-    )
-    signal_ttl_s: float = Field(86400.0, gt=0)
 
     topics: TopicNames = Field(default_factory=TopicNames)
 

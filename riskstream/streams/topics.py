@@ -33,6 +33,11 @@ class TopicSpec:
         return settings
 
 
+def rekey_topic_name(settings: Settings) -> str:
+    """Per app id: two deployments on one cluster never mix their re-keyed events."""
+    return f"{settings.app_id}-entity-rekey"
+
+
 def catalog(settings: Settings) -> list[TopicSpec]:
     """Every topic riskstream reads or writes, except Faust's own changelogs.
 
@@ -48,6 +53,12 @@ def catalog(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.decisions, keyed, retention_ms=4 * WEEK_MS, purpose="decisions out"),
         TopicSpec(names.dead_letter, 1, retention_ms=4 * WEEK_MS, purpose="rejected messages"),
         TopicSpec(names.rules, 1, compacted=True, purpose="rule documents (state)"),
+        TopicSpec(
+            rekey_topic_name(settings),
+            keyed,
+            retention_ms=24 * 3600 * 1000,
+            purpose="events re-keyed by device, IP, merchant ... (internal)",
+        ),
     ]
 
 

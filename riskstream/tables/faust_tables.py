@@ -12,11 +12,12 @@ from typing import Any, Generic, TypeVar
 import faust
 
 from riskstream.streams.codec import WireState, dumps, loads
-from riskstream.tables.account_state import AccountState
+from riskstream.tables.entity_state import EntityState
 
 StateT = TypeVar("StateT", bound=WireState)
 
 ACCOUNT_STATE = "account-state"
+ENTITY_STATE = "entity-state"
 
 
 class StateTable(Generic[StateT]):
@@ -34,13 +35,18 @@ class StateTable(Generic[StateT]):
         self.table[key.encode()] = dumps(value.to_wire())
 
 
-def account_state_table(app: faust.App, partitions: int) -> StateTable[AccountState]:
-    """Window state per account, keyed by the account id (the message key)."""
-    table = app.Table(
-        ACCOUNT_STATE,
-        partitions=partitions,
-        key_type=bytes,
-        value_type=bytes,
-        help="Per-account window state of the detectors.",
-    )
-    return StateTable(table, AccountState)
+def _table(app: faust.App, name: str, partitions: int, help_text: str) -> Any:
+    return app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes, help=help_text)
+
+
+def account_state_table(app: faust.App, partitions: int) -> StateTable[EntityState]:
+    """Rule state per account, keyed by the account id (the input topics' message key)."""
+    table = _table(app, ACCOUNT_STATE, partitions, "Rule state per account.")
+    return StateTable(table, EntityState)
+
+
+def entity_state_table(app: faust.App, partitions: int) -> StateTable[EntityState]:
+    """Rule state per other entity (device, IP, counterparty ...), keyed by the re-key
+    topic's message key: ``<key expression>\\x1f<key value>``."""
+    table = _table(app, ENTITY_STATE, partitions, "Rule state per device, IP, merchant ...")
+    return StateTable(table, EntityState)

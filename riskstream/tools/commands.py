@@ -10,6 +10,22 @@ from riskstream.streams.topics import catalog, create_topics
 
 
 def register(app: faust.App) -> None:
+    @app.command(
+        argument("action", type=str),
+        argument("targets", nargs=-1),
+    )
+    async def rules(self: AppCommand, action: str, targets: tuple[str, ...]) -> None:
+        """Rules: validate [PATHS] | push PATHS | list | show ID | enable|shadow|disable ID
+        | delete ID | schema."""
+        from riskstream.tools import rules_cli  # noqa: PLC0415
+
+        try:
+            rules_cli.run_action(get_settings(), action, list(targets), self.say)
+        except rules_cli.RulesCommandError as error:
+            raise SystemExit(str(error)) from None
+        except ValueError as error:
+            raise self.UsageError(str(error)) from None
+
     @app.command(argument("action", type=str, default="create", required=False))
     async def topics(self: AppCommand, action: str) -> None:
         """Create (idempotently) or list riskstream's topics."""

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from riskstream.agents.detectors.base import config_from_settings
-from riskstream.agents.engine import DetectionEngine
+from riskstream.agents.cep.compiler import RuleSet
+from riskstream.agents.cep.runner import LocalRunner
 from riskstream.agents.validation import event_from_mapping
+from riskstream.rules.loader import default_ruleset
 from riskstream.streams.codec import loads
 from riskstream.streams.settings import Settings
-from riskstream.tables.account_state import AccountState
 from riskstream.tools.kafka_io import Record, consume, producer, topic_for
 from riskstream.tools.simulate import SimConfig, SimEvent, TrafficSimulator
 
@@ -33,15 +33,13 @@ def traffic(seed: int = 11, accounts: int = 120) -> list[SimEvent]:
 
 
 def expected_signals(
-    settings: Settings, events: Iterable[SimEvent]
+    events: Iterable[SimEvent], rules: RuleSet | None = None
 ) -> dict[str, dict[str, object]]:
     """What the functional core concludes from the events, by signal id."""
-    engine = DetectionEngine(config_from_settings(settings))
-    states: dict[str, AccountState] = defaultdict(AccountState)
+    runner = LocalRunner(rules or default_ruleset())
     found: dict[str, dict[str, object]] = {}
     for item in events:
-        event = event_from_mapping(item.payload)
-        for signal in engine.process(states[event.account_id], event).signals:
+        for signal in runner.signals(event_from_mapping(item.payload)):
             found[signal.signal_id] = signal.model_dump(mode="json")
     return found
 

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.integration
 def test_events_in_signals_out_from_both_detectors(sandbox: Sandbox, worker: Worker) -> None:
     settings = sandbox.settings
     events = traffic(seed=11)
-    expected = expected_signals(settings, events)
+    expected = expected_signals(events)
     patterns = {body["pattern"] for body in expected.values()}
-    assert patterns == {"velocity", "account_takeover"}
+    assert {"velocity.account", "account_takeover"} <= patterns
     worker.start()
     send(settings, events)
     records = wait_for_signals(settings, set(expected))
@@ -41,7 +41,7 @@ def test_poison_goes_to_dead_letter_and_good_events_still_flow(
 ) -> None:
     settings = sandbox.settings
     events = traffic(seed=12, accounts=60)
-    expected = expected_signals(settings, events)
+    expected = expected_signals(events)
     poison = poison_messages()
     worker.start()
     # Poison first, in the middle and at the end, on the partition of real accounts.
@@ -81,7 +81,7 @@ def test_poison_goes_to_dead_letter_and_good_events_still_flow(
 def test_repeated_event_ids_are_never_counted_twice(sandbox: Sandbox, worker: Worker) -> None:
     settings = sandbox.settings
     events = traffic(seed=13, accounts=40)
-    expected = expected_signals(settings, events)
+    expected = expected_signals(events)
     worker.start()
     send(settings, events)
     send(settings, events)  # an upstream retry storm: every event again
@@ -114,9 +114,11 @@ def test_wrongly_keyed_event_is_rerouted_to_its_account(sandbox: Sandbox, worker
     ]
     send_raw(settings, settings.topics.transactions, records)
     worker.wait_for("applied", len(burst))
-    signals = [loads(record.value) for record in read_all(settings, settings.topics.signals)]
-    assert [(body["pattern"], body["entity_id"]) for body in signals] == [
-        ("velocity", "acct-rekey")
+    signals = [
+        body
+        for body in (loads(record.value) for record in read_all(settings, settings.topics.signals))
+        if body["rule_id"] == "velocity.account"
     ]
-    assert signals[0]["aggregates"]["count"] == 11
+    assert [body["entity_id"] for body in signals] == ["acct-rekey"]
+    assert signals[0]["aggregates"]["n"] == 11
     assert worker.stats()["rerouted"] == 6

@@ -57,7 +57,7 @@ def test_restart_mid_stream_keeps_windows_and_signals(
     half = len(background) // 2
     first = background[:half] + before
     second = background[half:] + after
-    expected = expected_signals(settings, first + second)
+    expected = expected_signals(first + second)
     assert {body["entity_id"] for body in expected.values()} >= {"acct-split", "acct-split-ato"}
 
     worker.start()
@@ -87,7 +87,7 @@ def test_state_is_rebuilt_from_the_changelog_when_the_local_store_is_lost(
 ) -> None:
     settings = sandbox.settings
     before, after = split_patterns(sandbox)
-    expected = expected_signals(settings, before + after)
+    expected = expected_signals(before + after)
     worker.start()
     send(settings, before)
     worker.wait_for("applied", len(before))

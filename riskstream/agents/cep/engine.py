@@ -75,7 +75,8 @@ class RuleEngine:
                 entry.flags[rule.tag] = bits
         state.seen[event_id] = ts_ms
         state.watermark_ms = max(state.watermark_ms, ts_ms)
-        state.insert(entry)
+        if entry.flags:  # an event no rule takes only counts as activity
+            state.insert(entry)
         state.events_seen += 1
         if state.first_seen_ms < 0 or ts_ms < state.first_seen_ms:
             state.first_seen_ms = ts_ms

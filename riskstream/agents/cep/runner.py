@@ -32,10 +32,14 @@ def key_value(expression: Expression, fields: dict[str, Any]) -> str | None:
 
 
 def route(rules: RuleSet, fields: dict[str, Any]) -> list[tuple[str, str, list[CompiledRule]]]:
-    """(key expression, key value, rules) for every key group that takes the event."""
+    """(key expression, key value, rules) for every non-account key group taking the event.
+
+    The account group is not routed: every event meets its account's state anyway,
+    which is where duplicates are first recognised.
+    """
     routes = []
     for source, group in rules.key_groups().items():
-        if not any(rule.takes(fields) for rule in group):
+        if source == ACCOUNT_KEY or not any(rule.takes(fields) for rule in group):
             continue
         value = key_value(group[0].key, fields)
         if value is not None:
@@ -45,6 +49,8 @@ def route(rules: RuleSet, fields: dict[str, Any]) -> list[tuple[str, str, list[C
 
 @dataclass
 class LocalRunner:
+    """The live pipeline's routing with in-memory state."""
+
     rules: RuleSet
     engine: RuleEngine = field(default_factory=RuleEngine)
     states: dict[tuple[str, str], EntityState] = field(default_factory=dict)
@@ -52,12 +58,16 @@ class LocalRunner:
 
     def process(self, event: Event) -> list[Outcome]:
         fields = project(event)
-        outcomes = []
+        account_rules = self.rules.key_groups().get(ACCOUNT_KEY, [])
+        account = self.states.setdefault((ACCOUNT_KEY, event.account_id), EntityState())
+        first = self.engine.process(account, fields, account_rules, event.account_id)
+        self.statuses[first.status] += 1
+        outcomes = [first]
+        if first.status == "late":
+            return outcomes
         for source, value, group in route(self.rules, fields):
             state = self.states.setdefault((source, value), EntityState())
-            outcome = self.engine.process(state, fields, group, value)
-            self.statuses[outcome.status] += 1
-            outcomes.append(outcome)
+            outcomes.append(self.engine.process(state, fields, group, value))
         return outcomes
 
     def signals(self, event: Event) -> list[Signal]:

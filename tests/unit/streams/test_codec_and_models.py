@@ -80,14 +80,14 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEB_PORT", "7070")
     monkeypatch.setenv("RISKSTREAM_DATA_DIR", "/srv/risk")
     monkeypatch.setenv("RISKSTREAM_TOPIC_SIGNALS", "custom.signals")
-    monkeypatch.setenv("RISKSTREAM_VELOCITY_MAX_AMOUNT", "2500.50")
+    monkeypatch.setenv("RISKSTREAM_LOAD_PACK", "false")
     monkeypatch.setenv("RISKSTREAM_KAFKA_SASL_PASSWORD", "hunter2")
     settings = Settings()
     assert settings.kafka_bootstrap == "broker-a:9093"
     assert settings.web_port == 7070
     assert str(settings.data_dir) == "/srv/risk"
     assert settings.topics.signals == "custom.signals"
-    assert settings.velocity_max_amount == Decimal("2500.50")
+    assert settings.load_pack is False
     assert "hunter2" not in repr(settings)
 
 

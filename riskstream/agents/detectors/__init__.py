@@ -1,1 +1,0 @@
-"""Pattern detectors: plain Python over account state, no Kafka."""

@@ -141,8 +141,9 @@ class IngestPipeline:
             self.stats.duplicates += 1
         else:
             self.stats.late += 1
-            return outcome
         await self._publish(outcome)
+        # Too late for the account's windows is not too late for a merchant's week:
+        # every key group judges lateness against its own horizon.
         for source, value, _ in route(ruleset, fields):
             await self.rekey_topic.send(
                 key=f"{source}{KEY_SEPARATOR}{value}".encode(),

@@ -53,7 +53,7 @@ def kafka_bootstrap() -> Iterator[str]:
         subprocess.run(["bash", str(KAFKA_SCRIPT), "stop"], env=env, check=False)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -80,7 +80,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         dead_letter=f"t-{tag}.dead-letter",
         rules=f"t-{tag}.rules",
     )
-    web_port = _free_port()
+    web_port = free_port()
     data_dir = tmp_path / "data"
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("RISKSTREAM_")},

@@ -63,8 +63,7 @@ class LocalRunner:
         first = self.engine.process(account, fields, account_rules, event.account_id)
         self.statuses[first.status] += 1
         outcomes = [first]
-        if first.status == "late":
-            return outcomes
+        # Too late for the account's windows is not too late for a merchant's week.
         for source, value, group in route(self.rules, fields):
             state = self.states.setdefault((source, value), EntityState())
             outcomes.append(self.engine.process(state, fields, group, value))

@@ -146,7 +146,9 @@ def aggregate(
         else:
             result = sum(numbers, Decimal(0)) / len(numbers)
         for_cel[agg.name] = float(result)
-        shown[agg.name] = str(result.normalize()) if spec.fn != "mean" else str(round(result, 4))
+        shown[agg.name] = (
+            format(result.normalize(), "f") if spec.fn != "mean" else str(round(result, 4))
+        )
     for agg in ratios:
         assert agg.spec.of is not None
         numerator, denominator = (for_cel[name] for name in agg.spec.of)

@@ -132,3 +132,23 @@ RULE = """
 def test_fired_helper_filters_by_rule() -> None:
     both = rules_from_yaml(RULE.format(limit=2, version=1))
     assert len(fired(both, [txn(f"e{i}", i) for i in range(4)], "test.count")) == 1
+
+
+def test_whole_money_amounts_are_plain_decimal_text() -> None:
+    signals = run(VELOCITY, [txn("a", 0, "3000"), txn("b", 1, "3000")])
+    assert signals[0].aggregates["total"] == "6000"
+
+
+def test_an_event_too_late_for_its_account_still_reaches_other_keys() -> None:
+    from riskstream.streams.events import Feedback  # noqa: PLC0415
+    from tests.unit.factories import at  # noqa: PLC0415
+
+    feedback = [
+        Feedback.model_validate(
+            {"event_id": f"f{i}", "type": "feedback", "target_event_id": "p", "label": "fraud",
+             "occurred_at": at(7200 + i), "account_id": "acc-1", "counterparty_id": "m-1"}
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    sale = txn("p", 0, "80", counterparty_id="m-1")
+    assert len(run(pack_rule("merchant.fraud_rate"), [*feedback, sale])) == 1

@@ -1,0 +1,63 @@
+"""A second worker joins and leaves mid-stream: partitions move, windows stay exact."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Sandbox, Worker, free_port
+from tests.integration.helpers import (
+    assert_same_signals,
+    expected_signals,
+    send,
+    traffic,
+    wait_for_signals,
+)
+from tests.integration.test_recovery import split_patterns
+
+pytestmark = pytest.mark.integration
+
+
+def second_member(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
+    """The same app (consumer group, topics) with its own web port and local store."""
+    port = free_port()
+    data_dir = tmp_path / "data-b"
+    settings = sandbox.settings.model_copy(update={"web_port": port, "data_dir": data_dir})
+    env = {**sandbox.env, "WEB_PORT": str(port), "RISKSTREAM_DATA_DIR": str(data_dir)}
+    return Sandbox(settings=settings, env=env, data_dir=data_dir)
+
+
+def test_windows_stay_exact_when_a_worker_joins_and_leaves(
+    sandbox: Sandbox, worker: Worker, tmp_path: Path
+) -> None:
+    settings = sandbox.settings
+    before, after = split_patterns(sandbox)
+    background = traffic(seed=31, accounts=90)
+    third = len(background) // 3
+    phases = [
+        background[:third] + before[: len(before) // 2],
+        background[third : 2 * third] + before[len(before) // 2 :],
+        background[2 * third :] + after,
+    ]
+    everything = [event for phase in phases for event in phase]
+    expected = expected_signals(everything)
+
+    worker.start()
+    send(settings, phases[0])
+    worker.wait_for("applied", len(phases[0]))
+
+    joining = Worker(second_member(sandbox, tmp_path), tmp_path / "worker-b.log")
+    try:
+        joining.start()
+        worker.wait_ready(90)  # the first member has taken part in the rebalance
+        send(settings, phases[1])
+        assert joining.stop(signal.SIGTERM) == 0, joining.log_tail()
+    finally:
+        joining.ensure_stopped()
+    worker.wait_ready(90)
+    send(settings, phases[2])
+
+    records = wait_for_signals(settings, set(expected), timeout_s=120)
+    assert assert_same_signals(records, expected) == 0

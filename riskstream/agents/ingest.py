@@ -129,7 +129,7 @@ class IngestPipeline:
             return None
         fields = project(event)
         ruleset = self.center.ruleset
-        account_rules = ruleset.key_groups().get(ACCOUNT_KEY, [])
+        account_rules = ruleset.key_groups.get(ACCOUNT_KEY, [])
         state = self.accounts.get(event.account_id) or EntityState()
         outcome = self.engine.process(state, fields, account_rules, event.account_id)
         # A duplicate is written back too: if a crash left the local store ahead of the
@@ -156,7 +156,7 @@ class IngestPipeline:
         if message.key is None or message.value is None:
             return None  # never written by us
         body = loads(message.value)
-        group = self.center.ruleset.key_groups().get(body["g"])
+        group = self.center.ruleset.key_groups.get(body["g"])
         if not group:
             return None  # the rules of this key were deleted meanwhile
         table_key = message.key.decode()

@@ -81,6 +81,8 @@ class EntityState:
     last_seen_ms: int = -1
     events_seen: int = 0
     late_events: int = 0
+    # Rule versions whose match bits every stored entry carries (absent bits mean 0).
+    tags: list[str] = field(default_factory=list)
 
     def insert(self, entry: Entry) -> int:
         """Insert in event-time order; returns the entry's index."""
@@ -120,6 +122,7 @@ class EntityState:
             "b": {name: {str(day): value for day, value in days.items()}
                   for name, days in self.baselines.items()},
             "p": [self.first_seen_ms, self.last_seen_ms, self.events_seen, self.late_events],
+            "t": self.tags,
         }  # fmt: skip
 
     @classmethod
@@ -138,6 +141,7 @@ class EntityState:
             last_seen_ms=int(last),
             events_seen=int(count),
             late_events=int(late),
+            tags=[str(tag) for tag in data.get("t", [])],
         )
 
 

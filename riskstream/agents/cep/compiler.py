@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from riskstream.agents.cep.expressions import Expression, ExpressionError, compile_expression
@@ -57,15 +58,11 @@ class CompiledRule:
     absent: CompiledStep | None
     horizon_ms: int
     baseline_days: int
+    tag: str  # names this version's match bits inside stored entries
 
     @property
     def id(self) -> str:
         return self.doc.id
-
-    @property
-    def tag(self) -> str:
-        """Names this version's match bits inside stored entries."""
-        return f"{self.doc.id}@{self.doc.version}"
 
     @property
     def by_account(self) -> bool:
@@ -176,6 +173,7 @@ def _compile(doc: RuleDoc) -> CompiledRule:
         absent=absent,
         horizon_ms=_ms(reach + doc.lateness),
         baseline_days=baseline_days,
+        tag=f"{doc.id}@{doc.version}",
     )  # fmt: skip
 
 
@@ -189,7 +187,7 @@ class RuleSet:
     def of(cls, docs: Iterable[RuleDoc]) -> RuleSet:
         return cls({doc.id: compile_rule(doc) for doc in docs})
 
-    @property
+    @cached_property
     def version(self) -> str:
         """A short digest of every rule id and version in force."""
         parts = sorted(
@@ -200,6 +198,7 @@ class RuleSet:
     def live(self) -> list[CompiledRule]:
         return [rule for rule in self.rules.values() if rule.doc.mode != "disabled"]
 
+    @cached_property
     def key_groups(self) -> dict[str, list[CompiledRule]]:
         """Live rules by key expression: each group shares one entity state per key value."""
         groups: dict[str, list[CompiledRule]] = {}

@@ -99,16 +99,17 @@ class RuleEngine:
     def _refresh_flags(state: EntityState, rule: CompiledRule) -> None:
         """Entries stored before this rule version existed get its match bits now."""
         tag = rule.tag
-        stale = [entry for entry in state.entries if tag not in entry.flags]
-        if not stale:
+        if tag in state.tags:
             return
-        for entry in stale:
-            bits = rule.flags({"event": cel_view(entry.fields), "entity": {}})
-            entry.flags[tag] = bits
         prefix = f"{rule.id}@"
         for entry in state.entries:
             for old in [key for key in entry.flags if key.startswith(prefix) and key != tag]:
                 del entry.flags[old]
+            if tag not in entry.flags:
+                bits = rule.flags({"event": cel_view(entry.fields), "entity": {}})
+                if bits:
+                    entry.flags[tag] = bits
+        state.tags = [known for known in state.tags if not known.startswith(prefix)] + [tag]
 
     def _evaluate(
         self,

@@ -38,7 +38,7 @@ def route(rules: RuleSet, fields: dict[str, Any]) -> list[tuple[str, str, list[C
     which is where duplicates are first recognised.
     """
     routes = []
-    for source, group in rules.key_groups().items():
+    for source, group in rules.key_groups.items():
         if source == ACCOUNT_KEY or not any(rule.takes(fields) for rule in group):
             continue
         value = key_value(group[0].key, fields)
@@ -58,7 +58,7 @@ class LocalRunner:
 
     def process(self, event: Event) -> list[Outcome]:
         fields = project(event)
-        account_rules = self.rules.key_groups().get(ACCOUNT_KEY, [])
+        account_rules = self.rules.key_groups.get(ACCOUNT_KEY, [])
         account = self.states.setdefault((ACCOUNT_KEY, event.account_id), EntityState())
         first = self.engine.process(account, fields, account_rules, event.account_id)
         self.statuses[first.status] += 1

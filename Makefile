@@ -17,8 +17,8 @@ demo: install
 	bash deploy/demo.sh
 
 lint: install
-	$(BIN)/ruff check riskstream tests
-	$(BIN)/ruff format --check riskstream tests
+	$(BIN)/ruff check riskstream tests benchmarks
+	$(BIN)/ruff format --check riskstream tests benchmarks
 	$(BIN)/mypy
 
 unit: install

@@ -17,7 +17,7 @@ from riskstream.streams.rule_model import AggregateSpec, RuleDoc
 KINDS = {"transaction", "account_event", "feedback"}
 KNOWN_TYPES = TRANSACTION_TYPES | ACCOUNT_EVENT_TYPES | FEEDBACK_TYPES
 # A count window has no time bound of its own; it reaches this far back at most.
-COUNT_WINDOW_REACH = timedelta(days=7)
+COUNT_WINDOW_REACH = timedelta(days=1)
 _AGG_REFERENCE = re.compile(r"\bagg\.([A-Za-z_][A-Za-z0-9_]*)")
 _STEP_REFERENCE = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -151,7 +151,10 @@ def _compile(doc: RuleDoc) -> CompiledRule:
         condition = compile_expression(doc.condition, "condition")
     if doc.window is not None:
         size = doc.window.size
-        reach = size if isinstance(size, timedelta) else COUNT_WINDOW_REACH
+        if isinstance(size, timedelta):
+            reach = size
+        else:  # the last ``size`` events; one event needs no history at all
+            reach = COUNT_WINDOW_REACH if size > 1 else timedelta(0)
     else:
         assert doc.sequence is not None
         reach = doc.sequence.within * (2 if doc.sequence.absent else 1)

@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit integration install broker-start broker-stop clean
+.PHONY: demo test lint unit integration install broker-start broker-stop clean bench-engine bench-pipeline
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,9 @@ broker-stop:
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+bench-engine: install
+	$(BIN)/python benchmarks/engine_throughput.py
+
+bench-pipeline: install
+	$(BIN)/python benchmarks/pipeline.py

@@ -47,10 +47,19 @@ def split_patterns(sandbox: Sandbox) -> tuple[list, list]:
     return burst[:6] + takeover[:1], burst[6:] + takeover[1:]
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill9"])
+@pytest.mark.parametrize(
+    ("stop_signal", "guarantee"),
+    [
+        (signal.SIGTERM, "at_least_once"),
+        (signal.SIGKILL, "at_least_once"),
+        (signal.SIGKILL, "exactly_once"),
+    ],
+    ids=["sigterm", "kill9", "kill9-exactly-once"],
+)
 def test_restart_mid_stream_keeps_windows_and_signals(
-    sandbox: Sandbox, worker: Worker, stop_signal: int
+    sandbox: Sandbox, worker: Worker, stop_signal: int, guarantee: str
 ) -> None:
+    sandbox.env["RISKSTREAM_PROCESSING_GUARANTEE"] = guarantee
     settings = sandbox.settings
     before, after = split_patterns(sandbox)
     background = traffic(seed=21, accounts=80)
@@ -74,7 +83,7 @@ def test_restart_mid_stream_keeps_windows_and_signals(
     send(settings, second[200:])
 
     worker.start()
-    records = wait_for_signals(settings, set(expected))
+    records = wait_for_signals(settings, set(expected), timeout_s=150)
     redeliveries = assert_same_signals(records, expected)
     if stop_signal == signal.SIGTERM:
         assert redeliveries == 0

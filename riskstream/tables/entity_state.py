@@ -113,6 +113,20 @@ class EntityState:
             for day in [day for day in days if day < oldest_day]:
                 del days[day]
 
+    def forget_rules_except(self, live_tags: set[str]) -> None:
+        """Drop what belongs to rule versions no longer in force (deleted or replaced)."""
+        if set(self.tags) <= live_tags:
+            return
+        live_ids = {tag.rsplit("@", 1)[0] for tag in live_tags}
+        for entry in self.entries:
+            for tag in [tag for tag in entry.flags if tag not in live_tags]:
+                del entry.flags[tag]
+        self.entries = [entry for entry in self.entries if entry.flags]
+        self.fired = [record for record in self.fired if record.rule_id in live_ids]
+        for name in [name for name in self.baselines if name.split("/", 1)[0] not in live_ids]:
+            del self.baselines[name]
+        self.tags = [tag for tag in self.tags if tag in live_tags]
+
     def to_wire(self) -> dict[str, Any]:
         return {
             "w": self.watermark_ms,

@@ -90,6 +90,7 @@ class RuleEngine:
             for signal in self._evaluate(state, rule, entry, variables, entity_key):
                 (signals if rule.doc.mode == "active" else shadow).append(signal)
             update_baselines(state, rule, entry)
+        state.forget_rules_except({rule.tag for rule in rules})
         state.evict(
             horizon, self.limits.max_entries, max((rule.baseline_days for rule in rules), default=0)
         )

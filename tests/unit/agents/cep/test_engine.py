@@ -152,3 +152,24 @@ def test_an_event_too_late_for_its_account_still_reaches_other_keys() -> None:
     ]  # fmt: skip
     sale = txn("p", 0, "80", counterparty_id="m-1")
     assert len(run(pack_rule("merchant.fraud_rate"), [*feedback, sale])) == 1
+
+
+def test_a_deleted_rule_leaves_nothing_behind_in_the_entity_state() -> None:
+    both = rules_from_yaml(RULE.format(limit=100, version=1))
+    runner = LocalRunner(both.with_doc(VELOCITY.rules["velocity.account"].doc))
+    for i in range(5):
+        runner.process(txn(f"e{i}", i))
+    (state,) = runner.states.values()
+    assert {tag for entry in state.entries for tag in entry.flags} == {
+        "test.count@1",
+        "velocity.account@1",
+    }
+    runner.rules = both.without("test.count").with_doc(VELOCITY.rules["velocity.account"].doc)
+    runner.process(txn("after", 10))
+    assert {tag for entry in state.entries for tag in entry.flags} == {"velocity.account@1"}
+    assert state.tags == ["velocity.account@1"]
+    runner.rules = both.without("test.count")
+    runner.process(txn("last", 11))
+    assert state.entries == []
+    assert state.fired == []
+    assert "after" in state.seen  # duplicates are still recognised

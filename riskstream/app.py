@@ -6,6 +6,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 
 from riskstream.agents.console import register_console
 from riskstream.agents.ingest import IngestPipeline
+from riskstream.agents.janitor import register_janitor
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
 from riskstream.rules.loader import default_pack
 from riskstream.streams.app import RiskApp, create_faust_app
@@ -31,5 +32,6 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         await follow_rules_topic(center, settings.kafka_bootstrap, settings.topics.rules)
 
     register_console(app, pipeline)
+    register_janitor(app, pipeline, settings)
     setup_prometheus_sensors(app)
     return app

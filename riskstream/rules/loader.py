@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -68,5 +69,7 @@ def default_pack() -> list[RuleDoc]:
     return load_rules([PACK_DIR])
 
 
+@lru_cache(maxsize=1)
 def default_ruleset() -> RuleSet:
+    """The shipped pack, compiled once (a RuleSet is immutable)."""
     return RuleSet.of(default_pack())

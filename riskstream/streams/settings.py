@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(1.0, gt=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=256, description="Larger payloads go to DLQ.")
+    entity_retention_days: float = Field(
+        400.0, gt=0, description="Entity records silent for longer are deleted."
+    )
+    cleanup_interval_s: float = Field(3600.0, gt=0, description="How often to look.")
     load_pack: bool = Field(
         True, description="Start from the shipped rule pack (the rules topic overlays it)."
     )

@@ -35,18 +35,34 @@ class StateTable(Generic[StateT]):
         self.table[key.encode()] = dumps(value.to_wire())
 
 
-def _table(app: faust.App, name: str, partitions: int, help_text: str) -> Any:
-    return app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes, help=help_text)
+def _table(
+    app: faust.App, name: str, partitions: int, help_text: str, *, use_partitioner: bool
+) -> Any:
+    return app.Table(
+        name,
+        partitions=partitions,
+        key_type=bytes,
+        value_type=bytes,
+        help=help_text,
+        use_partitioner=use_partitioner,
+    )
 
 
 def account_state_table(app: faust.App, partitions: int) -> StateTable[EntityState]:
     """Rule state per account, keyed by the account id (the input topics' message key)."""
-    table = _table(app, ACCOUNT_STATE, partitions, "Rule state per account.")
+    # Changelog writes follow the partition the event came on: upstream producers may
+    # use another partitioner than ours (librdkafka's default is not murmur2).
+    table = _table(app, ACCOUNT_STATE, partitions, "Rule state per account.", use_partitioner=False)
     return StateTable(table, EntityState)
 
 
 def entity_state_table(app: faust.App, partitions: int) -> StateTable[EntityState]:
     """Rule state per other entity (device, IP, counterparty ...), keyed by the re-key
     topic's message key: ``<key expression>\\x1f<key value>``."""
-    table = _table(app, ENTITY_STATE, partitions, "Rule state per device, IP, merchant ...")
+    # We produce the re-key topic ourselves, with the partitioner Faust also uses for
+    # changelogs, so records can be deleted outside a stream (the janitor does).
+    table = _table(
+        app, ENTITY_STATE, partitions, "Rule state per device, IP, merchant ...",
+        use_partitioner=True,
+    )  # fmt: skip
     return StateTable(table, EntityState)

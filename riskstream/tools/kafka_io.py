@@ -36,7 +36,11 @@ def producer(settings: Settings) -> KafkaProducer:
 
 def topic_for(settings: Settings, event: SimEvent) -> str:
     names = settings.topics
-    return names.transactions if event.kind == "transaction" else names.account_events
+    return {
+        "transaction": names.transactions,
+        "account_event": names.account_events,
+        "feedback": names.feedback,
+    }[event.kind]
 
 
 def produce_events(

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from riskstream.streams.codec import dumps
 
-Kind = Literal["transaction", "account_event"]
+Kind = Literal["transaction", "account_event", "feedback"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,3 +182,29 @@ def test_shadow_rules_count_but_do_not_publish_and_disable_stops_them(
     assert worker.stats()["shadow_signals"] == 1
     listing = cli(sandbox, "list")
     assert "test.burst" in listing.stdout and "disabled" in listing.stdout
+
+
+def test_state_of_a_key_no_rule_uses_any_more_is_deleted(sandbox: Sandbox, worker: Worker) -> None:
+    settings = sandbox.settings
+    sandbox.env["RISKSTREAM_CLEANUP_INTERVAL_S"] = "1"
+    worker.start()
+    with_ip = [
+        (key, dumps({**loads(body), "ip": f"203.0.113.{n}", "device_id": "dev-kept"}))
+        for n, (key, body) in enumerate(payments("acct-ip", 3))
+    ]
+    send_raw(settings, settings.topics.transactions, with_ip)
+    worker.wait_for("entity_events", 3)
+    changelog = f"{settings.app_id}-entity-state-changelog"
+    ip_keys = {f"event.ip\x1f203.0.113.{n}".encode() for n in range(3)}
+
+    def latest() -> dict[bytes, bytes | None]:
+        state: dict[bytes, bytes | None] = {}
+        for record in read_all(settings, changelog, idle_s=1.0):
+            state[record.key] = record.value  # type: ignore[index]
+        return state
+
+    assert all(latest().get(key) for key in ip_keys)
+    assert cli(sandbox, "disable", "velocity.ip").returncode == 0
+    wait_until(lambda: all(latest().get(key, b"") is None for key in ip_keys), 20.0)
+    # Keys that rules in force still use are kept.
+    assert latest().get(b"event.device_id\x1fdev-kept")

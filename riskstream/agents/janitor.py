@@ -1,0 +1,63 @@
+"""Keeps state bounded: entity records that can no longer matter are deleted.
+
+A re-keyed entity's record (device, IP, merchant ...) goes when the entity has been
+silent longer than the retention (dormancy and baselines need a long memory, so the
+default is generous), or when no rule in force uses its key any more. Account records
+stay: they are written on the partition the event came on, which only a stream may do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+
+from riskstream.agents.cep.compiler import RuleSet
+from riskstream.agents.ingest import KEY_SEPARATOR, IngestPipeline
+from riskstream.streams.codec import loads
+from riskstream.streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def expired(
+    key: bytes, raw: bytes, *, rekeyed: bool, rules: RuleSet, now_ms: int, retention_ms: int
+) -> bool:
+    """Whether a table record can go. ``raw`` is the record's stored bytes."""
+    if rekeyed:
+        group = key.decode(errors="replace").split(KEY_SEPARATOR, 1)[0]
+        if group not in rules.key_groups:
+            return True
+    last_seen = int(loads(raw)["p"][1])
+    return last_seen < now_ms - retention_ms
+
+
+def sweep(table: Any, *, rekeyed: bool, rules: RuleSet, now_ms: int, retention_ms: int) -> int:
+    """Delete the expired records of the partitions this worker owns; returns how many."""
+    doomed = [
+        key
+        for key, raw in table.items()
+        if expired(key, raw, rekeyed=rekeyed, rules=rules, now_ms=now_ms, retention_ms=retention_ms)
+    ]
+    for key in doomed:
+        del table[key]
+    return len(doomed)
+
+
+def register_janitor(app: faust.App, pipeline: IngestPipeline, settings: Settings) -> None:
+    retention_ms = int(settings.entity_retention_days * 86_400_000)
+
+    @app.timer(interval=settings.cleanup_interval_s)  # type: ignore[untyped-decorator]
+    async def expire_entities() -> None:
+        if not pipeline.center.ready.is_set():
+            return
+        rules = pipeline.center.ruleset
+        now_ms = int(time.time() * 1000)
+        removed = sweep(
+            pipeline.entities.table, rekeyed=True, rules=rules, now_ms=now_ms,
+            retention_ms=retention_ms,
+        )  # fmt: skip
+        if removed:
+            log.info("expired %d idle entity records", removed)

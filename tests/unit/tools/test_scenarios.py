@@ -1,0 +1,145 @@
+"""The scenario library against the default pack, run by the functional core."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import pytest
+
+from riskstream.agents.cep.runner import LocalRunner
+from riskstream.agents.validation import event_from_mapping
+from riskstream.rules.loader import default_ruleset
+from riskstream.streams.outputs import Signal
+from riskstream.tools.scenarios import Scenario, build_all, pack_rule_ids, stream
+from riskstream.tools.simulate import SimEvent
+
+NOON = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+BASES = {
+    "midday": NOON,
+    "just after midnight": datetime(2026, 11, 3, 0, 7, 30, tzinfo=UTC),
+    "just before midnight": datetime(2026, 11, 3, 23, 58, tzinfo=UTC),
+}
+CASES = [(name, seed) for name in BASES for seed in (1, 2)]
+RULES = default_ruleset()  # compiled once: compiling the pack costs more than running it
+
+
+@cache
+def scenarios(base_name: str, seed: int) -> tuple[Scenario, ...]:
+    return tuple(build_all(BASES[base_name], seed))
+
+
+def run(events: list[SimEvent]) -> list[Signal]:
+    runner = LocalRunner(RULES)
+    return [
+        signal for item in events for signal in runner.signals(event_from_mapping(item.payload))
+    ]
+
+
+def entities(scenario: Scenario) -> set[str]:
+    """Every entity id a scenario's events name."""
+    found = set()
+    for event in scenario.events:
+        for field in ("account_id", "counterparty_id", "device_id", "ip", "instrument_id"):
+            value = event.payload.get(field)
+            if value is not None:
+                found.add(str(value))
+    return found
+
+
+def test_one_positive_and_one_negative_per_pack_rule() -> None:
+    built = scenarios("midday", 1)
+    assert len(pack_rule_ids()) == 16
+    assert sorted((s.rule_id, s.positive) for s in built) == sorted(
+        (rule_id, positive) for rule_id in pack_rule_ids() for positive in (True, False)
+    )
+    for scenario in built:
+        assert scenario.events, scenario.label
+        assert {event.scenario for event in scenario.events} == {scenario.label}
+        assert scenario.entity_id in entities(scenario), scenario.label
+
+
+@pytest.mark.parametrize(("base_name", "seed"), CASES)
+def test_positives_fire_their_rule_only_and_negatives_stay_silent(
+    base_name: str, seed: int
+) -> None:
+    for scenario in scenarios(base_name, seed):
+        signals = run(scenario.events)
+        own = [
+            s for s in signals
+            if s.rule_id == scenario.rule_id and s.entity_id == scenario.entity_id
+        ]  # fmt: skip
+        others = {s.rule_id for s in signals} - {scenario.rule_id}
+        assert others <= scenario.also, (scenario.label, others)
+        if scenario.positive:
+            assert own, scenario.label
+            assert {s.entity_type for s in own} == {scenario.entity_type}
+            assert {s.entity_id for s in signals if s.rule_id == scenario.rule_id} == {
+                scenario.entity_id
+            }, scenario.label
+        else:
+            assert own == [], scenario.label
+            assert signals == [], (scenario.label, [(s.rule_id, s.entity_id) for s in signals])
+
+
+@pytest.mark.parametrize(("base_name", "seed"), CASES)
+def test_mixed_into_one_stream_every_scenario_gives_the_same_signals(
+    base_name: str, seed: int
+) -> None:
+    built = scenarios(base_name, seed)
+    alone = sorted(
+        (s.model_dump_json() for scenario in built for s in run(stream([scenario]))),
+    )
+    mixed = sorted(s.model_dump_json() for s in run(stream(built)))
+    assert mixed == alone
+    fired = {s.rule_id for scenario in built if scenario.positive for s in run(scenario.events)}
+    assert fired == pack_rule_ids()
+
+
+@pytest.mark.parametrize(("base_name", "seed"), CASES)
+def test_scenarios_share_no_entity_and_no_event_id(base_name: str, seed: int) -> None:
+    built = scenarios(base_name, seed)
+    ids = [event.payload["event_id"] for scenario in built for event in scenario.events]
+    assert len(ids) == len(set(ids))
+    owner: dict[str, str] = {}
+    for scenario in built:
+        for entity in entities(scenario):
+            assert owner.setdefault(entity, scenario.label) == scenario.label, entity
+
+
+@pytest.mark.parametrize(("base_name", "seed"), CASES)
+def test_events_are_valid_in_the_past_and_in_order_per_account(base_name: str, seed: int) -> None:
+    base = BASES[base_name]
+    events = stream(scenarios(base_name, seed))
+    moments: dict[str, list[datetime]] = defaultdict(list)
+    for item in events:
+        event = event_from_mapping(item.payload)
+        assert event.occurred_at <= base
+        moments[event.account_id].append(event.occurred_at)
+    for account, times in moments.items():
+        # No ties within an account, so any stable sort by time keeps its order.
+        assert len(times) == len(set(times)), account
+    # The long horizons are really there: 100+ days of dormancy, weeks of baseline.
+    assert base - events[0].occurred_at > timedelta(days=150)
+
+
+def test_kinds_match_the_event_types() -> None:
+    kinds = {"transaction": "Transaction", "account_event": "AccountEvent", "feedback": "Feedback"}
+    seen = set()
+    for item in stream(scenarios("midday", 1)):
+        assert type(event_from_mapping(item.payload)).__name__ == kinds[item.kind]
+        seen.add(item.kind)
+    assert seen == set(kinds)
+
+
+def test_the_builder_is_deterministic_for_a_seed() -> None:
+    assert build_all(NOON, 5) == build_all(NOON, 5)
+    assert build_all(NOON, 5) != build_all(NOON, 6)
+    shifted = build_all(NOON + timedelta(days=3), 5)
+    assert [len(s.events) for s in shifted] == [len(s.events) for s in build_all(NOON, 5)]
+
+
+def test_a_naive_base_is_refused() -> None:
+    with pytest.raises(ValueError, match="zone-aware"):
+        build_all(datetime(2026, 11, 2, 12, 0), 1)

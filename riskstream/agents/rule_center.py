@@ -10,6 +10,7 @@ stays in force and the refusal is recorded (console, log, dead-letter topic).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import deque
@@ -17,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
 from riskstream.agents.cep.compiler import RuleError, RuleSet
-from riskstream.rules.loader import parse_rule
+from riskstream.agents.scoring import CompiledScoreRule, compile_score_rule
+from riskstream.rules.loader import AnyRuleDoc, parse_any
+from riskstream.streams.follow import follow_topic
 from riskstream.streams.rule_model import RuleDoc
+from riskstream.streams.scoring_model import ScoreRuleDoc
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +40,40 @@ class Refusal:
         return {"rule_id": self.rule_id, "offset": self.offset, "error": self.error, "at": self.at}
 
 
-def encode_rule(doc: RuleDoc) -> bytes:
+def encode_rule(doc: AnyRuleDoc) -> bytes:
     return orjson.dumps(doc.model_dump(mode="json", exclude_defaults=False))
 
 
 class RuleCenter:
-    """Holds the :class:`RuleSet` in force and applies changes to it."""
+    """Holds the rules in force, detection and scoring, and applies changes to them."""
 
-    def __init__(self, base: list[RuleDoc]) -> None:
-        self.base = {doc.id: doc for doc in base}
+    def __init__(self, base: list[RuleDoc], scoring: list[ScoreRuleDoc] | None = None) -> None:
         self.ruleset = RuleSet.of(base)
-        self.sources: dict[str, str] = dict.fromkeys(self.base, "pack")
+        self.score_rules: dict[str, CompiledScoreRule] = {
+            doc.id: compile_score_rule(doc) for doc in scoring or []
+        }
+        self.sources: dict[str, str] = dict.fromkeys(
+            [doc.id for doc in base] + list(self.score_rules), "pack"
+        )
         self.refusals: deque[Refusal] = deque(maxlen=100)
         self.changes = 0
         self.ready = asyncio.Event()
+
+    @property
+    def version(self) -> str:
+        """Detection and scoring rules in force, as one short digest."""
+        scoring = sorted(
+            f"{rule.doc.id}@{rule.doc.version}:{rule.doc.mode}"
+            for rule in self.score_rules.values()
+        )
+        parts = [self.ruleset.version, *scoring]
+        return hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
+
+    def doc(self, rule_id: str) -> AnyRuleDoc | None:
+        if rule_id in self.ruleset.rules:
+            return self.ruleset.rules[rule_id].doc
+        score_rule = self.score_rules.get(rule_id)
+        return score_rule.doc if score_rule else None
 
     def apply(self, key: bytes | None, value: bytes | None, offset: int = -1) -> Refusal | None:
         """Apply one record of the rules topic; returns the refusal, if refused."""
@@ -61,6 +83,7 @@ class RuleCenter:
                 raise RuleError("a rule record needs the rule id as its key")
             if value is None:
                 self.ruleset = self.ruleset.without(rule_id)
+                self.score_rules.pop(rule_id, None)
                 self.sources.pop(rule_id, None)
                 self.changes += 1
                 log.info("rule %s deleted (offset %s)", rule_id, offset)
@@ -69,11 +92,14 @@ class RuleCenter:
                 data = orjson.loads(value)
             except orjson.JSONDecodeError as error:
                 raise RuleError(f"rule {rule_id}: not JSON: {error}") from None
-            doc = parse_rule(data, f"rules topic offset {offset}")
+            doc = parse_any(data, f"rules topic offset {offset}")
             if doc.id != rule_id:
                 raise RuleError(f"record key {rule_id!r} differs from the rule id {doc.id!r}")
             self._check_version(doc)
-            self.ruleset = self.ruleset.with_doc(doc)
+            if isinstance(doc, ScoreRuleDoc):
+                self.score_rules = {**self.score_rules, doc.id: compile_score_rule(doc)}
+            else:
+                self.ruleset = self.ruleset.with_doc(doc)
             self.sources[doc.id] = "topic"
             self.changes += 1
             log.info(
@@ -86,11 +112,12 @@ class RuleCenter:
             log.error("rule refused, previous version stays in force: %s", error)
             return refusal
 
-    def _check_version(self, doc: RuleDoc) -> None:
-        current = self.ruleset.rules.get(doc.id)
-        if current is None:
+    def _check_version(self, doc: AnyRuleDoc) -> None:
+        old = self.doc(doc.id)
+        if old is None:
             return
-        old = current.doc
+        if type(old) is not type(doc):
+            raise RuleError(f"rule {doc.id}: cannot turn a {type(old).__name__} into another kind")
         if doc.version < old.version:
             raise RuleError(
                 f"rule {doc.id}: version {doc.version} is older than v{old.version} in force"
@@ -99,9 +126,10 @@ class RuleCenter:
             raise RuleError(f"rule {doc.id}: v{doc.version} changed without a new version number")
 
     def summary(self) -> list[dict[str, Any]]:
-        return [
+        rows = [
             {
                 "id": rule.id,
+                "kind": "detect",
                 "version": rule.doc.version,
                 "mode": rule.doc.mode,
                 "pattern": rule.doc.signal_pattern,
@@ -110,53 +138,31 @@ class RuleCenter:
                 "source": self.sources.get(rule.id, "?"),
                 "description": rule.doc.description,
             }
-            for rule in sorted(self.ruleset.rules.values(), key=lambda item: item.id)
+            for rule in self.ruleset.rules.values()
         ]
+        rows += [
+            {
+                "id": rule.doc.id,
+                "kind": "score",
+                "version": rule.doc.version,
+                "mode": rule.doc.mode,
+                "code": rule.doc.code,
+                "points": rule.doc.points,
+                "entity": "transaction",
+                "source": self.sources.get(rule.doc.id, "?"),
+                "description": rule.doc.description,
+            }
+            for rule in self.score_rules.values()
+        ]
+        return sorted(rows, key=lambda row: str(row["id"]))
 
 
 async def follow_rules_topic(
     center: RuleCenter, bootstrap: str, topic: str, stop: asyncio.Event | None = None
 ) -> None:
-    """Read the rules topic from the beginning, then follow it; ``center.ready`` is set
-    once everything written before the start has been applied. Connection trouble is
-    logged and retried: the rules in force stay as they are meanwhile."""
-    while stop is None or not stop.is_set():
-        try:
-            await _follow(center, bootstrap, topic, stop)
-        except KafkaError as error:
-            log.error("reading the rules topic %s failed, retrying: %r", topic, error)
-            await asyncio.sleep(2)
+    """Keep ``center`` in step with the rules topic; ``center.ready`` once caught up."""
 
+    def apply(record: Any) -> None:
+        center.apply(record.key, record.value, record.offset)
 
-async def _follow(
-    center: RuleCenter, bootstrap: str, topic: str, stop: asyncio.Event | None
-) -> None:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
-    )
-    await consumer.start()
-    try:
-        while topic not in await consumer.topics():
-            log.warning("rules topic %s not found yet", topic)
-            await asyncio.sleep(1)
-        # One partition by design (see the topic catalog): one ordered history of changes.
-        assigned = [TopicPartition(topic, 0)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        while stop is None or not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                for record in records:
-                    center.apply(record.key, record.value, record.offset)
-            if not center.ready.is_set():
-                positions = {tp: await consumer.position(tp) for tp in assigned}
-                if all(positions[tp] >= ends[tp] for tp in assigned):
-                    center.ready.set()
-                    log.info(
-                        "rules loaded: %d in force, version %s",
-                        len(center.ruleset.rules),
-                        center.ruleset.version,
-                    )
-    finally:
-        await consumer.stop()
+    await follow_topic(bootstrap, topic, apply, center.ready, stop=stop)

@@ -12,10 +12,15 @@ import yaml
 from pydantic import ValidationError
 
 from riskstream.agents.cep.compiler import RuleError, RuleSet, compile_rule
+from riskstream.agents.scoring import compile_score_rule
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.rule_model import RuleDoc
+from riskstream.streams.scoring_model import ScoreRuleDoc
+
+AnyRuleDoc = RuleDoc | ScoreRuleDoc
 
 PACK_DIR = Path(__file__).parent / "pack"
+SCORING_DIR = Path(__file__).parent / "scoring"
 RULE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -31,7 +36,19 @@ def parse_rule(data: Any, origin: str) -> RuleDoc:
     return doc
 
 
-def load_file(path: Path) -> list[RuleDoc]:
+def parse_any(data: Any, origin: str) -> AnyRuleDoc:
+    """A detection rule, or a scoring rule (``kind: score``)."""
+    if isinstance(data, dict) and data.get("kind") == "score":
+        try:
+            score_doc = ScoreRuleDoc.model_validate(data)
+        except ValidationError as error:
+            raise RuleError(f"{origin}: {describe_validation_error(error)}") from None
+        compile_score_rule(score_doc)
+        return score_doc
+    return parse_rule(data, origin)
+
+
+def load_file(path: Path) -> list[AnyRuleDoc]:
     """A file holds one rule or a list of rules."""
     text = path.read_bytes()
     try:
@@ -39,7 +56,7 @@ def load_file(path: Path) -> list[RuleDoc]:
     except (orjson.JSONDecodeError, yaml.YAMLError) as error:
         raise RuleError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
     items = data if isinstance(data, list) else [data]
-    return [parse_rule(item, f"{path}[{index}]" if isinstance(data, list) else str(path))
+    return [parse_any(item, f"{path}[{index}]" if isinstance(data, list) else str(path))
             for index, item in enumerate(items)]  # fmt: skip
 
 
@@ -53,8 +70,8 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_rules(paths: Iterable[Path]) -> list[RuleDoc]:
-    docs: list[RuleDoc] = []
+def load_rules(paths: Iterable[Path]) -> list[AnyRuleDoc]:
+    docs: list[AnyRuleDoc] = []
     seen: dict[str, Path] = {}
     for path in rule_files(paths):
         for doc in load_file(path):
@@ -66,7 +83,13 @@ def load_rules(paths: Iterable[Path]) -> list[RuleDoc]:
 
 
 def default_pack() -> list[RuleDoc]:
-    return load_rules([PACK_DIR])
+    """The shipped detection rules."""
+    return [doc for doc in load_rules([PACK_DIR]) if isinstance(doc, RuleDoc)]
+
+
+def default_score_rules() -> list[ScoreRuleDoc]:
+    """The shipped scoring rules."""
+    return [doc for doc in load_rules([SCORING_DIR]) if isinstance(doc, ScoreRuleDoc)]
 
 
 @lru_cache(maxsize=1)

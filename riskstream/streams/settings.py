@@ -27,6 +27,8 @@ class TopicNames(BaseSettings):
     decisions: str = "risk.decisions"
     dead_letter: str = "risk.dead-letter"
     rules: str = "risk.rules"
+    penalties: str = "risk.penalties"
+    audit: str = "risk.audit"
 
 
 class Settings(BaseSettings):
@@ -59,6 +61,18 @@ class Settings(BaseSettings):
     cleanup_interval_s: float = Field(3600.0, gt=0, description="How often to look.")
     load_pack: bool = Field(
         True, description="Start from the shipped rule pack (the rules topic overlays it)."
+    )
+
+    # The scorer.
+    score_review_at: int = Field(40, ge=0, le=100)
+    score_challenge_at: int = Field(60, ge=0, le=100)
+    score_reject_at: int = Field(80, ge=0, le=100)
+    score_unknown_decision: Literal["accept", "review", "challenge", "reject"] = "review"
+    score_forward_transactions: bool = Field(
+        False, description="Also produce each scored transaction to the transactions topic."
+    )
+    profile_lookback_days: float = Field(
+        8.0, gt=0, description="How far back a starting worker reads the signals topic."
     )
 
     topics: TopicNames = Field(default_factory=TopicNames)

@@ -53,6 +53,8 @@ def catalog(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.decisions, keyed, retention_ms=4 * WEEK_MS, purpose="decisions out"),
         TopicSpec(names.dead_letter, 1, retention_ms=4 * WEEK_MS, purpose="rejected messages"),
         TopicSpec(names.rules, 1, compacted=True, purpose="rule documents (state)"),
+        TopicSpec(names.penalties, 1, compacted=True, purpose="penalty center entries (state)"),
+        TopicSpec(names.audit, 1, retention_ms=-1, purpose="audit trail of penalty changes"),
         TopicSpec(
             rekey_topic_name(settings),
             keyed,

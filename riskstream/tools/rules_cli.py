@@ -12,8 +12,15 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.rule_center import RuleCenter, encode_rule
-from riskstream.rules.loader import PACK_DIR, default_pack, load_file, rule_files
-from riskstream.streams.rule_model import RuleDoc, rule_json_schema
+from riskstream.rules.loader import (
+    PACK_DIR,
+    AnyRuleDoc,
+    default_pack,
+    default_score_rules,
+    load_file,
+    rule_files,
+)
+from riskstream.streams.rule_model import rule_json_schema
 from riskstream.streams.settings import Settings
 
 
@@ -24,7 +31,7 @@ class RulesCommandError(Exception):
 @dataclass(frozen=True, slots=True)
 class Checked:
     path: Path
-    docs: list[RuleDoc]
+    docs: list[AnyRuleDoc]
     error: str | None
 
 
@@ -50,7 +57,10 @@ def validate_paths(paths: list[Path]) -> list[Checked]:
 
 def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
     """The rules in force as a worker would see them: the pack overlaid by the topic."""
-    center = RuleCenter(default_pack() if settings.load_pack else [])
+    center = RuleCenter(
+        default_pack() if settings.load_pack else [],
+        default_score_rules() if settings.load_pack else [],
+    )
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
@@ -75,7 +85,7 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
     return center
 
 
-def push(settings: Settings, docs: list[RuleDoc]) -> list[str]:
+def push(settings: Settings, docs: list[AnyRuleDoc]) -> list[str]:
     """Check every document against the rules in force, then publish them all, or none."""
     center = read_center(settings)
     errors = [
@@ -89,27 +99,28 @@ def push(settings: Settings, docs: list[RuleDoc]) -> list[str]:
     return [f"{doc.id} v{doc.version} ({doc.mode})" for doc in docs]
 
 
-def set_mode(settings: Settings, rule_id: str, mode: str) -> RuleDoc:
+def set_mode(settings: Settings, rule_id: str, mode: str) -> AnyRuleDoc:
     """A new version of the rule in force with another mode (active, shadow, disabled)."""
-    current = read_center(settings).ruleset.rules.get(rule_id)
+    current = read_center(settings).doc(rule_id)
     if current is None:
         raise RulesCommandError(f"no rule {rule_id} in force")
-    doc = current.doc.model_copy(update={"mode": mode, "version": current.doc.version + 1})
-    push(settings, [RuleDoc.model_validate(doc.model_dump())])
+    doc = current.model_copy(update={"mode": mode, "version": current.version + 1})
+    doc = type(current).model_validate(doc.model_dump())
+    push(settings, [doc])
     return doc
 
 
 def delete(settings: Settings, rule_id: str) -> None:
-    if rule_id not in read_center(settings).ruleset.rules:
+    if read_center(settings).doc(rule_id) is None:
         raise RulesCommandError(f"no rule {rule_id} in force")
     _send(settings, [(rule_id, None)])
 
 
 def show(settings: Settings, rule_id: str) -> str:
-    current = read_center(settings).ruleset.rules.get(rule_id)
+    current = read_center(settings).doc(rule_id)
     if current is None:
         raise RulesCommandError(f"no rule {rule_id} in force")
-    return str(yaml.safe_dump(current.doc.model_dump(mode="json"), sort_keys=False))
+    return str(yaml.safe_dump(current.model_dump(mode="json"), sort_keys=False))
 
 
 def schema_json() -> str:

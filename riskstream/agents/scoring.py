@@ -1,0 +1,243 @@
+"""The real-time scorer's functional core: a transaction and what is known about its
+entities in, a score (0-100, -1 = cannot judge) and a decision out. No Kafka, no HTTP.
+
+How a decision is reached, in order:
+1. a frozen account, or a blocked entity of the transaction (account, device, IP,
+   counterparty, card), rejects;
+2. an allow-listed account accepts with score 0 (allow-listing another entity only
+   silences that entity's signals);
+3. an amount above a per-transaction limit, or a day's outgoing total above a daily
+   limit, rejects;
+4. otherwise every active signal on the transaction's entities contributes its severity
+   and every matching scoring rule its points, combined as independent evidence:
+   ``score = 100 * (1 - prod(1 - p / 100))`` (two signals of 50 give 75, not 100);
+5. the score maps to a decision by the policy's thresholds; a step-up or review entry
+   (from an operator or imposed by a rule through its signal) raises the decision to at
+   least challenge or review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from riskstream.agents.cep.compiler import RuleError
+from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
+from riskstream.streams.events import Transaction, to_epoch_ms
+from riskstream.streams.outputs import Decision, DecisionKind, Reason
+from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
+from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
+
+# The entities a transaction touches: (entity type, transaction field).
+TRANSACTION_ENTITIES = (
+    ("account", "account_id"),
+    ("device", "device_id"),
+    ("ip", "ip"),
+    ("counterparty", "counterparty_id"),
+    ("merchant", "counterparty_id"),
+    ("instrument", "instrument_id"),
+)
+OUTGOING = frozenset({"payment", "transfer", "red_packet", "withdrawal"})
+_RANK: dict[DecisionKind, int] = {"accept": 0, "review": 1, "challenge": 2, "reject": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionPolicy:
+    review_at: int = 40
+    challenge_at: int = 60
+    reject_at: int = 80
+    # What to suggest when the score is -1 (the engine cannot judge).
+    unknown: DecisionKind = "review"
+
+    def decide(self, score: int) -> DecisionKind:
+        if score < 0:
+            return self.unknown
+        if score >= self.reject_at:
+            return "reject"
+        if score >= self.challenge_at:
+            return "challenge"
+        if score >= self.review_at:
+            return "review"
+        return "accept"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledScoreRule:
+    doc: ScoreRuleDoc
+    when: Expression
+
+
+def compile_score_rule(doc: ScoreRuleDoc) -> CompiledScoreRule:
+    try:
+        return CompiledScoreRule(doc, compile_expression(doc.when, "when"))
+    except ValueError as error:
+        raise RuleError(f"score rule {doc.id} v{doc.version}: {error}") from None
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What is known about a transaction's entities at the moment it is scored."""
+
+    transaction: Transaction
+    signals: dict[str, list[ActiveSignal]] = field(default_factory=dict)
+    penalties: dict[str, list[Penalty]] = field(default_factory=dict)
+    spent_today: Decimal = Decimal(0)
+
+    def variables(self) -> dict[str, Any]:
+        """What scoring rules see: ``event``, ``profiles.<type>`` and ``penalties.<type>``."""
+        profiles = {
+            kind: {
+                "count": len(signals),
+                "max_severity": max((s.severity for s in signals), default=0),
+                "patterns": sorted({s.pattern for s in signals}),
+            }
+            for kind, signals in self.signals.items()
+        }
+        for kind, _ in TRANSACTION_ENTITIES:
+            profiles.setdefault(kind, {"count": 0, "max_severity": 0, "patterns": []})
+        return {
+            "event": cel_view(project(self.transaction)),
+            "profiles": profiles,
+            "penalties": {
+                kind: sorted({p.kind for p in self.penalties.get(kind, [])})
+                for kind, _ in TRANSACTION_ENTITIES
+            },
+            "spent_today": float(self.spent_today),
+        }
+
+
+def gather(
+    transaction: Transaction,
+    profiles: ProfileBook,
+    penalties: PenaltyBook,
+    now: datetime,
+    spent_today: Decimal = Decimal(0),
+) -> Evidence:
+    evidence = Evidence(transaction, spent_today=spent_today)
+    now_ms = to_epoch_ms(now)
+    fields = transaction.model_dump()
+    for kind, field_name in TRANSACTION_ENTITIES:
+        entity_id = fields.get(field_name)
+        if not entity_id:
+            continue
+        signals = profiles.active(kind, str(entity_id), now_ms)
+        if signals:
+            evidence.signals[kind] = signals
+        entries = penalties.for_entity(kind, str(entity_id), now)
+        if entries:
+            evidence.penalties[kind] = entries
+    return evidence
+
+
+def _imposed(evidence: Evidence) -> list[tuple[str, str, str]]:
+    """(entity type, penalty kind, source) of every entry in force: operator entries and
+    those that rules impose through their signals."""
+    found: list[tuple[str, str, str]] = [
+        (kind, penalty.kind, penalty.source)
+        for kind, entries in evidence.penalties.items()
+        for penalty in entries
+    ]
+    for kind, signals in evidence.signals.items():
+        for signal in signals:
+            if signal.penalty and signal.penalty.get("kind"):
+                found.append((kind, str(signal.penalty["kind"]), signal.rule_id))
+    return found
+
+
+def score(
+    evidence: Evidence,
+    rules: list[CompiledScoreRule],
+    policy: DecisionPolicy,
+    rules_version: str,
+) -> Decision:
+    txn = evidence.transaction
+    imposed = _imposed(evidence)
+    kinds = {(entity, kind) for entity, kind, _ in imposed}
+
+    def final(points: int, decision: DecisionKind, reasons: list[Reason]) -> Decision:
+        return Decision(
+            event_id=txn.event_id, score=points, decision=decision,
+            reasons=tuple(reasons), rules_version=rules_version,
+        )  # fmt: skip
+
+    if ("account", "freeze") in kinds:
+        return final(100, "reject", [Reason(code="ACCOUNT_FROZEN", detail="the account is frozen")])
+    blocked = sorted(entity for entity, kind in kinds if kind == "block")
+    if blocked:
+        return final(100, "reject", [
+            Reason(code="ENTITY_BLOCKED", detail=f"blocked: {', '.join(blocked)}")
+        ])  # fmt: skip
+    if ("account", "allow") in kinds:
+        return final(0, "accept", [Reason(code="ALLOW_LISTED", detail="the account is trusted")])
+    limit_reason = _limit_exceeded(evidence)
+    if limit_reason is not None:
+        return final(100, "reject", [limit_reason])
+
+    allowed = {entity for entity, kind in kinds if kind == "allow"}
+    contributions: list[tuple[int, Reason]] = []
+    seen: set[str] = set()
+    for entity, signals in sorted(evidence.signals.items()):
+        if entity in allowed:
+            continue
+        for signal in signals:
+            if signal.signal_id in seen:
+                continue
+            seen.add(signal.signal_id)
+            contributions.append((signal.severity, Reason(
+                code="SIGNAL", detail=f"{signal.pattern} on {entity}",
+                signal_id=signal.signal_id, rule_id=signal.rule_id,
+            )))  # fmt: skip
+    variables = evidence.variables()
+    for rule in rules:
+        if rule.doc.mode == "active" and rule.when.test(variables):
+            reason = Reason(code=rule.doc.code, detail=rule.doc.description, rule_id=rule.doc.id)
+            contributions.append((rule.doc.points, reason))
+    remaining = 1.0
+    for points, _ in contributions:
+        remaining *= 1 - points / 100
+    points = round(100 * (1 - remaining))
+    decision = policy.decide(points)
+    reasons = [reason for _, reason in sorted(contributions, key=lambda item: -item[0])]
+    imposed_kinds = {kind for _, kind in kinds}
+    floors: tuple[tuple[DecisionKind, str, str], ...] = (
+        ("challenge", "step_up", "STEP_UP_REQUIRED"),
+        ("review", "review", "REVIEW_REQUIRED"),
+    )
+    for floor, kind, code in floors:
+        if kind in imposed_kinds and _RANK[decision] < _RANK[floor]:
+            decision = floor
+            reasons.append(Reason(code=code, detail=f"a {kind} entry is in force"))
+    return final(points, decision, reasons)
+
+
+def _limit_exceeded(evidence: Evidence) -> Reason | None:
+    txn = evidence.transaction
+    if txn.type not in OUTGOING:
+        return None
+    for entries in evidence.penalties.values():
+        for penalty in entries:
+            if penalty.kind != "limit":
+                continue
+            per_txn, daily = penalty.per_transaction_limit, penalty.daily_limit
+            if per_txn is not None and txn.amount > per_txn:
+                detail = f"{txn.amount} is over the limit of {per_txn} per transaction"
+                return Reason(code="LIMIT_PER_TRANSACTION", detail=detail)
+            if daily is not None and evidence.spent_today + txn.amount > daily:
+                detail = (
+                    f"{evidence.spent_today} spent today plus {txn.amount} is over the daily "
+                    f"limit of {daily}"
+                )
+                return Reason(code="LIMIT_DAILY", detail=detail)
+    return None
+
+
+def cannot_judge(event_id: str, cause: str, detail: str, policy: DecisionPolicy) -> Decision:
+    """-1: the engine has no basis for a score (state still recovering, say)."""
+    return Decision(
+        event_id=event_id,
+        score=-1,
+        decision=policy.unknown,
+        reasons=(Reason(code=cause, detail=detail),),
+    )

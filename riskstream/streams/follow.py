@@ -1,0 +1,86 @@
+"""Following a topic on every worker, outside any consumer group.
+
+The rules, the penalties and the signals are small enough for every worker to hold all
+of them, and every worker must see every change; so each worker reads these topics in
+full itself instead of sharing their partitions. ``ready`` is set once everything that
+was in the topic when the follower started has been applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+log = logging.getLogger(__name__)
+
+Apply = Callable[[Any], None]
+
+
+async def follow_topic(
+    bootstrap: str,
+    topic: str,
+    apply: Apply,
+    ready: asyncio.Event,
+    *,
+    since_ms: Callable[[], int] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Apply every record of ``topic`` (from ``since_ms()`` if given, else the start),
+    then keep following it. Connection trouble is logged and retried."""
+    while stop is None or not stop.is_set():
+        try:
+            await _follow(bootstrap, topic, apply, ready, since_ms, stop)
+        except KafkaError as error:
+            log.error("following %s failed, retrying: %r", topic, error)
+            await asyncio.sleep(2)
+
+
+async def _follow(
+    bootstrap: str,
+    topic: str,
+    apply: Apply,
+    ready: asyncio.Event,
+    since_ms: Callable[[], int] | None,
+    stop: asyncio.Event | None,
+) -> None:
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await probe.start()
+    try:
+        while topic not in await probe.topics():
+            log.warning("topic %s not found yet", topic)
+            await asyncio.sleep(1)
+    finally:
+        await probe.stop()
+    # Subscribing without a group assigns every partition to this consumer.
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    try:
+        assigned = sorted(consumer.assignment())
+        await consumer.seek_to_beginning(*assigned)
+        if since_ms is not None:
+            offsets = await consumer.offsets_for_times(dict.fromkeys(assigned, since_ms()))
+            for partition, found in offsets.items():
+                if found is not None:
+                    consumer.seek(partition, found.offset)
+                else:
+                    await consumer.seek_to_end(partition)
+        ends = await consumer.end_offsets(assigned)
+        while stop is None or not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=100)
+            for records in batches.values():
+                for record in records:
+                    apply(record)
+            if not ready.is_set():
+                positions = {tp: await consumer.position(tp) for tp in assigned}
+                if all(positions[tp] >= ends[tp] for tp in assigned):
+                    ready.set()
+                    log.info("caught up with %s", topic)
+    finally:
+        await consumer.stop()

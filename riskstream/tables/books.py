@@ -1,0 +1,130 @@
+"""Replicas every worker keeps in memory: risk profiles (active signals per entity) and
+the penalty center's entries. Both are rebuilt from their topics at start.
+
+Why not a Faust GlobalTable: a global table is the right shape (every worker needs every
+profile, since one transaction touches its account, device, IP, counterparty and card,
+which live on different partitions; routing one score request to five owners would cost
+five hops), but faust's global tables have lost updates on recovery (faust-streaming
+#212; robinhood #541, #716). Reading the topic on every worker gives the same shape with
+nothing to recover: the topic is the state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from riskstream.streams.codec import loads
+from riskstream.streams.events import to_epoch_ms
+from riskstream.streams.scoring_model import Penalty
+
+EntityKey = tuple[str, str]  # (entity type, entity id)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSignal:
+    signal_id: str
+    pattern: str
+    rule_id: str
+    severity: int
+    detected_ms: int
+    expires_ms: int
+    penalty: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "signal_id": self.signal_id,
+            "pattern": self.pattern,
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "detected_ms": self.detected_ms,
+            "expires_ms": self.expires_ms,
+            **({"penalty": self.penalty} if self.penalty else {}),
+        }
+
+
+class ProfileBook:
+    """Active signals by entity, from the signals topic; expired ones drop out."""
+
+    def __init__(self) -> None:
+        self._by_entity: dict[EntityKey, dict[str, ActiveSignal]] = defaultdict(dict)
+        self.applied = 0
+
+    def apply_signal(self, body: dict[str, Any]) -> None:
+        detected = datetime.fromisoformat(body["detected_at"])
+        expires = datetime.fromisoformat(body["expires_at"])
+        signal = ActiveSignal(
+            signal_id=body["signal_id"],
+            pattern=body["pattern"],
+            rule_id=body["rule_id"],
+            severity=int(body["severity"]),
+            detected_ms=to_epoch_ms(detected),
+            expires_ms=to_epoch_ms(expires),
+            penalty=body.get("penalty"),
+        )
+        self._by_entity[(body["entity_type"], body["entity_id"])][signal.signal_id] = signal
+        self.applied += 1
+
+    def apply_record(self, record: Any) -> None:
+        if record.value:
+            self.apply_signal(loads(record.value))
+
+    def active(self, entity_type: str, entity_id: str, now_ms: int) -> list[ActiveSignal]:
+        key = (entity_type, entity_id)
+        signals = self._by_entity.get(key)
+        if not signals:
+            return []
+        live = [signal for signal in signals.values() if signal.expires_ms > now_ms]
+        if len(live) != len(signals):
+            if live:
+                self._by_entity[key] = {signal.signal_id: signal for signal in live}
+            else:
+                del self._by_entity[key]
+        return sorted(live, key=lambda signal: (-signal.severity, signal.signal_id))
+
+    def __len__(self) -> int:
+        return len(self._by_entity)
+
+
+class PenaltyBook:
+    """The penalty center's entries by id, from its compacted topic."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Penalty] = {}
+        self._by_entity: dict[EntityKey, set[str]] = defaultdict(set)
+
+    def put(self, penalty: Penalty) -> None:
+        self.remove(penalty.penalty_id)
+        self._by_id[penalty.penalty_id] = penalty
+        self._by_entity[(penalty.entity_type, penalty.entity_id)].add(penalty.penalty_id)
+
+    def remove(self, penalty_id: str) -> Penalty | None:
+        old = self._by_id.pop(penalty_id, None)
+        if old is not None:
+            self._by_entity[(old.entity_type, old.entity_id)].discard(penalty_id)
+        return old
+
+    def apply_record(self, record: Any) -> None:
+        key = record.key.decode() if record.key else ""
+        if record.value is None:
+            self.remove(key)
+        else:
+            self.put(Penalty.model_validate(loads(record.value)))
+
+    def for_entity(self, entity_type: str, entity_id: str, now: datetime) -> list[Penalty]:
+        ids = self._by_entity.get((entity_type, entity_id), set())
+        return sorted(
+            (self._by_id[pid] for pid in ids if self._by_id[pid].active_at(now)),
+            key=lambda penalty: penalty.penalty_id,
+        )
+
+    def get(self, penalty_id: str) -> Penalty | None:
+        return self._by_id.get(penalty_id)
+
+    def all_active(self, now: datetime) -> list[Penalty]:
+        return sorted(
+            (penalty for penalty in self._by_id.values() if penalty.active_at(now)),
+            key=lambda penalty: penalty.penalty_id,
+        )

@@ -8,22 +8,32 @@ from riskstream.agents.console import register_console
 from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.janitor import register_janitor
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
-from riskstream.rules.loader import default_pack
+from riskstream.agents.scorer import Scorer
+from riskstream.agents.scoring_views import register_scoring_views
+from riskstream.rules.loader import default_pack, default_score_rules
 from riskstream.streams.app import RiskApp, create_faust_app
 from riskstream.streams.settings import Settings, get_settings
-from riskstream.tables.faust_tables import account_state_table, entity_state_table
+from riskstream.tables.faust_tables import (
+    account_spend_table,
+    account_state_table,
+    entity_state_table,
+)
 
 
 def create_app(settings: Settings | None = None) -> RiskApp:
     settings = settings or get_settings()
     app = create_faust_app(settings)
-    center = RuleCenter(default_pack() if settings.load_pack else [])
+    center = RuleCenter(
+        default_pack() if settings.load_pack else [],
+        default_score_rules() if settings.load_pack else [],
+    )
     pipeline = IngestPipeline(
         app,
         settings,
         center,
         account_state_table(app, settings.partitions),
         entity_state_table(app, settings.partitions),
+        account_spend_table(app, settings.partitions),
     )
     app.pipeline = pipeline
 
@@ -31,6 +41,9 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     async def rules() -> None:
         await follow_rules_topic(center, settings.kafka_bootstrap, settings.topics.rules)
 
+    scorer = Scorer(app, settings, center, pipeline.spend.table)
+    register_scoring_views(app, scorer)
+    app.scorer = scorer
     register_console(app, pipeline)
     register_janitor(app, pipeline, settings)
     setup_prometheus_sensors(app)

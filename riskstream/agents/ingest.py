@@ -22,8 +22,11 @@ from riskstream.agents.cep.engine import Outcome, RuleEngine
 from riskstream.agents.cep.expressions import project
 from riskstream.agents.cep.runner import ACCOUNT_KEY, route
 from riskstream.agents.rule_center import RuleCenter
+from riskstream.agents.scorer import record_spend
+from riskstream.agents.scoring import OUTGOING
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.codec import dumps, loads
+from riskstream.streams.events import Transaction
 from riskstream.streams.outputs import DeadLetterHeaders, Signal
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
@@ -79,6 +82,7 @@ class IngestPipeline:
         center: RuleCenter,
         accounts: StateTable[EntityState],
         entities: StateTable[EntityState],
+        spend: StateTable[Any],
     ) -> None:
         names = settings.topics
         self.settings = settings
@@ -86,6 +90,7 @@ class IngestPipeline:
         self.engine = RuleEngine()
         self.accounts = accounts
         self.entities = entities
+        self.spend = spend
         self.stats = IngestStats()
         self.inputs = app.topic(names.transactions, names.account_events, names.feedback)
         self.rekey_topic = app.topic(rekey_topic_name(settings))
@@ -137,6 +142,12 @@ class IngestPipeline:
         self.accounts.set(event.account_id, state)
         if outcome.status == "applied":
             self.stats.applied += 1
+            if (
+                isinstance(event, Transaction)
+                and event.type in OUTGOING
+                and event.status != "failed"
+            ):
+                record_spend(self.spend.table, event.account_id, event.occurred_ms, event.amount)
         elif outcome.status == "duplicate":
             self.stats.duplicates += 1
         else:

@@ -20,6 +20,7 @@ class RiskApp(faust.App):
     def __init__(self, settings: Settings, **options: Any) -> None:
         self.settings = settings
         self.pipeline: Any = None  # set by riskstream.app.create_app
+        self.scorer: Any = None
         super().__init__(settings.app_id, **options)
 
     async def on_first_start(self) -> None:

@@ -66,3 +66,15 @@ def entity_state_table(app: faust.App, partitions: int) -> StateTable[EntityStat
         use_partitioner=True,
     )  # fmt: skip
     return StateTable(table, EntityState)
+
+
+ACCOUNT_SPEND = "account-spend"
+
+
+def account_spend_table(app: faust.App, partitions: int) -> StateTable[Any]:
+    """Outgoing totals per account and day (for daily limits), as raw JSON bytes."""
+    table = _table(
+        app, ACCOUNT_SPEND, partitions, "Outgoing amount per account and day.",
+        use_partitioner=False,
+    )  # fmt: skip
+    return StateTable(table, dict)

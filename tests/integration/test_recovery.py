@@ -52,9 +52,8 @@ def split_patterns(sandbox: Sandbox) -> tuple[list, list]:
     [
         (signal.SIGTERM, "at_least_once"),
         (signal.SIGKILL, "at_least_once"),
-        (signal.SIGKILL, "exactly_once"),
     ],
-    ids=["sigterm", "kill9", "kill9-exactly-once"],
+    ids=["sigterm", "kill9"],
 )
 def test_restart_mid_stream_keeps_windows_and_signals(
     sandbox: Sandbox, worker: Worker, stop_signal: int, guarantee: str

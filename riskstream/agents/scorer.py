@@ -1,0 +1,226 @@
+"""The real-time scorer on the Faust web server, and the penalty center's write side.
+
+Profiles (active signals) and penalties are replicas on every worker (see
+``tables/books.py``), so a score is computed locally from memory. The one piece of state
+that lives with the account is today's outgoing total (for daily limits): a request is
+forwarded to the worker that owns the account's partition when that is another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import faust
+import orjson
+from pydantic import ValidationError
+
+from riskstream.agents.rule_center import RuleCenter
+from riskstream.agents.scoring import DecisionPolicy, cannot_judge, gather, score
+from riskstream.agents.validation import describe_validation_error
+from riskstream.streams.codec import dumps, loads
+from riskstream.streams.events import TRANSACTION_TYPES, Transaction
+from riskstream.streams.follow import follow_topic
+from riskstream.streams.outputs import Decision
+from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
+from riskstream.streams.settings import Settings
+from riskstream.tables.books import PenaltyBook, ProfileBook
+
+log = logging.getLogger(__name__)
+DAY_MS = 86_400_000
+REMEMBERED_DECISIONS = 200_000
+
+
+class RequestError(ValueError):
+    """A bad request: the message says which field and why (answered with 422)."""
+
+    def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+
+
+def make_penalty(request: PenaltyRequest, now: datetime) -> Penalty:
+    return Penalty(
+        entity_type=request.entity_type,
+        entity_id=request.entity_id,
+        kind=request.kind,
+        reason=request.reason,
+        source=f"operator:{request.operator}",
+        created_at=now,
+        expires_at=now + request.ttl,
+        per_transaction_limit=request.per_transaction_limit,
+        daily_limit=request.daily_limit,
+    )
+
+
+def parse_transaction(body: bytes) -> Transaction:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise RequestError(f"the body is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise RequestError("the body must be a JSON object (a transaction)")
+    if data.get("type") not in TRANSACTION_TYPES:
+        raise RequestError(
+            f"type {data.get('type')!r} is not a transaction type",
+            [{"field": "type", "message": f"one of {', '.join(sorted(TRANSACTION_TYPES))}"}],
+        )
+    try:
+        return Transaction.model_validate(data)
+    except ValidationError as error:
+        fields = [
+            {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+            for item in error.errors(include_url=False)
+        ]
+        raise RequestError(describe_validation_error(error), fields) from None
+
+
+class Scorer:
+    def __init__(
+        self, app: faust.App, settings: Settings, center: RuleCenter, spend_table: Any
+    ) -> None:
+        names = settings.topics
+        self.app = app
+        self.settings = settings
+        self.center = center
+        self.spend = spend_table
+        self.profiles = ProfileBook()
+        self.penalties = PenaltyBook()
+        self.profiles_ready = asyncio.Event()
+        self.penalties_ready = asyncio.Event()
+        self.policy = DecisionPolicy(
+            review_at=settings.score_review_at,
+            challenge_at=settings.score_challenge_at,
+            reject_at=settings.score_reject_at,
+            unknown=settings.score_unknown_decision,
+        )
+        self.decisions_topic = app.topic(names.decisions)
+        self.transactions_topic = app.topic(names.transactions)
+        self.penalties_topic = app.topic(names.penalties)
+        self.audit_topic = app.topic(names.audit)
+        self.remembered: OrderedDict[str, Decision] = OrderedDict()
+        self.scored = 0
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def follow_signals() -> None:
+            lookback_ms = int(settings.profile_lookback_days * DAY_MS)
+            await follow_topic(
+                settings.kafka_bootstrap, names.signals, self.profiles.apply_record,
+                self.profiles_ready, since_ms=lambda: int(time.time() * 1000) - lookback_ms,
+            )  # fmt: skip
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def follow_penalties() -> None:
+            await follow_topic(
+                settings.kafka_bootstrap, names.penalties, self.penalties.apply_record,
+                self.penalties_ready,
+            )  # fmt: skip
+
+    def ready(self) -> bool:
+        return (
+            self.center.ready.is_set()
+            and self.profiles_ready.is_set()
+            and self.penalties_ready.is_set()
+        )
+
+    def spent_today(self, account_id: str, now: datetime) -> Decimal:
+        raw = self.spend.get(account_id.encode())
+        if raw is None:
+            return Decimal(0)
+        day = str(int(now.timestamp() * 1000) // DAY_MS)
+        return Decimal(loads(raw).get(day, "0"))
+
+    async def decide(self, transaction: Transaction) -> Decision:
+        """The decision for a transaction; the same event id always gets the same one."""
+        remembered = self.remembered.get(transaction.event_id)
+        if remembered is not None:
+            return remembered
+        if not self.ready():
+            return cannot_judge(
+                transaction.event_id,
+                "RECOVERING",
+                "the worker is still loading rules, signals or penalties",
+                self.policy,
+            )
+        now = datetime.now(UTC)
+        evidence = gather(
+            transaction, self.profiles, self.penalties, now,
+            self.spent_today(transaction.account_id, now),
+        )  # fmt: skip
+        decision = score(
+            evidence, list(self.center.score_rules.values()), self.policy, self.center.version
+        )
+        self.remembered[transaction.event_id] = decision
+        if len(self.remembered) > REMEMBERED_DECISIONS:
+            self.remembered.popitem(last=False)
+        self.scored += 1
+        await self.decisions_topic.send(
+            key=transaction.account_id.encode(), value=dumps(decision), force=True
+        )
+        if self.settings.score_forward_transactions:
+            await self.transactions_topic.send(
+                key=transaction.account_id.encode(), value=dumps(transaction), force=True
+            )
+        return decision
+
+    async def add_penalty(self, request: PenaltyRequest) -> Penalty:
+        penalty = make_penalty(request, datetime.now(UTC))
+        await self.penalties_topic.send(
+            key=penalty.penalty_id.encode(), value=dumps(penalty), force=True
+        )
+        await self._audit("add", request.operator, penalty.penalty_id, request.reason, penalty)
+        self.penalties.put(penalty)  # read your own write at once
+        return penalty
+
+    async def remove_penalty(self, penalty_id: str, operator: str, reason: str) -> Penalty:
+        current = self.penalties.get(penalty_id)
+        if current is None:
+            raise KeyError(penalty_id)
+        await self.penalties_topic.send(key=penalty_id.encode(), value=None, force=True)
+        await self._audit("remove", operator, penalty_id, reason, current)
+        self.penalties.remove(penalty_id)
+        return current
+
+    async def _audit(
+        self, action: str, actor: str, penalty_id: str, reason: str, penalty: Penalty
+    ) -> None:
+        record = AuditRecord(
+            at=datetime.now(UTC), actor=actor, action=action,
+            penalty_id=penalty_id, reason=reason, penalty=penalty,
+        )  # fmt: skip
+        await self.audit_topic.send(key=penalty_id.encode(), value=dumps(record), force=True)
+
+    def profile(self, entity_type: str, entity_id: str) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        body: dict[str, Any] = {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "signals": [
+                signal.as_dict()
+                for signal in self.profiles.active(
+                    entity_type, entity_id, int(now.timestamp() * 1000)
+                )
+            ],
+            "penalties": [
+                penalty.model_dump(mode="json")
+                for penalty in self.penalties.for_entity(entity_type, entity_id, now)
+            ],
+        }
+        if entity_type == "account":
+            body["spent_today"] = str(self.spent_today(entity_id, now))
+        return body
+
+
+def record_spend(table: Any, account_id: str, ts_ms: int, amount: Decimal) -> None:
+    """Add an outgoing amount to the account's per-day totals (the last two days kept)."""
+    key = account_id.encode()
+    raw = table.get(key)
+    days: dict[str, str] = loads(raw) if raw else {}
+    day = ts_ms // DAY_MS
+    days[str(day)] = str(Decimal(days.get(str(day), "0")) + amount)
+    table[key] = dumps({name: value for name, value in days.items() if int(name) >= day - 1})

@@ -1,0 +1,183 @@
+"""The real-time scorer and the penalty center on the real broker."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from riskstream.streams.codec import dumps, loads
+from tests.integration.conftest import Sandbox, Worker
+from tests.integration.helpers import read_all, send_raw
+
+pytestmark = pytest.mark.integration
+
+
+def txn(account: str, amount: str = "12.50", **extra: Any) -> dict[str, Any]:
+    return {
+        "event_id": f"score-{uuid.uuid4().hex[:12]}",
+        "type": "payment",
+        "occurred_at": "2026-11-23T08:00:00Z",
+        "account_id": account,
+        "amount": amount,
+        "currency": "CNY",
+        **extra,
+    }
+
+
+def post(worker: Worker, path: str, body: Any) -> httpx.Response:
+    return httpx.post(f"{worker.url}{path}", content=dumps(body), timeout=10)
+
+
+def scored(worker: Worker, body: dict[str, Any]) -> dict[str, Any]:
+    """Score, waiting out the first seconds in which the worker may still be loading."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = post(worker, "/score/", body)
+        assert response.status_code == 200, response.text
+        answer = dict(response.json())
+        if answer["score"] != -1 or time.monotonic() > deadline:
+            return answer
+        assert answer["reasons"][0]["code"] == "RECOVERING"
+        time.sleep(0.2)
+
+
+def burst(account: str, count: int = 11) -> list[tuple[bytes, bytes]]:
+    return [
+        (
+            account.encode(),
+            dumps({**txn(account, "3.00"), "occurred_at": f"2026-11-23T08:01:{n:02d}Z"}),
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_new_signal_changes_the_answer_within_a_second(sandbox: Sandbox, worker: Worker) -> None:
+    settings = sandbox.settings
+    worker.start()
+    first = scored(worker, txn("acct-fresh"))
+    assert (first["score"], first["decision"]) == (0, "accept")
+    send_raw(settings, settings.topics.transactions, burst("acct-fresh"))
+    changed_at = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answer = scored(worker, txn("acct-fresh"))
+        if any(reason["code"] == "SIGNAL" for reason in answer["reasons"]):
+            changed_at = time.time() * 1000
+            break
+        time.sleep(0.05)
+    assert changed_at is not None, "the signal never reached the scorer"
+    signals = [loads(record.value) for record in read_all(settings, settings.topics.signals)]
+    velocity = [s for s in signals if s["rule_id"] == "velocity.account"]
+    (record,) = [
+        r for r in read_all(settings, settings.topics.signals)
+        if loads(r.value)["signal_id"] == velocity[0]["signal_id"]
+    ]  # fmt: skip
+    assert changed_at - record.timestamp_ms <= 1000
+    assert answer["score"] == velocity[0]["severity"]
+    assert answer["reasons"][0]["signal_id"] == velocity[0]["signal_id"]
+
+
+def test_same_event_id_same_answer_and_every_decision_is_published(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    settings = sandbox.settings
+    worker.start()
+    body = txn("acct-idem")
+    first = scored(worker, body)
+    send_raw(settings, settings.topics.transactions, burst("acct-idem"))
+    time.sleep(3)  # a signal for the account is in force now ...
+    second = scored(worker, body)  # ... but the same event id keeps its answer
+    first.pop("latency_ms")
+    second.pop("latency_ms")
+    assert first == second
+    assert scored(worker, txn("acct-idem"))["score"] > 0
+    decisions = [loads(r.value) for r in read_all(settings, settings.topics.decisions)]
+    assert [d["event_id"] for d in decisions].count(body["event_id"]) == 1
+    assert len(decisions) == 2
+
+
+def test_bad_requests_get_422_naming_the_field_and_unknown_routes_404(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    worker.start()
+    bad = post(worker, "/score/", {**txn("a"), "amount": "-5", "occurred_at": "yesterday"})
+    assert bad.status_code == 422
+    fields = {item["field"] for item in bad.json()["fields"]}
+    assert fields == {"amount", "occurred_at"}
+    assert post(worker, "/score/", {**txn("a"), "type": "login"}).status_code == 422
+    not_json = httpx.post(f"{worker.url}/score/", content=b"{nope", timeout=5)
+    assert not_json.status_code == 422 and "not JSON" in not_json.json()["error"]
+    assert httpx.get(f"{worker.url}/no-such-page/", timeout=5).status_code == 404
+    bad_penalty = post(worker, "/penalties/", {"entity_type": "planet", "entity_id": "x"})
+    assert bad_penalty.status_code == 422
+    assert "entity_type" in {item["field"] for item in bad_penalty.json()["fields"]}
+
+
+def test_penalties_freeze_expire_allow_and_limit(sandbox: Sandbox, worker: Worker) -> None:
+    settings = sandbox.settings
+    worker.start()
+    freeze = post(worker, "/penalties/", {
+        "entity_type": "account", "entity_id": "acct-pen", "kind": "freeze",
+        "reason": "chargebacks", "operator": "alice", "ttl": "3s",
+    })  # fmt: skip
+    assert freeze.status_code == 201
+    answer = scored(worker, txn("acct-pen"))
+    assert (answer["decision"], answer["reasons"][0]["code"]) == ("reject", "ACCOUNT_FROZEN")
+    time.sleep(3.5)  # the freeze expires by itself
+    assert scored(worker, txn("acct-pen"))["decision"] == "accept"
+
+    # Allow-listed: even an account with a velocity signal is accepted.
+    send_raw(settings, settings.topics.transactions, burst("acct-vip"))
+    deadline = time.monotonic() + 20
+    while scored(worker, txn("acct-vip"))["score"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert post(worker, "/penalties/", {
+        "entity_type": "account", "entity_id": "acct-vip", "kind": "allow",
+        "reason": "verified merchant owner", "operator": "bob", "ttl": "1h",
+    }).status_code == 201  # fmt: skip
+    trusted = scored(worker, txn("acct-vip"))
+    assert (trusted["score"], trusted["decision"], trusted["reasons"][0]["code"]) == (
+        0,
+        "accept",
+        "ALLOW_LISTED",
+    )
+
+    # A daily limit counts what the stream has seen today for the account.
+    assert post(worker, "/penalties/", {
+        "entity_type": "account", "entity_id": "acct-lim", "kind": "limit",
+        "reason": "new account", "operator": "carol", "ttl": "1h", "daily_limit": "100",
+    }).status_code == 201  # fmt: skip
+    today = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    spent = [(b"acct-lim", dumps({**txn("acct-lim", "45"), "occurred_at": today}))
+             for _ in range(2)]  # fmt: skip
+    send_raw(settings, settings.topics.transactions, spent)
+    worker.wait_for("applied", 11 + 2)
+    over = scored(worker, txn("acct-lim", "20"))
+    assert (over["decision"], over["reasons"][0]["code"]) == ("reject", "LIMIT_DAILY")
+    assert scored(worker, txn("acct-lim", "5"))["decision"] == "accept"
+
+    # Removal needs who and why, and is audited.
+    listing = httpx.get(f"{worker.url}/penalties/?entity_id=acct-vip", timeout=5).json()
+    (entry,) = listing["penalties"]
+    refused = httpx.delete(f"{worker.url}/penalties/{entry['penalty_id']}/", timeout=5)
+    assert refused.status_code == 422
+    removed = httpx.delete(
+        f"{worker.url}/penalties/{entry['penalty_id']}/",
+        params={"operator": "bob", "reason": "ownership not confirmed"}, timeout=5,
+    )  # fmt: skip
+    assert removed.status_code == 200
+    audit = [loads(r.value) for r in read_all(settings, settings.topics.audit)]
+    assert [(a["action"], a["actor"]) for a in audit] == [
+        ("add", "alice"),
+        ("add", "bob"),
+        ("add", "carol"),
+        ("remove", "bob"),
+    ]
+    assert audit[-1]["reason"] == "ownership not confirmed"
+    profile = httpx.get(f"{worker.url}/profiles/account/acct-vip/", timeout=5).json()
+    assert profile["penalties"] == []
+    assert [s["rule_id"] for s in profile["signals"]] == ["velocity.account"]

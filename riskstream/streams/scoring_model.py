@@ -64,6 +64,16 @@ class PenaltyRequest(BaseModel):
     per_transaction_limit: Money | None = None
     daily_limit: Money | None = None
 
+    @model_validator(mode="after")
+    def _check(self) -> PenaltyRequest:
+        if self.ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        if self.kind == "limit" and self.per_transaction_limit is None and self.daily_limit is None:
+            raise ValueError("a limit needs per_transaction_limit or daily_limit")
+        if self.kind != "limit" and (self.per_transaction_limit or self.daily_limit):
+            raise ValueError("amounts apply to limit entries only")
+        return self
+
 
 class AuditRecord(BaseModel):
     """An immutable line of the audit trail: who did what, when and why."""

@@ -12,6 +12,55 @@ from riskstream.streams.topics import catalog, create_topics
 def register(app: faust.App) -> None:
     @app.command(
         argument("action", type=str),
+        argument("target", type=str, required=False, default=""),
+        option("--entity-type", type=str, default="account"),
+        option("--entity-id", type=str, default=None),
+        option("--kind", type=str, default=None, help="freeze|block|limit|step_up|review|allow"),
+        option("--reason", type=str, default=None),
+        option("--operator", type=str, default=None),
+        option("--ttl", type=str, default="24h"),
+        option("--per-transaction-limit", type=str, default=None),
+        option("--daily-limit", type=str, default=None),
+    )
+    async def penalties(
+        self: AppCommand,
+        action: str,
+        target: str,
+        entity_type: str,
+        entity_id: str | None,
+        kind: str | None,
+        reason: str | None,
+        operator: str | None,
+        ttl: str,
+        per_transaction_limit: str | None,
+        daily_limit: str | None,
+    ) -> None:
+        """Penalty center: list | add --entity-id ... --kind ... --reason ... --operator ...
+        | remove PENALTY_ID --operator ... --reason ..."""
+        from riskstream.tools import penalties_cli  # noqa: PLC0415
+
+        settings = get_settings()
+        try:
+            if action == "list":
+                penalties_cli.listing(settings, self.say)
+            elif action == "add":
+                fields = {
+                    "entity_type": entity_type, "entity_id": entity_id, "kind": kind,
+                    "reason": reason, "operator": operator, "ttl": ttl,
+                    "per_transaction_limit": per_transaction_limit, "daily_limit": daily_limit,
+                }  # fmt: skip
+                added = penalties_cli.add(settings, {k: v for k, v in fields.items() if v})
+                self.say(f"added {added}")
+            elif action == "remove" and target and operator and reason:
+                penalties_cli.remove(settings, target, operator, reason)
+                self.say(f"removed {target}")
+            else:
+                raise self.UsageError("use: list | add ... | remove ID --operator X --reason Y")
+        except penalties_cli.PenaltyCommandError as error:
+            raise SystemExit(f"refused: {error}") from None
+
+    @app.command(
+        argument("action", type=str),
         argument("targets", nargs=-1),
     )
     async def rules(self: AppCommand, action: str, targets: tuple[str, ...]) -> None:

@@ -1,0 +1,100 @@
+"""``riskstream penalties ...``: the penalty center from the command line.
+
+Writes go straight to the penalties topic with an audit record, exactly as the REST
+endpoints do, so every worker applies them within moments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from riskstream.agents.scorer import make_penalty
+from riskstream.agents.validation import describe_validation_error
+from riskstream.streams.codec import dumps
+from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
+from riskstream.streams.settings import Settings
+from riskstream.tables.books import PenaltyBook
+
+
+class PenaltyCommandError(Exception):
+    """Refused: nothing was changed."""
+
+
+def read_book(settings: Settings) -> PenaltyBook:
+    book = PenaltyBook()
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
+    )
+    try:
+        partition = TopicPartition(settings.topics.penalties, 0)
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        end = consumer.end_offsets([partition])[partition]
+        while consumer.position(partition) < end:
+            for record in consumer.poll(timeout_ms=1000).get(partition, []):
+                book.apply_record(SimpleNamespace(key=record.key, value=record.value))
+    finally:
+        consumer.close()
+    return book
+
+
+def _publish(settings: Settings, records: list[tuple[str, str, bytes | None]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    try:
+        for topic, key, value in records:
+            producer.send(topic, key=key.encode(), value=value)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def add(settings: Settings, fields: dict[str, object]) -> str:
+    try:
+        request = PenaltyRequest.model_validate(fields)
+    except ValidationError as error:
+        raise PenaltyCommandError(describe_validation_error(error)) from None
+    now = datetime.now(UTC)
+    penalty = make_penalty(request, now)
+    audit = AuditRecord(
+        at=now,
+        actor=request.operator,
+        action="add",
+        penalty_id=penalty.penalty_id,
+        reason=request.reason,
+        penalty=penalty,
+    )
+    names = settings.topics
+    _publish(settings, [
+        (names.penalties, penalty.penalty_id, dumps(penalty)),
+        (names.audit, penalty.penalty_id, dumps(audit)),
+    ])  # fmt: skip
+    return penalty.penalty_id
+
+
+def remove(settings: Settings, penalty_id: str, operator: str, reason: str) -> None:
+    current = read_book(settings).get(penalty_id)
+    if current is None:
+        raise PenaltyCommandError(f"no penalty {penalty_id!r}")
+    audit = AuditRecord(at=datetime.now(UTC), actor=operator, action="remove",
+                        penalty_id=penalty_id, reason=reason, penalty=current)  # fmt: skip
+    names = settings.topics
+    _publish(settings, [
+        (names.penalties, penalty_id, None),
+        (names.audit, penalty_id, dumps(audit)),
+    ])  # fmt: skip
+
+
+def listing(settings: Settings, say: Callable[[str], None]) -> None:
+    for penalty in read_book(settings).all_active(datetime.now(UTC)):
+        limits = " ".join(
+            f"{name}={value}"
+            for name, value in (("per_transaction", penalty.per_transaction_limit),
+                                ("daily", penalty.daily_limit)) if value is not None
+        )  # fmt: skip
+        say(f"{penalty.penalty_id}\tuntil {penalty.expires_at.isoformat()}\t{penalty.reason}"
+            f"{chr(9) + limits if limits else ''}")  # fmt: skip

@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit integration install broker-start broker-stop clean bench-engine bench-pipeline
+.PHONY: demo test lint unit integration install broker-start broker-stop clean bench-engine bench-pipeline bench-scorer
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,4 +43,7 @@ bench-engine: install
 	$(BIN)/python benchmarks/engine_throughput.py
 
 bench-pipeline: install
-	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python -m benchmarks.pipeline
+
+bench-scorer: install
+	$(BIN)/python -m benchmarks.scorer

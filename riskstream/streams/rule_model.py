@@ -203,6 +203,9 @@ class RuleDoc(_Spec):
     )
     sequence: SequenceSpec | None = None
     severity: int = Field(ge=0, le=100)
+    penalty: Literal["freeze", "block", "step_up", "review"] | None = Field(
+        None, description="A penalty on the entity while the signal is active (the scorer)."
+    )
     ttl: Duration = timedelta(hours=24)
     lateness: Duration = Field(
         timedelta(minutes=10), description="How late an event may arrive and still count."

@@ -199,6 +199,7 @@ class RuleEngine:
             trigger_event_id=last.event_id,
             detected_at=from_epoch_ms(last.ts_ms),
             expires_at=from_epoch_ms(last.ts_ms + int(doc.ttl.total_seconds() * 1000)),
+            **({"penalty": {"kind": doc.penalty}} if doc.penalty else {}),
         )
         state.fired.append(
             Fired(doc.id, signal.signal_id, emitted_by.event_id, start_ms, end_ms, window_key,

@@ -173,3 +173,13 @@ def test_a_deleted_rule_leaves_nothing_behind_in_the_entity_state() -> None:
     assert state.entries == []
     assert state.fired == []
     assert "after" in state.seen  # duplicates are still recognised
+
+
+def test_a_rule_can_impose_a_penalty_through_its_signal() -> None:
+    strict = rules_from_yaml(RULE.format(limit=2, version=1) + "  penalty: step_up\n")
+    signals = run(strict, [txn(f"e{i}", i) for i in range(3)])
+    assert [s.model_dump(mode="json").get("penalty") for s in signals] == [{"kind": "step_up"}]
+    plain = run(
+        rules_from_yaml(RULE.format(limit=2, version=1)), [txn(f"e{i}", i) for i in range(3)]
+    )
+    assert "penalty" not in plain[0].model_dump(mode="json")

@@ -6,11 +6,12 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cel
 
+from riskstream.agents.cep.fastcel import Fallback, compile_fast
 from riskstream.streams.events import AccountEvent, Event, Feedback, Transaction
 
 _FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -44,10 +45,21 @@ class Expression:
     # variable -> the fields the expression reads of it (None: the whole value); only
     # these cross into CEL, since converting a context costs more than evaluating it.
     reads: dict[str, frozenset[str] | None]
+    # The native fast path (see fastcel), None when the source is outside its subset.
+    fast: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
 
     def evaluate(self, variables: dict[str, Any]) -> Any:
         if self.field_path is not None:
             return variables["event"].get(self.field_path)
+        if self.fast is not None:
+            try:
+                return self.fast(variables)
+            except Fallback:
+                pass
+        return self.evaluate_cel(variables)
+
+    def evaluate_cel(self, variables: dict[str, Any]) -> Any:
+        """The reference: the ``cel`` package itself."""
         narrowed: dict[str, Any] = {}
         for name, fields in self.reads.items():
             value = variables.get(name)
@@ -85,8 +97,10 @@ def compile_expression(source: str, where: str) -> Expression:
         # Any other use (indexing, passing the whole map) needs the whole value.
         other = re.search(rf"\b{name}\b(?!\.[A-Za-z_])", source)
         reads[variable] = None if other or not dotted else frozenset(dotted)
+    uses_functions = bool(functions & set(FUNCTIONS))
+    fast = compile_fast(source, reads, FUNCTIONS if uses_functions else {})
     return Expression(
-        source, program, match.group(1) if match else None, bool(functions & set(FUNCTIONS)), reads
+        source, program, match.group(1) if match else None, uses_functions, reads, fast
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ class CompiledAggregate:
     spec: AggregateSpec
     where: Expression | None
     bit: int
+    path: tuple[str, ...] = ()  # ``spec.field`` split at the dots
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,13 @@ class CompiledRule:
     horizon_ms: int
     baseline_days: int
     tag: str  # names this version's match bits inside stored entries
+    # Derived once, for the hot path.
+    event_names: frozenset[str] = frozenset()  # doc.events
+    takes_all: bool = False  # "*" in doc.events
+    all_steps: tuple[CompiledStep, ...] = ()  # steps, then absent
+    filtered: tuple[CompiledAggregate, ...] = ()  # aggregates with a ``where``
+    unfiltered_bits: int = 0  # bit 0 and the bits of aggregates without one
+    with_horizon: tuple[CompiledAggregate, ...] = ()  # baseline aggregates
 
     @property
     def id(self) -> str:
@@ -69,8 +79,15 @@ class CompiledRule:
         return self.key.field_path == "account_id"
 
     def takes(self, fields: dict[str, Any]) -> bool:
-        events = self.doc.events
-        return fields["type"] in events or fields.get("kind") in events or "*" in events
+        names = self.event_names
+        kind = fields["type"]
+        try:
+            if kind in names or fields.get("kind") in names:
+                return True
+        except TypeError:  # an unhashable value: compare as the list does
+            events = self.doc.events
+            return kind in events or fields.get("kind") in events or self.takes_all
+        return self.takes_all
 
     def flags(self, variables: dict[str, Any]) -> int:
         """The entry's match bits for this rule (0: the rule ignores the event)."""
@@ -78,11 +95,11 @@ class CompiledRule:
             return 0
         if self.when is not None and not self.when.test(variables):
             return 0
-        bits = 1
-        for aggregate in self.aggregates:
-            if aggregate.where is None or aggregate.where.test(variables):
+        bits = self.unfiltered_bits
+        for aggregate in self.filtered:
+            if aggregate.where.test(variables):  # type: ignore[union-attr]
                 bits |= aggregate.bit
-        for step in (*self.steps, *([self.absent] if self.absent else [])):
+        for step in self.all_steps:
             if step.when.test(variables):
                 bits |= step.bit
         return bits
@@ -107,7 +124,8 @@ def _compile(doc: RuleDoc) -> CompiledRule:
         expression = (
             compile_expression(spec.where, f"aggregate {name}.where") if spec.where else None
         )
-        aggregates.append(CompiledAggregate(name, spec, expression, bit))
+        path = tuple(spec.field.split(".")) if spec.field else ("",)
+        aggregates.append(CompiledAggregate(name, spec, expression, bit, path))
         bit <<= 1
     steps: list[CompiledStep] = []
     absent = None
@@ -177,6 +195,14 @@ def _compile(doc: RuleDoc) -> CompiledRule:
         horizon_ms=_ms(reach + doc.lateness),
         baseline_days=baseline_days,
         tag=f"{doc.id}@{doc.version}",
+        event_names=frozenset(doc.events),
+        takes_all="*" in doc.events,
+        all_steps=(*steps, *([absent] if absent else [])),
+        filtered=tuple(agg for agg in aggregates if agg.where is not None),
+        unfiltered_bits=functools.reduce(
+            operator.or_, (agg.bit for agg in aggregates if agg.where is None), 1
+        ),
+        with_horizon=tuple(agg for agg in aggregates if agg.spec.horizon is not None),
     )  # fmt: skip
 
 

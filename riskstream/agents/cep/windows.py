@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,27 +31,37 @@ def _ms(value: timedelta) -> int:
 
 
 def windows_for(rule: CompiledRule, state: EntityState, entry: Entry) -> Iterator[Window]:
-    """The windows that contain ``entry``, earliest first."""
+    """The windows that contain ``entry``, earliest first.
+
+    The rule's entries (bit 0 of its flags) are looked up by event time with bisect:
+    only those a window can hold are visited, so an in-order event costs its own window.
+    """
     spec = rule.doc.window
     assert spec is not None
     tag = rule.tag
-    taken = [item for item in state.entries if item.flags.get(tag, 0) & 1]
+    entries = state.entries
     if spec.type == "count":
         assert isinstance(spec.size, int)
-        yield from _count_windows(taken, entry, spec.size)
+        yield from _count_windows(entries, tag, entry, spec.size)
         return
     assert isinstance(spec.size, timedelta)
     size = _ms(spec.size)
     if spec.type == "sliding":
         # Every window ending at an entry that sees this one: the entry's own, and those
         # of later entries when this one arrived out of order.
-        for end in taken:
-            if end.ts_ms < entry.ts_ms or end.ts_ms >= entry.ts_ms + size:
+        first = bisect.bisect_left(entries, entry.ts_ms, key=_ts)
+        last = bisect.bisect_left(entries, entry.ts_ms + size, key=_ts, lo=first)
+        for index in range(first, last):
+            end = entries[index]
+            if not end.flags.get(tag, 0) & 1:
                 continue
             start = end.ts_ms - size + 1
-            members = [
-                item for item in taken if start <= item.ts_ms and item.sort_key <= end.sort_key
-            ]
+            # Members: start <= ts and sort_key <= the end's (equal keys included).
+            stop = index + 1
+            while stop < len(entries) and entries[stop].sort_key <= end.sort_key:
+                stop += 1
+            low = bisect.bisect_left(entries, start, key=_ts, hi=stop)
+            members = [item for item in entries[low:stop] if item.flags.get(tag, 0) & 1]
             yield Window(f"s:{end.event_id}", start, end.ts_ms, members, dedupe_by_key=False)
         return
     hop = size if spec.type == "tumbling" else _ms(spec.hop or spec.size)
@@ -60,14 +71,34 @@ def windows_for(rule: CompiledRule, state: EntityState, entry: Entry) -> Iterato
         starts.append(start)
         start -= hop
     for start in reversed(starts):
-        members = [item for item in taken if start <= item.ts_ms < start + size]
+        low = bisect.bisect_left(entries, start, key=_ts)
+        high = bisect.bisect_left(entries, start + size, key=_ts, lo=low)
+        members = [item for item in entries[low:high] if item.flags.get(tag, 0) & 1]
         yield Window(
             f"{spec.type[0]}:{start}", start, start + size - 1, members, dedupe_by_key=True
         )
 
 
-def _count_windows(taken: list[Entry], entry: Entry, size: int) -> Iterator[Window]:
-    position = next(index for index, item in enumerate(taken) if item is entry)
+def _count_windows(entries: list[Entry], tag: str, entry: Entry, size: int) -> Iterator[Window]:
+    """The windows of ``size`` consecutive rule entries that hold ``entry``: only the
+    ``size - 1`` rule entries either side of it can be in one."""
+    position = bisect.bisect_left(entries, entry.sort_key, key=_sort_key)
+    while entries[position] is not entry:
+        position += 1
+    before: list[Entry] = []
+    index = position - 1
+    while len(before) < size - 1 and index >= 0:
+        if entries[index].flags.get(tag, 0) & 1:
+            before.append(entries[index])
+        index -= 1
+    after: list[Entry] = []
+    index = position + 1
+    while len(after) < size - 1 and index < len(entries):
+        if entries[index].flags.get(tag, 0) & 1:
+            after.append(entries[index])
+        index += 1
+    taken = [*reversed(before), entry, *after]
+    position = len(before)
     for end in range(position, min(len(taken), position + size)):
         members = taken[max(0, end - size + 1) : end + 1]
         if len(members) < size:
@@ -81,22 +112,63 @@ def _count_windows(taken: list[Entry], entry: Entry, size: int) -> Iterator[Wind
         )
 
 
+def _ts(entry: Entry) -> int:
+    return entry.ts_ms
+
+
+def _sort_key(entry: Entry) -> tuple[int, str]:
+    return entry.sort_key
+
+
 def _number(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        return Decimal(value if type(value) is str else str(value))
     except InvalidOperation:
         return None
 
 
-def _field(entry: Entry, path: str) -> Any:
-    value: Any = entry.fields
-    for part in path.split("."):
+def _at(fields: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at a dotted path (split), None where there is none."""
+    value: Any = fields
+    for part in path:
         if not isinstance(value, dict):
             return None
         value = value.get(part)
     return value
+
+
+def _values(
+    members: list[Entry], member_bits: list[int], bit: int, path: tuple[str, ...]
+) -> list[Any]:
+    """The field of every member with the aggregate's bit."""
+    if len(path) == 1:  # a top-level field (an entry's fields are a dict)
+        name = path[0]
+        return [
+            item.fields.get(name)
+            for item, bits in zip(members, member_bits, strict=True)
+            if bits & bit
+        ]
+    return [
+        _at(item.fields, path)
+        for item, bits in zip(members, member_bits, strict=True)
+        if bits & bit
+    ]
+
+
+def _reduce(fn: str, values: list[Any]) -> Decimal:
+    """sum, min, max or mean of the values that are numbers (0 when none is)."""
+    numbers = [number for number in map(_number, values) if number is not None]
+    if not numbers:
+        return Decimal(0)
+    if fn == "sum":
+        return sum(numbers, Decimal(0))
+    if fn == "min":
+        return min(numbers)
+    if fn == "max":
+        return max(numbers)
+    return sum(numbers, Decimal(0)) / len(numbers)
 
 
 def aggregate(
@@ -107,6 +179,8 @@ def aggregate(
     for_cel: dict[str, Any] = {}
     shown: dict[str, Any] = {}
     ratios: list[CompiledAggregate] = []
+    window_members = window.members
+    member_bits = [item.flags.get(tag, 0) for item in window_members]
     for agg in rule.aggregates:
         spec = agg.spec
         if spec.fn == "ratio":
@@ -115,7 +189,7 @@ def aggregate(
         if spec.fn in {"baseline_mean", "deviation"}:
             mean, days = baseline_mean(state, rule, agg, entry.ts_ms)
             if spec.fn == "deviation":
-                current = _number(_field(entry, spec.field or ""))
+                current = _number(_at(entry.fields, agg.path))
                 value = float(current) / mean if current is not None and mean > 0 else 0.0
             else:
                 value = mean
@@ -124,27 +198,17 @@ def aggregate(
             shown[agg.name] = round(value, 6)
             shown[f"{agg.name}_days"] = days
             continue
-        members = [item for item in window.members if item.flags.get(tag, 0) & agg.bit]
+        bit = agg.bit
         if spec.fn == "count":
-            for_cel[agg.name] = shown[agg.name] = len(members)
+            count = sum(1 for bits in member_bits if bits & bit)
+            for_cel[agg.name] = shown[agg.name] = count
             continue
-        values = [_field(item, spec.field or "") for item in members]
+        values = _values(window_members, member_bits, bit, agg.path)
         if spec.fn == "distinct":
             distinct = {str(value) for value in values if value is not None}
             for_cel[agg.name] = shown[agg.name] = len(distinct)
             continue
-        numbers = [number for number in map(_number, values) if number is not None]
-        result: Decimal
-        if not numbers:
-            result = Decimal(0)
-        elif spec.fn == "sum":
-            result = sum(numbers, Decimal(0))
-        elif spec.fn == "min":
-            result = min(numbers)
-        elif spec.fn == "max":
-            result = max(numbers)
-        else:
-            result = sum(numbers, Decimal(0)) / len(numbers)
+        result = _reduce(spec.fn, values)
         for_cel[agg.name] = float(result)
         shown[agg.name] = (
             format(result.normalize(), "f") if spec.fn != "mean" else str(round(result, 4))
@@ -178,10 +242,10 @@ def baseline_mean(
 
 def update_baselines(state: EntityState, rule: CompiledRule, entry: Entry) -> None:
     bits = entry.flags.get(rule.tag, 0)
-    for agg in rule.aggregates:
-        if agg.spec.horizon is None or not bits & agg.bit:
+    for agg in rule.with_horizon:
+        if not bits & agg.bit:
             continue
-        value = _number(_field(entry, agg.spec.field or ""))
+        value = _number(_at(entry.fields, agg.path))
         if value is None:
             continue
         day = state.baselines.setdefault(f"{rule.id}/{agg.name}", {}).setdefault(

@@ -69,6 +69,9 @@ class CompiledRule:
     filtered: tuple[CompiledAggregate, ...] = ()  # aggregates with a ``where``
     unfiltered_bits: int = 0  # bit 0 and the bits of aggregates without one
     with_horizon: tuple[CompiledAggregate, ...] = ()  # baseline aggregates
+    window_type: str = ""  # doc.window.type ("" for a sequence)
+    window_size: int = 0  # in ms, or in events for a count window
+    window_hop: int = 0  # in ms: the hop, the size for tumbling (0: none)
 
     @property
     def id(self) -> str:
@@ -203,7 +206,19 @@ def _compile(doc: RuleDoc) -> CompiledRule:
             operator.or_, (agg.bit for agg in aggregates if agg.where is None), 1
         ),
         with_horizon=tuple(agg for agg in aggregates if agg.spec.horizon is not None),
+        **_window_facts(doc),
     )  # fmt: skip
+
+
+def _window_facts(doc: RuleDoc) -> dict[str, Any]:
+    window = doc.window
+    if window is None:
+        return {}
+    if isinstance(window.size, int):
+        return {"window_type": window.type, "window_size": window.size}
+    size = _ms(window.size)
+    hop = _ms(window.hop or window.size) if window.type == "hopping" else size
+    return {"window_type": window.type, "window_size": size, "window_hop": hop}
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class RuleEngine:
 
     def __init__(self, limits: EngineLimits | None = None) -> None:
         self.limits = limits or EngineLimits()
+        self._limits_seen: EngineLimits | None = None
+        self._min_horizon = 0
 
     def process(
         self,
@@ -51,10 +53,9 @@ class RuleEngine:
         if event_id in state.seen:
             return Outcome("duplicate", self._redelivery(state, event_id, rules))
         ts_ms = int(fields["ts"] * 1000)
-        horizon = max(
-            [int(self.limits.min_horizon.total_seconds() * 1000)]
-            + [rule.horizon_ms for rule in rules]
-        )
+        horizon = self._min_horizon_ms()
+        for rule in rules:
+            horizon = max(horizon, rule.horizon_ms)
         if state.watermark_ms >= 0 and ts_ms < state.watermark_ms - horizon:
             state.late_events += 1
             return Outcome("late")
@@ -69,13 +70,14 @@ class RuleEngine:
         }
         variables = {"event": cel_view(fields), "entity": entity}
         entry = Entry(ts_ms, event_id, fields)
+        entry_flags = entry.flags
         for rule in rules:
             bits = rule.flags(variables)
             if bits:
-                entry.flags[rule.tag] = bits
+                entry_flags[rule.tag] = bits
         state.seen[event_id] = ts_ms
         state.watermark_ms = max(state.watermark_ms, ts_ms)
-        if entry.flags:  # an event no rule takes only counts as activity
+        if entry_flags:  # an event no rule takes only counts as activity
             state.insert(entry)
         state.events_seen += 1
         if state.first_seen_ms < 0 or ts_ms < state.first_seen_ms:
@@ -84,17 +86,26 @@ class RuleEngine:
         signals: list[Signal] = []
         shadow: list[Signal] = []
         for rule in rules:
-            self._refresh_flags(state, rule)
-            if not entry.flags.get(rule.tag) and rule.absent is None:
+            if rule.tag not in state.tags:
+                self._refresh_flags(state, rule)
+            if not entry_flags.get(rule.tag) and rule.absent is None:
                 continue
             for signal in self._evaluate(state, rule, entry, variables, entity_key):
                 (signals if rule.doc.mode == "active" else shadow).append(signal)
-            update_baselines(state, rule, entry)
+            if rule.with_horizon:
+                update_baselines(state, rule, entry)
         state.forget_rules_except({rule.tag for rule in rules})
         state.evict(
             horizon, self.limits.max_entries, max((rule.baseline_days for rule in rules), default=0)
         )
         return Outcome("applied", signals, shadow)
+
+    def _min_horizon_ms(self) -> int:
+        limits = self.limits
+        if limits is not self._limits_seen:
+            self._limits_seen = limits
+            self._min_horizon = int(limits.min_horizon.total_seconds() * 1000)
+        return self._min_horizon
 
     @staticmethod
     def _refresh_flags(state: EntityState, rule: CompiledRule) -> None:
@@ -120,7 +131,9 @@ class RuleEngine:
         variables: dict[str, Any],
         entity_key: str,
     ) -> list[Signal]:
-        fired = [record for record in state.fired if record.rule_id == rule.id]
+        fired = (
+            [record for record in state.fired if record.rule_id == rule.id] if state.fired else []
+        )
         if rule.doc.window is not None:
             for window in windows_for(rule, state, entry):
                 if self._suppressed(

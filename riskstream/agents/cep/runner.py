@@ -18,13 +18,18 @@ from riskstream.streams.outputs import Signal
 from riskstream.tables.entity_state import EntityState
 
 ACCOUNT_KEY = "event.account_id"
+_KEY_ERRORS = (KeyError, TypeError, ValueError, RuntimeError)
 
 
 def key_value(expression: Expression, fields: dict[str, Any]) -> str | None:
     """The entity key of an event under a key expression; None when it has none."""
+    return _key_in_view(expression, {"event": cel_view(fields)})
+
+
+def _key_in_view(expression: Expression, variables: dict[str, Any]) -> str | None:
     try:
-        value = expression.evaluate({"event": cel_view(fields)})
-    except (KeyError, TypeError, ValueError, RuntimeError):
+        value = expression.evaluate(variables)
+    except _KEY_ERRORS:
         return None
     if value is None or value == "" or isinstance(value, dict | list):
         return None
@@ -38,10 +43,16 @@ def route(rules: RuleSet, fields: dict[str, Any]) -> list[tuple[str, str, list[C
     which is where duplicates are first recognised.
     """
     routes = []
+    variables: dict[str, Any] | None = None  # one view for every group's key
     for source, group in rules.key_groups.items():
         if source == ACCOUNT_KEY or not any(rule.takes(fields) for rule in group):
             continue
-        value = key_value(group[0].key, fields)
+        if variables is None:
+            try:
+                variables = {"event": cel_view(fields)}
+            except _KEY_ERRORS:  # as key_value: no key for any group
+                variables = {}
+        value = _key_in_view(group[0].key, variables) if variables else None
         if value is not None:
             routes.append((source, value, group))
     return routes

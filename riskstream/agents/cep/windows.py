@@ -33,58 +33,73 @@ def _ms(value: timedelta) -> int:
 def windows_for(rule: CompiledRule, state: EntityState, entry: Entry) -> Iterator[Window]:
     """The windows that contain ``entry``, earliest first.
 
-    The rule's entries (bit 0 of its flags) are looked up by event time with bisect:
-    only those a window can hold are visited, so an in-order event costs its own window.
+    Entries are in event-time order and a window is a run of them around ``entry``, so
+    only that run is visited (for an in-order event, its own window): no full scan.
     """
-    spec = rule.doc.window
-    assert spec is not None
+    assert rule.doc.window is not None
     tag = rule.tag
     entries = state.entries
-    if spec.type == "count":
-        assert isinstance(spec.size, int)
-        yield from _count_windows(entries, tag, entry, spec.size)
+    position = _position(entries, entry)
+    kind = rule.window_type
+    size = rule.window_size
+    if kind == "count":
+        yield from _count_windows(entries, tag, position, size)
         return
-    assert isinstance(spec.size, timedelta)
-    size = _ms(spec.size)
-    if spec.type == "sliding":
+    ts = entry.ts_ms
+    if kind == "sliding":
         # Every window ending at an entry that sees this one: the entry's own, and those
         # of later entries when this one arrived out of order.
-        first = bisect.bisect_left(entries, entry.ts_ms, key=_ts)
-        last = bisect.bisect_left(entries, entry.ts_ms + size, key=_ts, lo=first)
-        for index in range(first, last):
+        first = position
+        while first > 0 and entries[first - 1].ts_ms >= ts:
+            first -= 1
+        count = len(entries)
+        for index in range(first, count):
             end = entries[index]
+            if end.ts_ms >= ts + size:
+                break
             if not end.flags.get(tag, 0) & 1:
                 continue
             start = end.ts_ms - size + 1
             # Members: start <= ts and sort_key <= the end's (equal keys included).
             stop = index + 1
-            while stop < len(entries) and entries[stop].sort_key <= end.sort_key:
+            while stop < count and entries[stop].sort_key <= end.sort_key:
                 stop += 1
-            low = bisect.bisect_left(entries, start, key=_ts, hi=stop)
+            low = index
+            while low > 0 and entries[low - 1].ts_ms >= start:
+                low -= 1
             members = [item for item in entries[low:stop] if item.flags.get(tag, 0) & 1]
             yield Window(f"s:{end.event_id}", start, end.ts_ms, members, dedupe_by_key=False)
         return
-    hop = size if spec.type == "tumbling" else _ms(spec.hop or spec.size)
+    hop = rule.window_hop
     starts = []
-    start = entry.ts_ms // hop * hop
-    while start > entry.ts_ms - size:
+    start = ts // hop * hop
+    while start > ts - size:
         starts.append(start)
         start -= hop
-    for start in reversed(starts):
-        low = bisect.bisect_left(entries, start, key=_ts)
-        high = bisect.bisect_left(entries, start + size, key=_ts, lo=low)
+    for start in reversed(starts):  # each holds the entry: start <= ts < start + size
+        low = position
+        while low > 0 and entries[low - 1].ts_ms >= start:
+            low -= 1
+        high = position + 1
+        while high < len(entries) and entries[high].ts_ms < start + size:
+            high += 1
         members = [item for item in entries[low:high] if item.flags.get(tag, 0) & 1]
-        yield Window(
-            f"{spec.type[0]}:{start}", start, start + size - 1, members, dedupe_by_key=True
-        )
+        yield Window(f"{kind[0]}:{start}", start, start + size - 1, members, dedupe_by_key=True)
 
 
-def _count_windows(entries: list[Entry], tag: str, entry: Entry, size: int) -> Iterator[Window]:
-    """The windows of ``size`` consecutive rule entries that hold ``entry``: only the
-    ``size - 1`` rule entries either side of it can be in one."""
+def _position(entries: list[Entry], entry: Entry) -> int:
+    """The index of ``entry`` itself (usually the last: events mostly come in order)."""
+    if entries and entries[-1] is entry:
+        return len(entries) - 1
     position = bisect.bisect_left(entries, entry.sort_key, key=_sort_key)
     while entries[position] is not entry:
         position += 1
+    return position
+
+
+def _count_windows(entries: list[Entry], tag: str, position: int, size: int) -> Iterator[Window]:
+    """The windows of ``size`` consecutive rule entries that hold the entry at
+    ``position``: only the ``size - 1`` rule entries either side of it can be in one."""
     before: list[Entry] = []
     index = position - 1
     while len(before) < size - 1 and index >= 0:
@@ -97,7 +112,7 @@ def _count_windows(entries: list[Entry], tag: str, entry: Entry, size: int) -> I
         if entries[index].flags.get(tag, 0) & 1:
             after.append(entries[index])
         index += 1
-    taken = [*reversed(before), entry, *after]
+    taken = [*reversed(before), entries[position], *after]
     position = len(before)
     for end in range(position, min(len(taken), position + size)):
         members = taken[max(0, end - size + 1) : end + 1]

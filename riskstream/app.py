@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     scorer = Scorer(app, settings, center, pipeline.spend.table)
     register_scoring_views(app, scorer)
     app.scorer = scorer
-    register_console(app, pipeline)
+    register_console(app, pipeline, scorer)
     register_janitor(app, pipeline, settings)
     setup_prometheus_sensors(app)
     return app

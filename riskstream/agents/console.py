@@ -8,22 +8,27 @@ import faust
 from faust.web import Request, Response, View
 
 from riskstream.agents.ingest import IngestPipeline
+from riskstream.agents.scorer import Scorer
 
 
-def is_ready(app: faust.App, pipeline: IngestPipeline) -> bool:
-    """True once partitions are assigned, tables recovered and the rules loaded."""
+def is_ready(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -> bool:
+    """True once partitions are assigned, tables recovered, and the rules, signals and
+    penalties loaded."""
     recovery = app.tables.recovery  # type: ignore[attr-defined]
     return bool(
-        not app.rebalancing and recovery.completed.is_set() and pipeline.center.ready.is_set()
+        not app.rebalancing
+        and recovery.completed.is_set()
+        and pipeline.center.ready.is_set()
+        and scorer.ready()
     )
 
 
-def register_console(app: faust.App, pipeline: IngestPipeline) -> None:
+def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -> None:
     center = pipeline.center
 
     @app.page("/health/")
     async def health(self: View, request: Request) -> Response:
-        ready = is_ready(app, pipeline)
+        ready = is_ready(app, pipeline, scorer)
         body: dict[str, Any] = {"status": "ready" if ready else "recovering", "ready": ready}
         return self.json(body, status=200 if ready else 503)
 
@@ -32,7 +37,7 @@ def register_console(app: faust.App, pipeline: IngestPipeline) -> None:
         return self.json(
             {
                 "ingest": pipeline.stats.as_dict(),
-                "ready": is_ready(app, pipeline),
+                "ready": is_ready(app, pipeline, scorer),
                 "rules_version": center.ruleset.version,
             }
         )

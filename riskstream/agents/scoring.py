@@ -8,9 +8,11 @@ How a decision is reached, in order:
    silences that entity's signals);
 3. an amount above a per-transaction limit, or a day's outgoing total above a daily
    limit, rejects;
-4. otherwise every active signal on the transaction's entities contributes its severity
-   and every matching scoring rule its points, combined as independent evidence:
-   ``score = 100 * (1 - prod(1 - p / 100))`` (two signals of 50 give 75, not 100);
+4. otherwise each rule with active signals on one of the transaction's entities
+   contributes the severity of its strongest signal there (a rule firing ten times on
+   one account is one piece of evidence, not ten), and every matching scoring rule its
+   points, combined as independent evidence: ``score = 100 * (1 - prod(1 - p / 100))``
+   (two signals of 50 give 75, not 100);
 5. the score maps to a decision by the policy's thresholds; a step-up or review entry
    (from an operator or imposed by a rule through its signal) raises the decision to at
    least challenge or review.
@@ -177,14 +179,15 @@ def score(
 
     allowed = {entity for entity, kind in kinds if kind == "allow"}
     contributions: list[tuple[int, Reason]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for entity, signals in sorted(evidence.signals.items()):
         if entity in allowed:
             continue
+        # Strongest first, so each rule is represented by its strongest live signal.
         for signal in signals:
-            if signal.signal_id in seen:
+            if (entity, signal.rule_id) in seen:
                 continue
-            seen.add(signal.signal_id)
+            seen.add((entity, signal.rule_id))
             contributions.append((signal.severity, Reason(
                 code="SIGNAL", detail=f"{signal.pattern} on {entity}",
                 signal_id=signal.signal_id, rule_id=signal.rule_id,

@@ -48,20 +48,23 @@ async def _follow(
     since_ms: Callable[[], int] | None,
     stop: asyncio.Event | None,
 ) -> None:
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await probe.start()
-    try:
-        while topic not in await probe.topics():
-            log.warning("topic %s not found yet", topic)
-            await asyncio.sleep(1)
-    finally:
-        await probe.stop()
-    # Subscribing without a group assigns every partition to this consumer.
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+        topic,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
+        # Without a group every partition is assigned to this consumer, but only once
+        # the topic's metadata has arrived: "caught up" over no partitions would be a lie.
+        polls = 0
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+            polls += 1
+            if polls % 100 == 0:
+                log.warning("topic %s not found yet", topic)
         assigned = sorted(consumer.assignment())
         await consumer.seek_to_beginning(*assigned)
         if since_ms is not None:

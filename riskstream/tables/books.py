@@ -46,10 +46,16 @@ class ActiveSignal:
 
 
 class ProfileBook:
-    """Active signals by entity, from the signals topic; expired ones drop out."""
+    """Active signals by entity and rule, from the signals topic; expired ones drop out.
 
-    def __init__(self) -> None:
-        self._by_entity: dict[EntityKey, dict[str, ActiveSignal]] = defaultdict(dict)
+    A rule that keeps firing on one entity (a burst of velocity windows, say) is kept to
+    its ``keep_per_rule`` latest signals: enough to show the history, bounded however
+    often it fires, and the score counts one rule once anyway.
+    """
+
+    def __init__(self, keep_per_rule: int = 8) -> None:
+        self._by_entity: dict[EntityKey, dict[str, dict[str, ActiveSignal]]] = defaultdict(dict)
+        self.keep_per_rule = keep_per_rule
         self.applied = 0
 
     def apply_signal(self, body: dict[str, Any]) -> None:
@@ -64,7 +70,12 @@ class ProfileBook:
             expires_ms=to_epoch_ms(expires),
             penalty=body.get("penalty"),
         )
-        self._by_entity[(body["entity_type"], body["entity_id"])][signal.signal_id] = signal
+        by_rule = self._by_entity[(body["entity_type"], body["entity_id"])]
+        kept = by_rule.setdefault(signal.rule_id, {})
+        kept[signal.signal_id] = signal
+        if len(kept) > self.keep_per_rule:
+            oldest = min(kept.values(), key=lambda s: (s.detected_ms, s.signal_id))
+            del kept[oldest.signal_id]
         self.applied += 1
 
     def apply_record(self, record: Any) -> None:
@@ -73,15 +84,20 @@ class ProfileBook:
 
     def active(self, entity_type: str, entity_id: str, now_ms: int) -> list[ActiveSignal]:
         key = (entity_type, entity_id)
-        signals = self._by_entity.get(key)
-        if not signals:
+        by_rule = self._by_entity.get(key)
+        if not by_rule:
             return []
-        live = [signal for signal in signals.values() if signal.expires_ms > now_ms]
-        if len(live) != len(signals):
-            if live:
-                self._by_entity[key] = {signal.signal_id: signal for signal in live}
-            else:
-                del self._by_entity[key]
+        live: list[ActiveSignal] = []
+        for rule_id, kept in list(by_rule.items()):
+            alive = [signal for signal in kept.values() if signal.expires_ms > now_ms]
+            if len(alive) != len(kept):
+                if alive:
+                    by_rule[rule_id] = {signal.signal_id: signal for signal in alive}
+                else:
+                    del by_rule[rule_id]
+            live += alive
+        if not by_rule:
+            del self._by_entity[key]
         return sorted(live, key=lambda signal: (-signal.severity, signal.signal_id))
 
     def __len__(self) -> int:

@@ -79,6 +79,8 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         decisions=f"t-{tag}.decisions",
         dead_letter=f"t-{tag}.dead-letter",
         rules=f"t-{tag}.rules",
+        penalties=f"t-{tag}.penalties",
+        audit=f"t-{tag}.audit",
     )
     web_port = free_port()
     data_dir = tmp_path / "data"
@@ -117,6 +119,12 @@ class Worker:
         self.url = f"http://127.0.0.1:{sandbox.settings.web_port}"
 
     def start(self, ready_timeout_s: float = 90.0) -> Worker:
+        self.spawn()
+        self.wait_ready(ready_timeout_s)
+        return self
+
+    def spawn(self) -> None:
+        """Start the worker process without waiting for it to be ready."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
@@ -125,8 +133,6 @@ class Worker:
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-        self.wait_ready(ready_timeout_s)
-        return self
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

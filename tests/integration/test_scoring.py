@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from riskstream.streams.codec import dumps, loads
+from riskstream.streams.settings import Settings
+from riskstream.streams.topics import create_topics
+from riskstream.tools.kafka_io import producer
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import read_all, send_raw
 
@@ -181,3 +185,42 @@ def test_penalties_freeze_expire_allow_and_limit(sandbox: Sandbox, worker: Worke
     profile = httpx.get(f"{worker.url}/profiles/account/acct-vip/", timeout=5).json()
     assert profile["penalties"] == []
     assert [s["rule_id"] for s in profile["signals"]] == ["velocity.account"]
+
+
+def produce_signal_backlog(settings: Settings, entity_id: str, count: int) -> None:
+    now = datetime.now(UTC)
+    sink = producer(settings)
+    for n in range(count):
+        body = {
+            "signal_id": f"sig_backlog_{n}", "pattern": "velocity.account",
+            "rule_id": "velocity.account", "rule_version": 1, "entity_type": "account",
+            "entity_id": entity_id, "severity": 60, "evidence": [f"e{n}"], "aggregates": {},
+            "trigger_event_id": f"e{n}", "detected_at": now.isoformat(),
+            "expires_at": (now + timedelta(hours=1)).isoformat(),
+        }  # fmt: skip
+        sink.send(settings.topics.signals, key=entity_id.encode(), value=dumps(body))
+    sink.flush()
+    sink.close()
+
+
+def test_minus_one_while_the_profiles_are_still_loading(sandbox: Sandbox, worker: Worker) -> None:
+    """A backlog of signals to read at start: the scorer says -1 until it has read them."""
+    create_topics(sandbox.settings)
+    produce_signal_backlog(sandbox.settings, "acct-backlog", 150_000)
+    worker.spawn()
+    answers: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (answers and answers[-1]["score"] != -1):
+        try:
+            response = post(worker, "/score/", txn("acct-backlog"))
+        except httpx.HTTPError:
+            time.sleep(0.05)
+            continue
+        assert response.status_code == 200, response.text
+        answers.append(response.json())
+    assert answers, worker.log_tail()
+    assert answers[0]["score"] == -1
+    assert answers[0]["reasons"][0]["code"] == "RECOVERING"
+    # Once loaded, the backlog counts as one rule's evidence, not 150,000 signals.
+    assert answers[-1]["score"] == 60
+    assert len(answers[-1]["reasons"]) == 1

@@ -85,6 +85,26 @@ def test_signals_combine_as_independent_evidence() -> None:
     assert many.score == 94 and many.decision == "reject"
 
 
+def test_one_rule_firing_often_counts_once_at_its_strongest() -> None:
+    repeats = [signal("account", "acc", 40 + n, f"s{n}", rule_id="velocity") for n in range(30)]
+    decision = decide(signals=repeats)
+    assert decision.score == 69
+    assert [reason.signal_id for reason in decision.reasons] == ["s29"]
+    other_rule = signal("account", "acc", 50, "x", rule_id="takeover")
+    assert decide(signals=[*repeats, other_rule]).score == round(100 * (1 - 0.31 * 0.5))
+
+
+def test_profiles_keep_the_latest_signals_of_each_rule() -> None:
+    book = ProfileBook(keep_per_rule=3)
+    for n in range(10):
+        detected = (NOW - timedelta(minutes=30 - n)).isoformat()
+        book.apply_signal(signal("account", "acc", 50, f"s{n}", rule_id="v", detected_at=detected))
+    book.apply_signal(signal("account", "acc", 20, "t", rule_id="other"))
+    kept = book.active("account", "acc", int(NOW.timestamp() * 1000))
+    assert sorted(s.signal_id for s in kept) == ["s7", "s8", "s9", "t"]
+    assert book.applied == 11
+
+
 def test_signals_of_other_entities_and_expired_ones_do_not_count() -> None:
     expired = signal(
         "account", "acc", 90, "old", expires_at=(NOW - timedelta(seconds=1)).isoformat()

@@ -22,8 +22,7 @@ from riskstream.agents.cep.engine import Outcome, RuleEngine
 from riskstream.agents.cep.expressions import project
 from riskstream.agents.cep.runner import ACCOUNT_KEY, route
 from riskstream.agents.rule_center import RuleCenter
-from riskstream.agents.scorer import record_spend
-from riskstream.agents.scoring import OUTGOING
+from riskstream.agents.scoring import is_spend
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import Transaction
@@ -32,6 +31,7 @@ from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
 from riskstream.tables.entity_state import EntityState
 from riskstream.tables.faust_tables import StateTable
+from riskstream.tables.spend import record_spend
 
 log = logging.getLogger(__name__)
 REROUTED_HEADER = "riskstream.rerouted-from"
@@ -142,11 +142,8 @@ class IngestPipeline:
         self.accounts.set(event.account_id, state)
         if outcome.status == "applied":
             self.stats.applied += 1
-            if (
-                isinstance(event, Transaction)
-                and event.type in OUTGOING
-                and event.status != "failed"
-            ):
+            if is_spend(event):
+                assert isinstance(event, Transaction)
                 record_spend(self.spend.table, event.account_id, event.occurred_ms, event.amount)
         elif outcome.status == "duplicate":
             self.stats.duplicates += 1

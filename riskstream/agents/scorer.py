@@ -21,18 +21,18 @@ import orjson
 from pydantic import ValidationError
 
 from riskstream.agents.rule_center import RuleCenter
-from riskstream.agents.scoring import DecisionPolicy, cannot_judge, gather, score
+from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.validation import describe_validation_error
-from riskstream.streams.codec import dumps, loads
+from riskstream.streams.codec import dumps
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction
 from riskstream.streams.follow import follow_topic
 from riskstream.streams.outputs import Decision
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
+from riskstream.tables.spend import DAY_MS, spent_today
 
 log = logging.getLogger(__name__)
-DAY_MS = 86_400_000
 REMEMBERED_DECISIONS = 200_000
 
 
@@ -93,12 +93,7 @@ class Scorer:
         self.penalties = PenaltyBook()
         self.profiles_ready = asyncio.Event()
         self.penalties_ready = asyncio.Event()
-        self.policy = DecisionPolicy(
-            review_at=settings.score_review_at,
-            challenge_at=settings.score_challenge_at,
-            reject_at=settings.score_reject_at,
-            unknown=settings.score_unknown_decision,
-        )
+        self.policy = policy_from(settings)
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
         self.penalties_topic = app.topic(names.penalties)
@@ -129,11 +124,7 @@ class Scorer:
         )
 
     def spent_today(self, account_id: str, now: datetime) -> Decimal:
-        raw = self.spend.get(account_id.encode())
-        if raw is None:
-            return Decimal(0)
-        day = str(int(now.timestamp() * 1000) // DAY_MS)
-        return Decimal(loads(raw).get(day, "0"))
+        return spent_today(self.spend, account_id, now)
 
     async def decide(self, transaction: Transaction) -> Decision:
         """The decision for a transaction; the same event id always gets the same one."""
@@ -214,13 +205,3 @@ class Scorer:
         if entity_type == "account":
             body["spent_today"] = str(self.spent_today(entity_id, now))
         return body
-
-
-def record_spend(table: Any, account_id: str, ts_ms: int, amount: Decimal) -> None:
-    """Add an outgoing amount to the account's per-day totals (the last two days kept)."""
-    key = account_id.encode()
-    raw = table.get(key)
-    days: dict[str, str] = loads(raw) if raw else {}
-    day = ts_ms // DAY_MS
-    days[str(day)] = str(Decimal(days.get(str(day), "0")) + amount)
-    table[key] = dumps({name: value for name, value in days.items() if int(name) >= day - 1})

@@ -27,9 +27,10 @@ from typing import Any
 
 from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
-from riskstream.streams.events import Transaction, to_epoch_ms
+from riskstream.streams.events import Event, Transaction, to_epoch_ms
 from riskstream.streams.outputs import Decision, DecisionKind, Reason
 from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
+from riskstream.streams.settings import Settings
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
 
 # The entities a transaction touches: (entity type, transaction field).
@@ -42,6 +43,13 @@ TRANSACTION_ENTITIES = (
     ("instrument", "instrument_id"),
 )
 OUTGOING = frozenset({"payment", "transfer", "red_packet", "withdrawal"})
+
+
+def is_spend(event: Event) -> bool:
+    """Whether an event counts towards its account's daily outgoing total."""
+    return isinstance(event, Transaction) and event.type in OUTGOING and event.status != "failed"
+
+
 _RANK: dict[DecisionKind, int] = {"accept": 0, "review": 1, "challenge": 2, "reject": 3}
 
 
@@ -63,6 +71,16 @@ class DecisionPolicy:
         if score >= self.review_at:
             return "review"
         return "accept"
+
+
+def policy_from(settings: Settings) -> DecisionPolicy:
+    """The decision thresholds configured through ``RISKSTREAM_SCORE_*``."""
+    return DecisionPolicy(
+        review_at=settings.score_review_at,
+        challenge_at=settings.score_challenge_at,
+        reject_at=settings.score_reject_at,
+        unknown=settings.score_unknown_decision,
+    )
 
 
 @dataclass(frozen=True, slots=True)

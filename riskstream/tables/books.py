@@ -70,7 +70,10 @@ class ProfileBook:
             expires_ms=to_epoch_ms(expires),
             penalty=body.get("penalty"),
         )
-        by_rule = self._by_entity[(body["entity_type"], body["entity_id"])]
+        self.add(body["entity_type"], body["entity_id"], signal)
+
+    def add(self, entity_type: str, entity_id: str, signal: ActiveSignal) -> None:
+        by_rule = self._by_entity[(entity_type, entity_id)]
         kept = by_rule.setdefault(signal.rule_id, {})
         kept[signal.signal_id] = signal
         if len(kept) > self.keep_per_rule:

@@ -7,9 +7,12 @@ from faust.cli import AppCommand, argument, option
 
 from riskstream.streams.settings import get_settings
 from riskstream.streams.topics import catalog, create_topics
+from riskstream.tools.offline_commands import register_offline
 
 
 def register(app: faust.App) -> None:
+    register_offline(app)
+
     @app.command(
         argument("action", type=str),
         argument("target", type=str, required=False, default=""),

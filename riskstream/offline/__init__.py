@@ -1,0 +1,1 @@
+"""Offline: replay and backtest through the live pipeline's functional core, no broker."""

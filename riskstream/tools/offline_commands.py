@@ -11,6 +11,14 @@ from rich.console import Console
 from riskstream.streams.settings import get_settings
 
 
+def wide_console() -> Console:
+    """Tables on stderr, not squeezed to 80 columns when piped to a file."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        console.width = 160
+    return console
+
+
 def register_offline(app: faust.App) -> None:
     @app.command(
         argument("events", type=str),
@@ -43,4 +51,45 @@ def register_offline(app: faust.App) -> None:
             stats, bad = replay_file(Path(events), outputs, Path(rules) if rules else None, policy)
         except (OSError, RuleError) as error:
             raise SystemExit(f"replay: {error}") from None
-        Console(stderr=True).print(summary_table(stats, bad))
+        wide_console().print(summary_table(stats, bad))
+
+    @app.command(
+        argument("events", type=str),
+        option("--labels", type=str, required=True, help="Ground truth (JSONL)."),
+        option("--rules", type=str, default=None, help="Candidate rule files or directory."),
+        option("--current", type=str, default=None, help="Current rules (default: shipped)."),
+        option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
+    )
+    async def backtest(
+        self: AppCommand,
+        events: str,
+        labels: str,
+        rules: str | None,
+        current: str | None,
+        report_dir: str,
+    ) -> None:
+        """Replay with ground truth: precision, recall and alert volume per rule and
+        scenario, ROC AUC and average precision of the scores, current rules against a
+        candidate set; a Markdown report with plots."""
+        from riskstream.agents.cep.compiler import RuleError  # noqa: PLC0415
+        from riskstream.agents.scoring import policy_from  # noqa: PLC0415
+        from riskstream.offline.backtest import BacktestInputs, run_backtest  # noqa: PLC0415
+
+        inputs = BacktestInputs(
+            events=Path(events),
+            labels=Path(labels),
+            candidate=Path(rules) if rules else None,
+            current=Path(current) if current else None,
+            report_dir=Path(report_dir),
+        )
+        try:
+            result = run_backtest(inputs, policy_from(get_settings()), wide_console())
+        except (OSError, RuleError) as error:
+            raise SystemExit(f"backtest: {error}") from None
+        console = wide_console()
+        for line in result.bad_events[:20]:
+            console.print(f"skipped {events}:{line}", markup=False, soft_wrap=True)
+        for line in result.bad_labels[:20]:
+            console.print(f"skipped {labels}:{line}", markup=False, soft_wrap=True)
+        for path in result.files:
+            console.print(f"wrote {path}", markup=False)

@@ -1,0 +1,60 @@
+"""The backtest's pictures: precision-recall curves and alerts per day, as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display needed
+
+import matplotlib.pyplot as plt
+
+from riskstream.offline.evaluation import Evaluation
+
+
+def plot_pr_curves(runs: dict[str, Evaluation], path: Path) -> Path:
+    figure, axes = plt.subplots(figsize=(6.4, 4.8))
+    for name, evaluation in runs.items():
+        if not evaluation.curve:
+            continue
+        recall = [0.0] + [point.recall for point in evaluation.curve]
+        precision = [evaluation.curve[0].precision] + [p.precision for p in evaluation.curve]
+        ap = evaluation.average_precision
+        label = f"{name} (AP {ap:.3f})" if ap is not None else name
+        axes.step(recall, precision, where="post", label=label)
+    base_rate = next(
+        (e.fraud_transactions / e.transactions for e in runs.values() if e.transactions), None
+    )
+    if base_rate is not None:
+        axes.axhline(base_rate, color="grey", linestyle=":", label=f"base rate {base_rate:.3%}")
+    axes.set(xlabel="recall (fraud transactions)", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02))
+    axes.set_title("Scores: precision against recall")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower left", fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_alerts_per_day(evaluation: Evaluation, title: str, path: Path) -> Path:
+    days = sorted({day for counts in evaluation.alerts_per_day.values() for day in counts})
+    figure, axes = plt.subplots(figsize=(8, 4.8))
+    bottom = [0] * len(days)
+    positions = list(range(len(days)))
+    colours = plt.get_cmap("tab20")
+    for index, (rule_id, counts) in enumerate(sorted(evaluation.alerts_per_day.items())):
+        heights = [counts.get(day, 0) for day in days]
+        colour = colours(index % colours.N)
+        axes.bar(positions, heights, bottom=bottom, label=rule_id, color=colour)
+        bottom = [low + height for low, height in zip(bottom, heights, strict=True)]
+    axes.set_xticks(positions, [day.isoformat() for day in days], rotation=45, ha="right")
+    axes.set(ylabel="alerts", title=f"Alerts per day by rule: {title}")
+    axes.grid(axis="y", alpha=0.3)
+    if evaluation.alerts_per_day:
+        axes.legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

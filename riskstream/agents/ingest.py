@@ -9,6 +9,7 @@ table record, and applies that group's rules.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -104,11 +105,15 @@ class IngestPipeline:
         await self.center.ready.wait()
         async for event in stream.events():
             await self.handle(event.message)
+            # A buffered batch would otherwise run without a pause, and score requests
+            # on the same event loop wait for all of it.
+            await asyncio.sleep(0)
 
     async def _entity_agent(self, stream: faust.StreamT[bytes]) -> None:
         await self.center.ready.wait()
         async for event in stream.events():
             await self.handle_rekeyed(event.message)
+            await asyncio.sleep(0)
 
     async def handle(self, message: Message) -> Outcome | None:
         """One input message; returns the account-level outcome when it got that far."""
@@ -153,9 +158,12 @@ class IngestPipeline:
         # Too late for the account's windows is not too late for a merchant's week:
         # every key group judges lateness against its own horizon.
         for source, value, _ in route(ruleset, fields):
+            # Sent at once, not when the offset commits: a copy sent again after a crash
+            # is recognised as a duplicate by the entity record.
             await self.rekey_topic.send(
                 key=f"{source}{KEY_SEPARATOR}{value}".encode(),
                 value=dumps({"g": source, "k": value, "f": fields}),
+                force=True,
             )
             self.stats.rekeyed += 1
         return outcome
@@ -183,7 +191,12 @@ class IngestPipeline:
             self.stats.shadow_by_rule[signal.rule_id] += 1
 
     async def publish(self, signal: Signal) -> None:
-        await self.signals_topic.send(key=signal.entity_id.encode(), value=dumps(signal))
+        # At once rather than at the next offset commit (up to a commit interval later):
+        # the scorer should see it within the second. Sent again after a crash, it is
+        # byte-identical, which consumers dedupe by id.
+        await self.signals_topic.send(
+            key=signal.entity_id.encode(), value=dumps(signal), force=True
+        )
         self.stats.signals += 1
         self.stats.signals_by_rule[signal.rule_id] += 1
 

@@ -38,6 +38,11 @@ def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -
             {
                 "ingest": pipeline.stats.as_dict(),
                 "ready": is_ready(app, pipeline, scorer),
+                "scorer": {
+                    "scored": scorer.scored,
+                    "forwarded": scorer.router.forwarded,
+                    "forward_failed": scorer.router.failed,
+                },
                 "rules_version": center.ruleset.version,
             }
         )

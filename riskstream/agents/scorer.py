@@ -21,6 +21,7 @@ import orjson
 from pydantic import ValidationError
 
 from riskstream.agents.rule_center import RuleCenter
+from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.codec import dumps
@@ -100,6 +101,7 @@ class Scorer:
         self.audit_topic = app.topic(names.audit)
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
+        self.router = ScoreRouter(app, spend_table)
 
         @app.task  # type: ignore[untyped-decorator]
         async def follow_signals() -> None:

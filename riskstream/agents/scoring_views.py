@@ -10,6 +10,7 @@ import orjson
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
+from riskstream.agents.score_routing import ROUTED_HEADER
 from riskstream.agents.scorer import RequestError, Scorer, parse_transaction
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.codec import dumps
@@ -33,14 +34,26 @@ async def _body(request: Request) -> bytes:
 
 
 def register_scoring_views(app: faust.App, scorer: Scorer) -> None:
+    router = scorer.router
+
     @app.page("/score/")
     class ScoreView(View):
         async def post(self, request: Request) -> Response:
             started = time.perf_counter()
+            raw = await _body(request)
             try:
-                transaction = parse_transaction(await _body(request))
+                transaction = parse_transaction(raw)
             except RequestError as error:
                 return _unprocessable(self, error)
+            owner = (
+                None if ROUTED_HEADER in request.headers else router.owner(transaction.account_id)
+            )
+            if owner is not None:
+                answer = await router.forward(owner, raw)
+                if answer is not None:
+                    status, owners_body = answer
+                    return self.bytes(owners_body, content_type="application/json", status=status)
+                # The owner is unreachable: answer here rather than not at all.
             decision = await scorer.decide(transaction)
             body = decision.model_dump(mode="json")
             body["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)

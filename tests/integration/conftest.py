@@ -109,6 +109,15 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
     return Sandbox(settings=settings, env=env, data_dir=data_dir)
 
 
+def second_member(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
+    """The same app (consumer group, topics) with its own web port and local store."""
+    port = free_port()
+    data_dir = tmp_path / "data-b"
+    settings = sandbox.settings.model_copy(update={"web_port": port, "data_dir": data_dir})
+    env = {**sandbox.env, "WEB_PORT": str(port), "RISKSTREAM_DATA_DIR": str(data_dir)}
+    return Sandbox(settings=settings, env=env, data_dir=data_dir)
+
+
 class Worker:
     """A real ``riskstream worker`` process."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Sandbox, Worker, free_port
+from tests.integration.conftest import Sandbox, Worker, second_member
 from tests.integration.helpers import (
     assert_same_signals,
     expected_signals,
@@ -18,15 +18,6 @@ from tests.integration.helpers import (
 from tests.integration.test_recovery import split_patterns
 
 pytestmark = pytest.mark.integration
-
-
-def second_member(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
-    """The same app (consumer group, topics) with its own web port and local store."""
-    port = free_port()
-    data_dir = tmp_path / "data-b"
-    settings = sandbox.settings.model_copy(update={"web_port": port, "data_dir": data_dir})
-    env = {**sandbox.env, "WEB_PORT": str(port), "RISKSTREAM_DATA_DIR": str(data_dir)}
-    return Sandbox(settings=settings, env=env, data_dir=data_dir)
 
 
 def test_windows_stay_exact_when_a_worker_joins_and_leaves(

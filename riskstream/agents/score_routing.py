@@ -1,0 +1,55 @@
+"""Sending a score request to the worker that owns the transaction's account.
+
+The account's daily outgoing total lives in a partitioned table, and each worker
+remembers the decisions it gave; both are only right on the worker that owns the
+account's partition. Faust's ``@app.table_route`` finds that worker but forwards no
+request body, so a POST is forwarded here, with a header that stops it going round
+again (two workers can briefly disagree about ownership during a rebalance).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+import faust
+from yarl import URL
+
+log = logging.getLogger(__name__)
+ROUTED_HEADER = "x-riskstream-routed-from"
+
+
+class ScoreRouter:
+    def __init__(self, app: faust.App, table: Any, timeout_s: float = 2.0) -> None:
+        self.app = app
+        self.table = table
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.forwarded = 0
+        self.failed = 0
+
+    def owner(self, account_id: str) -> URL | None:
+        """The owning worker's URL, or None when it is this one (or not known yet)."""
+        try:
+            url: URL = self.app.router.key_store(self.table.name, account_id.encode())
+        except (KeyError, AttributeError):  # no assignment yet: answer locally
+            return None
+        here: URL = URL(str(self.app.conf.canonical_url))
+        if (url.host, url.port) == (here.host, here.port):
+            return None
+        return url
+
+    async def forward(self, owner: URL, body: bytes) -> tuple[int, bytes] | None:
+        """The owner's answer (status, body); None if it could not be reached."""
+        headers = {ROUTED_HEADER: str(self.app.conf.canonical_url)}
+        try:
+            async with self.app.http_client.post(
+                owner.with_path("/score/"), data=body, headers=headers, timeout=self.timeout
+            ) as response:
+                answer = await response.read()
+                self.forwarded += 1
+                return response.status, answer
+        except (TimeoutError, aiohttp.ClientError) as error:
+            self.failed += 1
+            log.warning("could not forward a score request to %s: %r", owner, error)
+            return None

@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit integration install broker-start broker-stop clean bench-engine bench-pipeline bench-scorer
+.PHONY: demo test lint unit integration install broker-start broker-stop clean bench-engine bench-pipeline bench-scorer bench-replay
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,7 @@ bench-pipeline: install
 
 bench-scorer: install
 	$(BIN)/python -m benchmarks.scorer
+
+bench-replay: install
+	$(BIN)/python -m benchmarks.replay
+

@@ -137,9 +137,8 @@ def gather(
 ) -> Evidence:
     evidence = Evidence(transaction, spent_today=spent_today)
     now_ms = to_epoch_ms(now)
-    fields = transaction.model_dump()
     for kind, field_name in TRANSACTION_ENTITIES:
-        entity_id = fields.get(field_name)
+        entity_id = getattr(transaction, field_name, None)
         if not entity_id:
             continue
         signals = profiles.active(kind, str(entity_id), now_ms)

@@ -404,12 +404,16 @@ jvm_common_opts() {
 format_storage() {
     [[ -f "$DATA_DIR/meta.properties" ]] && return 0
     local cluster_id out
-    # A Kafka cluster id: 16 random bytes, URL-safe base64 without padding.
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    # A Kafka cluster id: 16 random bytes, URL-safe base64 without padding. One that
+    # starts with "-" would be read as an option by the storage tool: draw again.
+    cluster_id="-"
+    while [[ "$cluster_id" == -* ]]; do
+        cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    done
     log "formatting KRaft storage in $DATA_DIR (cluster id $cluster_id)"
     jvm_common_opts
     if ! out="$("$JAVA" "${JVM_OPTS[@]}" -cp "$LIBS_DIR/*" kafka.tools.StorageTool \
-        format --cluster-id "$cluster_id" --config "$PROPS_FILE" --ignore-formatted 2>&1)"; then
+        format --cluster-id="$cluster_id" --config "$PROPS_FILE" --ignore-formatted 2>&1)"; then
         printf '%s\n' "$out" >&2
         die "formatting the storage failed (kafka.tools.StorageTool format)"
     fi

@@ -32,7 +32,9 @@ class ScoreRouter:
         """The owning worker's URL, or None when it is this one (or not known yet)."""
         try:
             url: URL = self.app.router.key_store(self.table.name, account_id.encode())
-        except (KeyError, AttributeError):  # no assignment yet: answer locally
+        except (KeyError, AttributeError, TypeError):
+            # No assignment or no topic metadata yet (the worker is still starting):
+            # answer locally, which at that point means -1 while state recovers.
             return None
         here: URL = URL(str(self.app.conf.canonical_url))
         if (url.host, url.port) == (here.host, here.port):

@@ -20,11 +20,20 @@ from tests.integration.helpers import read_all, send_raw
 pytestmark = pytest.mark.integration
 
 
+# Recent event times: the scorer judges expiry by the wall clock (signals live 24 h),
+# so signals drawn from events of a fixed, past date would have expired already.
+START = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+
+
+def at(second: int) -> str:
+    return (START + timedelta(seconds=second)).isoformat().replace("+00:00", "Z")
+
+
 def txn(account: str, amount: str = "12.50", **extra: Any) -> dict[str, Any]:
     return {
         "event_id": f"score-{uuid.uuid4().hex[:12]}",
         "type": "payment",
-        "occurred_at": "2026-11-23T08:00:00Z",
+        "occurred_at": at(0),
         "account_id": account,
         "amount": amount,
         "currency": "CNY",
@@ -53,7 +62,7 @@ def burst(account: str, count: int = 11) -> list[tuple[bytes, bytes]]:
     return [
         (
             account.encode(),
-            dumps({**txn(account, "3.00"), "occurred_at": f"2026-11-23T08:01:{n:02d}Z"}),
+            dumps({**txn(account, "3.00"), "occurred_at": at(60 + n)}),
         )
         for n in range(count)
     ]

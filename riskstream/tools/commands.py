@@ -8,10 +8,12 @@ from faust.cli import AppCommand, argument, option
 from riskstream.streams.settings import get_settings
 from riskstream.streams.topics import catalog, create_topics
 from riskstream.tools.offline_commands import register_offline
+from riskstream.tools.simulate_cli import register_simulate
 
 
 def register(app: faust.App) -> None:
     register_offline(app)
+    register_simulate(app)
 
     @app.command(
         argument("action", type=str),

@@ -157,7 +157,7 @@ class RuleEngine:
                         )
                     ]
             return []
-        for match in matches(rule, state):
+        for match in matches(rule, state, entry):
             if self._suppressed(fired, match.key, match.start_ms, match.end_ms, False):
                 continue
             shown = {name: len(items) for name, items in match.by_step.items()}

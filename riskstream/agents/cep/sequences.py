@@ -50,12 +50,18 @@ def _complete(
     step_index: int,
     chosen: dict[str, list[Entry]],
     deadline_ms: int,
+    final: Entry | None = None,
 ) -> dict[str, list[Entry]] | None:
-    """Depth-first: the earliest entries after ``position`` that finish the steps."""
+    """Depth-first: the earliest entries after ``position`` that finish the steps;
+    with ``final`` (the last candidate), only completions whose last step is it."""
     if step_index == len(rule.steps):
         return chosen
     step = rule.steps[step_index]
     tag = rule.tag
+    if final is not None and step_index == len(rule.steps) - 1:
+        if position >= len(candidates) or final.ts_ms > deadline_ms:
+            return None
+        return {**chosen, step.name: [final]} if _fits(step, final, tag, chosen) else None
     for index in range(position, len(candidates)):
         entry = candidates[index]
         if entry.ts_ms > deadline_ms:
@@ -74,15 +80,24 @@ def _complete(
         if len(picked) < step.times:
             return None
         found = _complete(
-            rule, candidates, cursor, step_index + 1, {**chosen, step.name: picked}, deadline_ms
-        )
+            rule, candidates, cursor, step_index + 1, {**chosen, step.name: picked}, deadline_ms,
+            final,
+        )  # fmt: skip
         if found is not None:
             return found
     return None
 
 
-def matches(rule: CompiledRule, state: EntityState) -> list[Match]:
-    """Complete matches among the entries, one per start, earliest start first."""
+def matches(rule: CompiledRule, state: EntityState, newest: Entry | None = None) -> list[Match]:
+    """Complete matches among the entries, one per start, earliest start first.
+
+    ``newest``, the entry just applied, narrows the search when it is the latest entry
+    of the entity: a start whose earliest completion does not end with it was already
+    completed when an earlier event arrived, and was then reported or suppressed; so
+    only completions ending with ``newest`` can be news (same results, linear instead
+    of quadratic in the entries). Absence rules, which also change with the watermark,
+    and repeated last steps always search in full.
+    """
     sequence = rule.doc.sequence
     assert sequence is not None
     within = int(sequence.within.total_seconds() * 1000)
@@ -93,9 +108,12 @@ def matches(rule: CompiledRule, state: EntityState) -> list[Match]:
     starts = [
         index for index, entry in enumerate(candidates) if entry.flags.get(tag, 0) & first.bit
     ]
+    final = newest if _narrowable(rule, candidates, newest) else None
     for index in starts[-MAX_STARTS:]:
         start = candidates[index]
-        chosen = _complete(rule, candidates, index, 0, {}, start.ts_ms + within)
+        if final is not None and final.ts_ms > start.ts_ms + within:
+            continue
+        chosen = _complete(rule, candidates, index, 0, {}, start.ts_ms + within, final)
         if chosen is None:
             continue
         members = sorted((item for items in chosen.values() for item in items), key=_sort_key)
@@ -105,6 +123,16 @@ def matches(rule: CompiledRule, state: EntityState) -> list[Match]:
             continue
         found.append(Match(f"q:{start.event_id}", members, chosen))
     return found
+
+
+def _narrowable(rule: CompiledRule, candidates: list[Entry], newest: Entry | None) -> bool:
+    return (
+        newest is not None
+        and rule.absent is None
+        and rule.steps[-1].times == 1
+        and bool(candidates)
+        and candidates[-1] is newest
+    )
 
 
 def _absence_holds(

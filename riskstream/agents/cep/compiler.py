@@ -22,6 +22,21 @@ KNOWN_TYPES = TRANSACTION_TYPES | ACCOUNT_EVENT_TYPES | FEEDBACK_TYPES
 COUNT_WINDOW_REACH = timedelta(days=1)
 _AGG_REFERENCE = re.compile(r"\bagg\.([A-Za-z_][A-Za-z0-9_]*)")
 _STEP_REFERENCE = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)")
+_STEP_FIELD = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)")
+_STEP_WHOLE = re.compile(r"\bsteps\b(?!\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_])")
+
+
+def step_fields(match: str | None) -> dict[str, frozenset[str]] | None:
+    """The fields a step's ``match`` reads of each earlier step; None when it uses a
+    step (or ``steps``) as a whole, so that every field must be there."""
+    if match is None:
+        return {}
+    if _STEP_WHOLE.search(match):
+        return None
+    fields: dict[str, set[str]] = {}
+    for step, name in _STEP_FIELD.findall(match):
+        fields.setdefault(step, set()).add(name)
+    return {step: frozenset(names) for step, names in fields.items()}
 
 
 class RuleError(ValueError):
@@ -48,6 +63,9 @@ class CompiledStep:
     match: Expression | None
     times: int
     bit: int
+    # What ``match`` reads of the earlier steps (None: whole steps), so that only those
+    # fields are put in front of it.
+    reads_of_steps: dict[str, frozenset[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +174,7 @@ def _compile(doc: RuleDoc) -> CompiledRule:
                 else None,
                 step_spec.times,
                 bit,
+                step_fields(step_spec.match),
             )
             bit <<= 1
             if absent_spec is step_spec:

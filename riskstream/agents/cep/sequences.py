@@ -36,11 +36,19 @@ def _fits(step: CompiledStep, entry: Entry, tag: str, chosen: dict[str, list[Ent
         return False
     if step.match is None:
         return True
-    variables: dict[str, Any] = {
-        "event": cel_view(entry.fields),
-        "steps": {name: cel_view(items[0].fields) for name, items in chosen.items()},
-    }
-    return step.match.test(variables)
+    reads = step.reads_of_steps
+    if reads is None:
+        steps = {name: cel_view(items[0].fields) for name, items in chosen.items()}
+    else:  # only what the match reads: views are copied, and checked, field by field
+        steps = {
+            name: cel_view(_only(items[0].fields, reads.get(name, frozenset())))
+            for name, items in chosen.items()
+        }
+    return step.match.test({"event": cel_view(entry.fields), "steps": steps})
+
+
+def _only(fields: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    return {name: fields[name] for name in names if name in fields}
 
 
 def _complete(

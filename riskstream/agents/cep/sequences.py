@@ -51,60 +51,111 @@ def _only(fields: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
     return {name: fields[name] for name in names if name in fields}
 
 
+Chosen = dict[str, list[Entry]]
+
+
+class _Abort:
+    """A step found its first entry but not enough repetitions: no later try can."""
+
+
+ABORT = _Abort()
+
+
 def _complete(
     rule: CompiledRule,
     candidates: list[Entry],
     position: int,
     step_index: int,
-    chosen: dict[str, list[Entry]],
+    chosen: Chosen,
     deadline_ms: int,
     final: Entry | None = None,
-) -> dict[str, list[Entry]] | None:
+) -> Chosen | None:
     """Depth-first: the earliest entries after ``position`` that finish the steps;
     with ``final`` (the last candidate), only completions whose last step is it."""
     if step_index == len(rule.steps):
         return chosen
     step = rule.steps[step_index]
-    tag = rule.tag
     if final is not None and step_index == len(rule.steps) - 1:
         if position >= len(candidates) or final.ts_ms > deadline_ms:
             return None
-        return {**chosen, step.name: [final]} if _fits(step, final, tag, chosen) else None
+        return {**chosen, step.name: [final]} if _fits(step, final, rule.tag, chosen) else None
     for index in range(position, len(candidates)):
-        entry = candidates[index]
-        if entry.ts_ms > deadline_ms:
+        if candidates[index].ts_ms > deadline_ms:
             return None
-        if not _fits(step, entry, tag, chosen):
-            continue
-        picked = [entry]
-        cursor = index + 1
-        while len(picked) < step.times and cursor < len(candidates):
-            more = candidates[cursor]
-            if more.ts_ms > deadline_ms:
-                break
-            if _fits(step, more, tag, chosen):
-                picked.append(more)
-            cursor += 1
-        if len(picked) < step.times:
+        outcome = _attempt(rule, candidates, index, step_index, chosen, deadline_ms, final)
+        if isinstance(outcome, _Abort):
             return None
-        found = _complete(
-            rule, candidates, cursor, step_index + 1, {**chosen, step.name: picked}, deadline_ms,
-            final,
-        )  # fmt: skip
-        if found is not None:
-            return found
+        if outcome is not None:
+            return outcome
     return None
+
+
+def _attempt(
+    rule: CompiledRule,
+    candidates: list[Entry],
+    index: int,
+    step_index: int,
+    chosen: Chosen,
+    deadline_ms: int,
+    final: Entry | None,
+) -> Chosen | _Abort | None:
+    """The step begun at ``candidates[index]``, then the rest: the completion, None to
+    try a later entry, or ABORT."""
+    step = rule.steps[step_index]
+    tag = rule.tag
+    entry = candidates[index]
+    if not _fits(step, entry, tag, chosen):
+        return None
+    picked = [entry]
+    cursor = index + 1
+    while len(picked) < step.times and cursor < len(candidates):
+        more = candidates[cursor]
+        if more.ts_ms > deadline_ms:
+            break
+        if _fits(step, more, tag, chosen):
+            picked.append(more)
+        cursor += 1
+    if len(picked) < step.times:
+        return ABORT
+    return _complete(
+        rule, candidates, cursor, step_index + 1, {**chosen, step.name: picked}, deadline_ms,
+        final,
+    )  # fmt: skip
+
+
+def _completions_ending_with(
+    rule: CompiledRule, candidates: list[Entry], starts: list[int], final: Entry
+) -> dict[int, Chosen | None]:
+    """For each start, what ``_complete`` from it finds ending with ``final``.
+
+    No candidate is later than ``final`` and every start's deadline reaches it, so no
+    deadline cuts a search: the try at an entry has the same outcome for every start
+    that reaches it, and one backward pass gives each start its first success.
+    """
+    results: dict[int, Chosen | None] = {}
+    wanted = set(starts)
+    following: Chosen | None = None
+    for index in range(len(candidates) - 2, starts[0] - 1, -1):
+        outcome = _attempt(rule, candidates, index, 0, {}, final.ts_ms, final)
+        if isinstance(outcome, _Abort):
+            following = None
+        elif outcome is not None:
+            following = outcome
+        if index in wanted:
+            results[index] = following
+    return results
 
 
 def matches(rule: CompiledRule, state: EntityState, newest: Entry | None = None) -> list[Match]:
     """Complete matches among the entries, one per start, earliest start first.
 
     ``newest``, the entry just applied, narrows the search when it is the latest entry
-    of the entity: a start whose earliest completion does not end with it was already
-    completed when an earlier event arrived, and was then reported or suppressed; so
-    only completions ending with ``newest`` can be news (same results, linear instead
-    of quadratic in the entries). Absence rules, which also change with the watermark,
-    and repeated last steps always search in full.
+    of the entity. A completion without it was already found when its own last event
+    came, and was then reported or suppressed; one with it is the start's earliest
+    completion ending with ``newest``, and is named by its first event either way. So
+    the narrowed search reports what the full one would (a differential test holds it
+    to that) in linear instead of quadratic time. Absence rules, which also change with
+    the watermark, and repeated last steps always search in full.
     """
     sequence = rule.doc.sequence
     assert sequence is not None
@@ -117,11 +168,19 @@ def matches(rule: CompiledRule, state: EntityState, newest: Entry | None = None)
         index for index, entry in enumerate(candidates) if entry.flags.get(tag, 0) & first.bit
     ]
     final = newest if _narrowable(rule, candidates, newest) else None
-    for index in starts[-MAX_STARTS:]:
+    starts = starts[-MAX_STARTS:]
+    narrowed: dict[int, Chosen | None] = {}
+    if final is not None:
+        last = len(candidates) - 1  # final itself starts nothing: it ends the match
+        starts = [i for i in starts if i < last and final.ts_ms <= candidates[i].ts_ms + within]
+        if starts:
+            narrowed = _completions_ending_with(rule, candidates, starts, final)
+    for index in starts:
         start = candidates[index]
-        if final is not None and final.ts_ms > start.ts_ms + within:
-            continue
-        chosen = _complete(rule, candidates, index, 0, {}, start.ts_ms + within, final)
+        if final is not None:
+            chosen = narrowed[index]
+        else:
+            chosen = _complete(rule, candidates, index, 0, {}, start.ts_ms + within)
         if chosen is None:
             continue
         members = sorted((item for items in chosen.values() for item in items), key=_sort_key)
@@ -129,7 +188,8 @@ def matches(rule: CompiledRule, state: EntityState, newest: Entry | None = None)
             rule, state, candidates, members, chosen, within
         ):
             continue
-        found.append(Match(f"q:{start.event_id}", members, chosen))
+        # Named by its first event: a search from one start may complete from a later one.
+        found.append(Match(f"q:{members[0].event_id}", members, chosen))
     return found
 
 
@@ -138,6 +198,7 @@ def _narrowable(rule: CompiledRule, candidates: list[Entry], newest: Entry | Non
         newest is not None
         and rule.absent is None
         and rule.steps[-1].times == 1
+        and len(rule.steps) > 1
         and bool(candidates)
         and candidates[-1] is newest
     )

@@ -126,24 +126,26 @@ class _CustomerRun:
     def run(self) -> list[Draft]:
         config, customer, rng = self.config, self.customer, self.rng
         start, end = config.start_ms, config.end_ms
+        self._plan_trip(start, end)
         opened = start
         if customer.new_account:
             opened = start + int(rng.random() * (end - start))
+            while self._where(opened) is None:  # not on a plane: once there
+                opened += HOUR_MS
+            if opened >= end:
+                return []
             self._open_account(opened)
-        self._plan_trip(start, end)
         new_phone_at = end
         if rng.random() < 0.0015 * config.days:
             new_phone_at = start + int(rng.random() * (end - start))
         times = session_times(rng, customer.sessions_per_day, start, end, customer.city.utc_offset)
         for ms in times:
-            if ms <= opened + 5 * MINUTE_MS:
+            city = self._where(ms)
+            if ms <= opened + 5 * MINUTE_MS or city is None:  # not yet, or on a plane
                 continue
             if ms >= new_phone_at:
-                self._new_phone(ms)
+                self._new_phone(ms, city)
                 new_phone_at = end
-                continue
-            city = self.trip.where(ms, customer.city) if self.trip else customer.city
-            if city is None:  # on a plane or a train
                 continue
             hour = local_hour(ms, city.utc_offset)
             pos = 7 <= hour < 23 and rng.random() < customer.pos_share
@@ -152,6 +154,11 @@ class _CustomerRun:
             else:
                 self._app_session(ms, city, hour)
         return self.drafts
+
+    def _where(self, ms: int) -> City | None:
+        """The city the customer is in at ``ms``; None while travelling."""
+        home = self.customer.city
+        return self.trip.where(ms, home) if self.trip else home
 
     def _plan_trip(self, start: int, end: int) -> None:
         rng = self.rng
@@ -169,11 +176,23 @@ class _CustomerRun:
 
     # -- account events ------------------------------------------------------------------
 
-    def _open_account(self, ms: int) -> None:
+    def _spot(self, city: City) -> dict[str, Any]:
+        """Device, address and place of an account event outside a session: at home on
+        the home line, away on mobile data."""
         customer, rng = self.customer, self.rng
-        lat, lon = near(rng, customer.lat, customer.lon, 0.02)
-        where = geo(lat, lon, customer.city)
-        common = {"device_id": self.phone, "ip": customer.home_ip, "geo": where}
+        if city is customer.city:
+            lat, lon = near(rng, customer.lat, customer.lon, 0.03)
+            ip = customer.home_ip
+        else:
+            lat, lon = near(rng, city.lat, city.lon, 0.04)
+            ip = self._mobile_ip()
+        return {"device_id": self.phone, "ip": ip, "geo": geo(lat, lon, city)}
+
+    def _open_account(self, ms: int) -> None:
+        rng = self.rng
+        city = self._where(ms)
+        assert city is not None
+        common = self._spot(city)
         self._emit("account_event", ms, {"type": "account_opened", **common})
         ms += int(rng.uniform(20, 120) * 1000)
         self._emit("account_event", ms, {"type": "device_bound", **common})
@@ -181,13 +200,11 @@ class _CustomerRun:
         self._emit("account_event", ms, {"type": "kyc_update", **common})
         self.balance = 0.0
 
-    def _new_phone(self, ms: int) -> None:
+    def _new_phone(self, ms: int, city: City) -> None:
         """A new phone: a login on it (a typo first, sometimes), then it is bound."""
-        customer, rng = self.customer, self.rng
+        rng = self.rng
         self.phone = self.owner.population.mint.new("device")
-        lat, lon = near(rng, customer.lat, customer.lon, 0.03)
-        common = {"device_id": self.phone, "ip": customer.home_ip,
-                  "geo": geo(lat, lon, customer.city)}  # fmt: skip
+        common = self._spot(city)
         if rng.random() < 0.3:
             self._emit("account_event", ms, {"type": "login_failed", **common})
             ms += int(rng.uniform(10, 40) * 1000)
@@ -276,7 +293,7 @@ class _CustomerRun:
             return self._pay(ms, merchant, {**context, "instrument_id": card})
         if kind in ("transfer", "red_packet") and customer.friends:
             if kind == "transfer":
-                raw = customer.scale * rng.lognormvariate(1.2, 0.9)
+                raw = customer.scale * rng.lognormvariate(1.2, 0.7)
                 amount = money(round(raw, -1) if raw >= 100 else round(raw))
             else:
                 amount = money(rng.choices(RED_PACKETS, cum_weights=RED_PACKET_WEIGHTS)[0])

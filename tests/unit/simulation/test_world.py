@@ -6,7 +6,7 @@ import math
 import random
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import pytest
 
@@ -73,6 +73,26 @@ def test_journeys_are_slower_than_the_travel_rule_allows() -> None:
         km = distance_km(first.lat, first.lon, second.lat, second.lon)
         hours = journey_ms(first, second) / HOUR_MS
         assert km / hours < 900.0, (first.name, second.name)
+
+
+def test_ordinary_customers_never_travel_impossibly() -> None:
+    """Trips, new phones and new accounts all happen where the customer is: two located
+    events far apart are always a journey's time apart, as the travel rule expects."""
+    config = SimulationConfig(seed=4, customers=400, days=10.0, fraud_per_pattern=0)
+    places: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    for event in generate(config).events:
+        where = event.payload.get("geo")
+        if where is not None:
+            moment = to_epoch_ms(event.occurred_at) / 3_600_000
+            places[str(event.payload["account_id"])].append((moment, where["lat"], where["lon"]))
+    far_trips = 0
+    for account, seen in places.items():
+        for (t1, lat1, lon1), (t2, lat2, lon2) in pairwise(seen):
+            km = distance_km(lat1, lon1, lat2, lon2)
+            if km > 500.0:
+                far_trips += 1
+                assert km < 900.0 * (t2 - t1), account
+    assert far_trips >= 10
 
 
 def test_the_mint_never_repeats_itself() -> None:

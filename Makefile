@@ -40,7 +40,7 @@ clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
 
 bench-engine: install
-	$(BIN)/python benchmarks/engine_throughput.py
+	$(BIN)/python -m benchmarks.engine_throughput
 
 bench-pipeline: install
 	$(BIN)/python -m benchmarks.pipeline

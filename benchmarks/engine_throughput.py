@@ -1,9 +1,10 @@
 """How many events per second the rule engine's functional core handles on one core.
 
-Decoding and validation included, Kafka excluded: simulated wallet traffic through the
-default pack with in-memory state (the same code the worker runs per event).
+Decoding and validation included, Kafka excluded: a simulated day of wallet traffic
+(``riskstream simulate``) through the default pack with in-memory state (the same code
+the worker runs per event).
 
-    .venv/bin/python benchmarks/engine_throughput.py [--accounts 3000] [--repeat 3]
+    .venv/bin/python -m benchmarks.engine_throughput [--customers 2000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import time
 from collections import Counter
 
 from rich.console import Console
-from rich.table import Table
 
+from benchmarks.figures import figures_table
 from riskstream.agents.cep.expressions import compile_expression
 from riskstream.agents.cep.runner import LocalRunner
 from riskstream.agents.validation import parse_event
 from riskstream.rules.loader import default_ruleset
-from riskstream.tools.simulate import SimConfig, TrafficSimulator
+from riskstream.simulation.config import SimulationConfig
+from riskstream.simulation.dataset import generate
 
 
 def cel_cost(rounds: int = 20_000, *, reference: bool = False) -> float:
@@ -43,11 +45,11 @@ def cel_cost(rounds: int = 20_000, *, reference: bool = False) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=3000)
+    parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     console = Console()
-    raw = [event.encode() for event in TrafficSimulator(SimConfig(accounts=args.accounts)).events()]
+    raw = [event.encode() for event in generate(SimulationConfig(customers=args.customers)).events]
     rules = default_ruleset()
     rates = []
     signals: Counter[str] = Counter()
@@ -59,17 +61,16 @@ def main() -> None:
             for signal in runner.signals(parse_event(payload, max_bytes=65536)):
                 signals[signal.rule_id] += 1
         rates.append(len(raw) / (time.perf_counter() - started))
-    table = Table(title=f"rule engine core: {len(raw)} events, {len(rules.rules)} rules")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("events/s (median of runs)", f"{statistics.median(rates):,.0f}")
-    table.add_row("events/s (best)", f"{max(rates):,.0f}")
-    table.add_row("µs per event (median)", f"{1e6 / statistics.median(rates):,.1f}")
-    table.add_row("µs per CEL evaluation (a pack condition)", f"{cel_cost():.1f}")
-    table.add_row("µs per evaluation by the cel package itself", f"{cel_cost(reference=True):.1f}")
-    for rule_id, count in sorted(signals.items()):
-        table.add_row(f"signals: {rule_id}", str(count))
-    console.print(table)
+    rows = [
+        ("events/s (median of runs)", f"{statistics.median(rates):,.0f}"),
+        ("events/s (best)", f"{max(rates):,.0f}"),
+        ("µs per event (median)", f"{1e6 / statistics.median(rates):,.1f}"),
+        ("µs per CEL evaluation (a pack condition)", f"{cel_cost():.1f}"),
+        ("µs per evaluation by the cel package itself", f"{cel_cost(reference=True):.1f}"),
+        *((f"signals: {rule_id}", str(count)) for rule_id, count in sorted(signals.items())),
+    ]
+    title = f"rule engine core: {len(raw)} events, {len(rules.rules)} rules"
+    console.print(figures_table(title, rows))
 
 
 if __name__ == "__main__":

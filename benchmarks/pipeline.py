@@ -30,8 +30,8 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
+from benchmarks.figures import figures_table
 from riskstream.streams.settings import Settings, TopicNames
 from riskstream.streams.topics import create_topics
 from riskstream.tools.kafka_io import consume, producer, topic_for
@@ -168,19 +168,18 @@ def latency_phase(settings: Settings, rate: float, seconds: float) -> list[float
 
 
 def report(events: int, throughput: float, rate: float, latencies: list[float]) -> None:
-    table = Table(title="riskstream pipeline, one worker")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row(f"throughput ({events} events, default pack)", f"{throughput:,.0f} events/s")
+    rows = [(f"throughput ({events} events, default pack)", f"{throughput:,.0f} events/s")]
     if latencies:
         ordered = sorted(latencies)
-        table.add_row(f"signals timed (at {rate:.0f} events/s)", str(len(ordered)))
-        table.add_row("event -> signal p50", f"{statistics.median(ordered):.1f} ms")
-        table.add_row("event -> signal p99", f"{ordered[int(0.99 * (len(ordered) - 1))]:.1f} ms")
-        table.add_row("event -> signal max", f"{ordered[-1]:.1f} ms")
+        rows += [
+            (f"signals timed (at {rate:.0f} events/s)", str(len(ordered))),
+            ("event -> signal p50", f"{statistics.median(ordered):.1f} ms"),
+            ("event -> signal p99", f"{ordered[int(0.99 * (len(ordered) - 1))]:.1f} ms"),
+            ("event -> signal max", f"{ordered[-1]:.1f} ms"),
+        ]
     else:
-        table.add_row("event -> signal", "no signal in the latency phase")
-    console.print(table)
+        rows.append(("event -> signal", "no signal in the latency phase"))
+    console.print(figures_table("riskstream pipeline, one worker", rows))
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ from pathlib import Path
 import aiohttp
 import orjson
 from rich.console import Console
-from rich.table import Table
 
+from benchmarks.figures import figures_table
 from benchmarks.pipeline import bootstrap, sandbox, wait_ready
 from riskstream.streams.codec import dumps
 from riskstream.streams.topics import create_topics
@@ -145,18 +145,16 @@ def main() -> None:
             worker.terminate()
             worker.wait(timeout=60)
     ordered = sorted(latencies)
-    table = Table(
-        title=f"POST /score at {args.rate:.0f}/s, stream at {args.stream_rate:.0f} events/s"
-    )
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("requests", f"{len(ordered)} ({errors} errors)")
-    table.add_row("p50", f"{statistics.median(ordered):.2f} ms")
-    table.add_row("p99", f"{ordered[int(0.99 * (len(ordered) - 1))]:.2f} ms")
-    table.add_row("max", f"{ordered[-1]:.2f} ms")
-    table.add_row("triggering event -> changed decision",
-                  "not seen in 30 s" if fresh is None else f"{fresh:.0f} ms")  # fmt: skip
-    console.print(table)
+    rows = [
+        ("requests", f"{len(ordered)} ({errors} errors)"),
+        ("p50", f"{statistics.median(ordered):.2f} ms"),
+        ("p99", f"{ordered[int(0.99 * (len(ordered) - 1))]:.2f} ms"),
+        ("max", f"{ordered[-1]:.2f} ms"),
+        ("triggering event -> changed decision",
+         "not seen in 30 s" if fresh is None else f"{fresh:.0f} ms"),
+    ]  # fmt: skip
+    title = f"POST /score at {args.rate:.0f}/s, stream at {args.stream_rate:.0f} events/s"
+    console.print(figures_table(title, rows))
 
 
 if __name__ == "__main__":

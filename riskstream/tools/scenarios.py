@@ -13,13 +13,25 @@ more than 100 days. Within one scenario, events are in event-time order.
 
 The scenarios are written not to trip any other rule of the pack; where a story cannot
 avoid it, the other rule ids are listed in :attr:`Scenario.also`.
+
+Every event has a role (:attr:`SimEvent.role`). In a positive story, ``attack`` marks
+the fraud itself: the fraudster's actions (the probes and the charge of card testing,
+the takeover from the intruder's login to the withdrawal, a mule's inflows and outflow,
+the payment from the far city, the spike, a merchant's fraudulent sales) and the reports
+of them (feedback takes the role of the sale it judges); ``context`` marks what the
+story needs around it and that is no fraud by itself: the victim's ordinary history,
+the dormant account's old activity, the weeks of baseline before a spike, the login and
+payment at home before the impossible one, the merchant's normal sales. A generator
+makes context inside ``with self.context():``. A look-alike has no fraud in it: every
+one of its events is context.
 """
 
 from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -27,7 +39,7 @@ from typing import Any
 
 from riskstream.agents.cep.expressions import distance_km
 from riskstream.rules.loader import default_pack
-from riskstream.tools.simulate import Kind, SimEvent
+from riskstream.tools.simulate import Kind, Role, SimEvent
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -67,6 +79,16 @@ class Scenario:
     @property
     def label(self) -> str:
         return self.rule_id if self.positive else f"negative:{self.rule_id}"
+
+    @property
+    def attack(self) -> list[SimEvent]:
+        """The events that are the fraud itself (none in a look-alike)."""
+        return [event for event in self.events if event.role == "attack"]
+
+    @property
+    def context(self) -> list[SimEvent]:
+        """The events around the fraud that the story needs (all of a look-alike's)."""
+        return [event for event in self.events if event.role == "context"]
 
     @property
     def sources(self) -> frozenset[tuple[str, str]]:
@@ -119,6 +141,8 @@ class ScenarioBuilder:
         self._serial = 0
         self._ip_offset = zlib.crc32(self.prefix.encode()) & 0xFFFFFF
         self._events: list[SimEvent] = []
+        self._role: Role = "attack"  # of the events made now
+        self._roles: dict[str, Role] = {}  # event id -> role, of the story being made
 
     # -- ids and entities --------------------------------------------------------------
 
@@ -145,6 +169,26 @@ class ScenarioBuilder:
         value = (self._ip_offset + self._next()) & 0xFFFFFF
         return f"10.{value >> 16}.{(value >> 8) & 0xFF}.{value & 0xFF}"
 
+    # -- roles -------------------------------------------------------------------------
+
+    @contextmanager
+    def context(self) -> Iterator[None]:
+        """The events made inside are the story's context, not the fraud itself."""
+        previous, self._role = self._role, "context"
+        try:
+            yield
+        finally:
+            self._role = previous
+
+    def mark_attack(self, *payloads: dict[str, Any]) -> None:
+        """Events made as context that turn out to be the fraud (picked afterwards)."""
+        for payload in payloads:
+            self._roles[str(payload["event_id"])] = "attack"
+
+    def _made(self, kind: Kind, payload: dict[str, Any], role: Role) -> None:
+        self._events.append(SimEvent(kind, payload))
+        self._roles[str(payload["event_id"])] = role
+
     # -- events ------------------------------------------------------------------------
 
     def txn(
@@ -165,7 +209,7 @@ class ScenarioBuilder:
             "status": "succeeded",
             **{key: value for key, value in fields.items() if value is not None},
         }
-        self._events.append(SimEvent("transaction", payload))
+        self._made("transaction", payload, self._role)
         return payload
 
     def account_event(self, account: str, at: datetime, type: str, **fields: Any) -> dict[str, Any]:
@@ -176,7 +220,7 @@ class ScenarioBuilder:
             "account_id": account,
             **{key: value for key, value in fields.items() if value is not None},
         }
-        self._events.append(SimEvent("account_event", payload))
+        self._made("account_event", payload, self._role)
         return payload
 
     def feedback(
@@ -192,7 +236,9 @@ class ScenarioBuilder:
             "counterparty_id": sale["counterparty_id"],
             "source": source,
         }
-        self._events.append(SimEvent(FEEDBACK, payload))
+        # A report belongs with what it reports on: fraud feedback on a fraudulent sale
+        # is part of the attack, on an ordinary sale part of the context.
+        self._made(FEEDBACK, payload, self._roles.get(str(sale["event_id"]), self._role))
         return payload
 
     def _scenario(
@@ -204,8 +250,19 @@ class ScenarioBuilder:
         also: frozenset[str] = frozenset(),
     ) -> Scenario:
         label = rule_id if positive else f"negative:{rule_id}"
-        events = sorted((replace(event, scenario=label) for event in self._events), key=event_order)
-        self._events = []
+        roles = self._roles
+        events = sorted(
+            (
+                replace(
+                    event,
+                    scenario=label,
+                    role=roles[str(event.payload["event_id"])] if positive else "context",
+                )
+                for event in self._events
+            ),
+            key=event_order,
+        )
+        self._events, self._roles = [], {}
         return Scenario(rule_id, positive, events, entity_type, entity_id, also)
 
     # -- time ----------------------------------------------------------------------------
@@ -334,16 +391,16 @@ class ScenarioBuilder:
     def account_takeover(self, positive: bool) -> Scenario:
         account, own_device = self.account(), self.device()
         shop = self.merchant()
-        # The owner's ordinary morning.
-        for hours in (5.0, 3.5):
-            self.txn(
-                account,
-                self.base - hours * HOUR + self.jitter(0, 600),
-                self.rng.uniform(20, 150),
-                counterparty_id=shop,
-                channel="app",
-                device_id=own_device,
-            )
+        with self.context():  # the owner's ordinary morning
+            for hours in (5.0, 3.5):
+                self.txn(
+                    account,
+                    self.base - hours * HOUR + self.jitter(0, 600),
+                    self.rng.uniform(20, 150),
+                    counterparty_id=shop,
+                    channel="app",
+                    device_id=own_device,
+                )
         bank = self.instrument("bank")
         if positive:
             # Someone else's phone: login, bind the device, reset the password, withdraw.
@@ -456,16 +513,17 @@ class ScenarioBuilder:
             # A real trip: the payment abroad comes after the flight (at 700 km/h).
             gap = timedelta(hours=distance / 700.0) + self.jitter(HOUR.total_seconds(), 2 * 3600)
         start = self.base - gap - 10 * MINUTE
-        self.account_event(account, start, "login", device_id=device, geo=self._geo(home))
-        self.txn(
-            account,
-            start + self.jitter(60, 300),
-            self.rng.uniform(20, 200),
-            counterparty_id=shop,
-            channel="app",
-            device_id=device,
-            geo=self._geo(home),
-        )
+        with self.context():  # the owner at home; the fraud is the payment from afar
+            self.account_event(account, start, "login", device_id=device, geo=self._geo(home))
+            self.txn(
+                account,
+                start + self.jitter(60, 300),
+                self.rng.uniform(20, 200),
+                counterparty_id=shop,
+                channel="app",
+                device_id=device,
+                geo=self._geo(home),
+            )
         self.txn(
             account,
             start + gap,
@@ -709,9 +767,12 @@ class ScenarioBuilder:
         shop = self.merchant()
         # Known for about half a year, silent for the last 100+ days.
         at = self.base - self.rng.randint(180, 220) * DAY
-        for _ in range(self.rng.randint(3, 6)):
-            self.txn(account, at, self.rng.uniform(20, 300), counterparty_id=shop, channel="app")
-            at += self.jitter(2 * 86_400, 12 * 86_400)
+        with self.context():
+            for _ in range(self.rng.randint(3, 6)):
+                self.txn(
+                    account, at, self.rng.uniform(20, 300), counterparty_id=shop, channel="app"
+                )
+                at += self.jitter(2 * 86_400, 12 * 86_400)
         start = self.day_end - 40 * MINUTE
         device = self.device()
         if positive:
@@ -747,16 +808,17 @@ class ScenarioBuilder:
         days = self.rng.sample(range(1, 26), self.rng.randint(7, 12))
         low, high = (40.0, 150.0) if positive else (150.0, 350.0)
         amounts = [self.rng.uniform(low, high) for _ in days]
-        for day, amount in zip(sorted(days, reverse=True), amounts, strict=True):
-            at = today - day * DAY + self.jitter(8 * 3600, 20 * 3600)
-            self.txn(
-                account,
-                at,
-                amount,
-                counterparty_id=self.rng.choice(shops),
-                channel="app",
-                device_id=device,
-            )
+        with self.context():  # the baseline: weeks of ordinary tickets
+            for day, amount in zip(sorted(days, reverse=True), amounts, strict=True):
+                at = today - day * DAY + self.jitter(8 * 3600, 20 * 3600)
+                self.txn(
+                    account,
+                    at,
+                    amount,
+                    counterparty_id=self.rng.choice(shops),
+                    channel="app",
+                    device_id=device,
+                )
         mean = sum(float(_money(amount)) for amount in amounts) / len(amounts)
         at = self.day_end - 10 * MINUTE
         if positive:
@@ -779,20 +841,22 @@ class ScenarioBuilder:
 
     def merchant_fraud_rate(self, positive: bool) -> Scenario:
         shop = self.merchant()
-        sales = [
-            self.txn(
-                self.account(),
-                self.base - self.jitter(1.2 * 86_400, 6 * 86_400),
-                self.rng.uniform(30, 400),
-                counterparty_id=shop,
-                channel="app",
-            )
-            for _ in range(self.rng.randint(35, 45))
-        ]
+        with self.context():  # the merchant's sales; the fraudulent ones are picked below
+            sales = [
+                self.txn(
+                    self.account(),
+                    self.base - self.jitter(1.2 * 86_400, 6 * 86_400),
+                    self.rng.uniform(30, 400),
+                    counterparty_id=shop,
+                    channel="app",
+                )
+                for _ in range(self.rng.randint(35, 45))
+            ]
         labelled = self.rng.sample(sales, 5)
         # Chargebacks and analyst verdicts arrive days after the payments.
         if positive:
             for sale in labelled[: self.rng.randint(3, 4)]:
+                self.mark_attack(sale)  # a fraudulent sale; its chargeback is attack too
                 self.feedback(
                     sale,
                     self.base - self.jitter(60, 12 * 3600),

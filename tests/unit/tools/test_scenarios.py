@@ -83,6 +83,37 @@ def test_positives_fire_their_rule_only_and_negatives_stay_silent(
             assert signals == [], (scenario.label, [(s.rule_id, s.entity_id) for s in signals])
 
 
+def test_roles_attack_in_positives_only_and_reports_follow_their_sale() -> None:
+    for scenario in scenarios("midday", 1):
+        roles = {event.payload["event_id"]: event.role for event in scenario.events}
+        if scenario.positive:
+            assert scenario.attack, scenario.label
+        else:
+            assert set(roles.values()) == {"context"}, scenario.label
+        for event in scenario.events:
+            if event.kind == "feedback":
+                assert event.role == roles[event.payload["target_event_id"]], scenario.label
+    context = {s.rule_id: len(s.context) for s in scenarios("midday", 1) if s.positive}
+    history = {"account_takeover", "amount.spike", "dormant_account", "impossible_travel",
+               "merchant.fraud_rate"}  # fmt: skip
+    assert {rule_id for rule_id, count in context.items() if count} == history
+
+
+@pytest.mark.parametrize(("base_name", "seed"), CASES)
+def test_the_attack_fires_the_rule_and_the_context_alone_is_silent(
+    base_name: str, seed: int
+) -> None:
+    for scenario in scenarios(base_name, seed):
+        if not scenario.positive:
+            continue
+        attack = {event.payload["event_id"] for event in scenario.attack}
+        own = [s for s in run(scenario.events) if s.rule_id == scenario.rule_id]
+        assert own, scenario.label
+        for signal in own:
+            assert signal.trigger_event_id in attack, scenario.label
+        assert run(scenario.context) == [], scenario.label
+
+
 @pytest.mark.parametrize(("base_name", "seed"), CASES)
 def test_mixed_into_one_stream_every_scenario_gives_the_same_signals(
     base_name: str, seed: int

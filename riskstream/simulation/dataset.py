@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from riskstream.simulation.background import Background, Draft
@@ -100,9 +100,10 @@ def _finish(dataset: Dataset, drafts: list[Draft], injection: Injection) -> None
         new = f"{ID_PREFIX[event.kind]}-{run}-{number:08d}"
         renamed[old] = new
         payload["event_id"] = new
-        dataset.events.append(SimEvent(event.kind, canonical(payload), event.scenario))
+        dataset.events.append(replace(event, payload=canonical(payload)))
         dataset.counts[str(payload["type"])] += 1
         truth = injection.truth.get(old)
         if truth is not None:
             dataset.labels.append({"event_id": new, "scenario": truth.scenario,
-                                   "instance": truth.instance, "fraud": truth.fraud})  # fmt: skip
+                                   "instance": truth.instance, "fraud": truth.fraud,
+                                   "role": event.role})  # fmt: skip

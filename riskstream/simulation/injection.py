@@ -16,14 +16,17 @@ population (a drained account buys where everyone buys), except in the merchant'
 own stories, whose merchant is the subject and stays apart.
 
 Positive stories also get their feedback (:data:`.feedback.REPORTS`): the victims'
-disputes, chargebacks and analysts' verdicts, after a log-normal delay.
+disputes, chargebacks and analysts' verdicts, after a log-normal delay. Only the
+story's attack transactions are reported (not the victim's history before a takeover,
+nor the baseline before a spike), and the reports are part of the attack; every event
+keeps its role from the story (:mod:`riskstream.tools.scenarios`).
 """
 
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from riskstream.simulation import feedback
@@ -92,7 +95,7 @@ def inject(config: SimulationConfig, population: Population) -> Injection:
         rng = random.Random(derived_seed(config.seed, "instance-extras", item.instance))
         remap = _Remap(population, rng, own_merchant=item.rule_id in OWN_MERCHANT)
         truth = Truth(item.rule_id, item.instance, item.positive)
-        events = [SimEvent(e.kind, remap.payload(e.payload), e.scenario) for e in scenario.events]
+        events = [replace(e, payload=remap.payload(e.payload)) for e in scenario.events]
         if item.positive:
             events += _fraud_feedback(rng, scenario, events, builder.prefix)
         for event in events:
@@ -105,7 +108,9 @@ def inject(config: SimulationConfig, population: Population) -> Injection:
 def _fraud_feedback(
     rng: random.Random, scenario: Scenario, events: list[SimEvent], prefix: str
 ) -> list[SimEvent]:
-    transactions = [event.payload for event in events if event.kind == "transaction"]
+    transactions = [
+        event.payload for event in events if event.kind == "transaction" and event.role == "attack"
+    ]
     made = []
     for number, (txn, source) in enumerate(
         feedback.reported(rng, scenario.rule_id, transactions), start=1
@@ -114,7 +119,7 @@ def _fraud_feedback(
         fields = feedback.payload(txn, "fraud", source)
         payload = {"event_id": f"{prefix}-report-{number:05d}", **fields,
                    "occurred_at": from_epoch_ms(at)}  # fmt: skip
-        made.append(SimEvent("feedback", payload, scenario.label))
+        made.append(SimEvent("feedback", payload, scenario.label, "attack"))
     return made
 
 

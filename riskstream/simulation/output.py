@@ -50,7 +50,8 @@ def write_events(dataset: Dataset, path: Path, console: Console) -> None:
 
 
 def write_labels(dataset: Dataset, path: Path) -> None:
-    """The ground truth, ``{"event_id", "scenario", "instance", "fraud"}`` per line."""
+    """The ground truth, ``{"event_id", "scenario", "instance", "fraud", "role"}`` per line
+    (see :mod:`riskstream.offline.labels`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"".join(orjson.dumps(label) + b"\n" for label in dataset.labels))
 
@@ -79,6 +80,9 @@ def summary(dataset: Dataset, seconds: float) -> Table:
     table.add_row("injected instances (fraud + look-alike)", f"{dataset.instances:,}")
     table.add_row("  fraud instances", f"{len(fraud):,}")
     table.add_row("labelled events", f"{len(dataset.labels):,}")
+    attack = sum(label["role"] == "attack" for label in dataset.labels)
+    table.add_row("  attack (the fraud itself)", f"{attack:,}")
+    table.add_row("  context (history, look-alikes)", f"{len(dataset.labels) - attack:,}")
     late = "kept" if config.keep_late_feedback else "dropped"
     table.add_row(f"feedback due after the end ({late})", f"{dataset.dropped_feedback:,}")
     rate = len(dataset.events) / seconds if seconds > 0 else 0.0

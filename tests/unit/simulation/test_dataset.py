@@ -89,10 +89,20 @@ def test_no_ground_truth_on_the_events(small_lines: list[bytes]) -> None:
 
 def test_every_pack_rule_has_its_fraud_and_look_alike_instances(small: Dataset) -> None:
     instances: dict[str, tuple[str, bool]] = {}
+    roles: dict[str, set[str]] = defaultdict(set)
     for label in small.labels:
-        assert set(label) == {"event_id", "scenario", "instance", "fraud"}
+        assert set(label) == {"event_id", "scenario", "instance", "fraud", "role"}
         known = instances.setdefault(label["instance"], (label["scenario"], label["fraud"]))
         assert known == (label["scenario"], label["fraud"])
+        roles[label["instance"]].add(label["role"])
+    for instance, (_, fraud) in instances.items():
+        # A fraud has its attack (and maybe context around it); a look-alike is context.
+        assert ("attack" in roles[instance]) == fraud, instance
+        assert roles[instance] <= {"attack", "context"}, instance
+    with_context = {scenario for name, (scenario, fraud) in instances.items()
+                    if fraud and "context" in roles[name]}  # fmt: skip
+    assert with_context == {"account_takeover", "amount.spike", "dormant_account",
+                            "impossible_travel", "merchant.fraud_rate"}  # fmt: skip
     per_scenario = Counter(instances.values())
     count = SMALL.fraud_per_pattern
     assert per_scenario == {(rule, fraud): count for rule in pack_rule_ids() for fraud in (1, 0)}
@@ -146,6 +156,8 @@ def test_feedback_follows_its_transaction_after_a_delay(small: Dataset) -> None:
             assert its is not None and its["instance"] == mine["instance"]
             if payload["label"] == "fraud" and mine["fraud"]:
                 sources[(mine["scenario"], payload["source"])] += 1
+                # What is reported is the fraud, never the victim's history before it.
+                assert mine["role"] == its["role"] == "attack", mine
         if target.payload["type"] == "payment":
             assert payload["counterparty_id"] == target.payload["counterparty_id"]
     # The delayed reports of the positive stories are there (the merchant's own story

@@ -65,10 +65,20 @@ def run_backtest(
     tables = build_tables(result.runs)
     for table in tables:
         console.print(table.rich())
+    fraud = [item for item in truth.instances.values() if item.fraud]
+    attack = sum(len(item.attack_ids) for item in fraud)
+    context = sum(len(item.event_ids) - len(item.attack_ids) for item in fraud)
     preamble = (
         f"Events: `{inputs.events}` ({len(events):,} replayed, {len(bad_events):,} invalid "
-        f"lines skipped). Labels: `{inputs.labels}` ({len(truth.instances):,} instances). "
+        f"lines skipped). Labels: `{inputs.labels}` ({len(truth.instances):,} instances, "
+        f"{len(fraud):,} of them fraud: {attack:,} attack and {context:,} context events). "
         f"Current rules: {inputs.current or 'shipped'}; candidate: {inputs.candidate or 'none'}."
+        "\n\nAlerts are judged by instance: an alert is true when an event behind it belongs "
+        "to a fraud instance, whatever its role; an instance is detected when an alert cites "
+        "any of its events. Transactions are judged by role: a fraud instance's attack "
+        "transactions are fraud, unlabelled and look-alike ones legitimate; the context "
+        "transactions of a fraud instance (a victim's ordinary history, a merchant's normal "
+        "sales) are in neither class of the score measures and are counted apart."
     )
     markdown = write_markdown(tables, images, report_dir / "report.md", preamble)
     result.files = [markdown, *images]

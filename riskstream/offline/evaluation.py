@@ -1,9 +1,17 @@
 """Scoring a replay against ground truth: alerts per rule and scenario, and the scores.
 
-An alert (a signal) is true when one of the events behind it (its evidence or its
-trigger) belongs to a fraud instance. An instance counts as detected by a rule when
-one of that rule's alerts touches one of its events. A look-alike instance (``fraud:
-false``) touched by its own pattern's rule is a false alarm of that rule.
+Alerts are judged by instance, whatever the role of the events they cite: an alert (a
+signal) is true when one of the events behind it (its evidence or its trigger) belongs
+to a fraud instance. An instance counts as detected by a rule when one of that rule's
+alerts touches one of its events. A look-alike instance (``fraud: false``) touched by
+its own pattern's rule is a false alarm of that rule.
+
+Transactions are judged by event (:meth:`GroundTruth.event_class`): the score measures
+(ROC AUC, average precision, the precision-recall curve) and the decisions by truth take
+a fraud instance's attack transactions as fraud, unlabelled and look-alike ones as
+legitimate, and leave the context transactions of fraud instances (a victim's ordinary
+history, a merchant's normal sales) out of both classes: they are neither the fraud nor
+clean background. Their decisions are counted apart.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from riskstream.offline.labels import GroundTruth
+from riskstream.offline.labels import EventClass, GroundTruth
 from riskstream.offline.metrics import CurvePoint, average_precision, pr_curve, ratio, roc_auc
 from riskstream.offline.replay import Step
 from riskstream.streams.outputs import Signal
@@ -24,9 +32,9 @@ class Collector:
 
     truth: GroundTruth
     alerts: list[tuple[Signal, str]] = field(default_factory=list)  # (signal, mode)
-    scores: list[float] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)  # fraud and legit transactions only
     labels: list[bool] = field(default_factory=list)
-    decisions: Counter[tuple[str, bool]] = field(default_factory=Counter)
+    decisions: Counter[tuple[str, EventClass]] = field(default_factory=Counter)
     unjudged: int = 0
 
     def __call__(self, step: Step) -> None:
@@ -35,13 +43,15 @@ class Collector:
         decision = step.decision
         if decision is None:
             return
-        fraud = self.truth.fraud_event(decision.event_id)
-        self.decisions[(decision.decision, fraud)] += 1
+        truth = self.truth.event_class(decision.event_id)
+        self.decisions[(decision.decision, truth)] += 1
         if decision.score < 0:
             self.unjudged += 1
             return
+        if truth == "context":
+            return
         self.scores.append(float(decision.score))
-        self.labels.append(fraud)
+        self.labels.append(truth == "fraud")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +99,11 @@ class Evaluation:
     roc_auc: float | None
     average_precision: float | None
     curve: list[CurvePoint]
-    transactions: int
-    fraud_transactions: int
+    transactions: int  # decided, every class
+    fraud_transactions: int  # attack transactions of fraud instances, scored
+    context_transactions: int  # decided, in neither class
     unjudged: int
-    decisions: Counter[tuple[str, bool]]
+    decisions: Counter[tuple[str, EventClass]]
 
     @property
     def precision(self) -> float | None:
@@ -171,8 +182,11 @@ def evaluate(collected: Collector, modes: dict[str, str]) -> Evaluation:
         roc_auc=roc_auc(scores, labels),
         average_precision=average_precision(scores, labels),
         curve=pr_curve(scores, labels),
-        transactions=len(scores) + collected.unjudged,
+        transactions=sum(collected.decisions.values()),
         fraud_transactions=sum(labels),
+        context_transactions=sum(
+            count for (_, truth), count in collected.decisions.items() if truth == "context"
+        ),
         unjudged=collected.unjudged,
         decisions=collected.decisions,
     )

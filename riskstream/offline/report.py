@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from riskstream.offline.evaluation import Evaluation
+from riskstream.offline.labels import EventClass
 
 DECISIONS = ("accept", "review", "challenge", "reject")
 
@@ -57,7 +58,10 @@ def overview(runs: dict[str, Evaluation]) -> ReportTable:
             f"{e.detected_instances}/{e.fraud_instances} ({pct(e.recall)})" for e in runs.values()
         )),
         ("transactions scored", *(f"{e.transactions:,}" for e in runs.values())),
-        ("fraud transactions", *(f"{e.fraud_transactions:,}" for e in runs.values())),
+        ("fraud transactions (attack)", *(f"{e.fraud_transactions:,}" for e in runs.values())),
+        ("context transactions (in neither class)", *(
+            f"{e.context_transactions:,}" for e in runs.values()
+        )),
         ("score ROC AUC", *(num(e.roc_auc) for e in runs.values())),
         ("score average precision", *(num(e.average_precision) for e in runs.values())),
         ("cannot judge (-1)", *(f"{e.unjudged:,}" for e in runs.values())),
@@ -105,8 +109,13 @@ def scenarios_table(name: str, evaluation: Evaluation) -> ReportTable:
 
 def decisions_table(name: str, evaluation: Evaluation) -> ReportTable:
     rows = []
-    for fraud, label in ((True, "fraud"), (False, "legitimate")):
-        counts = [evaluation.decisions[(decision, fraud)] for decision in DECISIONS]
+    classes: tuple[tuple[EventClass, str], ...] = (
+        ("fraud", "fraud (attack)"),
+        ("legit", "legitimate"),
+        ("context", "context of fraud (in neither)"),
+    )
+    for truth, label in classes:
+        counts = [evaluation.decisions[(decision, truth)] for decision in DECISIONS]
         rows.append((label, *(f"{count:,}" for count in counts)))
     return ReportTable(f"Decisions by ground truth: {name}", ("transactions", *DECISIONS), rows)
 

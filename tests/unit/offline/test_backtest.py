@@ -10,27 +10,34 @@ import orjson
 from riskstream.offline.backtest import BacktestInputs, run_backtest
 from riskstream.offline.labels import read_labels
 from riskstream.rules.loader import PACK_DIR, load_file
-from riskstream.tools.scenarios import build_all
+from riskstream.tools.scenarios import Scenario, build_all
 from riskstream.tools.simulate import SimConfig, TrafficSimulator
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def write_data_set(folder: Path, copies: int = 2) -> tuple[Path, Path]:
+def copy_of_every_scenario(copy: int) -> list[Scenario]:
+    return build_all(END - timedelta(days=2) + timedelta(hours=12 * copy), copy, f"bt{copy}")
+
+
+def write_data_set(folder: Path, copies: int = 2, roles: bool = True) -> tuple[Path, Path]:
+    """Ordinary traffic with ``copies`` of every scenario; labels with their roles, or
+    (``roles=False``) in the format before roles."""
     events = TrafficSimulator(
         SimConfig(seed=5, accounts=60, end=END, velocity_attacks=0, takeovers=0, large_spends=0)
     ).events()
     labels = []
     for copy in range(copies):
-        base = END - timedelta(days=2) + timedelta(hours=12 * copy)
-        for scenario in build_all(base, seed=copy, prefix=f"bt{copy}"):
+        for scenario in copy_of_every_scenario(copy):
             events += scenario.events
             instance = f"{scenario.label}#{copy}"
             labels += [
                 {"event_id": event.payload["event_id"], "scenario": scenario.rule_id,
-                 "instance": instance, "fraud": scenario.positive}
+                 "instance": instance, "fraud": scenario.positive,
+                 **({"role": event.role} if roles else {})}
                 for event in scenario.events
             ]  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
     events_path, labels_path = folder / "events.jsonl", folder / "labels.jsonl"
     events_path.write_bytes(b"".join(event.encode() + b"\n" for event in events))
     labels_path.write_bytes(b"".join(orjson.dumps(label) + b"\n" for label in labels))
@@ -48,10 +55,20 @@ def test_every_scenario_is_found_by_its_rule_and_no_look_alike_alerts(tmp_path: 
     assert current.recall == 1.0 and current.fraud_instances == 32
     assert current.precision is not None and current.precision >= 0.8
     assert current.roc_auc is not None and current.average_precision is not None
+    # The score measures take the attack transactions as fraud, leave the context out.
+    built = [s for copy in range(2) for s in copy_of_every_scenario(copy) if s.positive]
+    attack = sum(event.kind == "transaction" for s in built for event in s.attack)
+    context = sum(event.kind == "transaction" for s in built for event in s.context)
+    assert context > 0
+    assert (current.fraud_transactions, current.context_transactions) == (attack, context)
+    assert current.unjudged == 0
+    assert len(current.curve) > 0 and current.curve[-1].recall == 1.0
     by_rule = {rule.rule_id: rule for rule in current.rules}
     assert by_rule["card_testing"].precision == 1.0 and by_rule["card_testing"].alerts == 2
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| card_testing | active | 2 | 100.0% | 100.0% | 0 |" in report
+    assert f"| context transactions (in neither class) | {context} |" in report
+    assert "Transactions are judged by role" in report
     for name in ("precision_recall.png", "alerts_per_day_current.png"):
         assert (tmp_path / "report" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -95,3 +112,48 @@ def test_labels_are_checked_line_by_line(tmp_path: Path) -> None:
     ]
     assert truth.fraud_event("a") and not truth.fraud_event("c") and not truth.fraud_event("z")
     assert set(truth.instances) == {"i1", "i2"}
+
+
+def test_labels_have_roles_and_files_without_them_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "labels.jsonl"
+    path.write_bytes(
+        b'{"event_id": "a", "scenario": "s", "instance": "i1", "fraud": true}\n'
+        b'{"event_id": "b", "scenario": "s", "instance": "i1", "fraud": true, "role": "attack"}\n'
+        b'{"event_id": "c", "scenario": "s", "instance": "i1", "fraud": true, "role": "context"}\n'
+        b'{"event_id": "d", "scenario": "s", "instance": "i2", "fraud": false}\n'
+        b'{"event_id": "e", "scenario": "s", "instance": "i2", "fraud": false, "role": "context"}\n'
+        b'{"event_id": "f", "scenario": "s", "instance": "i2", "fraud": false, "role": "attack"}\n'
+        b'{"event_id": "g", "scenario": "s", "instance": "i2", "fraud": false, "role": "bait"}\n'
+    )
+    truth, bad = read_labels(path)
+    # A look-alike has no attack; a role is one of the two.
+    assert [(line.line, line.reason) for line in bad] == [
+        (6, "inconsistent_label"),
+        (7, "invalid_label"),
+    ]
+    classes = {event_id: truth.event_class(event_id) for event_id in "abcdez"}
+    assert classes == {"a": "fraud", "b": "fraud", "c": "context", "d": "legit", "e": "legit",
+                       "z": "legit"}  # fmt: skip
+    assert truth.instances["i1"].event_ids == {"a", "b", "c"}
+    assert truth.instances["i1"].attack_ids == {"a", "b"}
+    assert truth.instances["i2"].attack_ids == frozenset()
+    assert truth.in_fraud_instance("c") and not truth.fraud_event("c")
+
+
+def test_a_label_file_without_roles_gives_the_same_detection(tmp_path: Path) -> None:
+    """Old label files (no roles: every event of a fraud instance is its attack) still
+    work; alerts and recall are judged by instance, so roles change none of them."""
+    runs = {}
+    for roles in (True, False):
+        events, labels = write_data_set(tmp_path / str(roles), copies=1, roles=roles)
+        inputs = BacktestInputs(events, labels, report_dir=tmp_path / f"report-{roles}")
+        runs[roles] = run_backtest(inputs).runs["current"]
+    with_roles, without = runs[True], runs[False]
+    assert without.scenarios == with_roles.scenarios and without.rules == with_roles.rules
+    assert (without.alerts, without.true_alerts) == (with_roles.alerts, with_roles.true_alerts)
+    assert without.recall == with_roles.recall == 1.0
+    assert without.context_transactions == 0 and with_roles.context_transactions > 0
+    assert without.fraud_transactions == (
+        with_roles.fraud_transactions + with_roles.context_transactions
+    )
+    assert without.transactions == with_roles.transactions

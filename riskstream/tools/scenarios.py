@@ -46,9 +46,7 @@ MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
-# simulate.Kind does not list feedback yet (nor does kafka_io.topic_for route it):
-# the events carry kind "feedback" all the same, and their ``type`` tells them apart.
-FEEDBACK: Kind = "feedback"
+FEEDBACK: Kind = "feedback"  # kafka_io.topic_for sends these to the feedback topic
 
 # (name, lat, lon, country)
 CITIES: tuple[tuple[str, float, float, str], ...] = (

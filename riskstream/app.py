@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     async def rules() -> None:
         await follow_rules_topic(center, settings.kafka_bootstrap, settings.topics.rules)
 
-    scorer = Scorer(app, settings, center, pipeline.spend.table)
+    scorer = Scorer(app, settings, center, pipeline.spend.table, pipeline.accounts)
     register_scoring_views(app, scorer)
     app.scorer = scorer
     register_console(app, pipeline, scorer)

@@ -20,17 +20,21 @@ import faust
 import orjson
 from pydantic import ValidationError
 
+from riskstream.agents.cep.engine import RuleEngine
+from riskstream.agents.cep.runner import ACCOUNT_KEY
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
-from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
+from riskstream.agents.scoring import cannot_judge, gather, own_signals, policy_from, score
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.codec import dumps
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction
 from riskstream.streams.follow import follow_topic
-from riskstream.streams.outputs import Decision
+from riskstream.streams.outputs import Decision, Signal
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
+from riskstream.tables.entity_state import EntityState
+from riskstream.tables.faust_tables import StateTable
 from riskstream.tables.spend import DAY_MS, spent_today
 
 log = logging.getLogger(__name__)
@@ -83,13 +87,22 @@ def parse_transaction(body: bytes) -> Transaction:
 
 class Scorer:
     def __init__(
-        self, app: faust.App, settings: Settings, center: RuleCenter, spend_table: Any
+        self,
+        app: faust.App,
+        settings: Settings,
+        center: RuleCenter,
+        spend_table: Any,
+        accounts: StateTable[EntityState] | None = None,
     ) -> None:
         names = settings.topics
         self.app = app
         self.settings = settings
         self.center = center
         self.spend = spend_table
+        # The account's rule state, local here because requests are routed to the
+        # account's owner: the transaction is tried on a copy of it (see own_signals).
+        self.accounts = accounts
+        self.engine = RuleEngine()
         self.profiles = ProfileBook()
         self.penalties = PenaltyBook()
         self.profiles_ready = asyncio.Event()
@@ -125,6 +138,15 @@ class Scorer:
             and self.penalties_ready.is_set()
         )
 
+    def own_signals(self, transaction: Transaction) -> list[Signal]:
+        """What the transaction fires on its account's rules, tried on a copy of the
+        account's state read from the table (never written back)."""
+        if self.accounts is None:
+            return []
+        state = self.accounts.get(transaction.account_id) or EntityState()
+        rules = self.center.ruleset.key_groups.get(ACCOUNT_KEY, [])
+        return own_signals(self.engine, state, transaction, rules)
+
     def spent_today(self, account_id: str, now: datetime) -> Decimal:
         return spent_today(self.spend, account_id, now)
 
@@ -143,7 +165,7 @@ class Scorer:
         now = datetime.now(UTC)
         evidence = gather(
             transaction, self.profiles, self.penalties, now,
-            self.spent_today(transaction.account_id, now),
+            self.spent_today(transaction.account_id, now), self.own_signals(transaction),
         )  # fmt: skip
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version

@@ -8,7 +8,8 @@ How a decision is reached, in order:
    silences that entity's signals);
 3. an amount above a per-transaction limit, or a day's outgoing total above a daily
    limit, rejects;
-4. otherwise each rule with active signals on one of the transaction's entities
+4. otherwise each rule with active signals on one of the transaction's entities (those
+   published so far, and those the transaction itself fires on its account's rules)
    contributes the severity of its strongest signal there (a rule firing ten times on
    one account is one piece of evidence, not ten), and every matching scoring rule its
    points, combined as independent evidence: ``score = 100 * (1 - prod(1 - p / 100))``
@@ -20,18 +21,21 @@ How a decision is reached, in order:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from riskstream.agents.cep.compiler import RuleError
+from riskstream.agents.cep.compiler import CompiledRule, RuleError
+from riskstream.agents.cep.engine import RuleEngine
 from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
 from riskstream.streams.events import Event, Transaction, to_epoch_ms
-from riskstream.streams.outputs import Decision, DecisionKind, Reason
+from riskstream.streams.outputs import Decision, DecisionKind, Reason, Signal
 from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
+from riskstream.tables.entity_state import EntityState
 
 # The entities a transaction touches: (entity type, transaction field).
 TRANSACTION_ENTITIES = (
@@ -134,7 +138,10 @@ def gather(
     penalties: PenaltyBook,
     now: datetime,
     spent_today: Decimal = Decimal(0),
+    own: Iterable[Signal] = (),
 ) -> Evidence:
+    """The profiles and penalties of the transaction's entities, plus ``own``: the
+    signals the transaction itself fires (see :func:`own_signals`)."""
     evidence = Evidence(transaction, spent_today=spent_today)
     now_ms = to_epoch_ms(now)
     for kind, field_name in TRANSACTION_ENTITIES:
@@ -147,7 +154,24 @@ def gather(
         entries = penalties.for_entity(kind, str(entity_id), now)
         if entries:
             evidence.penalties[kind] = entries
+    for signal in own:
+        known = evidence.signals.setdefault(signal.entity_type, [])
+        if all(item.signal_id != signal.signal_id for item in known):
+            known.append(ActiveSignal.of(signal))
     return evidence
+
+
+def own_signals(
+    engine: RuleEngine, state: EntityState, transaction: Transaction, rules: list[CompiledRule]
+) -> list[Signal]:
+    """The active signals the transaction fires on its account's rules, found by applying
+    it to ``state``: pass a copy (one just read from the table), never the stored one.
+
+    Signals published so far only tell what earlier events did; the transaction that
+    completes a burst, a takeover or a cash-out would otherwise be judged without the
+    very pattern it completes.
+    """
+    return engine.process(state, project(transaction), rules, transaction.account_id).signals
 
 
 def _imposed(evidence: Evidence) -> list[tuple[str, str, str]]:

@@ -19,23 +19,10 @@ from riskstream.agents.cep.runner import LocalRunner
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy, gather, is_spend, score
 from riskstream.offline.jsonl import NumberedEvent
-from riskstream.streams.events import Event, Transaction, to_epoch_ms
+from riskstream.streams.events import Event, Transaction
 from riskstream.streams.outputs import Decision, Signal
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
 from riskstream.tables.spend import record_spend, spent_today
-
-
-def as_active(signal: Signal) -> ActiveSignal:
-    extra = signal.model_extra or {}
-    return ActiveSignal(
-        signal_id=signal.signal_id,
-        pattern=signal.pattern,
-        rule_id=signal.rule_id,
-        severity=signal.severity,
-        detected_ms=to_epoch_ms(signal.detected_at),
-        expires_ms=to_epoch_ms(signal.expires_at),
-        penalty=extra.get("penalty"),
-    )
 
 
 def decision_line(decision: Decision) -> dict[str, Any]:
@@ -91,8 +78,13 @@ class Replayer:
     def step(self, event: Event) -> Step:
         stats = self.stats
         stats.events += 1
-        decision = self._decide(event) if isinstance(event, Transaction) else None
         outcomes = self.runner.process(event)
+        # As the live scorer: from the profiles before the transaction, plus what it
+        # fires itself on its account's rules (the scorer evaluates those on a copy of
+        # the account's state; here the state is simply updated first).
+        decision = (
+            self._decide(event, outcomes[0].signals) if isinstance(event, Transaction) else None
+        )
         # A repeated event makes the engine send its signals again (at-least-once on the
         # wire); a file of signals holds each once.
         signals = self._first_time([s for outcome in outcomes for s in outcome.signals])
@@ -102,7 +94,7 @@ class Replayer:
             assert isinstance(event, Transaction)
             record_spend(self.spend, event.account_id, event.occurred_ms, event.amount)
         for signal in signals:
-            self.profiles.add(signal.entity_type, signal.entity_id, as_active(signal))
+            self.profiles.add(signal.entity_type, signal.entity_id, ActiveSignal.of(signal))
             stats.signals_by_rule[signal.rule_id] += 1
         for signal in shadow:
             stats.shadow_by_rule[signal.rule_id] += 1
@@ -115,14 +107,14 @@ class Replayer:
         self.emitted.update(signal.signal_id for signal in fresh)
         return fresh
 
-    def _decide(self, txn: Transaction) -> Decision:
+    def _decide(self, txn: Transaction, own: list[Signal]) -> Decision:
         self.stats.transactions += 1
         remembered = self.decided.get(txn.event_id)
         if remembered is not None:  # the same event id always gets the same answer
             return remembered
         evidence = gather(
             txn, self.profiles, self.penalties, txn.occurred_at,
-            spent_today(self.spend, txn.account_id, txn.occurred_at),
+            spent_today(self.spend, txn.account_id, txn.occurred_at), own,
         )  # fmt: skip
         decision = score(evidence, self._score_rules, self.policy, self.center.version)
         self.decided[txn.event_id] = decision

@@ -18,6 +18,7 @@ from typing import Any
 
 from riskstream.streams.codec import loads
 from riskstream.streams.events import to_epoch_ms
+from riskstream.streams.outputs import Signal
 from riskstream.streams.scoring_model import Penalty
 
 EntityKey = tuple[str, str]  # (entity type, entity id)
@@ -32,6 +33,18 @@ class ActiveSignal:
     detected_ms: int
     expires_ms: int
     penalty: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, signal: Signal) -> ActiveSignal:
+        return cls(
+            signal_id=signal.signal_id,
+            pattern=signal.pattern,
+            rule_id=signal.rule_id,
+            severity=signal.severity,
+            detected_ms=to_epoch_ms(signal.detected_at),
+            expires_ms=to_epoch_ms(signal.expires_at),
+            penalty=(signal.model_extra or {}).get("penalty"),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

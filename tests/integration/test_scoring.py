@@ -15,7 +15,7 @@ from riskstream.streams.settings import Settings
 from riskstream.streams.topics import create_topics
 from riskstream.tools.kafka_io import producer
 from tests.integration.conftest import Sandbox, Worker
-from tests.integration.helpers import read_all, send_raw
+from tests.integration.helpers import read_all, send_raw, wait_for_signals
 
 pytestmark = pytest.mark.integration
 
@@ -71,13 +71,15 @@ def burst(account: str, count: int = 11) -> list[tuple[bytes, bytes]]:
 def test_a_new_signal_changes_the_answer_within_a_second(sandbox: Sandbox, worker: Worker) -> None:
     settings = sandbox.settings
     worker.start()
-    first = scored(worker, txn("acct-fresh"))
+    # Probes an hour before the burst: outside its window, they cannot complete it
+    # themselves, so only the published signal can change the answer.
+    first = scored(worker, txn("acct-fresh", occurred_at=at(-3600)))
     assert (first["score"], first["decision"]) == (0, "accept")
     send_raw(settings, settings.topics.transactions, burst("acct-fresh"))
     changed_at = None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        answer = scored(worker, txn("acct-fresh"))
+        answer = scored(worker, txn("acct-fresh", occurred_at=at(-3600)))
         if any(reason["code"] == "SIGNAL" for reason in answer["reasons"]):
             changed_at = time.time() * 1000
             break
@@ -92,6 +94,33 @@ def test_a_new_signal_changes_the_answer_within_a_second(sandbox: Sandbox, worke
     assert changed_at - record.timestamp_ms <= 1000
     assert answer["score"] == velocity[0]["severity"]
     assert answer["reasons"][0]["signal_id"] == velocity[0]["signal_id"]
+
+
+def test_the_transaction_that_completes_a_pattern_is_judged_with_it(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    """Tried on a copy of the account's state: the scorer cites the signal the
+    transaction fires before the stream has seen it, and stores nothing."""
+    settings = sandbox.settings
+    worker.start()
+    scored(worker, txn("acct-probe"))  # the worker is ready
+    send_raw(settings, settings.topics.transactions, burst("acct-whatif", count=10))
+    worker.wait_for("applied", 10)  # ten payments: velocity.account needs more than ten
+    candidates = [{**txn("acct-whatif", "3.00"), "occurred_at": at(70 + n)} for n in range(2)]
+    answers = [scored(worker, body) for body in candidates]
+    for answer in answers:
+        assert (answer["score"], answer["decision"]) == (60, "challenge"), answer
+        assert [r["rule_id"] for r in answer["reasons"]] == ["velocity.account"]
+    # Each was tried alone (the first was not stored, or it would have suppressed the
+    # second's window), and nothing was published for them.
+    assert answers[0]["reasons"][0]["signal_id"] != answers[1]["reasons"][0]["signal_id"]
+    assert [loads(r.value) for r in read_all(settings, settings.topics.signals)] == []
+    # Once the stream gets the first, it publishes the very signal the scorer cited.
+    send_raw(settings, settings.topics.transactions, [(b"acct-whatif", dumps(candidates[0]))])
+    (published,) = [
+        loads(r.value) for r in wait_for_signals(settings, {answers[0]["reasons"][0]["signal_id"]})
+    ]
+    assert published["trigger_event_id"] == candidates[0]["event_id"]
 
 
 def test_same_event_id_same_answer_and_every_decision_is_published(

@@ -33,7 +33,7 @@ def lines(path: Path) -> list[dict[str, object]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
-def test_a_transaction_is_scored_on_what_was_known_before_it(tmp_path: Path) -> None:
+def test_a_transaction_is_scored_on_what_was_known_and_what_it_fires(tmp_path: Path) -> None:
     events = burst()
     outputs = ReplayOutputs(tmp_path / "signals.jsonl", tmp_path / "decisions.jsonl")
     stats, bad = replay_file(write_events(tmp_path / "events.jsonl", events), outputs)
@@ -43,14 +43,13 @@ def test_a_transaction_is_scored_on_what_was_known_before_it(tmp_path: Path) -> 
     assert signals[0]["trigger_event_id"] == "acc-1-p10"  # the 11th payment fires
     decisions = {d["event_id"]: d for d in lines(tmp_path / "decisions.jsonl")}
     assert len(decisions) == len(events) == stats.transactions
-    # The firing payment itself was decided before its signal existed ...
-    assert decisions["acc-1-p10"] == {
-        "event_id": "acc-1-p10", "score": 0, "decision": "accept", "reasons": []
+    # Before the burst is complete nothing is known ...
+    assert decisions["acc-1-p9"] == {
+        "event_id": "acc-1-p9", "score": 0, "decision": "accept", "reasons": []
     }  # fmt: skip
-    # ... the next one sees it, with the signal's id as the reason.
-    after = decisions["acc-1-p11"]
-    assert (after["score"], after["decision"]) == (60, "challenge")
-    assert after["reasons"] == [
+    # ... the payment that completes it is judged with the signal it fires itself, and
+    # the next one with the signal published by then: the same signal, the same answer.
+    reasons = [
         {
             "code": "SIGNAL",
             "detail": "velocity.account on account",
@@ -58,6 +57,26 @@ def test_a_transaction_is_scored_on_what_was_known_before_it(tmp_path: Path) -> 
             "rule_id": "velocity.account",
         }
     ]
+    for event_id in ("acc-1-p10", "acc-1-p11"):
+        decision = decisions[event_id]
+        assert (decision["score"], decision["decision"]) == (60, "challenge")
+        assert decision["reasons"] == reasons
+
+
+def test_only_the_account_s_rules_are_tried_on_the_transaction(tmp_path: Path) -> None:
+    """The scorer holds the account's state, not the device's: a device burst counts
+    in a decision once its signal is published, from the next transaction on."""
+    events = [
+        txn(f"d-{n}", n * 5, "20", account=f"acc-{n}", device_id="dev-shared") for n in range(40)
+    ]
+    outputs = ReplayOutputs(tmp_path / "signals.jsonl", tmp_path / "decisions.jsonl")
+    replay_file(write_events(tmp_path / "events.jsonl", events), outputs)
+    (signal,) = [s for s in lines(tmp_path / "signals.jsonl") if s["rule_id"] == "velocity.device"]
+    decisions = {d["event_id"]: d for d in lines(tmp_path / "decisions.jsonl")}
+    trigger = str(signal["trigger_event_id"])
+    following = f"d-{int(trigger.split('-')[1]) + 1}"
+    assert "velocity.device" not in {r["rule_id"] for r in decisions[trigger]["reasons"]}
+    assert "velocity.device" in {r["rule_id"] for r in decisions[following]["reasons"]}
 
 
 def test_invalid_lines_are_reported_by_number_and_skipped(tmp_path: Path) -> None:

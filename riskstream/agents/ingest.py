@@ -31,7 +31,7 @@ from riskstream.streams.outputs import DeadLetterHeaders, Signal
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
 from riskstream.tables.entity_state import EntityState
-from riskstream.tables.faust_tables import StateTable
+from riskstream.tables.faust_tables import StateTable, await_changelog_metadata
 from riskstream.tables.spend import record_spend
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class IngestPipeline:
         spend: StateTable[Any],
     ) -> None:
         names = settings.topics
+        self.app = app
         self.settings = settings
         self.center = center
         self.engine = RuleEngine()
@@ -111,6 +112,7 @@ class IngestPipeline:
 
     async def _entity_agent(self, stream: faust.StreamT[bytes]) -> None:
         await self.center.ready.wait()
+        await await_changelog_metadata(self.app, self.entities)
         async for event in stream.events():
             await self.handle_rekeyed(event.message)
             await asyncio.sleep(0)

@@ -18,6 +18,7 @@ from riskstream.agents.cep.compiler import RuleSet
 from riskstream.agents.ingest import KEY_SEPARATOR, IngestPipeline
 from riskstream.streams.codec import loads
 from riskstream.streams.settings import Settings
+from riskstream.tables.faust_tables import await_changelog_metadata
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def register_janitor(app: faust.App, pipeline: IngestPipeline, settings: Setting
         if not pipeline.center.ready.is_set():
             return
         rules = pipeline.center.ruleset
+        await await_changelog_metadata(app, pipeline.entities)  # deletes are writes too
         now_ms = int(time.time() * 1000)
         removed = sweep(
             pipeline.entities.table, rekeyed=True, rules=rules, now_ms=now_ms,

@@ -7,14 +7,18 @@ models and dataclasses lack (faust-streaming #556); so tables hold raw bytes and
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any, Generic, TypeVar
 
 import faust
+from aiokafka.errors import KafkaError
 
 from riskstream.streams.codec import WireState, dumps, loads
 from riskstream.tables.entity_state import EntityState
 
 StateT = TypeVar("StateT", bound=WireState)
+log = logging.getLogger(__name__)
 
 ACCOUNT_STATE = "account-state"
 ENTITY_STATE = "entity-state"
@@ -33,6 +37,26 @@ class StateTable(Generic[StateT]):
 
     def set(self, key: str, value: StateT) -> None:
         self.table[key.encode()] = dumps(value.to_wire())
+
+
+async def await_changelog_metadata(app: faust.App, table: StateTable[Any]) -> None:
+    """Wait until the producer knows the partitions of the table's changelog topic.
+
+    A table that partitions its keys itself (``use_partitioner``) asks the producer
+    for a key's partition synchronously, from metadata the producer fetches only when
+    it first sends to the topic; until then every write fails (aiokafka's partitioner
+    finds no partitions). So fetch it once before the first write.
+    """
+    topic = table.table.changelog_topic.get_topic_name()
+    while True:
+        try:
+            # Faust exposes no call for it; its aiokafka producer does.
+            producer: Any = app.producer
+            await producer._ensure_producer().partitions_for(topic)
+            return
+        except KafkaError as error:
+            log.warning("no metadata for %s yet, retrying: %r", topic, error)
+            await asyncio.sleep(1)
 
 
 def _table(

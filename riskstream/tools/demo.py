@@ -1,4 +1,5 @@
-"""The demo: a worker, simulated traffic with injected fraud, signals as they arrive."""
+"""The demo: a worker, simulated traffic with injected fraud, signals as they arrive,
+then fresh payments scored through ``POST /score`` and their decisions."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 from kafka import KafkaConsumer, TopicPartition
 from rich.console import Console
 
@@ -42,7 +44,11 @@ def _tail_from_now(settings: Settings, topics: list[str]) -> KafkaConsumer:
 
 
 def _show(
-    settings: Settings, consumer: KafkaConsumer, stop: threading.Event, seen: Counter[str]
+    settings: Settings,
+    consumer: KafkaConsumer,
+    stop: threading.Event,
+    seen: Counter[str],
+    signalled: set[str],
 ) -> None:
     while not stop.is_set():
         for records in consumer.poll(timeout_ms=300).values():
@@ -55,12 +61,43 @@ def _show(
                     seen["dead-letter"] += 1
                     continue
                 body = loads(record.value)
+                if record.topic == settings.topics.decisions:
+                    seen[f"decision {body['decision']}"] += 1
+                    reasons = ", ".join(r.get("rule_id") or r["code"] for r in body["reasons"])
+                    console.print(
+                        f"[bold cyan]decision[/] {body['decision']:<9} score={body['score']:<3} "
+                        f"{body['event_id']:<24} {reasons}"
+                    )
+                    continue
                 seen[body["pattern"]] += 1
+                if body["entity_type"] == "account":
+                    signalled.add(body["entity_id"])
                 console.print(
                     f"[bold red]signal[/] {body['pattern']:<17} {body['entity_type']}="
                     f"{body['entity_id']:<12} severity={body['severity']:<3} "
                     f"evidence={len(body['evidence'])} id={body['signal_id']}"
                 )
+
+
+def _score(url: str, account: str, seed: int) -> None:
+    """Ask the scorer about a new payment of ``account``; the answer shows in the
+    decisions printed from ``risk.decisions``."""
+    body = {
+        "event_id": f"demo-score-{seed}-{account}",
+        "type": "payment",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "account_id": account,
+        "amount": "88.00",
+        "currency": "CNY",
+    }
+    request = urllib.request.Request(
+        f"{url}/score/", data=orjson.dumps(body), headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
+    except OSError as error:
+        console.print(f"[yellow]score request for {account} failed: {error}[/]")
 
 
 def _wait_ready(url: str, worker: subprocess.Popen[bytes], log_path: Path) -> None:
@@ -95,6 +132,7 @@ def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float)
         )
     stop = threading.Event()
     seen: Counter[str] = Counter()
+    signalled: set[str] = set()  # accounts with a signal, filled by the watcher
     try:
         _wait_ready(url, worker, log_path)
         console.print(
@@ -105,9 +143,10 @@ def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float)
             target=_show,
             args=(
                 settings,
-                _tail_from_now(settings, [names.signals, names.dead_letter]),
+                _tail_from_now(settings, [names.signals, names.dead_letter, names.decisions]),
                 stop,
                 seen,
+                signalled,
             ),
             daemon=True,
         )
@@ -130,8 +169,14 @@ def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float)
         sink.close()
         produce_events(settings, events, rate=rate, total=len(events))
         time.sleep(linger_s)
+        console.rule("scoring a fresh payment of some accounts (POST /score/)")
+        injected_into = {str(e.payload["account_id"]) for e in events if e.scenario}
+        ordinary = sorted({str(e.payload["account_id"]) for e in events} - injected_into)
+        for account in sorted(signalled)[:8] + ordinary[:4]:
+            _score(url, account, seed)
+        time.sleep(2)
         console.rule("summary")
-        console.print(f"signals by pattern: {dict(seen)}")
+        console.print(f"seen: {dict(seen)}")
         console.print(f"worker stats: {url}/stats/   worker log: {log_path}")
         console.print("still watching; Ctrl-C stops the worker (and the broker the demo started)")
         while worker.poll() is None:

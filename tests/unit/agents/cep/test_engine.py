@@ -135,7 +135,7 @@ def test_fired_helper_filters_by_rule() -> None:
 
 
 def test_whole_money_amounts_are_plain_decimal_text() -> None:
-    signals = run(VELOCITY, [txn("a", 0, "3000"), txn("b", 1, "3000")])
+    signals = run(VELOCITY, [txn("a", 0, "3000"), txn("b", 1, "2000"), txn("c", 2, "1000")])
     assert signals[0].aggregates["total"] == "6000"
 
 
@@ -162,12 +162,12 @@ def test_a_deleted_rule_leaves_nothing_behind_in_the_entity_state() -> None:
     (state,) = runner.states.values()
     assert {tag for entry in state.entries for tag in entry.flags} == {
         "test.count@1",
-        "velocity.account@1",
+        "velocity.account@2",
     }
     runner.rules = both.without("test.count").with_doc(VELOCITY.rules["velocity.account"].doc)
     runner.process(txn("after", 10))
-    assert {tag for entry in state.entries for tag in entry.flags} == {"velocity.account@1"}
-    assert state.tags == ["velocity.account@1"]
+    assert {tag for entry in state.entries for tag in entry.flags} == {"velocity.account@2"}
+    assert state.tags == ["velocity.account@2"]
     runner.rules = both.without("test.count")
     runner.process(txn("last", 11))
     assert state.entries == []

@@ -92,7 +92,7 @@ class Scorer:
         settings: Settings,
         center: RuleCenter,
         spend_table: Any,
-        accounts: StateTable[EntityState] | None = None,
+        accounts: StateTable[EntityState],
     ) -> None:
         names = settings.topics
         self.app = app
@@ -141,8 +141,6 @@ class Scorer:
     def own_signals(self, transaction: Transaction) -> list[Signal]:
         """What the transaction fires on its account's rules, tried on a copy of the
         account's state read from the table (never written back)."""
-        if self.accounts is None:
-            return []
         state = self.accounts.get(transaction.account_id) or EntityState()
         rules = self.center.ruleset.key_groups.get(ACCOUNT_KEY, [])
         return own_signals(self.engine, state, transaction, rules)

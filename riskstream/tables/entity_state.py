@@ -23,6 +23,8 @@ class Entry:
     # "rule_id@version" -> bitmask (bit 0: the rule takes the event; then its aggregates'
     # ``where`` filters; then its sequence steps). Recomputed lazily for a new version.
     flags: dict[str, int] = field(default_factory=dict)
+    # The fields as rules see them, kept once made when every value is plain; never stored.
+    view: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def sort_key(self) -> tuple[int, str]:
@@ -113,9 +115,9 @@ class EntityState:
             for day in [day for day in days if day < oldest_day]:
                 del days[day]
 
-    def forget_rules_except(self, live_tags: set[str]) -> None:
+    def forget_rules_except(self, live_tags: frozenset[str] | set[str]) -> None:
         """Drop what belongs to rule versions no longer in force (deleted or replaced)."""
-        if set(self.tags) <= live_tags:
+        if live_tags.issuperset(self.tags):
             return
         live_ids = {tag.rsplit("@", 1)[0] for tag in live_tags}
         for entry in self.entries:

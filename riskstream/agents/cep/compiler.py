@@ -110,18 +110,20 @@ class CompiledRule:
             return kind in events or fields.get("kind") in events or self.takes_all
         return self.takes_all
 
-    def flags(self, variables: dict[str, Any]) -> int:
-        """The entry's match bits for this rule (0: the rule ignores the event)."""
+    def flags(self, variables: dict[str, Any], plain: bool = False) -> int:
+        """The entry's match bits for this rule (0: the rule ignores the event);
+        ``plain``: every value of ``variables`` is plain (see ``Expression.test_plain``)."""
         if not self.takes(variables["event"]):
             return 0
-        if self.when is not None and not self.when.test(variables):
+        test = Expression.test_plain if plain else Expression.test
+        if self.when is not None and not test(self.when, variables):
             return 0
         bits = self.unfiltered_bits
         for aggregate in self.filtered:
-            if aggregate.where.test(variables):  # type: ignore[union-attr]
+            if test(aggregate.where, variables):  # type: ignore[arg-type]
                 bits |= aggregate.bit
         for step in self.all_steps:
-            if step.when.test(variables):
+            if test(step.when, variables):
                 bits |= step.bit
         return bits
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from riskstream.agents.cep.compiler import CompiledRule
-from riskstream.agents.cep.expressions import cel_view
+from riskstream.agents.cep.expressions import cel_view, plain_view
 from riskstream.agents.cep.sequences import matches
 from riskstream.agents.cep.windows import aggregate, update_baselines, windows_for
 from riskstream.streams.events import from_epoch_ms
@@ -34,6 +34,21 @@ class EngineLimits:
     min_horizon: timedelta = timedelta(minutes=30)
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """What ``process`` derives from a list of rules, once per list."""
+
+    rules: list[CompiledRule]
+    members: tuple[CompiledRule, ...]  # the list's rules when derived (lists can change)
+    horizon_ms: int
+    tags: frozenset[str]
+    baseline_days: int
+
+
+def _same(members: tuple[CompiledRule, ...], rules: list[CompiledRule]) -> bool:
+    return len(members) == len(rules) and all(a is b for a, b in zip(members, rules, strict=True))
+
+
 class RuleEngine:
     """Applies an event to an entity's state exactly once and evaluates the entity's rules."""
 
@@ -41,6 +56,32 @@ class RuleEngine:
         self.limits = limits or EngineLimits()
         self._limits_seen: EngineLimits | None = None
         self._min_horizon = 0
+        # Rule lists are the rule set's own (immutable in use): keyed by identity, with
+        # the list kept so that the identity is not reused.
+        self._groups: dict[int, _Group] = {}
+
+    def _group(self, rules: list[CompiledRule]) -> _Group:
+        if self.limits is not self._limits_seen:
+            self._limits_seen = self.limits
+            self._min_horizon = int(self.limits.min_horizon.total_seconds() * 1000)
+            self._groups.clear()
+        group = self._groups.get(id(rules))
+        if group is not None and group.rules is rules and _same(group.members, rules):
+            return group
+        horizon = self._min_horizon
+        for rule in rules:
+            horizon = max(horizon, rule.horizon_ms)
+        group = _Group(
+            rules,
+            tuple(rules),
+            horizon,
+            frozenset(rule.tag for rule in rules),
+            max((rule.baseline_days for rule in rules), default=0),
+        )
+        if len(self._groups) > 64:  # rule sets replaced many times over
+            self._groups.clear()
+        self._groups[id(rules)] = group
+        return group
 
     def process(
         self,
@@ -48,14 +89,19 @@ class RuleEngine:
         fields: dict[str, Any],
         rules: list[CompiledRule],
         entity_key: str,
+        view: dict[str, Any] | None = None,
     ) -> Outcome:
+        """Apply the event (``fields``, see ``project``) to ``state`` under ``rules``.
+
+        ``view``: ``plain_view(fields)`` when the caller made it already (one per event
+        for every entity it touches); None to let this call make it.
+        """
         event_id = str(fields["event_id"])
         if event_id in state.seen:
             return Outcome("duplicate", self._redelivery(state, event_id, rules))
         ts_ms = int(fields["ts"] * 1000)
-        horizon = self._min_horizon_ms()
-        for rule in rules:
-            horizon = max(horizon, rule.horizon_ms)
+        group = self._group(rules)
+        horizon = group.horizon_ms
         if state.watermark_ms >= 0 and ts_ms < state.watermark_ms - horizon:
             state.late_events += 1
             return Outcome("late")
@@ -68,11 +114,14 @@ class RuleEngine:
             if state.first_seen_ms >= 0
             else 0.0,
         }
-        variables = {"event": cel_view(fields), "entity": entity}
-        entry = Entry(ts_ms, event_id, fields)
+        if view is None:
+            view = plain_view(fields)
+        plain = view is not None
+        variables = {"event": view if view is not None else cel_view(fields), "entity": entity}
+        entry = Entry(ts_ms, event_id, fields, view=view)
         entry_flags = entry.flags
         for rule in rules:
-            bits = rule.flags(variables)
+            bits = rule.flags(variables, plain)
             if bits:
                 entry_flags[rule.tag] = bits
         state.seen[event_id] = ts_ms
@@ -90,22 +139,13 @@ class RuleEngine:
                 self._refresh_flags(state, rule)
             if not entry_flags.get(rule.tag) and rule.absent is None:
                 continue
-            for signal in self._evaluate(state, rule, entry, variables, entity_key):
+            for signal in self._evaluate(state, rule, entry, variables, entity_key, plain):
                 (signals if rule.doc.mode == "active" else shadow).append(signal)
             if rule.with_horizon:
                 update_baselines(state, rule, entry)
-        state.forget_rules_except({rule.tag for rule in rules})
-        state.evict(
-            horizon, self.limits.max_entries, max((rule.baseline_days for rule in rules), default=0)
-        )
+        state.forget_rules_except(group.tags)
+        state.evict(horizon, self.limits.max_entries, group.baseline_days)
         return Outcome("applied", signals, shadow)
-
-    def _min_horizon_ms(self) -> int:
-        limits = self.limits
-        if limits is not self._limits_seen:
-            self._limits_seen = limits
-            self._min_horizon = int(limits.min_horizon.total_seconds() * 1000)
-        return self._min_horizon
 
     @staticmethod
     def _refresh_flags(state: EntityState, rule: CompiledRule) -> None:
@@ -118,7 +158,7 @@ class RuleEngine:
             for old in [key for key in entry.flags if key.startswith(prefix) and key != tag]:
                 del entry.flags[old]
             if tag not in entry.flags:
-                bits = rule.flags({"event": cel_view(entry.fields), "entity": {}})
+                bits = rule.flags({"event": cel_view(entry.fields), "entity": {}}, plain=False)
                 if bits:
                     entry.flags[tag] = bits
         state.tags = [known for known in state.tags if not known.startswith(prefix)] + [tag]
@@ -130,6 +170,7 @@ class RuleEngine:
         entry: Entry,
         variables: dict[str, Any],
         entity_key: str,
+        plain: bool,
     ) -> list[Signal]:
         fired = (
             [record for record in state.fired if record.rule_id == rule.id] if state.fired else []
@@ -142,7 +183,8 @@ class RuleEngine:
                     continue
                 values, shown = aggregate(rule, state, window, entry)
                 assert rule.condition is not None
-                if rule.condition.test({**variables, "agg": values}):
+                context = {**variables, "agg": values}
+                if rule.condition.test_plain(context) if plain else rule.condition.test(context):
                     return [
                         self._fire(
                             state,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import re
@@ -11,7 +12,7 @@ from typing import Any
 
 import cel
 
-from riskstream.agents.cep.fastcel import Fallback, compile_fast
+from riskstream.agents.cep.fastcel import Fallback, compile_fast_pair, is_plain
 from riskstream.streams.events import AccountEvent, Event, Feedback, Transaction
 
 _FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -47,6 +48,8 @@ class Expression:
     reads: dict[str, frozenset[str] | None]
     # The native fast path (see fastcel), None when the source is outside its subset.
     fast: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
+    # The same without its guard, for contexts known to be plain (see ``test_plain``).
+    fast_plain: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
 
     def evaluate(self, variables: dict[str, Any]) -> Any:
         if self.field_path is not None:
@@ -81,6 +84,19 @@ class Expression:
         except (KeyError, TypeError, ValueError, RuntimeError):
             return False
 
+    def test_plain(self, variables: dict[str, Any]) -> bool:
+        """As :meth:`test`, for a context whose every value is plain (``is_plain``): the
+        fast path's guard could not fail on it, so it is skipped."""
+        fast = self.fast_plain
+        if fast is None:
+            return self.test(variables)
+        try:
+            return fast(variables) is True
+        except Fallback:
+            return self.test(variables)
+        except (KeyError, TypeError, ValueError, RuntimeError):
+            return False
+
 
 def compile_expression(source: str, where: str) -> Expression:
     match = _FIELD_PATH.match(source)
@@ -98,12 +114,14 @@ def compile_expression(source: str, where: str) -> Expression:
         other = re.search(rf"\b{name}\b(?!\.[A-Za-z_])", source)
         reads[variable] = None if other or not dotted else frozenset(dotted)
     uses_functions = bool(functions & set(FUNCTIONS))
-    fast = compile_fast(source, reads, FUNCTIONS if uses_functions else {})
+    fast = compile_fast_pair(source, reads, FUNCTIONS if uses_functions else {})
     return Expression(
-        source, program, match.group(1) if match else None, uses_functions, reads, fast
-    )
+        source, program, match.group(1) if match else None, uses_functions, reads,
+        *(fast or (None, None)),
+    )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=65_536)
 def _ip_prefix(ip: str | None) -> str | None:
     if not ip:
         return None
@@ -173,3 +191,10 @@ def cel_view(fields: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(amount, str):
         view["amount"] = float(amount)
     return view
+
+
+def plain_view(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``cel_view(fields)`` when every value in it is plain, so that expressions may
+    skip their guard on it (``Expression.test_plain``); None otherwise."""
+    view = cel_view(fields)
+    return view if is_plain(view) else None

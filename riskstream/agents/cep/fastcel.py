@@ -431,6 +431,17 @@ def compile_fast(
 ) -> Fn | None:
     """The closure evaluating ``source`` (already compiled by the ``cel`` package, so
     valid CEL) over a context, or None when it is outside the subset."""
+    pair = compile_fast_pair(source, reads, functions)
+    return pair[0] if pair is not None else None
+
+
+def compile_fast_pair(
+    source: str,
+    reads: Mapping[str, frozenset[str] | None],
+    functions: Mapping[str, Callable[..., Any]],
+) -> tuple[Fn, Fn] | None:
+    """As :func:`compile_fast`, twice: guarded, and without the guard for contexts
+    known to be plain (every value passes :func:`check_plain`), where it cannot fail."""
     try:
         parser = _Parser(source, set(reads), functions)
         root = parser.parse()
@@ -448,7 +459,23 @@ def compile_fast(
             return result
         raise Fallback  # maps and lists come back from CEL in its own shape
 
-    return evaluate
+    def evaluate_plain(variables: Context) -> Any:
+        result = root(variables)
+        kind = type(result)
+        if kind in _SCALARS or kind is int:
+            return result
+        raise Fallback
+
+    return evaluate, evaluate_plain
+
+
+def is_plain(value: Any) -> bool:
+    """Whether ``value`` passes :func:`check_plain`."""
+    try:
+        check_plain(value)
+    except Fallback:
+        return False
+    return True
 
 
 # --- closures ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 from riskstream.agents.cep.compiler import CompiledRule, RuleSet
 from riskstream.agents.cep.engine import Outcome, RuleEngine
-from riskstream.agents.cep.expressions import Expression, cel_view, project
+from riskstream.agents.cep.expressions import Expression, cel_view, plain_view, project
 from riskstream.streams.events import Event
 from riskstream.streams.outputs import Signal
 from riskstream.tables.entity_state import EntityState
@@ -36,11 +36,14 @@ def _key_in_view(expression: Expression, variables: dict[str, Any]) -> str | Non
     return str(value)
 
 
-def route(rules: RuleSet, fields: dict[str, Any]) -> list[tuple[str, str, list[CompiledRule]]]:
+def route(
+    rules: RuleSet, fields: dict[str, Any], view: dict[str, Any] | None = None
+) -> list[tuple[str, str, list[CompiledRule]]]:
     """(key expression, key value, rules) for every non-account key group taking the event.
 
     The account group is not routed: every event meets its account's state anyway,
-    which is where duplicates are first recognised.
+    which is where duplicates are first recognised. ``view``: ``cel_view(fields)`` if
+    the caller has it.
     """
     routes = []
     variables: dict[str, Any] | None = None  # one view for every group's key
@@ -49,7 +52,7 @@ def route(rules: RuleSet, fields: dict[str, Any]) -> list[tuple[str, str, list[C
             continue
         if variables is None:
             try:
-                variables = {"event": cel_view(fields)}
+                variables = {"event": view if view is not None else cel_view(fields)}
             except _KEY_ERRORS:  # as key_value: no key for any group
                 variables = {}
         value = _key_in_view(group[0].key, variables) if variables else None
@@ -69,15 +72,16 @@ class LocalRunner:
 
     def process(self, event: Event) -> list[Outcome]:
         fields = project(event)
+        view = plain_view(fields)
         account_rules = self.rules.key_groups.get(ACCOUNT_KEY, [])
         account = self.states.setdefault((ACCOUNT_KEY, event.account_id), EntityState())
-        first = self.engine.process(account, fields, account_rules, event.account_id)
+        first = self.engine.process(account, fields, account_rules, event.account_id, view)
         self.statuses[first.status] += 1
         outcomes = [first]
         # Too late for the account's windows is not too late for a merchant's week.
-        for source, value, group in route(self.rules, fields):
+        for source, value, group in route(self.rules, fields, view):
             state = self.states.setdefault((source, value), EntityState())
-            outcomes.append(self.engine.process(state, fields, group, value))
+            outcomes.append(self.engine.process(state, fields, group, value, view))
         return outcomes
 
     def signals(self, event: Event) -> list[Signal]:

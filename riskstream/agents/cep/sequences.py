@@ -36,6 +36,16 @@ def _fits(step: CompiledStep, entry: Entry, tag: str, chosen: dict[str, list[Ent
         return False
     if step.match is None:
         return True
+    view = entry.view
+    if view is not None:  # plain views of every entry involved: no copies, no guard
+        steps: dict[str, Any] = {}
+        for name, items in chosen.items():
+            chosen_view = items[0].view
+            if chosen_view is None:
+                break
+            steps[name] = chosen_view
+        else:
+            return step.match.test_plain({"event": view, "steps": steps})
     reads = step.reads_of_steps
     if reads is None:
         steps = {name: cel_view(items[0].fields) for name, items in chosen.items()}

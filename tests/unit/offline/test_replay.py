@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from pathlib import Path
 
@@ -154,3 +155,19 @@ def test_rules_from_a_directory_replace_the_pack(tmp_path: Path) -> None:
     (rules / "bad.yaml").write_text("id: test.bad\nversion: 1\ncondition: agg.n >\n")
     with pytest.raises(RuleError, match=r"bad\.yaml"):
         replay_file(path, out, rules=rules)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_events_leaves_the_garbage_collector_as_it_was(
+    tmp_path: Path, enabled: bool
+) -> None:
+    """read_events pauses cyclic collection while it parses, also when a line is bad."""
+    path = write_events(tmp_path / "events.jsonl", burst(3), [b"[1]\n"])
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        events, bad = read_events(path)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+    assert len(events) == 3 and [(line.line, line.reason) for line in bad] == [(4, "not_object")]

@@ -95,3 +95,23 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEB_PORT", "99999")
     with pytest.raises(ValidationError, match=r"web_port|WEB_PORT"):
         Settings()
+
+
+def test_occurred_ms_is_cached_out_of_sight_and_follows_a_copy_with_a_new_time() -> None:
+    raw = {
+        "event_id": "e1",
+        "type": "payment",
+        "occurred_at": "2026-11-02T09:00:00.123456+08:00",
+        "account_id": "a",
+        "amount": "5",
+        "currency": "CNY",
+        "hint": 1,
+    }
+    event, twin = Transaction.model_validate(raw), Transaction.model_validate(raw)
+    before = (event.model_dump(), event.model_dump_json(), dict(event), repr(event))
+    assert event.occurred_ms == to_epoch_ms(event.occurred_at) == event.occurred_ms
+    assert (event.model_dump(), event.model_dump_json(), dict(event), repr(event)) == before
+    assert event == twin and twin == event
+    later = event.model_copy(update={"occurred_at": event.occurred_at + timedelta(seconds=1)})
+    assert later.occurred_ms == event.occurred_ms + 1000
+    assert later != event

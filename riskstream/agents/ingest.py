@@ -142,7 +142,7 @@ class IngestPipeline:
         fields = project(event)
         ruleset = self.center.ruleset
         account_rules = ruleset.key_groups.get(ACCOUNT_KEY, [])
-        state = self.accounts.get(event.account_id) or EntityState()
+        state = self.accounts.get_for_update(event.account_id) or EntityState()
         outcome = self.engine.process(state, fields, account_rules, event.account_id)
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
@@ -178,7 +178,7 @@ class IngestPipeline:
         if not group:
             return None  # the rules of this key were deleted meanwhile
         table_key = message.key.decode()
-        state = self.entities.get(table_key) or EntityState()
+        state = self.entities.get_for_update(table_key) or EntityState()
         outcome = self.engine.process(state, body["f"], group, body["k"])
         self.entities.set(table_key, state)
         self.stats.entity_events += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -27,16 +28,40 @@ ENTITY_STATE = "entity-state"
 class StateTable(Generic[StateT]):
     """A typed view of a bytes-valued Faust table, keyed by ``str``."""
 
-    def __init__(self, table: Any, state: type[StateT]) -> None:
+    def __init__(self, table: Any, state: type[StateT], cache_size: int = 10_000) -> None:
         self.table = table
         self.state = state
+        # key -> (bytes last set, the object set): see ``get_for_update``.
+        self._cache: OrderedDict[str, tuple[bytes, StateT]] = OrderedDict()
+        self._cache_size = cache_size
 
     def get(self, key: str) -> StateT | None:
+        """A fresh object, decoded from the stored bytes: the caller may change it freely."""
         raw = self.table.get(key.encode())
         return None if raw is None else self.state.from_wire(loads(raw))
 
+    def get_for_update(self, key: str) -> StateT | None:
+        """The state to change and ``set`` back: the very object last set under ``key``
+        while the stored bytes are still those it was set with (no decoding, and what it
+        keeps beside its record, such as running windows, lives on); else decoded.
+        Only for one caller that always sets back what it got."""
+        raw = self.table.get(key.encode())
+        if raw is None:
+            self._cache.pop(key, None)
+            return None
+        # Handed out once: an update that fails before its ``set`` leaves nothing behind.
+        cached = self._cache.pop(key, None)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        return self.state.from_wire(loads(raw))
+
     def set(self, key: str, value: StateT) -> None:
-        self.table[key.encode()] = dumps(value.to_wire())
+        raw = dumps(value.to_wire())
+        self.table[key.encode()] = raw
+        if self._cache_size:
+            self._cache[key] = (raw, value)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
 
 async def await_changelog_metadata(app: faust.App, table: StateTable[Any]) -> None:

@@ -111,7 +111,8 @@ class EntityState:
         if len(self.seen) > 2 * max_entries:
             newest = sorted(self.seen.items(), key=lambda item: item[1])[-2 * max_entries :]
             self.seen = dict(newest)
-        self.fired = [record for record in self.fired if record.end_ms >= cutoff]
+        if self.fired:
+            self.fired = [record for record in self.fired if record.end_ms >= cutoff]
         oldest_day = self.watermark_ms // 86_400_000 - baseline_days
         for days in self.baselines.values():
             for day in [day for day in days if day < oldest_day]:

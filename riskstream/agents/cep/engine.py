@@ -226,6 +226,8 @@ class RuleEngine:
 
     @staticmethod
     def _suppressed(fired: list[Fired], key: str, start_ms: int, end_ms: int, by_key: bool) -> bool:
+        if not fired:
+            return False
         if by_key:
             return any(record.window_key == key for record in fired)
         return any(

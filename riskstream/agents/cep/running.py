@@ -1,8 +1,9 @@
-"""Sliding windows kept up to date as events come in order, instead of re-read per event.
+"""Windows kept up to date as events come in order, instead of re-read per event.
 
 A sliding window ends at each of the rule's entries and reaches ``size`` back. When the
 entries arrive in event-time order, the window of the newest one is the previous
-window plus that entry, minus what fell out at the front; each aggregate is updated by
+window plus that entry, minus what fell out at the front (a tumbling window: plus that
+entry, until the next window starts); each aggregate is updated by
 what comes in and what goes out (an aggregator: initialise, add, remove, result). The
 results are the very values a full read of the window gives (``windows.aggregate``): a
 differential test holds them to that. Anything else (an entry out of order, a rule
@@ -177,11 +178,13 @@ def _aggregator(agg: CompiledAggregate) -> Aggregator:
 
 
 class RunningWindow:
-    """One rule's sliding window over an entity's in-order entries, kept current."""
+    """One rule's window over an entity's in-order entries, kept current: sliding (ends at
+    the latest entry), or the tumbling window starting at ``start_ms``."""
 
-    def __init__(self, rule: CompiledRule) -> None:
+    def __init__(self, rule: CompiledRule, start_ms: int | None = None) -> None:
         self.tag = rule.tag
         self.size = rule.window_size
+        self.start_ms = start_ms
         self.members: deque[Entry] = deque()
         self.parts = [
             (agg.name, agg.bit, agg.path, _aggregator(agg))
@@ -217,10 +220,12 @@ class RunningWindow:
         return {name: aggregator.result() for name, _, _, aggregator in self.parts}
 
 
-def running_window(rule: CompiledRule, members: list[Entry]) -> RunningWindow | None:
+def running_window(
+    rule: CompiledRule, members: list[Entry], start_ms: int | None = None
+) -> RunningWindow | None:
     """A running window holding ``members`` (the window's entries, in order); None when
     a value cannot be taken exactly."""
-    window = RunningWindow(rule)
+    window = RunningWindow(rule, start_ms)
     try:
         for entry in members:
             window.members.append(entry)

@@ -39,55 +39,75 @@ def windows_for(
 
     Entries are in event-time order and a window is a run of them around ``entry``, so
     only that run is visited (for an in-order event, its own window): no full scan.
-    With ``incremental``, the sliding window of an in-order entry is kept running (see
-    ``running``) instead of read again.
+    With ``incremental``, the sliding or tumbling window of an in-order entry is kept
+    running (see ``running``) instead of read again.
     """
     assert rule.doc.window is not None
-    tag = rule.tag
     entries = state.entries
     position = _position(entries, entry)
     kind = rule.window_type
-    size = rule.window_size
     if kind == "count":
-        yield from _count_windows(entries, tag, position, size)
+        yield from _count_windows(entries, rule.tag, position, rule.window_size)
         return
     ts = entry.ts_ms
+    last = position == len(entries) - 1
     if kind == "sliding":
-        if (
-            incremental
-            and position == len(entries) - 1
-            and (position == 0 or entries[position - 1].ts_ms < ts)
-        ):
-            running = _running(rule, state, entry, position)
+        # Equal times: the windows of the entries before this one see it too.
+        if incremental and last and (position == 0 or entries[position - 1].ts_ms < ts):
+            running = _running(rule, state, entry, position, None)
             if running is not None:
-                start = ts - size + 1
+                start = ts - rule.window_size + 1
                 yield Window(f"s:{entry.event_id}", start, ts, running.members, False, running)
                 return
-        state.running.pop(tag, None)  # it would miss this entry from now on
-        # Every window ending at an entry that sees this one: the entry's own, and those
-        # of later entries when this one arrived out of order.
-        first = position
-        while first > 0 and entries[first - 1].ts_ms >= ts:
-            first -= 1
-        count = len(entries)
-        for index in range(first, count):
-            end = entries[index]
-            if end.ts_ms >= ts + size:
-                break
-            if not end.flags.get(tag, 0) & 1:
-                continue
-            start = end.ts_ms - size + 1
-            # Members: start <= ts and sort_key <= the end's (equal keys included).
-            stop = index + 1
-            while stop < count and entries[stop].sort_key <= end.sort_key:
-                stop += 1
-            low = index
-            while low > 0 and entries[low - 1].ts_ms >= start:
-                low -= 1
-            members = [item for item in entries[low:stop] if item.flags.get(tag, 0) & 1]
-            yield Window(f"s:{end.event_id}", start, end.ts_ms, members, dedupe_by_key=False)
+        state.running.pop(rule.tag, None)  # it would miss this entry from now on
+        yield from _sliding_windows(rule, entries, position)
         return
+    if kind == "tumbling" and incremental and last:
+        start = ts // rule.window_hop * rule.window_hop
+        running = _running(rule, state, entry, position, start)
+        if running is not None:
+            end = start + rule.window_size - 1
+            yield Window(f"t:{start}", start, end, running.members, True, running)
+            return
+    state.running.pop(rule.tag, None)
+    yield from _aligned_windows(rule, entries, position)
+
+
+def _sliding_windows(rule: CompiledRule, entries: list[Entry], position: int) -> Iterator[Window]:
+    """Every window ending at an entry that sees the one at ``position``: its own, and
+    those of later entries when it arrived out of order."""
+    tag = rule.tag
+    size = rule.window_size
+    ts = entries[position].ts_ms
+    first = position
+    while first > 0 and entries[first - 1].ts_ms >= ts:
+        first -= 1
+    count = len(entries)
+    for index in range(first, count):
+        end = entries[index]
+        if end.ts_ms >= ts + size:
+            break
+        if not end.flags.get(tag, 0) & 1:
+            continue
+        start = end.ts_ms - size + 1
+        # Members: start <= ts and sort_key <= the end's (equal keys included).
+        stop = index + 1
+        while stop < count and entries[stop].sort_key <= end.sort_key:
+            stop += 1
+        low = index
+        while low > 0 and entries[low - 1].ts_ms >= start:
+            low -= 1
+        members = [item for item in entries[low:stop] if item.flags.get(tag, 0) & 1]
+        yield Window(f"s:{end.event_id}", start, end.ts_ms, members, dedupe_by_key=False)
+
+
+def _aligned_windows(rule: CompiledRule, entries: list[Entry], position: int) -> Iterator[Window]:
+    """The tumbling or hopping windows holding the entry at ``position``."""
+    tag = rule.tag
+    size = rule.window_size
     hop = rule.window_hop
+    kind = rule.window_type
+    ts = entries[position].ts_ms
     starts = []
     start = ts // hop * hop
     while start > ts - size:
@@ -105,25 +125,29 @@ def windows_for(
 
 
 def _running(
-    rule: CompiledRule, state: EntityState, entry: Entry, position: int
+    rule: CompiledRule, state: EntityState, entry: Entry, position: int, aligned: int | None
 ) -> RunningWindow | None:
-    """The rule's running window, moved on to end at ``entry`` (the entity's latest, with
-    no other entry at its time); None when a value cannot be taken exactly."""
+    """The rule's running window, moved on to take ``entry`` (the entity's latest; for a
+    sliding window with no other entry at its time): sliding, or the tumbling window
+    starting at ``aligned``. None when a value cannot be taken exactly."""
     tag = rule.tag
     entries = state.entries
     running: RunningWindow | None = state.running.get(tag)
     try:
-        if running is not None:
-            running.expire(entry.ts_ms)
+        if running is not None and running.start_ms == aligned:
+            if aligned is None:
+                running.expire(entry.ts_ms)
             members = running.members
             # Entries evicted from under the window (the entity's entry cap) stop it.
             if not members or entries[0].sort_key <= members[0].sort_key:
                 running.push(entry)
                 return running
-        start = entry.ts_ms - rule.window_size + 1
+        start = entry.ts_ms - rule.window_size + 1 if aligned is None else aligned
         low = bisect.bisect_left(entries, start, 0, position, key=_ts)
         running = running_window(
-            rule, [item for item in entries[low : position + 1] if item.flags.get(tag, 0) & 1]
+            rule,
+            [item for item in entries[low : position + 1] if item.flags.get(tag, 0) & 1],
+            aligned,
         )
     except Unsupported:
         running = None

@@ -34,14 +34,14 @@ AMOUNTS = ["0.01", "3", "8.50", "15", "120.00", "650", "1500.5", "99999999.99", 
 ODD = [None, "not a number", "NaN", "Infinity", "1e30", "0.000000001", True, 12, 3.25, {"a": 1}]
 
 
-def rule(size: str, condition: str) -> CompiledRule:
+def rule(window: str, condition: str) -> CompiledRule:
     rules = rules_from_yaml(f"""
 - id: t.window
   version: 1
-  description: every aggregate over a sliding window
+  description: every aggregate over a window
   events: [payment, transfer]
   severity: 50
-  window: {{type: sliding, size: {size}}}
+  window: {window}
   aggregates:{AGGREGATES}
   condition: '{condition}'
 """)
@@ -110,10 +110,19 @@ def replay(
     return seen, signals
 
 
+WINDOWS = [
+    "{type: sliding, size: 2m}",
+    "{type: sliding, size: 10m}",
+    "{type: sliding, size: 1h}",
+    "{type: tumbling, size: 5m}",
+    "{type: tumbling, size: 1h}",
+]
+
+
 @pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("size", ["2m", "10m", "1h"])
-def test_running_windows_aggregate_as_full_reads(seed: int, size: str, monkeypatch) -> None:
-    compiled = rule(size, "agg.n < 0")  # never fires: every window is aggregated
+@pytest.mark.parametrize("window", WINDOWS)
+def test_running_windows_aggregate_as_full_reads(seed: int, window: str, monkeypatch) -> None:
+    compiled = rule(window, "agg.n < 0")  # never fires: every window is aggregated
     events = stream(seed, odd=seed % 3 == 0)
     max_entries = 25 if seed % 4 == 1 else 5_000
     reference = replay(compiled, events, False, max_entries, monkeypatch)
@@ -123,8 +132,9 @@ def test_running_windows_aggregate_as_full_reads(seed: int, size: str, monkeypat
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_running_windows_fire_the_same_signals(seed: int, monkeypatch) -> None:
-    compiled = rule("10m", "agg.n >= 3 && agg.total > 200.0 && agg.payees >= 2")
+@pytest.mark.parametrize("window", [WINDOWS[1], WINDOWS[3]])
+def test_running_windows_fire_the_same_signals(seed: int, window: str, monkeypatch) -> None:
+    compiled = rule(window, "agg.n >= 3 && agg.total > 200.0 && agg.payees >= 2")
     events = stream(100 + seed, odd=False)
     reference = replay(compiled, events, False, 5_000, monkeypatch)
     running = replay(compiled, events, True, 5_000, monkeypatch)
@@ -133,7 +143,7 @@ def test_running_windows_fire_the_same_signals(seed: int, monkeypatch) -> None:
 
 
 def test_in_order_entries_are_taken_running(monkeypatch) -> None:
-    compiled = rule("10m", "agg.n < 0")
+    compiled = rule(WINDOWS[1], "agg.n < 0")
     engine = RuleEngine()
     state = EntityState()
     for n in range(5):

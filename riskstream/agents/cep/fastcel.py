@@ -3,7 +3,7 @@
 Converting a context into CEL values costs far more than evaluating the usual rule
 condition, so the subset every shipped rule uses is compiled into Python closures over
 the plain context dicts: ``&& || ! ?:``, ``== != < <= > >=``, ``in`` a list of literals,
-``+ - * /``, field selection (``event.x``, ``steps.a.x``), ``has(a.b)``, literals
+``+ - * /``, field selection (``event.x``, ``steps.a.x``), ``has(a.b)``, ``size(x)``, literals
 (double- or single-quoted strings without escapes, decimal ints and doubles, ``true``,
 ``false``, ``null``) and the functions of :data:`expressions.FUNCTIONS`.
 
@@ -412,6 +412,10 @@ class _Parser:
             for index, field_name in enumerate(path[1:-1]):
                 node = _select(node, field_name, path[:1] if index == 0 else [])
             return _has(node, path[-1])
+        if name == "size":  # size(x) of a string, list or map: CEL's builtin
+            argument = self.expr()
+            self.take(")")
+            return _size(argument)
         function = self.functions.get(name)
         if function is None:
             raise RefusedError(f"function {name}")
@@ -679,6 +683,19 @@ def _arithmetic(operator: str, left: Fn, right: Fn) -> Fn:
         return operation(left(variables), right(variables))
 
     return arithmetic
+
+
+def _size(operand: Fn) -> Fn:
+    def size(variables: Context) -> int:
+        value = operand(variables)
+        kind = type(value)
+        if kind is list or kind is dict or (kind is str and value.isascii()):
+            return len(value)
+        # The cel package sizes other strings its own way (not in code points), and
+        # other types fail there with its own errors.
+        raise Fallback
+
+    return size
 
 
 def _call(function: Callable[..., Any], arguments: tuple[Fn, ...]) -> Fn:

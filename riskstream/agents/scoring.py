@@ -143,15 +143,18 @@ def gather(
     """The profiles and penalties of the transaction's entities, plus ``own``: the
     signals the transaction itself fires (see :func:`own_signals`)."""
     evidence = Evidence(transaction, spent_today=spent_today)
-    now_ms = to_epoch_ms(now)
+    # Scoring in event time (replay), ``now`` is the transaction's own time, whose epoch
+    # milliseconds the event keeps; converting a datetime costs more than the lookups.
+    now_ms = transaction.occurred_ms if now is transaction.occurred_at else to_epoch_ms(now)
     for kind, field_name in TRANSACTION_ENTITIES:
         entity_id = getattr(transaction, field_name, None)
         if not entity_id:
             continue
-        signals = profiles.active(kind, str(entity_id), now_ms)
+        entity_id = str(entity_id)
+        signals = profiles.active(kind, entity_id, now_ms)
         if signals:
             evidence.signals[kind] = signals
-        entries = penalties.for_entity(kind, str(entity_id), now)
+        entries = penalties.for_entity(kind, entity_id, now)
         if entries:
             evidence.penalties[kind] = entries
     for signal in own:
@@ -189,6 +192,12 @@ def _imposed(evidence: Evidence) -> list[tuple[str, str, str]]:
     return found
 
 
+_FLOORS: tuple[tuple[DecisionKind, str, str], ...] = (
+    ("challenge", "step_up", "STEP_UP_REQUIRED"),
+    ("review", "review", "REVIEW_REQUIRED"),
+)
+
+
 def score(
     evidence: Evidence,
     rules: list[CompiledScoreRule],
@@ -196,27 +205,12 @@ def score(
     rules_version: str,
 ) -> Decision:
     txn = evidence.transaction
-    imposed = _imposed(evidence)
-    kinds = {(entity, kind) for entity, kind, _ in imposed}
-
-    def final(points: int, decision: DecisionKind, reasons: list[Reason]) -> Decision:
-        return Decision(
-            event_id=txn.event_id, score=points, decision=decision,
-            reasons=tuple(reasons), rules_version=rules_version,
-        )  # fmt: skip
-
-    if ("account", "freeze") in kinds:
-        return final(100, "reject", [Reason(code="ACCOUNT_FROZEN", detail="the account is frozen")])
-    blocked = sorted(entity for entity, kind in kinds if kind == "block")
-    if blocked:
-        return final(100, "reject", [
-            Reason(code="ENTITY_BLOCKED", detail=f"blocked: {', '.join(blocked)}")
-        ])  # fmt: skip
-    if ("account", "allow") in kinds:
-        return final(0, "accept", [Reason(code="ALLOW_LISTED", detail="the account is trusted")])
-    limit_reason = _limit_exceeded(evidence)
-    if limit_reason is not None:
-        return final(100, "reject", [limit_reason])
+    kinds = {(entity, kind) for entity, kind, _ in _imposed(evidence)}
+    # Without entries in force (the usual case) none of them can decide alone.
+    if kinds:
+        alone = _entries_decide(evidence, kinds)
+        if alone is not None:
+            return _decision(txn, rules_version, *alone)
 
     allowed = {entity for entity, kind in kinds if kind == "allow"}
     contributions: list[tuple[int, Reason]] = []
@@ -238,22 +232,51 @@ def score(
         if rule.doc.mode == "active" and rule.when.test(variables):
             reason = Reason(code=rule.doc.code, detail=rule.doc.description, rule_id=rule.doc.id)
             contributions.append((rule.doc.points, reason))
-    remaining = 1.0
-    for points, _ in contributions:
-        remaining *= 1 - points / 100
-    points = round(100 * (1 - remaining))
+    if not contributions:
+        points, reasons = 0, []
+    else:
+        remaining = 1.0
+        for points, _ in contributions:
+            remaining *= 1 - points / 100
+        points = round(100 * (1 - remaining))
+        reasons = [reason for _, reason in sorted(contributions, key=lambda item: -item[0])]
     decision = policy.decide(points)
-    reasons = [reason for _, reason in sorted(contributions, key=lambda item: -item[0])]
-    imposed_kinds = {kind for _, kind in kinds}
-    floors: tuple[tuple[DecisionKind, str, str], ...] = (
-        ("challenge", "step_up", "STEP_UP_REQUIRED"),
-        ("review", "review", "REVIEW_REQUIRED"),
-    )
-    for floor, kind, code in floors:
-        if kind in imposed_kinds and _RANK[decision] < _RANK[floor]:
-            decision = floor
-            reasons.append(Reason(code=code, detail=f"a {kind} entry is in force"))
-    return final(points, decision, reasons)
+    if kinds:
+        imposed_kinds = {kind for _, kind in kinds}
+        for floor, kind, code in _FLOORS:
+            if kind in imposed_kinds and _RANK[decision] < _RANK[floor]:
+                decision = floor
+                reasons.append(Reason(code=code, detail=f"a {kind} entry is in force"))
+    return _decision(txn, rules_version, points, decision, reasons)
+
+
+def _decision(
+    txn: Transaction, rules_version: str, points: int, decision: DecisionKind, reasons: list[Reason]
+) -> Decision:
+    return Decision(
+        event_id=txn.event_id, score=points, decision=decision,
+        reasons=tuple(reasons), rules_version=rules_version,
+    )  # fmt: skip
+
+
+def _entries_decide(
+    evidence: Evidence, kinds: set[tuple[str, str]]
+) -> tuple[int, DecisionKind, list[Reason]] | None:
+    """The decision when entries in force decide alone: a frozen account or a blocked
+    entity, an allow-listed account, a limit exceeded."""
+    if ("account", "freeze") in kinds:
+        return 100, "reject", [Reason(code="ACCOUNT_FROZEN", detail="the account is frozen")]
+    blocked = sorted(entity for entity, kind in kinds if kind == "block")
+    if blocked:
+        return 100, "reject", [
+            Reason(code="ENTITY_BLOCKED", detail=f"blocked: {', '.join(blocked)}")
+        ]  # fmt: skip
+    if ("account", "allow") in kinds:
+        return 0, "accept", [Reason(code="ALLOW_LISTED", detail="the account is trusted")]
+    limit_reason = _limit_exceeded(evidence)
+    if limit_reason is not None:
+        return 100, "reject", [limit_reason]
+    return None
 
 
 def _limit_exceeded(evidence: Evidence) -> Reason | None:

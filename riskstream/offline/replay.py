@@ -74,6 +74,7 @@ class Replayer:
         self.emitted: set[str] = set()
         self.stats = ReplayStats()
         self._score_rules = list(center.score_rules.values())
+        self._rules_version = center.version  # fixed for the replay; costly to derive
 
     def step(self, event: Event) -> Step:
         stats = self.stats
@@ -114,9 +115,9 @@ class Replayer:
             return remembered
         evidence = gather(
             txn, self.profiles, self.penalties, txn.occurred_at,
-            spent_today(self.spend, txn.account_id, txn.occurred_at), own,
+            spent_today(self.spend, txn.account_id, txn.occurred_at, txn.occurred_ms), own,
         )  # fmt: skip
-        decision = score(evidence, self._score_rules, self.policy, self.center.version)
+        decision = score(evidence, self._score_rules, self.policy, self._rules_version)
         self.decided[txn.event_id] = decision
         self.stats.decisions[decision.decision] += 1
         return decision

@@ -146,7 +146,9 @@ class PenaltyBook:
             self.put(Penalty.model_validate(loads(record.value)))
 
     def for_entity(self, entity_type: str, entity_id: str, now: datetime) -> list[Penalty]:
-        ids = self._by_entity.get((entity_type, entity_id), set())
+        ids = self._by_entity.get((entity_type, entity_id))
+        if not ids:  # the usual case: nothing to sort
+            return []
         return sorted(
             (self._by_id[pid] for pid in ids if self._by_id[pid].active_at(now)),
             key=lambda penalty: penalty.penalty_id,

@@ -17,12 +17,15 @@ DAY_MS = 86_400_000
 SpendTable = MutableMapping[bytes, bytes]
 
 
-def spent_today(table: SpendTable, account_id: str, now: datetime) -> Decimal:
-    """The account's outgoing total on ``now``'s UTC day, from :func:`record_spend`'s table."""
+def spent_today(
+    table: SpendTable, account_id: str, now: datetime, now_ms: int | None = None
+) -> Decimal:
+    """The account's outgoing total on ``now``'s UTC day, from :func:`record_spend`'s table.
+    ``now_ms``, ``now`` in epoch milliseconds, spares converting it when the caller has it."""
     raw = table.get(account_id.encode())
     if raw is None:
         return Decimal(0)
-    day = str(to_epoch_ms(now) // DAY_MS)
+    day = str((to_epoch_ms(now) if now_ms is None else now_ms) // DAY_MS)
     return Decimal(loads(raw).get(day, "0"))
 
 

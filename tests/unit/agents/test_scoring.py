@@ -199,3 +199,12 @@ def test_cannot_judge_is_minus_one_with_a_cause() -> None:
 )
 def test_policy_thresholds(points: int, expected: str) -> None:
     assert POLICY.decide(points) == expected
+
+
+def test_gather_judges_expiry_at_the_given_time() -> None:
+    profiles = ProfileBook()
+    profiles.apply_signal(signal("account", "acc", 60, "a"))  # expires at NOW + 1h
+    txn = transaction()
+    assert gather(txn, profiles, PenaltyBook(), txn.occurred_at).signals
+    later = NOW + timedelta(hours=2)
+    assert not gather(txn, profiles, PenaltyBook(), later).signals

@@ -31,8 +31,8 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         app,
         settings,
         center,
-        account_state_table(app, settings.partitions),
-        entity_state_table(app, settings.partitions),
+        account_state_table(app, settings.partitions, settings.state_record_max_bytes),
+        entity_state_table(app, settings.partitions, settings.state_record_max_bytes),
         account_spend_table(app, settings.partitions),
     )
     app.pipeline = pipeline

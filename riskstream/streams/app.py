@@ -52,4 +52,8 @@ def create_faust_app(settings: Settings) -> RiskApp:
         autodiscover=False,
         key_serializer="raw",
         value_serializer="raw",
+        # A busy entity's record can pass Kafka's 1 MB default (the changelog topics are
+        # created with the same limit: tables.faust_tables).
+        producer_max_request_size=settings.state_record_max_bytes,
+        consumer_max_fetch_size=settings.state_record_max_bytes,
     )

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(1.0, gt=0)
 
     max_message_bytes: int = Field(64 * 1024, ge=256, description="Larger payloads go to DLQ.")
+    state_record_max_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Largest entity record the state changelogs take (Kafka's default: 1 MB).",
+    )
     entity_retention_days: float = Field(
         400.0, gt=0, description="Entity records silent for longer are deleted."
     )

@@ -85,7 +85,13 @@ async def await_changelog_metadata(app: faust.App, table: StateTable[Any]) -> No
 
 
 def _table(
-    app: faust.App, name: str, partitions: int, help_text: str, *, use_partitioner: bool
+    app: faust.App,
+    name: str,
+    partitions: int,
+    help_text: str,
+    *,
+    use_partitioner: bool,
+    record_max: int | None,
 ) -> Any:
     return app.Table(
         name,
@@ -94,25 +100,33 @@ def _table(
         value_type=bytes,
         help=help_text,
         use_partitioner=use_partitioner,
+        extra_topic_configs={"max.message.bytes": str(record_max)} if record_max else None,
     )
 
 
-def account_state_table(app: faust.App, partitions: int) -> StateTable[EntityState]:
+def account_state_table(
+    app: faust.App, partitions: int, record_max: int | None = None
+) -> StateTable[EntityState]:
     """Rule state per account, keyed by the account id (the input topics' message key)."""
     # Changelog writes follow the partition the event came on: upstream producers may
     # use another partitioner than ours (librdkafka's default is not murmur2).
-    table = _table(app, ACCOUNT_STATE, partitions, "Rule state per account.", use_partitioner=False)
+    table = _table(
+        app, ACCOUNT_STATE, partitions, "Rule state per account.", use_partitioner=False,
+        record_max=record_max,
+    )  # fmt: skip
     return StateTable(table, EntityState)
 
 
-def entity_state_table(app: faust.App, partitions: int) -> StateTable[EntityState]:
+def entity_state_table(
+    app: faust.App, partitions: int, record_max: int | None = None
+) -> StateTable[EntityState]:
     """Rule state per other entity (device, IP, counterparty ...), keyed by the re-key
     topic's message key: ``<key expression>\\x1f<key value>``."""
     # We produce the re-key topic ourselves, with the partitioner Faust also uses for
     # changelogs, so records can be deleted outside a stream (the janitor does).
     table = _table(
         app, ENTITY_STATE, partitions, "Rule state per device, IP, merchant ...",
-        use_partitioner=True,
+        use_partitioner=True, record_max=record_max,
     )  # fmt: skip
     return StateTable(table, EntityState)
 
@@ -124,6 +138,6 @@ def account_spend_table(app: faust.App, partitions: int) -> StateTable[Any]:
     """Outgoing totals per account and day (for daily limits), as raw JSON bytes."""
     table = _table(
         app, ACCOUNT_SPEND, partitions, "Outgoing amount per account and day.",
-        use_partitioner=False,
+        use_partitioner=False, record_max=None,
     )  # fmt: skip
     return StateTable(table, dict)

@@ -90,6 +90,9 @@ class CompiledRule:
     window_type: str = ""  # doc.window.type ("" for a sequence)
     window_size: int = 0  # in ms, or in events for a count window
     window_hop: int = 0  # in ms: the hop, the size for tumbling (0: none)
+    # The event fields the rule reads of stored entries (None: every field); see
+    # ``stored_fields``.
+    stored: frozenset[str] | None = None
 
     @property
     def id(self) -> str:
@@ -126,6 +129,35 @@ class CompiledRule:
             if test(step.when, variables):
                 bits |= step.bit
         return bits
+
+
+# Stored whatever the rules read: what ``CompiledRule.takes`` tests (an entry keeps its
+# event id and time anyway).
+ALWAYS_STORED = frozenset({"type", "kind"})
+
+
+def stored_fields(
+    expressions: Iterable[Expression | None],
+    aggregates: Iterable[CompiledAggregate],
+    steps: Iterable[CompiledStep],
+) -> frozenset[str] | None:
+    """The event fields read by a rule's expressions, aggregates and step matches: what
+    its entries must keep. None when an expression reads the event as a whole."""
+    names = set(ALWAYS_STORED)
+    for expression in expressions:
+        if expression is None or "event" not in expression.reads:
+            continue
+        fields = expression.reads["event"]
+        if fields is None:
+            return None
+        names |= fields
+    for step in steps:
+        if step.reads_of_steps is None:
+            return None
+        for fields in step.reads_of_steps.values():
+            names |= fields
+    names |= {agg.path[0] for agg in aggregates if agg.spec.field}
+    return frozenset(names)
 
 
 def compile_rule(doc: RuleDoc) -> CompiledRule:
@@ -200,6 +232,12 @@ def _compile(doc: RuleDoc) -> CompiledRule:
     else:
         assert doc.sequence is not None
         reach = doc.sequence.within * (2 if doc.sequence.absent else 1)
+    all_steps = (*steps, *([absent] if absent else []))
+    key = compile_expression(doc.key, "key")
+    when = compile_expression(doc.when, "when") if doc.when else None
+    # Not the key: it is read of the event being routed, never of a stored one.
+    expressions = [when, condition, *(agg.where for agg in aggregates)]
+    expressions += [part for step in all_steps for part in (step.when, step.match)]
     baseline_days = max(
         (
             int(spec.horizon.total_seconds() // 86400)
@@ -210,8 +248,8 @@ def _compile(doc: RuleDoc) -> CompiledRule:
     )
     return CompiledRule(
         doc=doc,
-        key=compile_expression(doc.key, "key"),
-        when=compile_expression(doc.when, "when") if doc.when else None,
+        key=key,
+        when=when,
         condition=condition,
         aggregates=tuple(aggregates),
         steps=tuple(steps),
@@ -221,12 +259,13 @@ def _compile(doc: RuleDoc) -> CompiledRule:
         tag=f"{doc.id}@{doc.version}",
         event_names=frozenset(doc.events),
         takes_all="*" in doc.events,
-        all_steps=(*steps, *([absent] if absent else [])),
+        all_steps=all_steps,
         filtered=tuple(agg for agg in aggregates if agg.where is not None),
         unfiltered_bits=functools.reduce(
             operator.or_, (agg.bit for agg in aggregates if agg.where is None), 1
         ),
         with_horizon=tuple(agg for agg in aggregates if agg.spec.horizon is not None),
+        stored=stored_fields(expressions, aggregates, all_steps),
         **_window_facts(doc),
     )  # fmt: skip
 

@@ -44,10 +44,20 @@ class _Group:
     horizon_ms: int
     tags: frozenset[str]
     baseline_days: int
+    stored: frozenset[str] | None  # the fields entries keep (None: all)
 
 
 def _same(members: tuple[CompiledRule, ...], rules: list[CompiledRule]) -> bool:
     return len(members) == len(rules) and all(a is b for a, b in zip(members, rules, strict=True))
+
+
+def _stored(rules: list[CompiledRule]) -> frozenset[str] | None:
+    stored: set[str] = set()
+    for rule in rules:
+        if rule.stored is None:
+            return None
+        stored |= rule.stored
+    return frozenset(stored)
 
 
 class RuleEngine:
@@ -81,6 +91,7 @@ class RuleEngine:
             horizon,
             frozenset(rule.tag for rule in rules),
             max((rule.baseline_days for rule in rules), default=0),
+            _stored(rules),
         )
         if len(self._groups) > 64:  # rule sets replaced many times over
             self._groups.clear()
@@ -122,7 +133,10 @@ class RuleEngine:
             view = plain_view(fields)
         plain = view is not None
         variables = {"event": view if view is not None else cel_view(fields), "entity": entity}
-        entry = Entry(ts_ms, event_id, fields, view=view)
+        stored = group.stored
+        # Only what the rules read is kept: a busy merchant's record stays small.
+        kept = fields if stored is None else {k: v for k, v in fields.items() if k in stored}
+        entry = Entry(ts_ms, event_id, kept, view=view)
         entry_flags = entry.flags
         for rule in rules:
             bits = rule.flags(variables, plain)

@@ -3,7 +3,11 @@ are the ones it set; everyone else decodes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from riskstream.app import create_app
 from riskstream.streams.codec import dumps
+from riskstream.streams.settings import Settings
 from riskstream.tables.entity_state import EntityState
 from riskstream.tables.faust_tables import StateTable
 
@@ -63,3 +67,13 @@ def test_deleted_records_are_gone_and_the_cache_is_bounded() -> None:
     del store[b"b"]
     assert states.get_for_update("b") is None
     assert states.get("missing") is None
+
+
+def test_state_changelogs_and_the_producer_take_records_beyond_one_megabyte(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, state_record_max_bytes=4 * 1024 * 1024)
+    app = create_app(settings)
+    assert app.conf.producer_max_request_size == 4 * 1024 * 1024
+    for states in (app.pipeline.accounts, app.pipeline.entities):
+        assert states.table.changelog_topic.config == {"max.message.bytes": str(4 * 1024 * 1024)}

@@ -1,0 +1,82 @@
+"""Entries keep only the event fields their entity's rules read: the same signals as
+keeping every field, and a busy merchant's record stays far below Kafka's 1 MB."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskstream.agents.cep import engine as engine_module
+from riskstream.agents.cep.expressions import project
+from riskstream.agents.cep.runner import LocalRunner
+from riskstream.agents.validation import parse_event
+from riskstream.rules.loader import default_ruleset
+from riskstream.simulation.config import SimulationConfig
+from riskstream.simulation.dataset import generate
+from riskstream.streams.codec import dumps
+from riskstream.streams.events import Event
+from riskstream.tables.entity_state import EntityState
+from tests.unit.factories import txn
+from tests.unit.rules.harness import rules_from_yaml
+
+KAFKA_DEFAULT_MAX_MESSAGE = 1_048_588
+
+
+def test_a_rule_stores_what_it_reads() -> None:
+    rules = default_ruleset()
+    merchant = rules.rules["merchant.fraud_rate"]
+    assert merchant.stored == {"type", "kind", "status", "label"}
+    travel = rules.rules["impossible_travel"]
+    assert travel.stored is not None
+    assert {"lat", "lon", "ts"} <= travel.stored
+    assert "counterparty_id" not in travel.stored  # the key is read of fresh events only
+
+
+def test_a_rule_reading_the_event_whole_stores_everything() -> None:
+    whole = rules_from_yaml("""
+- id: t.whole
+  version: 1
+  description: reads the event as a whole
+  events: [payment]
+  severity: 50
+  when: event != null
+  window: {type: count, size: 1}
+  aggregates: {n: {fn: count}}
+  condition: agg.n > 0
+""")
+    assert whole.rules["t.whole"].stored is None
+
+
+def simulated_day() -> list[Event]:
+    dataset = generate(SimulationConfig(seed=5, customers=400, days=1.0, fraud_per_pattern=2))
+    return [parse_event(item.encode(), max_bytes=1 << 20) for item in dataset.events]
+
+
+def test_stored_fields_change_no_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    events = sorted(simulated_day(), key=lambda event: event.occurred_ms)
+    rules = default_ruleset()
+    kept = LocalRunner(rules)
+    projected = [signal for event in events for signal in kept.signals(event)]
+    with monkeypatch.context() as patch:
+        patch.setattr(engine_module, "_stored", lambda rules: None)
+        everything = LocalRunner(rules)
+        full = [signal for event in events for signal in everything.signals(event)]
+    assert len(projected) >= 10
+    assert projected == full
+    merchant = next(key for key in kept.states if key[0] == "event.counterparty_id")
+    stored = kept.states[merchant].entries[0].fields
+    assert set(stored) <= {"type", "kind", "status", "label"}
+    assert len(everything.states[merchant].entries[0].fields) > len(stored)
+
+
+def test_a_busy_merchant_record_stays_small() -> None:
+    rules = default_ruleset()
+    group = rules.key_groups["event.counterparty_id"]
+    engine = engine_module.RuleEngine()
+    state = EntityState()
+    for n in range(engine.limits.max_entries):
+        event = txn(f"evt-{n:08d}-0000-0000-0000-000000000000", 60 * n, "25.00",
+                    account=f"acc-{n % 700}", counterparty_id="merch-busy")  # fmt: skip
+        engine.process(state, project(event), group, "merch-busy")
+    size = len(dumps(state.to_wire()))
+    assert len(state.entries) == engine.limits.max_entries
+    assert size < KAFKA_DEFAULT_MAX_MESSAGE * 0.8, size

@@ -1,7 +1,8 @@
 """Per-entity rule state, one table record per entity (an account, a device, an IP ...).
 
 Recent events are kept as compact entries shared by every rule keyed on the entity, so a
-new rule version re-reads history instead of starting empty. Time windows are computed
+new rule version re-reads history instead of starting empty (the fields its predecessors
+read: entries keep no others). Time windows are computed
 from these entries, which makes them exact and lets the record survive restarts and
 rebalances through the table's changelog like any other value.
 """

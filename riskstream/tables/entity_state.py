@@ -31,19 +31,12 @@ class Entry:
     def sort_key(self) -> tuple[int, str]:
         return (self.ts_ms, self.event_id)
 
-    def to_wire(self, tag_numbers: dict[str, str] | None = None) -> list[Any]:
-        """``tag_numbers``: rule versions written as their number in the state's tags."""
-        flags = self.flags
-        if tag_numbers:
-            flags = {tag_numbers.get(tag, tag): bits for tag, bits in flags.items()}
-        return [self.ts_ms, self.event_id, self.fields, flags]
+    def to_wire(self) -> list[Any]:
+        return [self.ts_ms, self.event_id, self.fields, self.flags]
 
     @classmethod
-    def from_wire(cls, data: list[Any], tags: list[str] | None = None) -> Self:
-        flags = dict(data[3])
-        if tags and any(key.isdigit() for key in flags):  # a tag never is: it has an "@"
-            flags = {tags[int(key)] if key.isdigit() else key: bits for key, bits in flags.items()}
-        return cls(int(data[0]), str(data[1]), dict(data[2]), flags)
+    def from_wire(cls, data: list[Any]) -> Self:
+        return cls(int(data[0]), str(data[1]), dict(data[2]), dict(data[3]))
 
 
 @dataclass(slots=True)
@@ -117,7 +110,7 @@ class EntityState:
         if self.seen and min(self.seen.values()) < cutoff:
             self.seen = {key: ts for key, ts in self.seen.items() if ts >= cutoff}
         if len(self.seen) > 2 * max_entries:
-            # The newest, and every stored entry (its id is not written twice: to_wire).
+            # The newest, and every stored entry (so that it is never applied twice).
             newest = sorted(self.seen.items(), key=lambda item: (item[1], item[0]))
             kept = dict(newest[-2 * max_entries :])
             for entry in self.entries:
@@ -147,15 +140,12 @@ class EntityState:
             del self.running[tag]
 
     def to_wire(self) -> dict[str, Any]:
-        # Compact, for a busy entity's record stays well under Kafka's 1 MB: flags name
-        # their rule version by its number in ``tags``, and ``seen`` leaves out the ids
-        # of stored entries (always in it; from_wire puts them back).
-        numbers = {tag: str(number) for number, tag in enumerate(self.tags)}
-        stored = {entry.event_id for entry in self.entries}
+        # Written whole on every event: nothing here may cost more than the entries' count
+        # of cheap steps (orjson does the rest).
         return {
             "w": self.watermark_ms,
-            "e": [entry.to_wire(numbers) for entry in self.entries],
-            "s": {key: ts for key, ts in self.seen.items() if key not in stored},
+            "e": [entry.to_wire() for entry in self.entries],
+            "s": self.seen,
             "f": [record.to_wire() for record in self.fired],
             "b": {name: {str(day): value for day, value in days.items()}
                   for name, days in self.baselines.items()},
@@ -166,14 +156,10 @@ class EntityState:
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Self:
         first, last, count, late = data["p"]
-        tags = [str(tag) for tag in data.get("t", [])]
-        entries = [Entry.from_wire(item, tags) for item in data["e"]]
-        seen = {entry.event_id: entry.ts_ms for entry in entries}
-        seen.update((str(key), int(ts)) for key, ts in data["s"].items())
         return cls(
             watermark_ms=int(data["w"]),
-            entries=entries,
-            seen=seen,
+            entries=[Entry.from_wire(item) for item in data["e"]],
+            seen={str(key): int(ts) for key, ts in data["s"].items()},
             fired=[Fired.from_wire(item) for item in data["f"]],
             baselines={
                 name: {int(day): list(value) for day, value in days.items()}
@@ -183,7 +169,7 @@ class EntityState:
             last_seen_ms=int(last),
             events_seen=int(count),
             late_events=int(late),
-            tags=tags,
+            tags=[str(tag) for tag in data.get("t", [])],
         )
 
 

@@ -34,6 +34,8 @@ class StateTable(Generic[StateT]):
         # key -> (bytes last set, the object set): see ``get_for_update``.
         self._cache: OrderedDict[str, tuple[bytes, StateT]] = OrderedDict()
         self._cache_size = cache_size
+        self.cache_hits = 0
+        self.cache_misses = 0
 
     def get(self, key: str) -> StateT | None:
         """A fresh object, decoded from the stored bytes: the caller may change it freely."""
@@ -52,7 +54,9 @@ class StateTable(Generic[StateT]):
         # Handed out once: an update that fails before its ``set`` leaves nothing behind.
         cached = self._cache.pop(key, None)
         if cached is not None and cached[0] == raw:
+            self.cache_hits += 1
             return cached[1]
+        self.cache_misses += 1
         return self.state.from_wire(loads(raw))
 
     def set(self, key: str, value: StateT) -> None:

@@ -25,6 +25,7 @@ def test_the_object_set_comes_back_for_update_while_the_bytes_are_unchanged() ->
     again = states.get_for_update("a")
     assert again is state
     assert "r@1" in again.running
+    assert (states.cache_hits, states.cache_misses) == (1, 0)
 
 
 def test_get_always_decodes_a_fresh_object() -> None:
@@ -43,6 +44,7 @@ def test_bytes_changed_behind_the_cache_are_decoded() -> None:
     store[b"a"] = dumps(EntityState(events_seen=9).to_wire())  # a changelog recovery, say
     got = states.get_for_update("a")
     assert got is not None and got.events_seen == 9
+    assert (states.cache_hits, states.cache_misses) == (0, 1)
 
 
 def test_an_object_is_handed_out_once_until_it_is_set_again() -> None:

@@ -26,13 +26,19 @@ class Entry:
     flags: dict[str, int] = field(default_factory=dict)
     # The fields as rules see them, kept once made when every value is plain; never stored.
     view: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The wire form, made once: it holds the same fields and flags dicts (flags change in
+    # place only), and the whole record is written again on every event of the entity.
+    wire: list[Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def sort_key(self) -> tuple[int, str]:
         return (self.ts_ms, self.event_id)
 
     def to_wire(self) -> list[Any]:
-        return [self.ts_ms, self.event_id, self.fields, self.flags]
+        wire = self.wire
+        if wire is None:
+            wire = self.wire = [self.ts_ms, self.event_id, self.fields, self.flags]
+        return wire
 
     @classmethod
     def from_wire(cls, data: list[Any]) -> Self:

@@ -1,4 +1,5 @@
-"""Trimming the ids of events already seen never forgets a stored entry's."""
+"""Entity state: trimming the ids of events seen never forgets a stored entry's, and
+the wire form made once per entry follows its flags."""
 
 from __future__ import annotations
 
@@ -18,3 +19,14 @@ def test_trimming_seen_keeps_the_ids_of_stored_entries() -> None:
     assert sorted(key for key in state.seen if key.startswith("x")) == sorted(
         f"x{n}" for n in range(20, 40)
     )
+
+
+def test_an_entrys_wire_form_follows_flags_changed_in_place() -> None:
+    state = EntityState(tags=["old@1", "new@1"])
+    entry = Entry(1_000, "e1", {"type": "payment"}, {"old@1": 1, "new@1": 3})
+    state.entries.append(entry)
+    first = state.to_wire()["e"][0]
+    assert first == [1_000, "e1", {"type": "payment"}, {"old@1": 1, "new@1": 3}]
+    state.forget_rules_except(frozenset({"new@1"}))  # drops the old version's bits in place
+    assert state.to_wire()["e"][0] == [1_000, "e1", {"type": "payment"}, {"new@1": 3}]
+    assert EntityState.from_wire(state.to_wire()) == state

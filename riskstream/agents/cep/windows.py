@@ -6,11 +6,17 @@ import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from riskstream.agents.cep.compiler import CompiledAggregate, CompiledRule
-from riskstream.agents.cep.running import RunningWindow, Unsupported, running_window
+from riskstream.agents.cep.running import (
+    RunningWindow,
+    Unsupported,
+    field_of,
+    number,
+    running_window,
+)
 from riskstream.tables.entity_state import EntityState, Entry
 
 DAY_MS = 86_400_000
@@ -206,25 +212,6 @@ def _sort_key(entry: Entry) -> tuple[int, str]:
     return entry.sort_key
 
 
-def _number(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(value if type(value) is str else str(value))
-    except InvalidOperation:
-        return None
-
-
-def _at(fields: dict[str, Any], path: tuple[str, ...]) -> Any:
-    """The value at a dotted path (split), None where there is none."""
-    value: Any = fields
-    for part in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _values(
     members: Sequence[Entry], member_bits: list[int], bit: int, path: tuple[str, ...]
 ) -> list[Any]:
@@ -237,7 +224,7 @@ def _values(
             if bits & bit
         ]
     return [
-        _at(item.fields, path)
+        field_of(item.fields, path)
         for item, bits in zip(members, member_bits, strict=True)
         if bits & bit
     ]
@@ -245,7 +232,7 @@ def _values(
 
 def _reduce(fn: str, values: list[Any]) -> Decimal:
     """sum, min, max or mean of the values that are numbers (0 when none is)."""
-    numbers = [number for number in map(_number, values) if number is not None]
+    numbers = [amount for amount in map(number, values) if amount is not None]
     if not numbers:
         return Decimal(0)
     if fn == "sum":
@@ -276,7 +263,7 @@ def aggregate(
         if spec.fn in {"baseline_mean", "deviation"}:
             mean, days = baseline_mean(state, rule, agg, entry.ts_ms)
             if spec.fn == "deviation":
-                current = _number(_at(entry.fields, agg.path))
+                current = number(field_of(entry.fields, agg.path))
                 value = float(current) / mean if current is not None and mean > 0 else 0.0
             else:
                 value = mean
@@ -335,7 +322,7 @@ def update_baselines(state: EntityState, rule: CompiledRule, entry: Entry) -> No
     for agg in rule.with_horizon:
         if not bits & agg.bit:
             continue
-        value = _number(_at(entry.fields, agg.path))
+        value = number(field_of(entry.fields, agg.path))
         if value is None:
             continue
         day = state.baselines.setdefault(f"{rule.id}/{agg.name}", {}).setdefault(

@@ -134,9 +134,14 @@ class RuleEngine:
         plain = view is not None
         variables = {"event": view if view is not None else cel_view(fields), "entity": entity}
         stored = group.stored
-        # Only what the rules read is kept: a busy merchant's record stays small.
-        kept = fields if stored is None else {k: v for k, v in fields.items() if k in stored}
-        entry = Entry(ts_ms, event_id, kept, view=view)
+        # Only what the rules read is kept: a busy merchant's record stays small. The
+        # entry's view shows no more than its fields, as after a restart.
+        kept, kept_view = fields, view
+        if stored is not None:
+            kept = {k: v for k, v in fields.items() if k in stored}
+            if view is not None:
+                kept_view = {k: v for k, v in view.items() if k in stored}
+        entry = Entry(ts_ms, event_id, kept, view=kept_view)
         entry_flags = entry.flags
         for rule in rules:
             bits = rule.flags(variables, plain)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from riskstream.agents.cep import engine as engine_module
-from riskstream.agents.cep.expressions import project
+from riskstream.agents.cep.expressions import cel_view, project
 from riskstream.agents.cep.runner import LocalRunner
 from riskstream.agents.validation import parse_event
 from riskstream.rules.loader import default_ruleset
@@ -61,6 +61,10 @@ def test_stored_fields_change_no_signal(monkeypatch: pytest.MonkeyPatch) -> None
         full = [signal for event in events for signal in everything.signals(event)]
     assert len(projected) >= 10
     assert projected == full
+    # An entry's view is its stored fields as CEL sees them, no more: as after a restart.
+    for state in kept.states.values():
+        for entry in state.entries:
+            assert entry.view is None or entry.view == cel_view(entry.fields)
     merchant = next(key for key in kept.states if key[0] == "event.counterparty_id")
     stored = kept.states[merchant].entries[0].fields
     assert set(stored) <= {"type", "kind", "status", "label"}

@@ -94,6 +94,24 @@ class EntityState:
     tags: list[str] = field(default_factory=list)
     # Rule version -> its running window (see agents.cep.running); never stored.
     running: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The oldest time in ``seen`` while ``seen`` has ``floor_of`` ids (else unknown):
+    # finding it is a scan of every id, on every event of a busy entity otherwise.
+    seen_floor: int = field(default=-1, compare=False, repr=False)
+    floor_of: int = field(default=-1, compare=False, repr=False)
+
+    def remember(self, event_id: str, ts_ms: int) -> None:
+        """Record ``event_id`` (new to the entity) as seen at ``ts_ms``."""
+        known = self.floor_of == len(self.seen)
+        self.seen[event_id] = ts_ms
+        if known and len(self.seen) == self.floor_of + 1:
+            self.seen_floor = min(self.seen_floor, ts_ms) if self.floor_of else ts_ms
+            self.floor_of += 1
+
+    def _oldest_seen(self) -> int:
+        if self.floor_of != len(self.seen):
+            self.seen_floor = min(self.seen.values(), default=-1)
+            self.floor_of = len(self.seen)
+        return self.seen_floor
 
     def insert(self, entry: Entry) -> int:
         """Insert in event-time order; returns the entry's index."""
@@ -113,8 +131,9 @@ class EntityState:
             self.entries = self.entries[bisect.bisect_left(self.entries, cutoff, key=_ts) :]
         if len(self.entries) > max_entries:
             self.entries = self.entries[-max_entries:]
-        if self.seen and min(self.seen.values()) < cutoff:
+        if self.seen and self._oldest_seen() < cutoff:
             self.seen = {key: ts for key, ts in self.seen.items() if ts >= cutoff}
+            self.floor_of = -1
         if len(self.seen) > 2 * max_entries:
             # The newest, and every stored entry (so that it is never applied twice).
             newest = sorted(self.seen.items(), key=lambda item: (item[1], item[0]))
@@ -122,6 +141,7 @@ class EntityState:
             for entry in self.entries:
                 kept[entry.event_id] = entry.ts_ms
             self.seen = kept
+            self.floor_of = -1
         if self.fired:
             self.fired = [record for record in self.fired if record.end_ms >= cutoff]
         oldest_day = self.watermark_ms // 86_400_000 - baseline_days

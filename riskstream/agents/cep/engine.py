@@ -147,7 +147,7 @@ class RuleEngine:
             bits = rule.flags(variables, plain)
             if bits:
                 entry_flags[rule.tag] = bits
-        state.seen[event_id] = ts_ms
+        state.remember(event_id, ts_ms)
         state.watermark_ms = max(state.watermark_ms, ts_ms)
         # An event no rule takes only counts as activity; running windows take entries
         # in order only.

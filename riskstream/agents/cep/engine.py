@@ -44,20 +44,20 @@ class _Group:
     horizon_ms: int
     tags: frozenset[str]
     baseline_days: int
-    stored: frozenset[str] | None  # the fields entries keep (None: all)
+    stored: tuple[str, ...] | None  # the fields entries keep, sorted (None: all)
 
 
 def _same(members: tuple[CompiledRule, ...], rules: list[CompiledRule]) -> bool:
-    return len(members) == len(rules) and all(a is b for a, b in zip(members, rules, strict=True))
+    return len(members) == len(rules) and members == tuple(rules)  # identity first, in C
 
 
-def _stored(rules: list[CompiledRule]) -> frozenset[str] | None:
+def _stored(rules: list[CompiledRule]) -> tuple[str, ...] | None:
     stored: set[str] = set()
     for rule in rules:
         if rule.stored is None:
             return None
         stored |= rule.stored
-    return frozenset(stored)
+    return tuple(sorted(stored))
 
 
 class RuleEngine:
@@ -138,9 +138,9 @@ class RuleEngine:
         # entry's view shows no more than its fields, as after a restart.
         kept, kept_view = fields, view
         if stored is not None:
-            kept = {k: v for k, v in fields.items() if k in stored}
+            kept = {name: fields[name] for name in stored if name in fields}
             if view is not None:
-                kept_view = {k: v for k, v in view.items() if k in stored}
+                kept_view = {name: view[name] for name in stored if name in view}
         entry = Entry(ts_ms, event_id, kept, view=kept_view)
         entry_flags = entry.flags
         for rule in rules:

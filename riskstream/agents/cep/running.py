@@ -186,6 +186,8 @@ class RunningWindow:
         self.size = rule.window_size
         self.start_ms = start_ms
         self.members: deque[Entry] = deque()
+        # (name, bit, field path, aggregator) of each aggregate a window holds (not ratios
+        # or baselines), in the rule's order: ``windows.aggregate`` reads them in turn.
         self.parts = [
             (agg.name, agg.bit, agg.path, _aggregator(agg))
             for agg in rule.aggregates
@@ -214,10 +216,6 @@ class RunningWindow:
                     aggregator.remove(value)
                 else:
                     aggregator.add(value)
-
-    def results(self) -> dict[str, tuple[Any, Any]]:
-        """Aggregate name -> (value for CEL, value shown in the signal)."""
-        return {name: aggregator.result() for name, _, _, aggregator in self.parts}
 
 
 def running_window(

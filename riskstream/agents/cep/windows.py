@@ -252,7 +252,8 @@ def aggregate(
     for_cel: dict[str, Any] = {}
     shown: dict[str, Any] = {}
     ratios: list[CompiledAggregate] = []
-    running = window.running.results() if window.running is not None else None
+    # The running window's aggregators, in the order of the rule's (see RunningWindow).
+    running = iter(window.running.parts) if window.running is not None else None
     window_members = window.members
     member_bits = [item.flags.get(tag, 0) for item in window_members] if running is None else []
     for agg in rule.aggregates:
@@ -273,7 +274,7 @@ def aggregate(
             shown[f"{agg.name}_days"] = days
             continue
         if running is not None:
-            for_cel[agg.name], shown[agg.name] = running[agg.name]
+            for_cel[agg.name], shown[agg.name] = next(running)[3].result()
             continue
         bit = agg.bit
         if spec.fn == "count":

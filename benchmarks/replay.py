@@ -37,12 +37,13 @@ def stage_costs(events: Path) -> dict[str, float]:
     parsed, _ = read_events(events)
     parse = time.perf_counter() - started
     ordered = in_event_time_order(parsed)
-    runner = LocalRunner(rule_center(None).ruleset)
+    center = rule_center(None)
+    runner = LocalRunner(center.ruleset)
     started = time.perf_counter()
     for item in ordered:
         runner.process(item.event)
     engine = time.perf_counter() - started
-    replayer = Replayer(rule_center(None))
+    replayer = Replayer(center)
     stats = replayer.run(ordered)
     count = len(ordered)
     return {

@@ -235,8 +235,8 @@ def _compile(doc: RuleDoc) -> CompiledRule:
     all_steps = (*steps, *([absent] if absent else []))
     key = compile_expression(doc.key, "key")
     when = compile_expression(doc.when, "when") if doc.when else None
-    # Not the key: it is read of the event being routed, never of a stored one.
-    expressions = [when, condition, *(agg.where for agg in aggregates)]
+    # Not the key nor the condition: they read the event being applied, never a stored one.
+    expressions = [when, *(agg.where for agg in aggregates)]
     expressions += [part for step in all_steps for part in (step.when, step.match)]
     baseline_days = max(
         (

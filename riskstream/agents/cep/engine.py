@@ -39,16 +39,11 @@ class EngineLimits:
 class _Group:
     """What ``process`` derives from a list of rules, once per list."""
 
-    rules: list[CompiledRule]
     members: tuple[CompiledRule, ...]  # the list's rules when derived (lists can change)
     horizon_ms: int
     tags: frozenset[str]
     baseline_days: int
     stored: tuple[str, ...] | None  # the fields entries keep, sorted (None: all)
-
-
-def _same(members: tuple[CompiledRule, ...], rules: list[CompiledRule]) -> bool:
-    return len(members) == len(rules) and members == tuple(rules)  # identity first, in C
 
 
 def _stored(rules: list[CompiledRule]) -> tuple[str, ...] | None:
@@ -70,8 +65,7 @@ class RuleEngine:
         self.incremental = incremental
         self._limits_seen: EngineLimits | None = None
         self._min_horizon = 0
-        # Rule lists are the rule set's own (immutable in use): keyed by identity, with
-        # the list kept so that the identity is not reused.
+        # By the list's identity; its rules are compared too, as an identity can be reused.
         self._groups: dict[int, _Group] = {}
 
     def _group(self, rules: list[CompiledRule]) -> _Group:
@@ -80,13 +74,13 @@ class RuleEngine:
             self._min_horizon = int(self.limits.min_horizon.total_seconds() * 1000)
             self._groups.clear()
         group = self._groups.get(id(rules))
-        if group is not None and group.rules is rules and _same(group.members, rules):
+        # Tuples compare items by identity first, in C.
+        if group is not None and group.members == tuple(rules):
             return group
         horizon = self._min_horizon
         for rule in rules:
             horizon = max(horizon, rule.horizon_ms)
         group = _Group(
-            rules,
             tuple(rules),
             horizon,
             frozenset(rule.tag for rule in rules),
@@ -133,20 +127,20 @@ class RuleEngine:
             view = plain_view(fields)
         plain = view is not None
         variables = {"event": view if view is not None else cel_view(fields), "entity": entity}
-        stored = group.stored
-        # Only what the rules read is kept: a busy merchant's record stays small. The
-        # entry's view shows no more than its fields, as after a restart.
-        kept, kept_view = fields, view
-        if stored is not None:
-            kept = {name: fields[name] for name in stored if name in fields}
-            if view is not None:
-                kept_view = {name: view[name] for name in stored if name in view}
-        entry = Entry(ts_ms, event_id, kept, view=kept_view)
-        entry_flags = entry.flags
+        entry_flags: dict[str, int] = {}
         for rule in rules:
             bits = rule.flags(variables, plain)
             if bits:
                 entry_flags[rule.tag] = bits
+        stored = group.stored
+        kept, kept_view = fields, view
+        if entry_flags and stored is not None:
+            # Only what the rules read is kept: a busy merchant's record stays small. The
+            # entry's view shows no more than its fields, as after a restart.
+            kept = {name: fields[name] for name in stored if name in fields}
+            if view is not None:
+                kept_view = {name: view[name] for name in stored if name in view}
+        entry = Entry(ts_ms, event_id, kept, entry_flags, view=kept_view)
         state.remember(event_id, ts_ms)
         state.watermark_ms = max(state.watermark_ms, ts_ms)
         # An event no rule takes only counts as activity; running windows take entries

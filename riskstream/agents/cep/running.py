@@ -132,9 +132,9 @@ class _Sum:
 class _Extreme:
     """min or max; re-read from the members when the extreme itself leaves."""
 
-    def __init__(self, largest: bool, members: deque[Any]) -> None:
+    def __init__(self, largest: bool) -> None:
         self.largest = largest
-        self.members = members  # the values in the window, in order (numbers only)
+        self.members: deque[Decimal] = deque()  # the window's numbers, in order
         self.best: Decimal | None = None
 
     def add(self, value: Any) -> None:
@@ -173,7 +173,7 @@ def _aggregator(agg: CompiledAggregate) -> Aggregator:
     if fn in {"sum", "mean"}:
         return _Sum(mean=fn == "mean")
     if fn in {"min", "max"}:
-        return _Extreme(fn == "max", deque())
+        return _Extreme(fn == "max")
     raise Unsupported  # baselines and ratios are not window contents
 
 

@@ -15,6 +15,7 @@ from riskstream.streams.codec import loads
 from riskstream.streams.settings import Settings
 from riskstream.tools.kafka_io import Record, consume, producer, topic_for
 from riskstream.tools.simulate import SimConfig, SimEvent, TrafficSimulator
+from tests.unit.factories import account_event, txn
 
 CROSS_TOPIC_PATTERNS = frozenset({"account_takeover"})
 
@@ -125,3 +126,25 @@ def comparable(body: dict[str, object]) -> dict[str, object]:
     if body["pattern"] in CROSS_TOPIC_PATTERNS:
         return {key: value for key, value in body.items() if key not in {"evidence", "aggregates"}}
     return body
+
+
+def split_patterns() -> tuple[list, list]:
+    """A velocity burst and a takeover, each cut in two by the restart.
+
+    Neither half fires on its own: the second half fires only if the window state
+    written before the restart is still there after it.
+    """
+
+    def wrap(event: object) -> SimEvent:
+        payload = event.model_dump()  # type: ignore[attr-defined]
+        kind = "transaction" if "amount" in payload else "account_event"
+        return SimEvent(kind, payload)
+
+    base = time.time() - 3600
+    offset = base - txn("x", 0).occurred_at.timestamp()
+    burst = [wrap(txn(f"split-v{n}", offset + n * 5, 2, account="acct-split")) for n in range(16)]
+    takeover = [
+        wrap(account_event("split-pw", offset + 10, account="acct-split-ato")),
+        wrap(txn("split-w", offset + 300, 4000, type="withdrawal", account="acct-split-ato")),
+    ]
+    return burst[:6] + takeover[:1], burst[6:] + takeover[1:]

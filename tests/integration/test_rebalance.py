@@ -12,10 +12,10 @@ from tests.integration.helpers import (
     assert_same_signals,
     expected_signals,
     send,
+    split_patterns,
     traffic,
     wait_for_signals,
 )
-from tests.integration.test_recovery import split_patterns
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ def test_windows_stay_exact_when_a_worker_joins_and_leaves(
     sandbox: Sandbox, worker: Worker, tmp_path: Path
 ) -> None:
     settings = sandbox.settings
-    before, after = split_patterns(sandbox)
+    before, after = split_patterns()
     background = traffic(seed=31, accounts=90)
     third = len(background) // 3
     phases = [

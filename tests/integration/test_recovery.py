@@ -10,41 +10,18 @@ import time
 import pytest
 
 from riskstream.streams.codec import loads
-from riskstream.tools.simulate import SimEvent
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import (
     assert_same_signals,
     expected_signals,
     read_all,
     send,
+    split_patterns,
     traffic,
     wait_for_signals,
 )
-from tests.unit.factories import account_event, txn
 
 pytestmark = pytest.mark.integration
-
-
-def split_patterns(sandbox: Sandbox) -> tuple[list, list]:
-    """A velocity burst and a takeover, each cut in two by the restart.
-
-    Neither half fires on its own: the second half fires only if the window state
-    written before the restart is still there after it.
-    """
-
-    def wrap(event: object) -> SimEvent:
-        payload = event.model_dump()  # type: ignore[attr-defined]
-        kind = "transaction" if "amount" in payload else "account_event"
-        return SimEvent(kind, payload)
-
-    base = time.time() - 3600
-    offset = base - txn("x", 0).occurred_at.timestamp()
-    burst = [wrap(txn(f"split-v{n}", offset + n * 5, 2, account="acct-split")) for n in range(16)]
-    takeover = [
-        wrap(account_event("split-pw", offset + 10, account="acct-split-ato")),
-        wrap(txn("split-w", offset + 300, 4000, type="withdrawal", account="acct-split-ato")),
-    ]
-    return burst[:6] + takeover[:1], burst[6:] + takeover[1:]
 
 
 @pytest.mark.parametrize(
@@ -60,7 +37,7 @@ def test_restart_mid_stream_keeps_windows_and_signals(
 ) -> None:
     sandbox.env["RISKSTREAM_PROCESSING_GUARANTEE"] = guarantee
     settings = sandbox.settings
-    before, after = split_patterns(sandbox)
+    before, after = split_patterns()
     background = traffic(seed=21, accounts=80)
     half = len(background) // 2
     first = background[:half] + before
@@ -94,7 +71,7 @@ def test_state_is_rebuilt_from_the_changelog_when_the_local_store_is_lost(
     sandbox: Sandbox, worker: Worker
 ) -> None:
     settings = sandbox.settings
-    before, after = split_patterns(sandbox)
+    before, after = split_patterns()
     expected = expected_signals(before + after)
     worker.start()
     send(settings, before)

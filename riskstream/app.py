@@ -14,7 +14,6 @@ from riskstream.rules.loader import default_pack, default_score_rules
 from riskstream.streams.app import RiskApp, create_faust_app
 from riskstream.streams.settings import Settings, get_settings
 from riskstream.tables.faust_tables import (
-    account_spend_table,
     account_state_table,
     entity_state_table,
 )
@@ -33,7 +32,6 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         center,
         account_state_table(app, settings.partitions, settings.state_record_max_bytes),
         entity_state_table(app, settings.partitions, settings.state_record_max_bytes),
-        account_spend_table(app, settings.partitions),
     )
     app.pipeline = pipeline
 
@@ -41,7 +39,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     async def rules() -> None:
         await follow_rules_topic(center, settings.kafka_bootstrap, settings.topics.rules)
 
-    scorer = Scorer(app, settings, center, pipeline.spend.table, pipeline.accounts)
+    scorer = Scorer(app, settings, center, pipeline.accounts)
     register_scoring_views(app, scorer)
     app.scorer = scorer
     register_console(app, pipeline, scorer)

@@ -83,7 +83,6 @@ class IngestPipeline:
         center: RuleCenter,
         accounts: StateTable[EntityState],
         entities: StateTable[EntityState],
-        spend: StateTable[Any],
     ) -> None:
         names = settings.topics
         self.app = app
@@ -92,7 +91,6 @@ class IngestPipeline:
         self.engine = RuleEngine()
         self.accounts = accounts
         self.entities = entities
-        self.spend = spend
         self.stats = IngestStats()
         self.inputs = app.topic(names.transactions, names.account_events, names.feedback)
         self.rekey_topic = app.topic(rekey_topic_name(settings))
@@ -144,14 +142,14 @@ class IngestPipeline:
         account_rules = ruleset.key_groups.get(ACCOUNT_KEY, [])
         state = self.accounts.get_for_update(event.account_id) or EntityState()
         outcome = self.engine.process(state, fields, account_rules, event.account_id)
+        if outcome.status == "applied" and is_spend(event):
+            assert isinstance(event, Transaction)
+            record_spend(state, event.occurred_ms, event.amount)
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
         self.accounts.set(event.account_id, state)
         if outcome.status == "applied":
             self.stats.applied += 1
-            if is_spend(event):
-                assert isinstance(event, Transaction)
-                record_spend(self.spend.table, event.account_id, event.occurred_ms, event.amount)
         elif outcome.status == "duplicate":
             self.stats.duplicates += 1
         else:

@@ -58,16 +58,22 @@ class RuleCenter:
         self.refusals: deque[Refusal] = deque(maxlen=100)
         self.changes = 0
         self.ready = asyncio.Event()
+        self._version: tuple[tuple[int, int, int], str] | None = None
 
     @property
     def version(self) -> str:
         """Detection and scoring rules in force, as one short digest."""
-        scoring = sorted(
-            f"{rule.doc.id}@{rule.doc.version}:{rule.doc.mode}"
-            for rule in self.score_rules.values()
-        )
-        parts = [self.ruleset.version, *scoring]
-        return hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
+        # Asked on every score request; derived again only when the rules changed.
+        current = (self.changes, id(self.ruleset), id(self.score_rules))
+        if self._version is None or self._version[0] != current:
+            scoring = sorted(
+                f"{rule.doc.id}@{rule.doc.version}:{rule.doc.mode}"
+                for rule in self.score_rules.values()
+            )
+            parts = [self.ruleset.version, *scoring]
+            digest = hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()
+            self._version = (current, digest)
+        return self._version[1]
 
     def doc(self, rule_id: str) -> AnyRuleDoc | None:
         if rule_id in self.ruleset.rules:

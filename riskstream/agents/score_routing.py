@@ -1,10 +1,10 @@
 """Sending a score request to the worker that owns the transaction's account.
 
-The account's daily outgoing total lives in a partitioned table, and each worker
-remembers the decisions it gave; both are only right on the worker that owns the
-account's partition. Faust's ``@app.table_route`` finds that worker but forwards no
-request body, so a POST is forwarded here, with a header that stops it going round
-again (two workers can briefly disagree about ownership during a rebalance).
+The account's rule state and daily outgoing total live in a partitioned table, so only
+the worker that owns the account's partition has them. Faust's ``@app.table_route``
+finds that worker but forwards no request body, so a POST is forwarded here, with a
+header that stops it going round again (two workers can briefly disagree about
+ownership during a rebalance).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class ScoreRouter:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.forwarded = 0
         self.failed = 0
+        self._here_of = ""
+        self._here_at: tuple[str | None, int | None] = (None, None)
 
     def owner(self, account_id: str) -> URL | None:
         """The owning worker's URL, or None when it is this one (or not known yet)."""
@@ -36,10 +38,16 @@ class ScoreRouter:
             # No assignment or no topic metadata yet (the worker is still starting):
             # answer locally, which at that point means -1 while state recovers.
             return None
-        here: URL = URL(str(self.app.conf.canonical_url))
-        if (url.host, url.port) == (here.host, here.port):
+        if (url.host, url.port) == self._here():
             return None
         return url
+
+    def _here(self) -> tuple[str | None, int | None]:
+        canonical = str(self.app.conf.canonical_url)
+        if self._here_of != canonical:  # parsed once, not on every request
+            here = URL(canonical)
+            self._here_of, self._here_at = canonical, (here.host, here.port)
+        return self._here_at
 
     async def forward(self, owner: URL, body: bytes) -> tuple[int, bytes] | None:
         """The owner's answer (status, body); None if it could not be reached."""

@@ -26,19 +26,18 @@ from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, own_signals, policy_from, score
 from riskstream.agents.validation import describe_validation_error
-from riskstream.streams.codec import dumps
-from riskstream.streams.events import TRANSACTION_TYPES, Transaction
+from riskstream.streams.codec import dumps, loads
+from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
 from riskstream.streams.follow import follow_topic
-from riskstream.streams.outputs import Decision, Signal
+from riskstream.streams.outputs import Decision
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
 from riskstream.tables.entity_state import EntityState
 from riskstream.tables.faust_tables import StateTable
-from riskstream.tables.spend import DAY_MS, spent_today
+from riskstream.tables.spend import DAY_MS, spent_on
 
 log = logging.getLogger(__name__)
-REMEMBERED_DECISIONS = 200_000
 
 
 class RequestError(ValueError):
@@ -91,22 +90,21 @@ class Scorer:
         app: faust.App,
         settings: Settings,
         center: RuleCenter,
-        spend_table: Any,
         accounts: StateTable[EntityState],
     ) -> None:
         names = settings.topics
         self.app = app
         self.settings = settings
         self.center = center
-        self.spend = spend_table
-        # The account's rule state, local here because requests are routed to the
-        # account's owner: the transaction is tried on a copy of it (see own_signals).
+        # The account's rule state (and its daily totals), local here because requests
+        # are routed to the account's owner: the transaction is tried on a copy of it.
         self.accounts = accounts
         self.engine = RuleEngine()
         self.profiles = ProfileBook()
         self.penalties = PenaltyBook()
         self.profiles_ready = asyncio.Event()
         self.penalties_ready = asyncio.Event()
+        self.decisions_ready = asyncio.Event()
         self.policy = policy_from(settings)
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
@@ -114,7 +112,7 @@ class Scorer:
         self.audit_topic = app.topic(names.audit)
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
-        self.router = ScoreRouter(app, spend_table)
+        self.router = ScoreRouter(app, accounts.table)
 
         @app.task  # type: ignore[untyped-decorator]
         async def follow_signals() -> None:
@@ -131,22 +129,41 @@ class Scorer:
                 self.penalties_ready,
             )  # fmt: skip
 
+        @app.task  # type: ignore[untyped-decorator]
+        async def follow_decisions() -> None:
+            # A retry after a restart must get the answer the client may already have
+            # acted on, and the decisions topic must not carry two for one event.
+            memory_ms = int(settings.decision_memory_hours * 3600 * 1000)
+            await follow_topic(
+                settings.kafka_bootstrap, names.decisions, self.remember_record,
+                self.decisions_ready, since_ms=lambda: int(time.time() * 1000) - memory_ms,
+                tail=settings.decision_memory_max,
+            )  # fmt: skip
+
     def ready(self) -> bool:
         return (
             self.center.ready.is_set()
             and self.profiles_ready.is_set()
             and self.penalties_ready.is_set()
+            and self.decisions_ready.is_set()
         )
 
-    def own_signals(self, transaction: Transaction) -> list[Signal]:
-        """What the transaction fires on its account's rules, tried on a copy of the
-        account's state read from the table (never written back)."""
-        state = self.accounts.get(transaction.account_id) or EntityState()
-        rules = self.center.ruleset.key_groups.get(ACCOUNT_KEY, [])
-        return own_signals(self.engine, state, transaction, rules)
+    def remember(self, decision: Decision) -> None:
+        self.remembered[decision.event_id] = decision
+        if len(self.remembered) > self.settings.decision_memory_max:
+            self.remembered.popitem(last=False)
+
+    def remember_record(self, record: Any) -> None:
+        """A decision read back from the decisions topic (ours or another worker's)."""
+        try:
+            decision = Decision.model_validate(loads(record.value))
+        except (ValueError, TypeError) as error:  # pydantic's and orjson's errors are these
+            log.warning("decisions topic: unreadable record at %s: %s", record.offset, error)
+            return
+        self.remember(decision)
 
     def spent_today(self, account_id: str, now: datetime) -> Decimal:
-        return spent_today(self.spend, account_id, now)
+        return spent_on(self.accounts.get(account_id), to_epoch_ms(now))
 
     async def decide(self, transaction: Transaction) -> Decision:
         """The decision for a transaction; the same event id always gets the same one."""
@@ -157,20 +174,21 @@ class Scorer:
             return cannot_judge(
                 transaction.event_id,
                 "RECOVERING",
-                "the worker is still loading rules, signals or penalties",
+                "the worker is still loading rules, signals, penalties or past decisions",
                 self.policy,
             )
         now = datetime.now(UTC)
-        evidence = gather(
-            transaction, self.profiles, self.penalties, now,
-            self.spent_today(transaction.account_id, now), self.own_signals(transaction),
-        )  # fmt: skip
+        # One read serves both: the day's total, then (the copy being ours) the rule
+        # state the transaction is tried on, never written back.
+        state = self.accounts.get(transaction.account_id) or EntityState()
+        spent = spent_on(state, to_epoch_ms(now))
+        rules = self.center.ruleset.key_groups.get(ACCOUNT_KEY, [])
+        own = own_signals(self.engine, state, transaction, rules)
+        evidence = gather(transaction, self.profiles, self.penalties, now, spent, own)
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version
         )
-        self.remembered[transaction.event_id] = decision
-        if len(self.remembered) > REMEMBERED_DECISIONS:
-            self.remembered.popitem(last=False)
+        self.remember(decision)
         self.scored += 1
         await self.decisions_topic.send(
             key=transaction.account_id.encode(), value=dumps(decision), force=True

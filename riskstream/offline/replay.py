@@ -15,14 +15,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskstream.agents.cep.runner import LocalRunner
+from riskstream.agents.cep.runner import ACCOUNT_KEY, LocalRunner
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy, gather, is_spend, score
 from riskstream.offline.jsonl import NumberedEvent
 from riskstream.streams.events import Event, Transaction
 from riskstream.streams.outputs import Decision, Signal
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
-from riskstream.tables.spend import record_spend, spent_today
+from riskstream.tables.entity_state import EntityState
+from riskstream.tables.spend import record_spend, spent_on
 
 
 def decision_line(decision: Decision) -> dict[str, Any]:
@@ -69,7 +70,6 @@ class Replayer:
         self.runner = LocalRunner(center.ruleset)
         self.profiles = ProfileBook()
         self.penalties = PenaltyBook()  # operator entries are not part of the events
-        self.spend: dict[bytes, bytes] = {}
         self.decided: dict[str, Decision] = {}
         self.emitted: set[str] = set()
         self.stats = ReplayStats()
@@ -93,13 +93,16 @@ class Replayer:
         stats.statuses[outcomes[0].status] += 1
         if outcomes[0].status == "applied" and is_spend(event):
             assert isinstance(event, Transaction)
-            record_spend(self.spend, event.account_id, event.occurred_ms, event.amount)
+            record_spend(self._account(event.account_id), event.occurred_ms, event.amount)
         for signal in signals:
             self.profiles.add(signal.entity_type, signal.entity_id, ActiveSignal.of(signal))
             stats.signals_by_rule[signal.rule_id] += 1
         for signal in shadow:
             stats.shadow_by_rule[signal.rule_id] += 1
         return Step(event, decision, signals, shadow)
+
+    def _account(self, account_id: str) -> EntityState:
+        return self.runner.states[(ACCOUNT_KEY, account_id)]  # made by runner.process
 
     def _first_time(self, signals: list[Signal]) -> list[Signal]:
         if not signals:
@@ -115,7 +118,7 @@ class Replayer:
             return remembered
         evidence = gather(
             txn, self.profiles, self.penalties, txn.occurred_at,
-            spent_today(self.spend, txn.account_id, txn.occurred_at, txn.occurred_ms), own,
+            spent_on(self._account(txn.account_id), txn.occurred_ms), own,
         )  # fmt: skip
         decision = score(evidence, self._score_rules, self.policy, self._rules_version)
         self.decided[txn.event_id] = decision

@@ -28,13 +28,15 @@ async def follow_topic(
     ready: asyncio.Event,
     *,
     since_ms: Callable[[], int] | None = None,
+    tail: int | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Apply every record of ``topic`` (from ``since_ms()`` if given, else the start),
-    then keep following it. Connection trouble is logged and retried."""
+    """Apply every record of ``topic`` (from ``since_ms()`` if given, else the start;
+    never more than the last ``tail`` records of a partition if given), then keep
+    following it. Connection trouble is logged and retried."""
     while stop is None or not stop.is_set():
         try:
-            await _follow(bootstrap, topic, apply, ready, since_ms, stop)
+            await _follow(bootstrap, topic, apply, ready, since_ms, tail, stop)
         except KafkaError as error:
             log.error("following %s failed, retrying: %r", topic, error)
             await asyncio.sleep(2)
@@ -46,6 +48,7 @@ async def _follow(
     apply: Apply,
     ready: asyncio.Event,
     since_ms: Callable[[], int] | None,
+    tail: int | None,
     stop: asyncio.Event | None,
 ) -> None:
     consumer = AIOKafkaConsumer(
@@ -66,15 +69,21 @@ async def _follow(
             if polls % 100 == 0:
                 log.warning("topic %s not found yet", topic)
         assigned = sorted(consumer.assignment())
-        await consumer.seek_to_beginning(*assigned)
-        if since_ms is not None:
-            offsets = await consumer.offsets_for_times(dict.fromkeys(assigned, since_ms()))
-            for partition, found in offsets.items():
-                if found is not None:
-                    consumer.seek(partition, found.offset)
-                else:
-                    await consumer.seek_to_end(partition)
+        # Explicit offsets, never seek_to_end: that one resolves lazily, at the next
+        # fetch, so a record written in between (a signal published just after start)
+        # would be skipped for good.
         ends = await consumer.end_offsets(assigned)
+        starts = await consumer.beginning_offsets(assigned)
+        if since_ms is not None:
+            found = await consumer.offsets_for_times(dict.fromkeys(assigned, since_ms()))
+            starts = {tp: ends[tp] if found[tp] is None else found[tp].offset for tp in assigned}
+        for partition in assigned:
+            start = (
+                starts[partition]
+                if tail is None
+                else max(starts[partition], ends[partition] - tail)
+            )
+            consumer.seek(partition, start)
         while stop is None or not stop.is_set():
             batches = await consumer.getmany(timeout_ms=100)
             for records in batches.values():

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     profile_lookback_days: float = Field(
         8.0, gt=0, description="How far back a starting worker reads the signals topic."
     )
+    decision_memory_hours: float = Field(
+        24.0,
+        gt=0,
+        description="How long an event id keeps the decision it got, across restarts: a "
+        "starting worker reads this much of the decisions topic.",
+    )
+    decision_memory_max: int = Field(
+        200_000, ge=1, description="At most this many remembered decisions (the newest)."
+    )
 
     topics: TopicNames = Field(default_factory=TopicNames)
 

@@ -92,6 +92,8 @@ class EntityState:
     late_events: int = 0
     # Rule versions whose match bits every stored entry carries (absent bits mean 0).
     tags: list[str] = field(default_factory=list)
+    # Accounts only: outgoing total per UTC day number, as a decimal string (tables.spend).
+    spend: dict[int, str] = field(default_factory=dict)
     # Rule version -> its running window (see agents.cep.running); never stored.
     running: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # The oldest time in ``seen`` while ``seen`` has ``floor_of`` ids (else unknown):
@@ -168,7 +170,7 @@ class EntityState:
     def to_wire(self) -> dict[str, Any]:
         # Written whole on every event: nothing here may cost more than the entries' count
         # of cheap steps (orjson does the rest).
-        return {
+        wire = {
             "w": self.watermark_ms,
             "e": [entry.to_wire() for entry in self.entries],
             "s": self.seen,
@@ -178,6 +180,9 @@ class EntityState:
             "p": [self.first_seen_ms, self.last_seen_ms, self.events_seen, self.late_events],
             "t": self.tags,
         }  # fmt: skip
+        if self.spend:
+            wire["d"] = {str(day): total for day, total in self.spend.items()}
+        return wire
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Self:
@@ -196,6 +201,7 @@ class EntityState:
             events_seen=int(count),
             late_events=int(late),
             tags=[str(tag) for tag in data.get("t", [])],
+            spend={int(day): str(total) for day, total in data.get("d", {}).items()},
         )
 
 

@@ -133,15 +133,3 @@ def entity_state_table(
         use_partitioner=True, record_max=record_max,
     )  # fmt: skip
     return StateTable(table, EntityState)
-
-
-ACCOUNT_SPEND = "account-spend"
-
-
-def account_spend_table(app: faust.App, partitions: int) -> StateTable[Any]:
-    """Outgoing totals per account and day (for daily limits), as raw JSON bytes."""
-    table = _table(
-        app, ACCOUNT_SPEND, partitions, "Outgoing amount per account and day.",
-        use_partitioner=False, record_max=None,
-    )  # fmt: skip
-    return StateTable(table, dict)

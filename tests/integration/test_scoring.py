@@ -142,6 +142,34 @@ def test_same_event_id_same_answer_and_every_decision_is_published(
     assert len(decisions) == 2
 
 
+def test_a_retry_after_a_restart_gets_the_decision_already_given(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    settings = sandbox.settings
+    worker.start()
+    body = txn("acct-retry")
+    first = scored(worker, body)
+    assert worker.stop() == 0
+    # Meanwhile the account turned risky: a fresh event id would now be judged so.
+    send_raw(settings, settings.topics.transactions, burst("acct-retry"))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while scored(worker, txn("acct-retry"))["score"] <= first["score"]:
+        assert time.monotonic() < deadline, (
+            f"the burst's signal never reached the scorer: {worker.stats()} "
+            f"{[loads(r.value) for r in read_all(settings, settings.topics.signals)]} "
+            f"{httpx.get(worker.url + '/profiles/account/acct-retry/').text} "
+            f"{scored(worker, txn('acct-retry'))}"
+        )
+        time.sleep(0.1)
+    again = scored(worker, body)
+    first.pop("latency_ms")  # this request's own time
+    again.pop("latency_ms")
+    assert again == first
+    decisions = [loads(r.value) for r in read_all(settings, settings.topics.decisions)]
+    assert [d["event_id"] for d in decisions].count(body["event_id"]) == 1
+
+
 def test_bad_requests_get_422_naming_the_field_and_unknown_routes_404(
     sandbox: Sandbox, worker: Worker
 ) -> None:

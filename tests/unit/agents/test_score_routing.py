@@ -16,7 +16,7 @@ def router_with(key_store: Any, canonical_url: str = "http://127.0.0.1:6066") ->
         router=SimpleNamespace(key_store=key_store),
         conf=SimpleNamespace(canonical_url=URL(canonical_url)),
     )
-    return ScoreRouter(app, SimpleNamespace(name="spend"))  # type: ignore[arg-type]
+    return ScoreRouter(app, SimpleNamespace(name="account-state"))  # type: ignore[arg-type]
 
 
 def failing(error: Exception) -> Any:
@@ -51,4 +51,4 @@ def test_another_worker_is_the_owner() -> None:
         return URL("http://127.0.0.1:6067/")
 
     assert router_with(key_store).owner("acct-9") == URL("http://127.0.0.1:6067/")
-    assert seen == [("spend", b"acct-9")]
+    assert seen == [("account-state", b"acct-9")]

@@ -156,7 +156,10 @@ class Scorer:
     def remember_record(self, record: Any) -> None:
         """A decision read back from the decisions topic (ours or another worker's)."""
         try:
-            decision = Decision.model_validate(loads(record.value))
+            data = loads(record.value)
+            if isinstance(data, dict) and data.get("event_id") in self.remembered:
+                return  # one of ours, read back: already remembered (and validating costs)
+            decision = Decision.model_validate(data)
         except (ValueError, TypeError) as error:  # pydantic's and orjson's errors are these
             log.warning("decisions topic: unreadable record at %s: %s", record.offset, error)
             return

@@ -457,6 +457,33 @@ class ScenarioBuilder:
             self.account_event(account, at, "login", device_id=device, ip=ip)
         return self._scenario("login.brute_force", positive, "account", account)
 
+    def credential_stuffing(self, positive: bool) -> Scenario:
+        ip = self.ip()
+        if positive:
+            # A script replays a leaked list from one proxy: one or two tries per account,
+            # a few seconds apart, and now and then a password that still works.
+            devices = [self.device() for _ in range(2)]
+            at = self.base - 12 * MINUTE
+            for _ in range(self.rng.randint(12, 18)):
+                account, device = self.account(), self.rng.choice(devices)
+                for _ in range(self.rng.choice((1, 1, 2))):
+                    at += self.jitter(4, 20)
+                    self.account_event(account, at, "login_failed", device_id=device, ip=ip)
+                if self.rng.random() < 0.15:
+                    at += self.jitter(2, 6)
+                    self.account_event(account, at, "login", device_id=device, ip=ip)
+        else:
+            # A campus gateway: eight students mistype their passwords over the hour.
+            for _ in range(8):
+                account, device = self.account(), self.device()
+                at = self.base - self.jitter(60, 55 * 60)
+                self.account_event(account, at, "login_failed", device_id=device, ip=ip)
+                at += self.jitter(10, 40)
+                self.account_event(account, at, "login", device_id=device, ip=ip)
+        # The script's devices each touch many accounts: device.shared_accounts, rightly.
+        also = frozenset({"device.shared_accounts"}) if positive else frozenset()
+        return self._scenario("login.credential_stuffing", positive, "ip", ip, also)
+
     def device_shared_accounts(self, positive: bool) -> Scenario:
         device, ip = self.device(), self.ip()
         shop = self.merchant()
@@ -888,6 +915,7 @@ class ScenarioBuilder:
             "impossible_travel": self.impossible_travel,
             "device.shared_accounts": self.device_shared_accounts,
             "login.brute_force": self.login_brute_force,
+            "login.credential_stuffing": self.credential_stuffing,
             "dormant_account": self.dormant_account,
             "red_packet.collusion": self.red_packet_collusion,
             "amount.spike": self.amount_spike,

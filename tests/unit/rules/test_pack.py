@@ -26,6 +26,7 @@ EXPECTED_IDS = {
     "impossible_travel",
     "device.shared_accounts",
     "login.brute_force",
+    "login.credential_stuffing",
     "dormant_account",
     "red_packet.collusion",
     "amount.spike",

@@ -50,7 +50,7 @@ def entities(scenario: Scenario) -> set[str]:
 
 def test_one_positive_and_one_negative_per_pack_rule() -> None:
     built = scenarios("midday", 1)
-    assert len(pack_rule_ids()) == 16
+    assert len(pack_rule_ids()) == 17
     assert sorted((s.rule_id, s.positive) for s in built) == sorted(
         (rule_id, positive) for rule_id in pack_rule_ids() for positive in (True, False)
     )

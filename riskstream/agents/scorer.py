@@ -105,6 +105,7 @@ class Scorer:
         self.profiles_ready = asyncio.Event()
         self.penalties_ready = asyncio.Event()
         self.decisions_ready = asyncio.Event()
+        self.verdicts_ready = asyncio.Event()
         self.policy = policy_from(settings)
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
@@ -120,6 +121,15 @@ class Scorer:
             await follow_topic(
                 settings.kafka_bootstrap, names.signals, self.profiles.apply_record,
                 self.profiles_ready, since_ms=lambda: int(time.time() * 1000) - lookback_ms,
+            )  # fmt: skip
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def follow_verdicts() -> None:
+            # Legit verdicts clear the alerts their transactions raised (books.ProfileBook).
+            lookback_ms = int(settings.profile_lookback_days * DAY_MS)
+            await follow_topic(
+                settings.kafka_bootstrap, names.feedback, self.profiles.apply_feedback_record,
+                self.verdicts_ready, since_ms=lambda: int(time.time() * 1000) - lookback_ms,
             )  # fmt: skip
 
         @app.task  # type: ignore[untyped-decorator]
@@ -146,6 +156,7 @@ class Scorer:
             and self.profiles_ready.is_set()
             and self.penalties_ready.is_set()
             and self.decisions_ready.is_set()
+            and self.verdicts_ready.is_set()
         )
 
     def remember(self, decision: Decision) -> None:
@@ -177,7 +188,7 @@ class Scorer:
             return cannot_judge(
                 transaction.event_id,
                 "RECOVERING",
-                "the worker is still loading rules, signals, penalties or past decisions",
+                "the worker is still loading rules, signals, verdicts, penalties or past decisions",
                 self.policy,
             )
         now = datetime.now(UTC)

@@ -19,7 +19,7 @@ from riskstream.agents.cep.runner import ACCOUNT_KEY, LocalRunner
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy, gather, is_spend, score
 from riskstream.offline.jsonl import NumberedEvent
-from riskstream.streams.events import Event, Transaction
+from riskstream.streams.events import Event, Feedback, Transaction
 from riskstream.streams.outputs import Decision, Signal
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
 from riskstream.tables.entity_state import EntityState
@@ -94,6 +94,8 @@ class Replayer:
         if outcomes[0].status == "applied" and is_spend(event):
             assert isinstance(event, Transaction)
             record_spend(self._account(event.account_id), event.occurred_ms, event.amount)
+        if isinstance(event, Feedback):
+            self.profiles.apply_verdict(event.target_event_id, event.label, event.occurred_ms)
         for signal in signals:
             self.profiles.add(signal.entity_type, signal.entity_id, ActiveSignal.of(signal))
             stats.signals_by_rule[signal.rule_id] += 1

@@ -11,7 +11,7 @@ nothing to recover: the topic is the state.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,7 @@ class ActiveSignal:
     detected_ms: int
     expires_ms: int
     penalty: dict[str, Any] | None
+    trigger_event_id: str = ""
 
     @classmethod
     def of(cls, signal: Signal) -> ActiveSignal:
@@ -44,6 +45,7 @@ class ActiveSignal:
             detected_ms=to_epoch_ms(signal.detected_at),
             expires_ms=to_epoch_ms(signal.expires_at),
             penalty=(signal.model_extra or {}).get("penalty"),
+            trigger_event_id=signal.trigger_event_id,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,17 +61,47 @@ class ActiveSignal:
 
 
 class ProfileBook:
-    """Active signals by entity and rule, from the signals topic; expired ones drop out.
+    """Active signals by entity and rule, from the signals topic; expired ones drop out,
+    and so do those whose triggering transaction was since judged legitimate.
 
     A rule that keeps firing on one entity (a burst of velocity windows, say) is kept to
     its ``keep_per_rule`` latest signals: enough to show the history, bounded however
     often it fires, and the score counts one rule once anyway.
     """
 
-    def __init__(self, keep_per_rule: int = 8) -> None:
+    def __init__(self, keep_per_rule: int = 8, keep_verdicts: int = 200_000) -> None:
         self._by_entity: dict[EntityKey, dict[str, dict[str, ActiveSignal]]] = defaultdict(dict)
         self.keep_per_rule = keep_per_rule
         self.applied = 0
+        # Transaction id -> (verdict time, label), the latest verdict on it; the newest kept.
+        self._verdicts: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._keep_verdicts = keep_verdicts
+
+    def apply_verdict(self, target_event_id: str, label: str, occurred_ms: int) -> None:
+        """A feedback event: a ``legit`` verdict on a signal's triggering transaction is
+        the customer or an analyst clearing that alert, so the signal stops counting; a
+        later ``fraud`` verdict on it brings the signal back."""
+        known = self._verdicts.get(target_event_id)
+        if known is not None and known[0] > occurred_ms:
+            return
+        self._verdicts[target_event_id] = (occurred_ms, label)
+        self._verdicts.move_to_end(target_event_id)
+        if len(self._verdicts) > self._keep_verdicts:
+            self._verdicts.popitem(last=False)
+
+    def apply_feedback_record(self, record: Any) -> None:
+        """A record of the feedback topic; what the ingest would dead-letter is skipped."""
+        try:
+            body = loads(record.value)
+            target, label = str(body["target_event_id"]), str(body["label"])
+            occurred_ms = to_epoch_ms(datetime.fromisoformat(body["occurred_at"]))
+        except (ValueError, TypeError, KeyError):
+            return
+        self.apply_verdict(target, label, occurred_ms)
+
+    def _cleared(self, signal: ActiveSignal) -> bool:
+        verdict = self._verdicts.get(signal.trigger_event_id)
+        return verdict is not None and verdict[1] == "legit"
 
     def apply_signal(self, body: dict[str, Any]) -> None:
         detected = datetime.fromisoformat(body["detected_at"])
@@ -82,6 +114,7 @@ class ProfileBook:
             detected_ms=to_epoch_ms(detected),
             expires_ms=to_epoch_ms(expires),
             penalty=body.get("penalty"),
+            trigger_event_id=str(body.get("trigger_event_id", "")),
         )
         self.add(body["entity_type"], body["entity_id"], signal)
 
@@ -111,7 +144,7 @@ class ProfileBook:
                     by_rule[rule_id] = {signal.signal_id: signal for signal in alive}
                 else:
                     del by_rule[rule_id]
-            live += alive
+            live += alive if not self._verdicts else [s for s in alive if not self._cleared(s)]
         if not by_rule:
             del self._by_entity[key]
         return sorted(live, key=lambda signal: (-signal.severity, signal.signal_id))

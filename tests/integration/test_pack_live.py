@@ -94,6 +94,14 @@ def test_every_pack_rule_fires_live_on_its_scenario_and_not_on_its_near_miss(
         for item in scenarios
         if len(item.sources) > 1
     }
+    # ... and any other signal whose evidence comes from several streams (a story's
+    # devices, say, that its many accounts share).
+    stream_of = {str(e.payload["event_id"]): (e.kind, str(e.payload["account_id"])) for e in events}
+    interleaved |= {
+        key_of(body)
+        for body in expected.values()
+        if len({stream_of[event_id] for event_id in body["evidence"]}) > 1
+    }
     exact = {sid: body for sid, body in expected.items() if key_of(body) not in interleaved}
     want_keys = {key_of(body) for body in expected.values()}
     positives: set[Key] = {

@@ -170,6 +170,34 @@ def test_a_retry_after_a_restart_gets_the_decision_already_given(
     assert [d["event_id"] for d in decisions].count(body["event_id"]) == 1
 
 
+def test_a_legit_verdict_on_the_alerting_transaction_clears_the_alert(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    settings = sandbox.settings
+    worker.start()
+    send_raw(settings, settings.topics.transactions, burst("acct-verdict"))
+    deadline = time.monotonic() + 60
+    while scored(worker, txn("acct-verdict", occurred_at=at(-3600)))["score"] == 0:
+        assert time.monotonic() < deadline, (
+            f"the burst's signal never reached the scorer: {worker.stats()} "
+            f"{httpx.get(worker.url + '/profiles/account/acct-verdict/').text}"
+            f"{[loads(r.value) for r in read_all(settings, settings.topics.signals)]}"
+        )
+        time.sleep(0.1)
+    (signal,) = [loads(r.value) for r in read_all(settings, settings.topics.signals)]
+    feedback = {
+        "event_id": f"fb-{uuid.uuid4().hex[:8]}", "type": "feedback", "occurred_at": at(600),
+        "account_id": "acct-verdict", "target_event_id": signal["trigger_event_id"],
+        "label": "legit", "source": "customer",
+    }  # fmt: skip
+    send_raw(settings, settings.topics.feedback, [(b"acct-verdict", dumps(feedback))])
+    deadline = time.monotonic() + 60
+    while (answer := scored(worker, txn("acct-verdict", occurred_at=at(-3600))))["score"] != 0:
+        assert time.monotonic() < deadline, f"the verdict never cleared the alert: {answer}"
+        time.sleep(0.1)
+    assert answer["decision"] == "accept"
+
+
 def test_bad_requests_get_422_naming_the_field_and_unknown_routes_404(
     sandbox: Sandbox, worker: Worker
 ) -> None:

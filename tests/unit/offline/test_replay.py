@@ -17,8 +17,8 @@ from riskstream.offline.rules import rule_center
 from riskstream.offline.run import ReplayOutputs, replay_file
 from riskstream.rules.loader import default_ruleset
 from riskstream.streams.codec import dumps
-from riskstream.streams.events import Event
-from tests.unit.factories import account_event, txn
+from riskstream.streams.events import Event, Feedback
+from tests.unit.factories import account_event, at, txn
 
 
 def burst(count: int = 14, account: str = "acc-1") -> list[Event]:
@@ -62,6 +62,37 @@ def test_a_transaction_is_scored_on_what_was_known_and_what_it_fires(tmp_path: P
         decision = decisions[event_id]
         assert (decision["score"], decision["decision"]) == (60, "challenge")
         assert decision["reasons"] == reasons
+
+
+def verdict(event_id: str, seconds: float, target: str, label: str) -> Event:
+    return Feedback.model_validate({
+        "event_id": event_id, "type": "feedback", "occurred_at": at(seconds),
+        "account_id": "acc-1", "target_event_id": target, "label": label,
+    })  # fmt: skip
+
+
+def test_a_legit_verdict_on_the_trigger_clears_the_alert_and_a_fraud_one_restores_it(
+    tmp_path: Path,
+) -> None:
+    events = [
+        *burst(),  # fires velocity.account at acc-1-p10; p11 .. p13 are challenged
+        verdict("fb-1", 100, "acc-1-p10", "legit"),  # the customer: "that was me"
+        txn("after-legit", 110, "20"),
+        txn("other-burst-target", 115, "20"),
+        verdict("fb-2", 120, "acc-1-p3", "legit"),  # not a trigger: changes nothing
+        txn("after-other", 125, "20"),
+        verdict("fb-3", 130, "acc-1-p10", "fraud"),  # on second thought: fraud
+        txn("after-fraud", 140, "20"),
+    ]
+    outputs = ReplayOutputs(tmp_path / "signals.jsonl", tmp_path / "decisions.jsonl")
+    replay_file(write_events(tmp_path / "events.jsonl", events), outputs)
+    decisions = {d["event_id"]: d for d in lines(tmp_path / "decisions.jsonl")}
+    assert decisions["acc-1-p13"]["score"] == 60
+    for cleared in ("after-legit", "after-other"):
+        assert decisions[cleared]["score"] == 0, decisions[cleared]
+    assert decisions["after-fraud"]["score"] == 60
+    # The signals themselves are facts about the stream: still published, once.
+    assert [s["rule_id"] for s in lines(tmp_path / "signals.jsonl")] == ["velocity.account"]
 
 
 def test_only_the_account_s_rules_are_tried_on_the_transaction(tmp_path: Path) -> None:

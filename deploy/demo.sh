@@ -13,7 +13,13 @@ reachable() {  # host:port
   (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
 }
 
+demo_pid=""
 cleanup() {
+  # The demo (and its worker) first: a worker whose broker vanished only logs errors.
+  if [ -n "$demo_pid" ] && kill -0 "$demo_pid" 2>/dev/null; then
+    kill -TERM "$demo_pid" 2>/dev/null || true
+    wait "$demo_pid" 2>/dev/null || true
+  fi
   if [ "$started_broker" = 1 ]; then
     echo "demo: stopping the broker it started"
     bash deploy/local/kafka.sh stop || true
@@ -32,4 +38,9 @@ else
 fi
 
 export RISKSTREAM_DATA_DIR="${RISKSTREAM_DATA_DIR:-./var/demo}"
-"$VENV/bin/riskstream" demo "$@"
+# In the background so that INT and TERM reach this script's trap at once; the trap
+# passes them on (a background job of a script ignores Ctrl-C by itself).
+"$VENV/bin/riskstream" demo "$@" &
+demo_pid=$!
+trap 'cleanup; trap - EXIT; exit 130' INT TERM
+wait "$demo_pid"

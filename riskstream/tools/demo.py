@@ -4,6 +4,7 @@ then fresh payments scored through ``POST /score`` and their decisions."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -100,6 +101,23 @@ def _score(url: str, account: str, seed: int) -> None:
         console.print(f"[yellow]score request for {account} failed: {error}[/]")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
+    # A TERM (from a supervisor, `timeout`, the demo script) stops the demo as Ctrl-C
+    # does: the worker is stopped first, then the script stops the broker.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
+
+
 def _wait_ready(url: str, worker: subprocess.Popen[bytes], log_path: Path) -> None:
     with console.status("starting the worker (joining the group, recovering tables)..."):
         deadline = time.monotonic() + 120
@@ -123,13 +141,7 @@ def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float)
     create_topics(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.data_dir / "demo-worker.log"
-    with log_path.open("ab") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
-        )
+    worker = _start_worker(log_path)
     stop = threading.Event()
     seen: Counter[str] = Counter()
     signalled: set[str] = set()  # accounts with a signal, filled by the watcher

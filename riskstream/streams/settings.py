@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     partitions: int = Field(8, ge=1, description="Partitions of the keyed topics and tables.")
     replication_factor: int = Field(1, ge=1)
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+
+    @field_validator("processing_guarantee")
+    @classmethod
+    def _refuse_exactly_once(cls, value: str) -> str:
+        # Correctness rests on idempotent state and stable signal ids under at-least-once.
+        # Under Faust's transactions a kill -9 lost signals in our recovery test.
+        if value == "exactly_once":
+            raise ValueError(
+                "exactly_once is refused: under Faust's Kafka transactions a worker killed "
+                "mid-stream lost signals in riskstream's recovery test; at_least_once with "
+                "idempotent state and deterministic signal ids is the tested guarantee"
+            )
+        return value
+
     # Short session timeouts let a crashed worker's partitions move on quickly.
     session_timeout_s: float = Field(30.0, gt=0)
     heartbeat_interval_s: float = Field(3.0, gt=0)

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from riskstream.agents.rule_center import encode_rule
-from riskstream.rules.loader import parse_rule
+from riskstream.rules.loader import default_pack, parse_rule
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.rule_model import RuleDoc
 from tests.integration.conftest import ROOT, Sandbox, Worker
@@ -204,7 +204,10 @@ def test_state_of_a_key_no_rule_uses_any_more_is_deleted(sandbox: Sandbox, worke
         return state
 
     assert all(latest().get(key) for key in ip_keys)
-    assert cli(sandbox, "disable", "velocity.ip").returncode == 0
+    ip_rules = [doc.id for doc in default_pack() if doc.key == "event.ip"]
+    assert {"velocity.ip", "login.credential_stuffing"} <= set(ip_rules)
+    for rule_id in ip_rules:  # every rule keyed on the address
+        assert cli(sandbox, "disable", rule_id).returncode == 0
     wait_until(lambda: all(latest().get(key, b"") is None for key in ip_keys), 20.0)
     # Keys that rules in force still use are kept.
     assert latest().get(b"event.device_id\x1fdev-kept")

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -115,40 +116,42 @@ class Scorer:
         self.scored = 0
         self.router = ScoreRouter(app, accounts.table)
 
-        @app.task  # type: ignore[untyped-decorator]
-        async def follow_signals() -> None:
-            lookback_ms = int(settings.profile_lookback_days * DAY_MS)
+        lookback_ms = int(settings.profile_lookback_days * DAY_MS)
+        self._follow(names.signals, self.profiles.apply_record, self.profiles_ready, lookback_ms)
+        # Legit verdicts clear the alerts their transactions raised (books.ProfileBook).
+        self._follow(
+            names.feedback, self.profiles.apply_feedback_record, self.verdicts_ready, lookback_ms
+        )
+        self._follow(names.penalties, self.penalties.apply_record, self.penalties_ready)
+        # A retry after a restart must get the answer the client may already have acted
+        # on, and the decisions topic must not carry two for one event.
+        self._follow(
+            names.decisions, self.remember_record, self.decisions_ready,
+            int(settings.decision_memory_hours * 3600 * 1000),
+            tail=max(1, settings.decision_memory_max // settings.partitions),
+        )  # fmt: skip
+
+    def _follow(
+        self,
+        topic: str,
+        apply: Callable[[Any], None],
+        ready: asyncio.Event,
+        lookback_ms: int | None = None,
+        tail: int | None = None,
+    ) -> None:
+        """Read ``topic`` (from ``lookback_ms`` back, else all of it) in a task of the app."""
+
+        def since() -> int:
+            return int(time.time() * 1000) - (lookback_ms or 0)
+
+        async def follow() -> None:
             await follow_topic(
-                settings.kafka_bootstrap, names.signals, self.profiles.apply_record,
-                self.profiles_ready, since_ms=lambda: int(time.time() * 1000) - lookback_ms,
+                self.settings.kafka_bootstrap, topic, apply, ready,
+                since_ms=since if lookback_ms is not None else None, tail=tail,
             )  # fmt: skip
 
-        @app.task  # type: ignore[untyped-decorator]
-        async def follow_verdicts() -> None:
-            # Legit verdicts clear the alerts their transactions raised (books.ProfileBook).
-            lookback_ms = int(settings.profile_lookback_days * DAY_MS)
-            await follow_topic(
-                settings.kafka_bootstrap, names.feedback, self.profiles.apply_feedback_record,
-                self.verdicts_ready, since_ms=lambda: int(time.time() * 1000) - lookback_ms,
-            )  # fmt: skip
-
-        @app.task  # type: ignore[untyped-decorator]
-        async def follow_penalties() -> None:
-            await follow_topic(
-                settings.kafka_bootstrap, names.penalties, self.penalties.apply_record,
-                self.penalties_ready,
-            )  # fmt: skip
-
-        @app.task  # type: ignore[untyped-decorator]
-        async def follow_decisions() -> None:
-            # A retry after a restart must get the answer the client may already have
-            # acted on, and the decisions topic must not carry two for one event.
-            memory_ms = int(settings.decision_memory_hours * 3600 * 1000)
-            await follow_topic(
-                settings.kafka_bootstrap, names.decisions, self.remember_record,
-                self.decisions_ready, since_ms=lambda: int(time.time() * 1000) - memory_ms,
-                tail=settings.decision_memory_max,
-            )  # fmt: skip
+        follow.__name__ = follow.__qualname__ = f"follow_{topic}"
+        self.app.task(follow)
 
     def ready(self) -> bool:
         return (

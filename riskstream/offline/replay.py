@@ -95,7 +95,7 @@ class Replayer:
             assert isinstance(event, Transaction)
             record_spend(self._account(event.account_id), event.occurred_ms, event.amount)
         if isinstance(event, Feedback):
-            self.profiles.apply_verdict(event.target_event_id, event.label, event.occurred_ms)
+            self.profiles.apply_feedback(event)
         for signal in signals:
             self.profiles.add(signal.entity_type, signal.entity_id, ActiveSignal.of(signal))
             stats.signals_by_rule[signal.rule_id] += 1

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from riskstream.streams.codec import loads
-from riskstream.streams.events import to_epoch_ms
+from riskstream.streams.events import Feedback, to_epoch_ms
 from riskstream.streams.outputs import Signal
 from riskstream.streams.scoring_model import Penalty
 
@@ -89,15 +89,17 @@ class ProfileBook:
         if len(self._verdicts) > self._keep_verdicts:
             self._verdicts.popitem(last=False)
 
+    def apply_feedback(self, feedback: Feedback) -> None:
+        self.apply_verdict(feedback.target_event_id, feedback.label, feedback.occurred_ms)
+
     def apply_feedback_record(self, record: Any) -> None:
-        """A record of the feedback topic; what the ingest would dead-letter is skipped."""
+        """A record of the feedback topic; one that is no contract-v1 feedback event (the
+        ingest dead-letters it) is skipped."""
         try:
-            body = loads(record.value)
-            target, label = str(body["target_event_id"]), str(body["label"])
-            occurred_ms = to_epoch_ms(datetime.fromisoformat(body["occurred_at"]))
-        except (ValueError, TypeError, KeyError):
+            feedback = Feedback.model_validate(loads(record.value))
+        except (ValueError, TypeError):  # bad JSON or model (both ValueError), no value
             return
-        self.apply_verdict(target, label, occurred_ms)
+        self.apply_feedback(feedback)
 
     def _cleared(self, signal: ActiveSignal) -> bool:
         verdict = self._verdicts.get(signal.trigger_event_id)
@@ -144,7 +146,7 @@ class ProfileBook:
                     by_rule[rule_id] = {signal.signal_id: signal for signal in alive}
                 else:
                     del by_rule[rule_id]
-            live += alive if not self._verdicts else [s for s in alive if not self._cleared(s)]
+            live += [signal for signal in alive if not self._cleared(signal)]
         if not by_rule:
             del self._by_entity[key]
         return sorted(live, key=lambda signal: (-signal.severity, signal.signal_id))

@@ -56,9 +56,12 @@ def test_verdicts_clear_and_restore_the_signals_their_transactions_triggered() -
 
 def test_feedback_records_that_cannot_be_read_are_skipped() -> None:
     book = ProfileBook()
-    for raw in (b"not json", b"{}", b'{"target_event_id": "t", "label": "legit"}'):
+    for raw in (None, b"not json", b"{}", b'{"target_event_id": "t", "label": "legit"}'):
         book.apply_feedback_record(SimpleNamespace(value=raw))
-    readable = {"target_event_id": "tx-1", "label": "legit", "occurred_at": "2026-11-23T12:00Z"}
+    readable = {
+        "event_id": "fb-1", "type": "feedback", "occurred_at": "2026-11-23T12:00:00Z",
+        "account_id": "acc", "target_event_id": "tx-1", "label": "legit",
+    }  # fmt: skip
     book.apply_feedback_record(SimpleNamespace(value=orjson.dumps(readable)))
     cleared = ActiveSignal("s", "p", "r", 50, 0, to_epoch_ms(NOW) + 1, None, "tx-1")
     book.add("account", "acc", cleared)

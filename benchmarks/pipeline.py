@@ -69,6 +69,15 @@ def sandbox(broker: str, data_dir: Path) -> tuple[Settings, dict[str, str]]:
     return settings, env
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stats(settings: Settings) -> dict[str, int]:
     url = f"http://127.0.0.1:{settings.web_port}/stats/"
     with urllib.request.urlopen(url, timeout=2) as response:
@@ -121,6 +130,7 @@ def main() -> None:
                 console.print((Path(data) / "worker.log").read_text()[-3000:])
                 raise
             started, start_count = time.monotonic(), stats(settings)["received"]
+            cpu_start = cpu_seconds(worker.pid)
             with Progress(transient=True) as progress:
                 task = progress.add_task("worker consuming", total=len(events))
                 while (done := stats(settings)["received"]) < len(events):
@@ -134,11 +144,18 @@ def main() -> None:
                     progress.update(task, completed=now["entity_events"], total=now["rekeyed"])
                     time.sleep(0.25)
             drained = (len(events) - start_count) / (time.monotonic() - started)
+            cpu_end = cpu_seconds(worker.pid)
+            # CPU time per event moves far less than wall time with other tenants about.
+            cpu_per_event = (
+                (cpu_end - cpu_start) / (len(events) - start_count)
+                if cpu_start is not None and cpu_end is not None
+                else None
+            )
             latencies = latency_phase(settings, args.rate, args.seconds)
         finally:
             worker.terminate()
             worker.wait(timeout=60)
-    report(len(events), (accounts_rate, drained), args.rate, latencies)
+    report(len(events), (accounts_rate, drained), cpu_per_event, args.rate, latencies)
 
 
 def latency_phase(settings: Settings, rate: float, seconds: float) -> list[float]:
@@ -176,12 +193,20 @@ def latency_phase(settings: Settings, rate: float, seconds: float) -> list[float
 
 
 def report(
-    events: int, throughput: tuple[float, float], rate: float, latencies: list[float]
+    events: int,
+    throughput: tuple[float, float],
+    cpu_per_event: float | None,
+    rate: float,
+    latencies: list[float],
 ) -> None:
     accounts, drained = throughput
     rows = [
         (f"throughput, account stage ({events} events)", f"{accounts:,.0f} events/s"),
         ("throughput, every entity done", f"{drained:,.0f} events/s"),
+        (
+            "worker CPU per event (every entity done)",
+            "n/a" if cpu_per_event is None else f"{cpu_per_event * 1e6:,.0f} µs",
+        ),
     ]
     if latencies:
         ordered = sorted(latencies)

@@ -106,9 +106,6 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
-    # A TERM (from a supervisor, `timeout`, the demo script) stops the demo as Ctrl-C
-    # does: the worker is stopped first, then the script stops the broker.
-    signal.signal(signal.SIGTERM, _interrupt)
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
@@ -141,6 +138,9 @@ def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float)
     create_topics(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.data_dir / "demo-worker.log"
+    # A TERM (from a supervisor, `timeout`, the demo script) stops the demo as Ctrl-C
+    # does: the worker is stopped first, then the script stops the broker.
+    signal.signal(signal.SIGTERM, _interrupt)
     worker = _start_worker(log_path)
     stop = threading.Event()
     seen: Counter[str] = Counter()

@@ -7,8 +7,12 @@ import logging
 from typing import Any
 
 import faust
+from faust.types import ProducerT
 from faust.utils.terminal import SpinnerHandler
 
+from riskstream.streams.diagnostics import install_task_dump
+from riskstream.streams.producer_buffer import DrainingProducerBuffer
+from riskstream.streams.recovery import RiskTableManager
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import create_topics
 
@@ -24,9 +28,19 @@ class RiskApp(faust.App):
         self.scorer: Any = None
         super().__init__(settings.app_id, **options)
 
+    def _new_producer(self) -> ProducerT:
+        producer = super()._new_producer()
+        # Offsets are committed after the producer's flush; it must leave no state
+        # write behind (see DrainingProducerBuffer).
+        buffer = DrainingProducerBuffer(loop=producer.loop, beacon=producer.beacon)
+        buffer.app = self
+        producer.buffer = buffer
+        return producer
+
     async def on_first_start(self) -> None:
         await super().on_first_start()
         quiet_root_logger()
+        install_task_dump(asyncio.get_running_loop(), self)
         # Before the consumer subscribes, so Faust never auto-creates an input topic
         # with the wrong partition count or cleanup policy.
         await asyncio.get_running_loop().run_in_executor(None, create_topics, self.settings)
@@ -67,6 +81,7 @@ def create_faust_app(settings: Settings) -> RiskApp:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         autodiscover=False,
+        TableManager=RiskTableManager,
         key_serializer="raw",
         value_serializer="raw",
         # A busy entity's record can pass Kafka's 1 MB default (the changelog topics are

@@ -22,21 +22,27 @@ from faust.types import Message
 from riskstream.agents.cep.engine import Outcome, RuleEngine
 from riskstream.agents.cep.expressions import project
 from riskstream.agents.cep.runner import ACCOUNT_KEY, route
+from riskstream.agents.rekey import RekeyBuffer, RekeyedEvent, decode
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import is_spend
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
-from riskstream.streams.codec import dumps, loads
+from riskstream.streams.batching import caught_up, flush_before_commit
+from riskstream.streams.codec import dumps
 from riskstream.streams.events import Transaction
 from riskstream.streams.outputs import DeadLetterHeaders, Signal
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
 from riskstream.tables.entity_state import EntityState
-from riskstream.tables.faust_tables import StateTable, await_changelog_metadata
+from riskstream.tables.faust_tables import (
+    StateTable,
+    await_changelog_metadata,
+    topic_partitions,
+)
 from riskstream.tables.spend import record_spend
 
 log = logging.getLogger(__name__)
+REKEY_LINGER_S = 0.05
 REROUTED_HEADER = "riskstream.rerouted-from"
-KEY_SEPARATOR = "\x1f"
 
 
 @dataclass(slots=True)
@@ -53,6 +59,7 @@ class IngestStats:
     entity_events: int = 0
     signals: int = 0
     shadow_signals: int = 0
+    rekey_flushes: Counter[str] = field(default_factory=Counter)  # why bundles left
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
     signals_by_rule: Counter[str] = field(default_factory=Counter)
     shadow_by_rule: Counter[str] = field(default_factory=Counter)
@@ -69,6 +76,7 @@ class IngestStats:
             "entity_events": self.entity_events,
             "signals": self.signals,
             "shadow_signals": self.shadow_signals,
+            "rekey_flushes": dict(self.rekey_flushes),
             "dead_letter_reasons": dict(self.dead_letter_reasons),
             "signals_by_rule": dict(self.signals_by_rule),
             "shadow_by_rule": dict(self.shadow_by_rule),
@@ -93,7 +101,10 @@ class IngestPipeline:
         self.entities = entities
         self.stats = IngestStats()
         self.inputs = app.topic(names.transactions, names.account_events, names.feedback)
-        self.rekey_topic = app.topic(rekey_topic_name(settings))
+        self.rekey_topic_name = rekey_topic_name(settings)
+        self.rekey_topic = app.topic(self.rekey_topic_name)
+        self.rekey = RekeyBuffer(settings.partitions)  # replaced by the topic's own count
+        self._flush_hooked = False
         self.signals_topic = app.topic(names.signals)
         self.dead_letter_topic = app.topic(names.dead_letter)
         self._reroute_topics = {name: app.topic(name) for name in self.inputs.topics}
@@ -102,11 +113,34 @@ class IngestPipeline:
 
     async def _ingest_agent(self, stream: faust.StreamT[bytes]) -> None:
         await self.center.ready.wait()
-        async for event in stream.events():
-            await self.handle(event.message)
-            # A buffered batch would otherwise run without a pause, and score requests
-            # on the same event loop wait for all of it.
-            await asyncio.sleep(0)
+        partitions = await topic_partitions(self.app, self.rekey_topic_name)
+        if partitions != self.rekey.partitions:
+            await self.flush_rekeyed("restart")  # items of a crashed run, if any
+            self.rekey = RekeyBuffer(partitions)
+        if not self._flush_hooked:
+            # Under load items wait to fill bundles; an event's offset is committed
+            # only after a producer flush, which now sends the waiting items first.
+            flush_before_commit(self.app, lambda: self.flush_rekeyed("commit"))
+            self._flush_hooked = True
+        linger = asyncio.get_running_loop().create_task(self._linger())
+        try:
+            async for event in stream.events():
+                await self.handle(event.message)
+                if self.rekey.size >= self.settings.rekey_bundle_max_items:
+                    await self.flush_rekeyed("full")
+                elif caught_up(self.app, event):
+                    await self.flush_rekeyed("caught_up")
+                # A buffered batch would otherwise run without a pause, and score
+                # requests on the same event loop wait for all of it.
+                await asyncio.sleep(0)
+        finally:
+            linger.cancel()
+
+    async def _linger(self) -> None:
+        """Items never wait much longer than this, whatever the input does."""
+        while True:
+            await asyncio.sleep(REKEY_LINGER_S)
+            await self.flush_rekeyed("linger")
 
     async def _entity_agent(self, stream: faust.StreamT[bytes]) -> None:
         await self.center.ready.wait()
@@ -158,30 +192,46 @@ class IngestPipeline:
         # Too late for the account's windows is not too late for a merchant's week:
         # every key group judges lateness against its own horizon.
         for source, value, _ in route(ruleset, fields):
-            # Sent at once, not when the offset commits: a copy sent again after a crash
-            # is recognised as a duplicate by the entity record.
-            await self.rekey_topic.send(
-                key=f"{source}{KEY_SEPARATOR}{value}".encode(),
-                value=dumps({"g": source, "k": value, "f": fields}),
-                force=True,
-            )
+            self.rekey.add(RekeyedEvent(source, value, fields))
             self.stats.rekeyed += 1
         return outcome
 
-    async def handle_rekeyed(self, message: Message) -> Outcome | None:
-        if message.key is None or message.value is None:
-            return None  # never written by us
-        body = loads(message.value)
-        group = self.center.ruleset.key_groups.get(body["g"])
-        if not group:
-            return None  # the rules of this key were deleted meanwhile
-        table_key = message.key.decode()
-        state = self.entities.get_for_update(table_key) or EntityState()
-        outcome = self.engine.process(state, body["f"], group, body["k"])
-        self.entities.set(table_key, state)
-        self.stats.entity_events += 1
-        await self._publish(outcome)
-        return outcome
+    async def flush_rekeyed(self, why: str) -> None:
+        """Send the buffered items, one bundle per partition. A copy sent again after
+        a crash is recognised as a duplicate by the entity record."""
+        if await self.rekey.flush(self._send_bundle):
+            self.stats.rekey_flushes[why] += 1
+
+    async def _send_bundle(self, partition: int, bundle: bytes) -> None:
+        await self.rekey_topic.send(value=bundle, partition=partition, force=True)
+
+    async def handle_rekeyed(self, message: Message) -> list[Outcome]:
+        """One re-key message: each entity's record is read once and written once."""
+        touched: dict[str, EntityState] = {}
+        outcomes = []
+        for item in decode(message.key, message.value):
+            group = self.center.ruleset.key_groups.get(item.group)
+            if not group:
+                continue  # the rules of this key were deleted meanwhile
+            table_key = item.table_key
+            state = touched.get(table_key)
+            if state is None:
+                state = touched[table_key] = (
+                    self.entities.get_for_update(table_key) or EntityState()
+                )
+            outcome = self.engine.process(state, item.fields, group, item.value)
+            outcomes.append(outcome)
+            self.stats.entity_events += 1
+            await self._publish(outcome)
+            if len(outcomes) % 32 == 0:
+                await asyncio.sleep(0)  # score requests share this event loop
+        # Written after the whole message, within its iteration (Faust files a write
+        # under the current event's partition, and a bundle's keys all hash to it). A
+        # crash before the end has the message delivered again, and its items already
+        # applied are recognised by their event ids.
+        for table_key, state in touched.items():
+            self.entities.set(table_key, state)
+        return outcomes
 
     async def _publish(self, outcome: Outcome) -> None:
         for signal in outcome.signals:

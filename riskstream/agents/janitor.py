@@ -15,7 +15,8 @@ from typing import Any
 import faust
 
 from riskstream.agents.cep.compiler import RuleSet
-from riskstream.agents.ingest import KEY_SEPARATOR, IngestPipeline
+from riskstream.agents.ingest import IngestPipeline
+from riskstream.agents.rekey import KEY_SEPARATOR
 from riskstream.streams.codec import loads
 from riskstream.streams.settings import Settings
 from riskstream.tables.faust_tables import await_changelog_metadata

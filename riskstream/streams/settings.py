@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         ge=1024 * 1024,
         description="Largest entity record the state changelogs take (Kafka's default: 1 MB).",
     )
+    rekey_bundle_max_items: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Under load, events bound for the entity stage (devices, IPs, "
+        "merchants ...) leave in bundles of at most this many; with no backlog, at once.",
+    )
     entity_retention_days: float = Field(
         400.0, gt=0, description="Entity records silent for longer are deleted."
     )

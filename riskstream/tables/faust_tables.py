@@ -68,24 +68,27 @@ class StateTable(Generic[StateT]):
                 self._cache.popitem(last=False)
 
 
-async def await_changelog_metadata(app: faust.App, table: StateTable[Any]) -> None:
-    """Wait until the producer knows the partitions of the table's changelog topic.
+async def topic_partitions(app: faust.App, topic: str) -> int:
+    """How many partitions ``topic`` has, from the producer's metadata (fetched if need be).
 
     A table that partitions its keys itself (``use_partitioner``) asks the producer
     for a key's partition synchronously, from metadata the producer fetches only when
     it first sends to the topic; until then every write fails (aiokafka's partitioner
-    finds no partitions). So fetch it once before the first write.
+    finds no partitions). Fetching it first avoids that.
     """
-    topic = table.table.changelog_topic.get_topic_name()
     while True:
         try:
             # Faust exposes no call for it; its aiokafka producer does.
             producer: Any = app.producer
-            await producer._ensure_producer().partitions_for(topic)
-            return
+            return len(await producer._ensure_producer().partitions_for(topic))
         except KafkaError as error:
             log.warning("no metadata for %s yet, retrying: %r", topic, error)
             await asyncio.sleep(1)
+
+
+async def await_changelog_metadata(app: faust.App, table: StateTable[Any]) -> None:
+    """Wait until the producer knows the partitions of the table's changelog topic."""
+    await topic_partitions(app, table.table.changelog_topic.get_topic_name())
 
 
 def _table(

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ from riskstream.tables.faust_tables import (
 from riskstream.tables.spend import record_spend
 
 log = logging.getLogger(__name__)
+ACCOUNT_DELETES_PER_EVENT = 16
 REKEY_LINGER_S = 0.05
 REROUTED_HEADER = "riskstream.rerouted-from"
 
@@ -59,6 +61,7 @@ class IngestStats:
     entity_events: int = 0
     signals: int = 0
     shadow_signals: int = 0
+    accounts_expired: int = 0
     rekey_flushes: Counter[str] = field(default_factory=Counter)  # why bundles left
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
     signals_by_rule: Counter[str] = field(default_factory=Counter)
@@ -76,6 +79,7 @@ class IngestStats:
             "entity_events": self.entity_events,
             "signals": self.signals,
             "shadow_signals": self.shadow_signals,
+            "accounts_expired": self.accounts_expired,
             "rekey_flushes": dict(self.rekey_flushes),
             "dead_letter_reasons": dict(self.dead_letter_reasons),
             "signals_by_rule": dict(self.signals_by_rule),
@@ -105,6 +109,10 @@ class IngestPipeline:
         self.rekey_topic = app.topic(self.rekey_topic_name)
         self.rekey = RekeyBuffer(settings.partitions)  # replaced by the topic's own count
         self._flush_hooked = False
+        # Account records the janitor found expired, by the partition they are stored
+        # under; deleted while an event of that partition is processed (see below).
+        self._doomed_accounts: dict[int, list[bytes]] = {}
+        self._still_expired: Callable[[bytes, bytes], bool] = lambda key, raw: False
         self.signals_topic = app.topic(names.signals)
         self.dead_letter_topic = app.topic(names.dead_letter)
         self._reroute_topics = {name: app.topic(name) for name in self.inputs.topics}
@@ -149,9 +157,35 @@ class IngestPipeline:
             await self.handle_rekeyed(event.message)
             await asyncio.sleep(0)
 
+    def schedule_account_deletes(
+        self, by_partition: dict[int, list[bytes]], still_expired: Callable[[bytes, bytes], bool]
+    ) -> None:
+        """Account records to delete, by partition; each is checked again before it goes."""
+        self._doomed_accounts = {p: list(keys) for p, keys in by_partition.items() if keys}
+        self._still_expired = still_expired
+
+    def _delete_doomed_accounts(self, partition: int) -> None:
+        # An account record is filed under the partition its events arrive on, and
+        # Faust writes (deletes too) only for the partition of the event in hand: so
+        # the deletes wait for an event of their partition, a few per event.
+        keys = self._doomed_accounts.get(partition)
+        if not keys:
+            return
+        table = self.accounts.table
+        for _ in range(min(len(keys), ACCOUNT_DELETES_PER_EVENT)):
+            key = keys.pop()
+            raw = table.get(key)  # looks in this partition's store only
+            if raw is not None and self._still_expired(key, raw):
+                del table[key]
+                self.stats.accounts_expired += 1
+        if not keys:
+            del self._doomed_accounts[partition]
+
     async def handle(self, message: Message) -> Outcome | None:
         """One input message; returns the account-level outcome when it got that far."""
         self.stats.received += 1
+        if self._doomed_accounts:
+            self._delete_doomed_accounts(message.partition)
         try:
             event = parse_event(
                 message.value,

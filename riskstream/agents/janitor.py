@@ -1,9 +1,11 @@
-"""Keeps state bounded: entity records that can no longer matter are deleted.
+"""Keeps state bounded: records that can no longer matter are deleted.
 
 A re-keyed entity's record (device, IP, merchant ...) goes when the entity has been
 silent longer than the retention (dormancy and baselines need a long memory, so the
-default is generous), or when no rule in force uses its key any more. Account records
-stay: they are written on the partition the event came on, which only a stream may do.
+default is generous), or when no rule in force uses its key any more. An account's
+record goes when the account has been silent longer than the retention; it is stored
+under the partition its events arrive on, which only a stream may write, so the sweep
+hands those deletes to the ingest stream (``IngestPipeline.schedule_account_deletes``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,37 @@ def sweep(table: Any, *, rekeyed: bool, rules: RuleSet, now_ms: int, retention_m
     return len(doomed)
 
 
+def expired_accounts(
+    table: Any, owned: set[int], *, rules: RuleSet, now_ms: int, retention_ms: int
+) -> dict[int, list[bytes]]:
+    """Expired account records of the ``owned`` partitions, by the partition they are
+    stored under (Faust's RocksDB store keeps one database per partition)."""
+    store = table.data
+    databases = getattr(store, "_dbs", None)
+    if databases is None:
+        return {}  # not a RocksDB store: no partition to find
+    found: dict[int, list[bytes]] = {}
+    for partition, database in list(databases.items()):
+        if partition not in owned:
+            continue
+        keys = [
+            key
+            for key, raw in store._visible_items(database)
+            if expired(
+                key, raw, rekeyed=False, rules=rules, now_ms=now_ms, retention_ms=retention_ms
+            )
+        ]
+        if keys:
+            found[partition] = keys
+    return found
+
+
+def owned_partitions(app: faust.App, table: Any) -> set[int]:
+    """Partitions of the table's changelog this worker is the active owner of."""
+    topic = table.changelog_topic.get_topic_name()
+    return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
+
+
 def register_janitor(app: faust.App, pipeline: IngestPipeline, settings: Settings) -> None:
     retention_ms = int(settings.entity_retention_days * 86_400_000)
 
@@ -64,3 +97,21 @@ def register_janitor(app: faust.App, pipeline: IngestPipeline, settings: Setting
         )  # fmt: skip
         if removed:
             log.info("expired %d idle entity records", removed)
+        accounts = pipeline.accounts.table
+        doomed = expired_accounts(
+            accounts, owned_partitions(app, accounts), rules=rules, now_ms=now_ms,
+            retention_ms=retention_ms,
+        )  # fmt: skip
+
+        def still_expired(key: bytes, raw: bytes) -> bool:
+            now_ms = int(time.time() * 1000)
+            return expired(
+                key, raw, rekeyed=False, rules=rules, now_ms=now_ms, retention_ms=retention_ms
+            )
+
+        pipeline.schedule_account_deletes(doomed, still_expired)
+        if doomed:
+            log.info(
+                "%d idle account records to delete as their partitions' events come",
+                sum(map(len, doomed.values())),
+            )

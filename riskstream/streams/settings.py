@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         "merchants ...) leave in bundles of at most this many; with no backlog, at once.",
     )
     entity_retention_days: float = Field(
-        400.0, gt=0, description="Entity records silent for longer are deleted."
+        400.0, gt=0, description="Entity and account records silent for longer are deleted."
     )
     cleanup_interval_s: float = Field(3600.0, gt=0, description="How often to look.")
     load_pack: bool = Field(

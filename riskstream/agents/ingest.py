@@ -27,10 +27,11 @@ from riskstream.agents.rekey import RekeyBuffer, RekeyedEvent, decode
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import is_spend
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
-from riskstream.streams.batching import caught_up, flush_before_commit
+from riskstream.streams.batching import caught_up
 from riskstream.streams.codec import dumps
 from riskstream.streams.events import Transaction
 from riskstream.streams.outputs import DeadLetterHeaders, Signal
+from riskstream.streams.producer_buffer import DrainingProducerBuffer
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
 from riskstream.tables.entity_state import EntityState
@@ -128,7 +129,9 @@ class IngestPipeline:
         if not self._flush_hooked:
             # Under load items wait to fill bundles; an event's offset is committed
             # only after a producer flush, which now sends the waiting items first.
-            flush_before_commit(self.app, lambda: self.flush_rekeyed("commit"))
+            buffer = self.app.producer.buffer
+            assert isinstance(buffer, DrainingProducerBuffer)  # see RiskApp._new_producer
+            buffer.before_flush.append(lambda: self.flush_rekeyed("commit"))
             self._flush_hooked = True
         linger = asyncio.get_running_loop().create_task(self._linger())
         try:

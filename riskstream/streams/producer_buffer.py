@@ -1,12 +1,16 @@
-"""A producer buffer whose flush returns only once every buffered message is sent."""
+"""A producer buffer whose flush returns only once every buffered message is sent,
+after sending first what agents keep waiting in buffers of their own."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from faust.transport.producer import ProducerBuffer
 from faust.types.tuples import FutureMessage
+
+Flush = Callable[[], Awaitable[None]]
 
 
 class DrainingProducerBuffer(ProducerBuffer):
@@ -18,11 +22,16 @@ class DrainingProducerBuffer(ProducerBuffer):
     could then be committed before its event's state write reached the changelog, and a
     worker killed at that moment came back without it. Only the plain (not threaded)
     producer is supported; riskstream never turns ``producer_threaded`` on.
+
+    ``before_flush`` holds the flushes of output agents batch across events (re-keyed
+    events waiting to be bundled): they run first, so that output is sent before the
+    offsets of its events are committed too.
     """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.in_flight = 0  # taken off the queue, not yet handed to the client
+        self.before_flush: list[Flush] = []
 
     async def _send_pending(self, fut: FutureMessage) -> None:
         self.in_flight += 1
@@ -32,6 +41,8 @@ class DrainingProducerBuffer(ProducerBuffer):
             self.in_flight -= 1
 
     async def flush(self) -> None:
+        for flush_agent_output in list(self.before_flush):
+            await flush_agent_output()
         while self.size or self.in_flight:
             if self.state != "running" and self.size:
                 raise RuntimeError("Cannot flush: Producer not Running")

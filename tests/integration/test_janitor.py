@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,10 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 def _event(event_id: str, account: str, days_ago: float) -> SimEvent:
-    base = txn(event_id, 0, "25", account=account)
-    occurred = time.time() - days_ago * 86_400
-    payload = base.model_dump()
-    payload["occurred_at"] = base.occurred_at.fromtimestamp(occurred, base.occurred_at.tzinfo)
+    payload = txn(event_id, 0, "25", account=account).model_dump()
+    payload["occurred_at"] = datetime.now(UTC) - timedelta(days=days_ago)
     return SimEvent("transaction", payload)
 
 

@@ -66,3 +66,23 @@ def test_the_app_producer_uses_the_draining_buffer(tmp_path: Any) -> None:
     app = create_faust_app(Settings(data_dir=tmp_path))
     assert isinstance(app.producer.buffer, DrainingProducerBuffer)
     assert app.producer.buffer.app is app
+
+
+async def test_agent_output_waiting_in_its_own_buffer_is_sent_by_the_same_flush() -> None:
+    buffer = DrainingProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))  # type: ignore[assignment]
+    channel = SlowChannel(pause_s=0.15)
+    waiting = [b"bundle-0", b"bundle-1"]
+
+    async def send_waiting() -> None:
+        while waiting:
+            buffer.put(_message(channel, waiting.pop(0)))
+
+    buffer.before_flush.append(send_waiting)
+    await buffer.start()
+    try:
+        buffer.put(_message(channel, b"state-write"))
+        await buffer.flush()
+        assert channel.sent == [b"state-write", b"bundle-0", b"bundle-1"]
+    finally:
+        await buffer.stop()

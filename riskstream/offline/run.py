@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.offline.jsonl import BadLine, in_event_time_order, read_events
+from riskstream.offline.native import NativeReplay, NativeUnsupported
 from riskstream.offline.replay import Replayer, ReplayStats, Step, decision_line
 from riskstream.offline.rules import rule_center
 from riskstream.streams.codec import dumps
 
 PROGRESS_EVERY = 5_000
+NATIVE_CHUNK = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,23 +31,78 @@ class ReplayOutputs:
     shadow: Path | None = None
 
 
+Engine = Literal["auto", "native", "python"]
+
+
 def replay_file(
     events_path: Path,
     outputs: ReplayOutputs,
     rules: Path | None = None,
     policy: DecisionPolicy | None = None,
     console: Console | None = None,
+    engine: Engine = "auto",
 ) -> tuple[ReplayStats, list[BadLine]]:
-    """Replay a JSONL file of events; write what was asked for; report bad lines."""
+    """Replay a JSONL file of events; write what was asked for; report bad lines.
+
+    ``engine``: ``native`` (the Rust runtime; an error where it declines), ``python``
+    (the reference), or ``auto``: native where it can, else the reference.
+    """
     console = console or Console(stderr=True)
     center = rule_center(rules)
+    if engine != "python":
+        try:
+            return _replay_native(events_path, outputs, center, policy, console)
+        except NativeUnsupported as error:
+            if engine == "native":
+                raise
+            console.print(f"replaying with the reference engine: {error}", soft_wrap=True)
     events, bad = read_events(events_path)
+    _report(console, events_path, bad)
+    ordered = in_event_time_order(events)
+    replayer = Replayer(center, policy)
+    with _sinks(outputs) as sinks, _progress(console, len(ordered)) as progress:
+        write = _writer(sinks)
+        task = progress.add_task("replaying", total=len(ordered))
+        for start in range(0, len(ordered), PROGRESS_EVERY):
+            replayer.run(ordered[start : start + PROGRESS_EVERY], write)
+            progress.update(task, advance=min(PROGRESS_EVERY, len(ordered) - start))
+    return replayer.stats, bad
+
+
+def _replay_native(
+    events_path: Path,
+    outputs: ReplayOutputs,
+    center: RuleCenter,
+    policy: DecisionPolicy | None,
+    console: Console,
+) -> tuple[ReplayStats, list[BadLine]]:
+    native = NativeReplay(center, policy)
+    bad = native.load(events_path)
+    _report(console, events_path, bad)
+    total = len(native)
+    with _sinks(outputs) as sinks, _progress(console, total) as progress:
+        task = progress.add_task("replaying", total=total)
+        for start in range(0, total, NATIVE_CHUNK):
+            decisions, signals, shadow = native.run(NATIVE_CHUNK)
+            if "decisions" in sinks:
+                sinks["decisions"].write(decisions)
+            for name, items in (("signals", signals), ("shadow", shadow)):
+                if name in sinks:
+                    sinks[name].write(b"".join(dumps(signal) + b"\n" for signal in items))
+            progress.update(task, advance=min(NATIVE_CHUNK, total - start))
+    return native.stats, bad
+
+
+def _report(console: Console, events_path: Path, bad: list[BadLine]) -> None:
     for line in bad[:20]:
         console.print(f"skipped {events_path}:{line}", markup=False, soft_wrap=True)
     if len(bad) > 20:
         console.print(f"skipped {len(bad) - 20} more invalid lines", soft_wrap=True)
-    ordered = in_event_time_order(events)
-    replayer = Replayer(center, policy)
+
+
+@contextmanager
+def _sinks(outputs: ReplayOutputs) -> Iterator[dict[str, BinaryIO]]:
+    """The output files asked for, open for writing (truncated)."""
     sinks: dict[str, BinaryIO] = {}
     try:
         for name, path in (
@@ -54,20 +113,18 @@ def replay_file(
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 sinks[name] = path.open("wb")
-        write = _writer(sinks)
-        with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), console=console, transient=True,
-            disable=len(ordered) < 4 * PROGRESS_EVERY,
-        ) as progress:  # fmt: skip
-            task = progress.add_task("replaying", total=len(ordered))
-            for start in range(0, len(ordered), PROGRESS_EVERY):
-                replayer.run(ordered[start : start + PROGRESS_EVERY], write)
-                progress.update(task, advance=min(PROGRESS_EVERY, len(ordered) - start))
+        yield sinks
     finally:
         for sink in sinks.values():
             sink.close()
-    return replayer.stats, bad
+
+
+def _progress(console: Console, total: int) -> Progress:
+    return Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=console, transient=True,
+        disable=total < 4 * PROGRESS_EVERY,
+    )  # fmt: skip
 
 
 def _writer(sinks: dict[str, BinaryIO]) -> Callable[[Step], None]:

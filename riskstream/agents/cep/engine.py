@@ -13,6 +13,7 @@ from riskstream.agents.cep.sequences import matches
 from riskstream.agents.cep.windows import aggregate, update_baselines, windows_for
 from riskstream.streams.events import from_epoch_ms
 from riskstream.streams.outputs import Signal, deterministic_id
+from riskstream.streams.rule_model import RuleDoc
 from riskstream.tables.entity_state import EntityState, Entry, Fired
 
 Status = Literal["applied", "duplicate", "late"]
@@ -53,6 +54,39 @@ def _stored(rules: list[CompiledRule]) -> tuple[str, ...] | None:
             return None
         stored |= rule.stored
     return tuple(sorted(stored))
+
+
+def ttl_ms(doc: RuleDoc) -> int:
+    return int(doc.ttl.total_seconds() * 1000)
+
+
+def make_signal(
+    doc: RuleDoc,
+    entity_key: str,
+    window_key: str,
+    evidence: tuple[str, ...],
+    shown: dict[str, Any],
+    trigger_event_id: str,
+    detected_ms: int,
+    signal_id: str | None = None,
+) -> Signal:
+    """A rule's signal on an entity's window (or sequence match), named by both."""
+    return Signal(
+        signal_id=signal_id
+        or deterministic_id(doc.id, doc.version, doc.entity, entity_key, window_key),
+        pattern=doc.signal_pattern,
+        rule_id=doc.id,
+        rule_version=doc.version,
+        entity_type=doc.entity,
+        entity_id=entity_key,
+        severity=doc.severity,
+        evidence=evidence,
+        aggregates=shown,
+        trigger_event_id=trigger_event_id,
+        detected_at=from_epoch_ms(detected_ms),
+        expires_at=from_epoch_ms(detected_ms + ttl_ms(doc)),
+        **({"penalty": {"kind": doc.penalty}} if doc.penalty else {}),
+    )
 
 
 class RuleEngine:
@@ -260,24 +294,18 @@ class RuleEngine:
         start_ms: int,
         end_ms: int,
     ) -> Signal:
-        doc = rule.doc
         members = list(members)
         last = members[-1] if members else emitted_by
-        signal = Signal(
-            signal_id=deterministic_id(doc.id, doc.version, doc.entity, entity_key, window_key),
-            pattern=doc.signal_pattern,
-            rule_id=doc.id,
-            rule_version=doc.version,
-            entity_type=doc.entity,
-            entity_id=entity_key,
-            severity=doc.severity,
-            evidence=tuple(item.event_id for item in members[-MAX_EVIDENCE:]),
-            aggregates=shown,
-            trigger_event_id=last.event_id,
-            detected_at=from_epoch_ms(last.ts_ms),
-            expires_at=from_epoch_ms(last.ts_ms + int(doc.ttl.total_seconds() * 1000)),
-            **({"penalty": {"kind": doc.penalty}} if doc.penalty else {}),
+        signal = make_signal(
+            rule.doc,
+            entity_key,
+            window_key,
+            tuple(item.event_id for item in members[-MAX_EVIDENCE:]),
+            shown,
+            last.event_id,
+            last.ts_ms,
         )
+        doc = rule.doc
         state.fired.append(
             Fired(doc.id, signal.signal_id, emitted_by.event_id, start_ms, end_ms, window_key,
                   signal.model_dump(mode="json"))

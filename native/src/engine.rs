@@ -1,0 +1,371 @@
+//! The rule runtime (`agents.cep.engine.RuleEngine` in the Python reference): an event
+//! and one entity's state in, signals out, each event applied once.
+
+use std::rc::Rc;
+
+use blake2::digest::{Update, VariableOutput};
+use blake2::Blake2bVar;
+
+use crate::cel::{Ctx, ErrorKind, Fault, Var, N_VARS};
+use crate::plan::{GroupPlan, RulePlan};
+use crate::sequences::matches;
+use crate::state::{Entry, Fired, Shown, SignalOut, State};
+use crate::value::{slot, Value};
+use crate::windows::{aggregate, shown, update_baselines, windows_for, GiveUp};
+
+pub const MAX_EVIDENCE: usize = 50;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Applied,
+    Duplicate,
+    Late,
+}
+
+pub struct Outcome {
+    pub status: Status,
+    pub signals: Vec<Rc<SignalOut>>,
+    pub shadow: Vec<Rc<SignalOut>>,
+}
+
+/// `deterministic_id`: blake2b-128 of the parts joined by the unit separator.
+pub fn deterministic_id(parts: &[&str]) -> String {
+    let mut hasher = Blake2bVar::new(16).expect("a 16-byte digest");
+    hasher.update(parts.join("\x1f").as_bytes());
+    let mut digest = [0u8; 16];
+    hasher.finalize_variable(&mut digest).expect("16 bytes");
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("sig_{hex}")
+}
+
+fn fault(what: &str, error: Fault) -> GiveUp {
+    GiveUp(format!("{what}: {error:?}"))
+}
+
+fn test(expr: &crate::cel::Expr, vars: [Option<&Value>; N_VARS], what: &str) -> Result<bool, GiveUp> {
+    expr.test(&Ctx { vars }).map_err(|error| fault(what, error))
+}
+
+/// `CompiledRule.flags`: the entry's match bits for the rule (0: it ignores the event).
+fn flags(rule: &RulePlan, event: &Value, entity: &Value) -> Result<u32, GiveUp> {
+    let (kind, type_name) = match event {
+        Value::Event(view) => (
+            view.get(slot::KIND).and_then(Value::as_str).unwrap_or(""),
+            view.get(slot::TYPE).and_then(Value::as_str).unwrap_or(""),
+        ),
+        _ => unreachable!("an event view"),
+    };
+    if !rule.takes(kind, type_name) {
+        return Ok(0);
+    }
+    let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
+    vars[Var::Event as usize] = Some(event);
+    vars[Var::Entity as usize] = Some(entity);
+    if let Some(when) = &rule.when {
+        if !test(when, vars, "when")? {
+            return Ok(0);
+        }
+    }
+    let mut bits = rule.unfiltered_bits;
+    for agg in &rule.aggs {
+        if let Some(filter) = &agg.filter {
+            if test(filter, vars, "where")? {
+                bits |= agg.bit;
+            }
+        }
+    }
+    for step in rule.steps.iter().chain(rule.absent.iter()) {
+        if test(&step.when, vars, "step when")? {
+            bits |= step.bit;
+        }
+    }
+    Ok(bits)
+}
+
+/// An event as the engine takes it: its view (a `Value::Event`) and its exact amount.
+pub struct Input {
+    pub ts_ms: i64,
+    pub view: Value,
+    pub amount: Option<crate::dec::Dec>,
+    pub amount_text: Option<Rc<str>>,
+}
+
+pub struct Engine {
+    pub max_entries: usize,
+    /// The names of `entity`'s fields, made once.
+    entity_keys: [Rc<str>; 3],
+}
+
+impl Engine {
+    pub fn new(max_entries: usize) -> Engine {
+        Engine {
+            max_entries,
+            entity_keys: [Rc::from("idle_seconds"), Rc::from("events_seen"), Rc::from("age_seconds")],
+        }
+    }
+
+    /// Apply `event` to `state` under the group's rules (`RuleEngine.process`).
+    pub fn process(
+        &self,
+        state: &mut State,
+        event: &Input,
+        group: &GroupPlan,
+        group_index: usize,
+        entity_key: &Rc<str>,
+    ) -> Result<Outcome, GiveUp> {
+        let view = match &event.view {
+            Value::Event(view) => view.clone(),
+            _ => unreachable!("an event view"),
+        };
+        let event_id: Rc<str> = match view.get(slot::EVENT_ID) {
+            Some(Value::Str(id)) => id.clone(),
+            _ => return Err(GiveUp("an event without an id".into())),
+        };
+        if state.seen.contains_key(&event_id) {
+            return Ok(Outcome {
+                status: Status::Duplicate,
+                signals: redelivery(state, &event_id, group),
+                shadow: Vec::new(),
+            });
+        }
+        let ts_ms = event.ts_ms;
+        let horizon = group.horizon_ms;
+        if state.watermark_ms >= 0 && ts_ms < state.watermark_ms - horizon {
+            state.late_events += 1;
+            return Ok(Outcome { status: Status::Late, signals: Vec::new(), shadow: Vec::new() });
+        }
+        let idle = if 0 <= state.last_seen_ms && state.last_seen_ms < ts_ms {
+            (ts_ms - state.last_seen_ms) as f64 / 1000.0
+        } else {
+            0.0
+        };
+        let age = if state.first_seen_ms >= 0 {
+            (ts_ms - state.first_seen_ms) as f64 / 1000.0
+        } else {
+            0.0
+        };
+        let [idle_key, seen_key, age_key] = &self.entity_keys;
+        let entity = Value::Map(Rc::new(vec![
+            (idle_key.clone(), Value::Float(idle)),
+            (seen_key.clone(), Value::Int(state.events_seen)),
+            (age_key.clone(), Value::Float(age)),
+        ]));
+        let rules = &group.rules;
+        let mut entry_flags = vec![0u32; rules.len()];
+        for (index, rule) in rules.iter().enumerate() {
+            entry_flags[index] = flags(rule, &event.view, &entity)?;
+        }
+        let any = entry_flags.iter().any(|bits| *bits != 0);
+        let (kept_view, keeps_amount) = match (&group.stored, any) {
+            (Some(mask), true) => {
+                (Value::Event(Rc::new(view.only(mask))), mask[slot::AMOUNT])
+            }
+            _ => (event.view.clone(), true),
+        };
+        if !state.tagged {
+            // The reference gives the entities' first entry the bits of every rule version
+            // anew, with an empty entity (`_refresh_flags`); the bits can differ only for
+            // rules whose expressions read `entity`.
+            if any {
+                let empty = Value::Map(Rc::new(Vec::new()));
+                for (index, rule) in rules.iter().enumerate() {
+                    if entry_flags[index] == 0 {
+                        entry_flags[index] = flags(rule, &kept_view, &empty)?;
+                    }
+                }
+            }
+            state.tagged = true;
+        }
+        let any = entry_flags.iter().any(|bits| *bits != 0);
+        let entry = Rc::new(Entry {
+            ts_ms,
+            event_id: event_id.clone(),
+            view: kept_view,
+            amount: if keeps_amount { event.amount } else { None },
+            amount_text: if keeps_amount { event.amount_text.clone() } else { None },
+            flags: entry_flags,
+        });
+        state.remember(event_id, ts_ms);
+        state.watermark_ms = state.watermark_ms.max(ts_ms);
+        if any {
+            let index = state.insert(entry.clone());
+            if index != state.entries.len() - 1 {
+                state.running.clear();
+            }
+        }
+        state.events_seen += 1;
+        if state.first_seen_ms < 0 || ts_ms < state.first_seen_ms {
+            state.first_seen_ms = ts_ms;
+        }
+        state.last_seen_ms = state.last_seen_ms.max(ts_ms);
+        let mut signals = Vec::new();
+        let mut shadow = Vec::new();
+        for (tag, rule) in rules.iter().enumerate() {
+            if entry.flags[tag] == 0 && rule.absent.is_none() {
+                continue;
+            }
+            let fired = self.evaluate(state, rule, tag, group_index, &entry, &event.view, &entity, entity_key)?;
+            if let Some(signal) = fired {
+                if rule.active {
+                    signals.push(signal);
+                } else {
+                    shadow.push(signal);
+                }
+            }
+            if rule.has_baselines {
+                update_baselines(rule, tag, state, &entry);
+            }
+        }
+        state.evict(horizon, self.max_entries, group.baseline_days);
+        Ok(Outcome { status: Status::Applied, signals, shadow })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate(
+        &self,
+        state: &mut State,
+        rule: &RulePlan,
+        tag: usize,
+        group_index: usize,
+        entry: &Rc<Entry>,
+        event: &Value,
+        entity: &Value,
+        entity_key: &Rc<str>,
+    ) -> Result<Option<Rc<SignalOut>>, GiveUp> {
+        if rule.window.is_some() {
+            // An entry that was never inserted (no rule took it) has no windows.
+            if entry.flags.iter().all(|bits| *bits == 0) {
+                return Ok(None);
+            }
+            let fired_here = state.fired.iter().any(|record| record.rule == tag);
+            for window in windows_for(rule, tag, state, entry)? {
+                let key = if fired_here { Some(window.key.text()) } else { None };
+                if let Some(key) = &key {
+                    if suppressed(state, tag, key, window.start_ms, window.end_ms, window.dedupe_by_key) {
+                        continue;
+                    }
+                }
+                let (values, pending) = aggregate(rule, tag, state, &window, entry)?;
+                let condition = rule.condition.as_ref().expect("a window rule's condition");
+                let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
+                vars[Var::Event as usize] = Some(event);
+                vars[Var::Entity as usize] = Some(entity);
+                vars[Var::Agg as usize] = Some(&values);
+                if test(condition, vars, "condition")? {
+                    let running = if window.running.is_some() { state.running.get(&tag) } else { None };
+                    let shown = shown(pending, running);
+                    let members: Vec<Rc<Entry>> = match running {
+                        Some(running) => running.members.iter().cloned().collect(),
+                        None => window.members,
+                    };
+                    let key = key.unwrap_or_else(|| window.key.text());
+                    return Ok(Some(fire(
+                        state, rule, tag, group_index, entity_key, &key, &members,
+                        shown, entry, window.start_ms, window.end_ms,
+                    )));
+                }
+            }
+            return Ok(None);
+        }
+        for found in matches(rule, tag, state, entry)? {
+            let start = found.members[0].ts_ms;
+            let end = found.members[found.members.len() - 1].ts_ms;
+            if suppressed(state, tag, &found.key, start, end, false) {
+                continue;
+            }
+            let mut shown: Vec<(Rc<str>, Shown)> = found
+                .by_step
+                .iter()
+                .map(|(name, count)| (name.clone(), Shown::Int(*count as i64)))
+                .collect();
+            shown.push((Rc::from("span_seconds"), Shown::Float((end - start) as f64 / 1000.0)));
+            return Ok(Some(fire(
+                state, rule, tag, group_index, entity_key, &found.key, &found.members, shown,
+                entry, start, end,
+            )));
+        }
+        Ok(None)
+    }
+}
+
+fn suppressed(state: &State, tag: usize, key: &str, start_ms: i64, end_ms: i64, by_key: bool) -> bool {
+    state.fired.iter().filter(|record| record.rule == tag).any(|record| {
+        &*record.window_key == key
+            || (!by_key && record.start_ms <= end_ms && start_ms <= record.end_ms)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fire(
+    state: &mut State,
+    rule: &RulePlan,
+    tag: usize,
+    group_index: usize,
+    entity_key: &Rc<str>,
+    window_key: &str,
+    members: &[Rc<Entry>],
+    shown: Vec<(Rc<str>, Shown)>,
+    emitted_by: &Rc<Entry>,
+    start_ms: i64,
+    end_ms: i64,
+) -> Rc<SignalOut> {
+    let last = members.last().unwrap_or(emitted_by);
+    let version = rule.version.to_string();
+    let signal_id = deterministic_id(&[&rule.id, &version, &rule.entity, entity_key, window_key]);
+    let from = members.len().saturating_sub(MAX_EVIDENCE);
+    let signal = Rc::new(SignalOut {
+        group: group_index,
+        rule: tag,
+        signal_id: Rc::from(signal_id),
+        entity_key: entity_key.clone(),
+        evidence: members[from..].iter().map(|item| item.event_id.clone()).collect(),
+        shown,
+        trigger_event_id: last.event_id.clone(),
+        detected_ms: last.ts_ms,
+        expires_ms: last.ts_ms + rule.ttl_ms,
+    });
+    state.fired.push(Fired {
+        rule: tag,
+        emitted_by: emitted_by.event_id.clone(),
+        start_ms,
+        end_ms,
+        window_key: Rc::from(window_key),
+        signal: signal.clone(),
+    });
+    signal
+}
+
+/// A repeated event: the signals it made the first time, again (active rules only).
+fn redelivery(state: &State, event_id: &str, group: &GroupPlan) -> Vec<Rc<SignalOut>> {
+    state
+        .fired
+        .iter()
+        .filter(|record| &*record.emitted_by == event_id && group.rules[record.rule].active)
+        .map(|record| record.signal.clone())
+        .collect()
+}
+
+/// The entity key of an event under a key expression (`runner._key_in_view`).
+pub fn key_value(group: &GroupPlan, event: &Value) -> Result<Option<Rc<str>>, GiveUp> {
+    let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
+    vars[Var::Event as usize] = Some(event);
+    let value = match group.key.evaluate(&Ctx { vars }) {
+        Ok(value) => value,
+        Err(Fault::Error(kind)) if swallowed(kind) => return Ok(None),
+        Err(error) => return Err(fault("key", error)),
+    };
+    Ok(match value {
+        Value::Null => None,
+        Value::Str(text) if text.is_empty() => None,
+        Value::Str(text) => Some(text),
+        Value::Int(number) => Some(Rc::from(number.to_string())),
+        Value::Float(number) => Some(Rc::from(crate::value::python_float_repr(number))),
+        Value::Bool(flag) => Some(Rc::from(if flag { "True" } else { "False" })),
+        Value::Map(_) | Value::List(_) | Value::Event(_) => None,
+    })
+}
+
+/// The errors `Expression.test` and the key lookup treat as "no value".
+pub fn swallowed(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::Key | ErrorKind::Type | ErrorKind::Value | ErrorKind::Runtime)
+}

@@ -1,0 +1,369 @@
+//! The rule set as the Python side compiled it (`riskstream.native.plan`), read from JSON:
+//! every duration already in milliseconds, every bit already assigned, expressions as
+//! CEL source compiled here by the native fast path.
+
+use std::rc::Rc;
+
+use serde::Deserialize;
+
+use crate::cel::Expr;
+use crate::scoring::{Policy, ScoreRule};
+use crate::value::{event_slot, N_FIELDS};
+
+#[derive(Deserialize)]
+struct PlanDoc {
+    groups: Vec<GroupDoc>,
+    min_horizon_ms: i64,
+    max_entries: usize,
+    score_rules: Vec<ScoreRuleDoc>,
+    policy: PolicyDoc,
+}
+
+#[derive(Deserialize)]
+struct GroupDoc {
+    key: String,
+    account: bool,
+    rules: Vec<RuleDoc>,
+}
+
+#[derive(Deserialize)]
+struct RuleDoc {
+    id: String,
+    version: i64,
+    active: bool,
+    entity: String,
+    ttl_ms: i64,
+    pattern: String,
+    severity: i64,
+    penalty: Option<String>,
+    events: Vec<String>,
+    when: Option<String>,
+    window: Option<WindowDoc>,
+    aggregates: Vec<AggDoc>,
+    condition: Option<String>,
+    steps: Vec<StepDoc>,
+    absent: Option<StepDoc>,
+    within_ms: i64,
+    horizon_ms: i64,
+    baseline_days: i64,
+    unfiltered_bits: u32,
+    stored: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct WindowDoc {
+    #[serde(rename = "type")]
+    kind: String,
+    size: i64,
+    hop: i64,
+}
+
+#[derive(Deserialize)]
+struct AggDoc {
+    name: String,
+    #[serde(rename = "fn")]
+    func: String,
+    path: Vec<String>,
+    #[serde(rename = "where")]
+    filter: Option<String>,
+    bit: u32,
+    of: Option<(String, String)>,
+    horizon_days: i64,
+}
+
+#[derive(Deserialize)]
+struct StepDoc {
+    name: String,
+    when: String,
+    #[serde(rename = "match")]
+    matcher: Option<String>,
+    times: usize,
+    bit: u32,
+}
+
+#[derive(Deserialize)]
+struct ScoreRuleDoc {
+    id: String,
+    code: String,
+    description: String,
+    points: i64,
+    active: bool,
+    when: String,
+}
+
+#[derive(Deserialize)]
+struct PolicyDoc {
+    review_at: i64,
+    challenge_at: i64,
+    reject_at: i64,
+    unknown: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Distinct,
+    Ratio,
+    BaselineMean,
+    Deviation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    Sliding,
+    Tumbling,
+    Hopping,
+    Count,
+}
+
+pub struct AggPlan {
+    pub name: Rc<str>,
+    pub days_name: Rc<str>,
+    pub func: Func,
+    pub path: Vec<String>,
+    /// The path reads the exact money (`amount`).
+    pub is_amount: bool,
+    pub filter: Option<Expr>,
+    pub bit: u32,
+    pub of: Option<(usize, usize)>,
+    pub horizon_days: i64,
+}
+
+pub struct StepPlan {
+    pub name: Rc<str>,
+    pub when: Expr,
+    pub matcher: Option<Expr>,
+    pub times: usize,
+    pub bit: u32,
+}
+
+pub struct RulePlan {
+    pub id: Rc<str>,
+    pub version: i64,
+    pub active: bool,
+    pub entity: Rc<str>,
+    pub ttl_ms: i64,
+    pub pattern: Rc<str>,
+    pub severity: i64,
+    pub penalty: Option<Rc<str>>,
+    pub events: Vec<String>,
+    pub takes_all: bool,
+    pub when: Option<Expr>,
+    pub window: Option<(WindowKind, i64, i64)>,
+    pub aggs: Vec<AggPlan>,
+    pub condition: Option<Expr>,
+    pub steps: Vec<StepPlan>,
+    pub absent: Option<StepPlan>,
+    pub within_ms: i64,
+    pub horizon_ms: i64,
+    pub baseline_days: i64,
+    pub unfiltered_bits: u32,
+    pub has_baselines: bool,
+}
+
+impl RulePlan {
+    /// `CompiledRule.takes`: the event's type or kind is among the rule's events.
+    pub fn takes(&self, kind: &str, type_name: &str) -> bool {
+        self.takes_all || self.events.iter().any(|name| name == type_name || name == kind)
+    }
+}
+
+pub struct GroupPlan {
+    pub key: Expr,
+    pub account: bool,
+    pub rules: Vec<RulePlan>,
+    pub horizon_ms: i64,
+    pub baseline_days: i64,
+    /// The fields entries keep (None: all).
+    pub stored: Option<[bool; N_FIELDS]>,
+}
+
+pub struct Plan {
+    pub groups: Vec<GroupPlan>,
+    pub max_entries: usize,
+    pub score_rules: Vec<ScoreRule>,
+    pub policy: Policy,
+}
+
+fn compile(source: &str, what: &str) -> Result<Expr, String> {
+    Expr::compile(source).map_err(|reason| format!("{what}: {reason}"))
+}
+
+fn step(doc: StepDoc, rule: &str) -> Result<StepPlan, String> {
+    let what = format!("rule {rule} step {}", doc.name);
+    Ok(StepPlan {
+        when: compile(&doc.when, &what)?,
+        matcher: doc.matcher.as_deref().map(|source| compile(source, &what)).transpose()?,
+        name: Rc::from(doc.name),
+        times: doc.times,
+        bit: doc.bit,
+    })
+}
+
+fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
+    let id = doc.id.clone();
+    let window = match &doc.window {
+        None => None,
+        Some(window) => {
+            let kind = match window.kind.as_str() {
+                "sliding" => WindowKind::Sliding,
+                "tumbling" => WindowKind::Tumbling,
+                "hopping" => WindowKind::Hopping,
+                "count" => WindowKind::Count,
+                other => return Err(format!("rule {id}: window type {other}")),
+            };
+            Some((kind, window.size, window.hop))
+        }
+    };
+    let names: Vec<String> = doc.aggregates.iter().map(|agg| agg.name.clone()).collect();
+    let mut aggs = Vec::new();
+    for agg in doc.aggregates {
+        let func = match agg.func.as_str() {
+            "count" => Func::Count,
+            "sum" => Func::Sum,
+            "min" => Func::Min,
+            "max" => Func::Max,
+            "distinct" => Func::Distinct,
+            "ratio" => Func::Ratio,
+            "baseline_mean" => Func::BaselineMean,
+            "deviation" => Func::Deviation,
+            // mean divides in Decimal's 28-digit context: not modelled here
+            other => return Err(format!("rule {id}: aggregate function {other}")),
+        };
+        let is_amount = agg.path.len() == 1 && agg.path[0] == "amount";
+        let numeric = matches!(
+            func,
+            Func::Sum | Func::Min | Func::Max | Func::BaselineMean | Func::Deviation
+        );
+        if numeric && !is_amount {
+            // Decimal(str(x)) of other fields (floats, ints, strings) is not modelled
+            return Err(format!("rule {id}: {} of a field other than amount", agg.func));
+        }
+        let of = match agg.of {
+            None => None,
+            Some((numerator, denominator)) => {
+                let find = |name: &str| names.iter().position(|known| known == name);
+                Some((
+                    find(&numerator).ok_or("unknown ratio part")?,
+                    find(&denominator).ok_or("unknown ratio part")?,
+                ))
+            }
+        };
+        aggs.push(AggPlan {
+            days_name: Rc::from(format!("{}_days", agg.name)),
+            filter: agg
+                .filter
+                .as_deref()
+                .map(|source| compile(source, &format!("rule {id} aggregate {}", agg.name)))
+                .transpose()?,
+            name: Rc::from(agg.name),
+            func,
+            path: agg.path,
+            is_amount,
+            bit: agg.bit,
+            of,
+            horizon_days: agg.horizon_days,
+        });
+    }
+    let has_baselines = aggs.iter().any(|agg| agg.horizon_days > 0);
+    let mut steps = Vec::new();
+    for doc_step in doc.steps {
+        steps.push(step(doc_step, &id)?);
+    }
+    Ok(RulePlan {
+        when: doc.when.as_deref().map(|source| compile(source, &format!("rule {id} when"))).transpose()?,
+        condition: doc
+            .condition
+            .as_deref()
+            .map(|source| compile(source, &format!("rule {id} condition")))
+            .transpose()?,
+        absent: doc.absent.map(|absent| step(absent, &id)).transpose()?,
+        takes_all: doc.events.iter().any(|name| name == "*"),
+        id: Rc::from(doc.id),
+        version: doc.version,
+        active: doc.active,
+        entity: Rc::from(doc.entity),
+        ttl_ms: doc.ttl_ms,
+        pattern: Rc::from(doc.pattern),
+        severity: doc.severity,
+        penalty: doc.penalty.map(Rc::from),
+        events: doc.events,
+        window,
+        aggs,
+        steps,
+        within_ms: doc.within_ms,
+        horizon_ms: doc.horizon_ms,
+        baseline_days: doc.baseline_days,
+        unfiltered_bits: doc.unfiltered_bits,
+        has_baselines,
+    })
+}
+
+impl Plan {
+    pub fn from_json(json: &[u8]) -> Result<Plan, String> {
+        let doc: PlanDoc = serde_json::from_slice(json).map_err(|error| error.to_string())?;
+        let mut groups = Vec::new();
+        for group in doc.groups {
+            let key = compile(&group.key, "key")?;
+            let mut stored: Option<[bool; N_FIELDS]> = Some([false; N_FIELDS]);
+            let mut horizon = doc.min_horizon_ms;
+            let mut baseline_days = 0;
+            let mut rules = Vec::new();
+            for rule_doc in group.rules {
+                match (&rule_doc.stored, stored.as_mut()) {
+                    (None, _) => stored = None,
+                    (Some(names), Some(mask)) => {
+                        for name in names {
+                            if let Some(slot) = event_slot(name) {
+                                mask[slot] = true;
+                            }
+                        }
+                    }
+                    (Some(_), None) => {}
+                }
+                horizon = horizon.max(rule_doc.horizon_ms);
+                baseline_days = baseline_days.max(rule_doc.baseline_days);
+                rules.push(rule(rule_doc)?);
+            }
+            groups.push(GroupPlan {
+                key,
+                account: group.account,
+                rules,
+                horizon_ms: horizon,
+                baseline_days,
+                stored,
+            });
+        }
+        let mut score_rules = Vec::new();
+        for rule_doc in doc.score_rules {
+            score_rules.push(ScoreRule {
+                when: compile(&rule_doc.when, &format!("score rule {}", rule_doc.id))?,
+                id: Rc::from(rule_doc.id),
+                code: Rc::from(rule_doc.code),
+                description: Rc::from(rule_doc.description),
+                points: rule_doc.points,
+                active: rule_doc.active,
+            });
+        }
+        Ok(Plan {
+            groups,
+            max_entries: doc.max_entries,
+            score_rules,
+            policy: Policy {
+                review_at: doc.policy.review_at,
+                challenge_at: doc.policy.challenge_at,
+                reject_at: doc.policy.reject_at,
+                unknown: match doc.policy.unknown.as_str() {
+                    "accept" => "accept",
+                    "review" => "review",
+                    "challenge" => "challenge",
+                    "reject" => "reject",
+                    other => return Err(format!("policy: unknown decision {other}")),
+                },
+            },
+        })
+    }
+}

@@ -1,0 +1,231 @@
+//! Replay (`offline.replay.Replayer` in the Python reference): events in event-time
+//! order through the engine, every transaction decided from the state before it.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::rc::Rc;
+
+use crate::dec::Dec;
+use crate::engine::{key_value, Engine, Input, Outcome, Status};
+use crate::event::{Event, Kind};
+use crate::plan::Plan;
+use crate::scoring::{decide, decision_line, ActiveSignal, Policy, ProfileBook, ScoreRule};
+use crate::state::{SignalOut, State};
+use crate::value::{slot, Value};
+use crate::windows::GiveUp;
+
+const OUTGOING: [&str; 4] = ["payment", "transfer", "red_packet", "withdrawal"];
+
+pub struct Loaded {
+    pub line: u64,
+    pub kind: Kind,
+    pub input: Input,
+}
+
+#[derive(Default)]
+pub struct Counts {
+    pub events: u64,
+    pub transactions: u64,
+    pub applied: u64,
+    pub duplicate: u64,
+    pub late: u64,
+    pub decisions: HashMap<&'static str, u64>,
+}
+
+/// What a run of events produced, in order.
+#[derive(Default)]
+pub struct Produced {
+    pub decisions: Vec<u8>,
+    pub signals: Vec<Rc<SignalOut>>,
+    pub shadow: Vec<Rc<SignalOut>>,
+}
+
+pub struct Replay {
+    plan: Plan,
+    engine: Engine,
+    score_rules: Vec<ScoreRule>,
+    policy: Policy,
+    /// (group index, key) -> state; the account group is index 0.
+    states: HashMap<(usize, Rc<str>), State>,
+    pub events: Vec<Loaded>,
+    pub cursor: usize,
+    profiles: ProfileBook,
+    decided: HashMap<Rc<str>, Rc<(Vec<u8>, &'static str)>>,
+    emitted: HashSet<Rc<str>>,
+    pub counts: Counts,
+}
+
+fn str_slot(view: &Value, index: usize) -> Option<&str> {
+    match view {
+        Value::Event(view) => view.get(index).and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+impl Replay {
+    pub fn new(plan: Plan, score_rules: Vec<ScoreRule>, policy: Policy) -> Replay {
+        Replay {
+            engine: Engine::new(plan.max_entries),
+            plan,
+            score_rules,
+            policy,
+            states: HashMap::default(),
+            events: Vec::new(),
+            cursor: 0,
+            profiles: ProfileBook::default(),
+            decided: HashMap::default(),
+            emitted: HashSet::default(),
+            counts: Counts::default(),
+        }
+    }
+
+    pub fn add(&mut self, line: u64, event: Event) {
+        self.events.push(Loaded {
+            line,
+            kind: event.kind,
+            input: Input {
+                ts_ms: event.ts_ms,
+                view: Value::Event(event.view),
+                amount: event.amount,
+                amount_text: event.amount_text,
+            },
+        });
+    }
+
+    /// Event-time order; events of the same instant keep their order in the file.
+    pub fn sort(&mut self) {
+        self.events.sort_by_key(|item| (item.input.ts_ms, item.line));
+    }
+
+    /// The next `count` events; what they produced.
+    pub fn run(&mut self, count: usize) -> Result<Produced, GiveUp> {
+        let mut produced = Produced::default();
+        let end = (self.cursor + count).min(self.events.len());
+        while self.cursor < end {
+            let index = self.cursor;
+            self.cursor += 1;
+            self.step(index, &mut produced)?;
+        }
+        Ok(produced)
+    }
+
+    fn process(&mut self, index: usize) -> Result<Vec<Outcome>, GiveUp> {
+        let input = &self.events[index].input;
+        let account: Rc<str> = match input.view {
+            Value::Event(ref view) => match view.get(slot::ACCOUNT_ID) {
+                Some(Value::Str(id)) => id.clone(),
+                _ => return Err(GiveUp("an event without an account".into())),
+            },
+            _ => unreachable!("an event view"),
+        };
+        let groups = &self.plan.groups;
+        let state = self.states.entry((0, account.clone())).or_insert_with(State::new);
+        let mut outcomes = vec![self.engine.process(state, input, &groups[0], 0, &account)?];
+        let kind = str_slot(&input.view, slot::KIND).unwrap_or("");
+        let type_name = str_slot(&input.view, slot::TYPE).unwrap_or("");
+        for (group_index, group) in groups.iter().enumerate().skip(1) {
+            if !group.rules.iter().any(|rule| rule.takes(kind, type_name)) {
+                continue;
+            }
+            let Some(key) = key_value(group, &input.view)? else { continue };
+            let state = self.states.entry((group_index, key.clone())).or_insert_with(State::new);
+            outcomes.push(self.engine.process(state, input, group, group_index, &key)?);
+        }
+        Ok(outcomes)
+    }
+
+    fn active_signal(&self, signal: &SignalOut) -> (Rc<str>, ActiveSignal) {
+        let rule = &self.plan.groups[signal.group].rules[signal.rule];
+        (
+            rule.entity.clone(),
+            ActiveSignal {
+                signal_id: signal.signal_id.clone(),
+                pattern: rule.pattern.clone(),
+                rule_id: rule.id.clone(),
+                severity: rule.severity,
+                detected_ms: signal.detected_ms,
+                expires_ms: signal.expires_ms,
+                penalty_kind: rule.penalty.clone(),
+                trigger_event_id: signal.trigger_event_id.clone(),
+            },
+        )
+    }
+
+    fn step(&mut self, index: usize, produced: &mut Produced) -> Result<(), GiveUp> {
+        self.counts.events += 1;
+        let outcomes = self.process(index)?;
+        let loaded = &self.events[index];
+        let view = &loaded.input.view;
+        let status = outcomes[0].status;
+        let account: Rc<str> = Rc::from(str_slot(view, slot::ACCOUNT_ID).unwrap_or(""));
+        let type_name = str_slot(view, slot::TYPE).unwrap_or("").to_string();
+        if matches!(loaded.kind, Kind::Transaction) {
+            self.counts.transactions += 1;
+            let event_id: Rc<str> = Rc::from(str_slot(view, slot::EVENT_ID).unwrap_or(""));
+            let line = match self.decided.get(&event_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let own: Vec<(Rc<str>, ActiveSignal)> =
+                        outcomes[0].signals.iter().map(|signal| self.active_signal(signal)).collect();
+                    let spent = self
+                        .states
+                        .get(&(0, account.clone()))
+                        .map(|state| state.spent_on(loaded.input.ts_ms))
+                        .unwrap_or(Dec::ZERO);
+                    let amount = loaded.input.amount.unwrap_or(Dec::ZERO);
+                    let decision = decide(
+                        view, loaded.input.ts_ms, &type_name, amount, spent, &own,
+                        &mut self.profiles, &self.score_rules, &self.policy,
+                    )
+                    .map_err(|fault| GiveUp(format!("a scoring rule: {fault:?}")))?;
+                    *self.counts.decisions.entry(decision.decision).or_insert(0) += 1;
+                    let known = Rc::new((decision_line(&event_id, &decision), decision.decision));
+                    self.decided.insert(event_id, known.clone());
+                    known
+                }
+            };
+            produced.decisions.extend_from_slice(&line.0);
+            produced.decisions.push(b'\n');
+        }
+        match status {
+            Status::Applied => self.counts.applied += 1,
+            Status::Duplicate => self.counts.duplicate += 1,
+            Status::Late => self.counts.late += 1,
+        }
+        let loaded = &self.events[index];
+        let view = &loaded.input.view;
+        if status == Status::Applied && matches!(loaded.kind, Kind::Transaction) {
+            let spend = OUTGOING.contains(&type_name.as_str())
+                && str_slot(view, slot::STATUS) != Some("failed");
+            if spend {
+                let amount = loaded.input.amount.expect("a transaction's amount");
+                let ts = loaded.input.ts_ms;
+                let state = self.states.get_mut(&(0, account)).expect("the account's state");
+                if !state.record_spend(ts, amount) {
+                    return Err(GiveUp("a daily total beyond 28 digits".into()));
+                }
+            }
+        }
+        if matches!(loaded.kind, Kind::Feedback) {
+            let target = str_slot(view, slot::TARGET_EVENT_ID).unwrap_or("").to_string();
+            let label = str_slot(view, slot::LABEL).unwrap_or("").to_string();
+            self.profiles.apply_verdict(&target, &label, loaded.input.ts_ms);
+        }
+        for outcome in &outcomes {
+            for signal in &outcome.signals {
+                if self.emitted.insert(signal.signal_id.clone()) {
+                    let (entity, active) = self.active_signal(signal);
+                    self.profiles.add(&entity, &signal.entity_key, active);
+                    produced.signals.push(signal.clone());
+                }
+            }
+        }
+        for outcome in &outcomes {
+            for signal in &outcome.shadow {
+                if self.emitted.insert(signal.signal_id.clone()) {
+                    produced.shadow.push(signal.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,293 @@
+//! Sequences over an entity's entries (`agents.cep.sequences` in the Python reference).
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::cel::{Ctx, Fault, Var, N_VARS};
+use crate::plan::{RulePlan, StepPlan};
+use crate::state::{Entry, State};
+use crate::value::Value;
+use crate::windows::GiveUp;
+
+const MAX_STARTS: usize = 200;
+
+/// The steps chosen so far, newest last: each extends its predecessor, so a try that
+/// fails costs nothing to the ones before it.
+struct Chosen {
+    step: usize,
+    /// Indexes into the candidates.
+    picked: Vec<usize>,
+    before: Option<Rc<Chosen>>,
+}
+
+type Chain = Option<Rc<Chosen>>;
+
+pub struct Match {
+    pub key: String,
+    pub members: Vec<Rc<Entry>>,
+    /// (step name, how many entries it took), in step order.
+    pub by_step: Vec<(Rc<str>, usize)>,
+}
+
+enum Attempt {
+    Done(Rc<Chosen>),
+    Next,
+    Abort,
+}
+
+fn give_up(fault: Fault) -> GiveUp {
+    GiveUp(format!("a step's expression: {fault:?}"))
+}
+
+/// The chain in step order.
+fn in_order(chain: &Chain) -> Vec<&Chosen> {
+    let mut links = Vec::new();
+    let mut link = chain.as_deref();
+    while let Some(chosen) = link {
+        links.push(chosen);
+        link = chosen.before.as_deref();
+    }
+    links.reverse();
+    links
+}
+
+struct Search<'a> {
+    rule: &'a RulePlan,
+    tag: usize,
+    candidates: Vec<&'a Rc<Entry>>,
+}
+
+impl Search<'_> {
+    fn step(&self, index: usize) -> &StepPlan {
+        &self.rule.steps[index]
+    }
+
+    fn fits(&self, step: &StepPlan, entry: &Entry, chosen: &Chain) -> Result<bool, GiveUp> {
+        fits(self.rule, step, entry, self.tag, chosen, &self.candidates)
+    }
+
+    fn complete(
+        &self,
+        position: usize,
+        step_index: usize,
+        chosen: Chain,
+        deadline_ms: i64,
+        last: Option<usize>,
+    ) -> Result<Option<Rc<Chosen>>, GiveUp> {
+        let steps = &self.rule.steps;
+        if step_index == steps.len() {
+            return Ok(chosen);
+        }
+        let step = self.step(step_index);
+        if let Some(last) = last {
+            if step_index == steps.len() - 1 {
+                let final_entry = self.candidates[last];
+                if position >= self.candidates.len() || final_entry.ts_ms > deadline_ms {
+                    return Ok(None);
+                }
+                if self.fits(step, final_entry, &chosen)? {
+                    return Ok(Some(Rc::new(Chosen {
+                        step: step_index,
+                        picked: vec![last],
+                        before: chosen,
+                    })));
+                }
+                return Ok(None);
+            }
+        }
+        for index in position..self.candidates.len() {
+            if self.candidates[index].ts_ms > deadline_ms {
+                return Ok(None);
+            }
+            match self.attempt(index, step_index, &chosen, deadline_ms, last)? {
+                Attempt::Abort => return Ok(None),
+                Attempt::Done(found) => return Ok(Some(found)),
+                Attempt::Next => {}
+            }
+        }
+        Ok(None)
+    }
+
+    fn attempt(
+        &self,
+        index: usize,
+        step_index: usize,
+        chosen: &Chain,
+        deadline_ms: i64,
+        last: Option<usize>,
+    ) -> Result<Attempt, GiveUp> {
+        let step = self.step(step_index);
+        if !self.fits(step, self.candidates[index], chosen)? {
+            return Ok(Attempt::Next);
+        }
+        let mut picked = vec![index];
+        let mut cursor = index + 1;
+        while picked.len() < step.times && cursor < self.candidates.len() {
+            let more = self.candidates[cursor];
+            if more.ts_ms > deadline_ms {
+                break;
+            }
+            if self.fits(step, more, chosen)? {
+                picked.push(cursor);
+            }
+            cursor += 1;
+        }
+        if picked.len() < step.times {
+            return Ok(Attempt::Abort);
+        }
+        let next = Some(Rc::new(Chosen { step: step_index, picked, before: chosen.clone() }));
+        Ok(match self.complete(cursor, step_index + 1, next, deadline_ms, last)? {
+            Some(found) => Attempt::Done(found),
+            None => Attempt::Next,
+        })
+    }
+
+    /// For each start, what `complete` from it finds ending with the last candidate.
+    fn completions_ending_with(
+        &self,
+        starts: &[usize],
+        last: usize,
+    ) -> Result<HashMap<usize, Option<Rc<Chosen>>>, GiveUp> {
+        let mut results = HashMap::default();
+        let mut following: Option<Rc<Chosen>> = None;
+        let first = starts[0] as isize;
+        let deadline = self.candidates[last].ts_ms;
+        let mut index = self.candidates.len() as isize - 2;
+        let mut wanted = starts.iter().rev().peekable();
+        while index >= first {
+            match self.attempt(index as usize, 0, &None, deadline, Some(last))? {
+                Attempt::Abort => following = None,
+                Attempt::Done(found) => following = Some(found),
+                Attempt::Next => {}
+            }
+            while wanted.peek().is_some_and(|start| **start > index as usize) {
+                wanted.next();
+            }
+            if wanted.peek().is_some_and(|start| **start == index as usize) {
+                results.insert(index as usize, following.clone());
+            }
+            index -= 1;
+        }
+        Ok(results)
+    }
+}
+
+/// Whether `entry` can be `step`, after `chosen` (`_fits`).
+fn fits(
+    rule: &RulePlan,
+    step: &StepPlan,
+    entry: &Entry,
+    tag: usize,
+    chosen: &Chain,
+    candidates: &[&Rc<Entry>],
+) -> Result<bool, GiveUp> {
+    if entry.bits(tag) & step.bit == 0 {
+        return Ok(false);
+    }
+    let Some(matcher) = &step.matcher else { return Ok(true) };
+    let steps = Value::Map(Rc::new(
+        in_order(chosen)
+            .into_iter()
+            .map(|link| (rule_step_name(rule, link.step), candidates[link.picked[0]].view.clone()))
+            .collect(),
+    ));
+    let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
+    vars[Var::Event as usize] = Some(&entry.view);
+    vars[Var::Steps as usize] = Some(&steps);
+    matcher.test(&Ctx { vars }).map_err(give_up)
+}
+
+fn rule_step_name(rule: &RulePlan, step: usize) -> Rc<str> {
+    rule.steps[step].name.clone()
+}
+
+fn narrowable(rule: &RulePlan, candidates: &[&Rc<Entry>], newest: &Rc<Entry>) -> bool {
+    rule.absent.is_none()
+        && rule.steps.last().is_some_and(|step| step.times == 1)
+        && rule.steps.len() > 1
+        && candidates.last().is_some_and(|last| Rc::ptr_eq(last, newest))
+}
+
+/// Complete matches among the entries, one per start, earliest start first.
+pub fn matches(
+    rule: &RulePlan,
+    tag: usize,
+    state: &State,
+    newest: &Rc<Entry>,
+) -> Result<Vec<Match>, GiveUp> {
+    let within = rule.within_ms;
+    let first = &rule.steps[0];
+    let candidates: Vec<&Rc<Entry>> =
+        state.entries.iter().filter(|entry| entry.bits(tag) & 1 != 0).collect();
+    let mut starts: Vec<usize> = candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| entry.bits(tag) & first.bit != 0)
+        .map(|(index, _)| index)
+        .collect();
+    let last = if narrowable(rule, &candidates, newest) { Some(candidates.len() - 1) } else { None };
+    if starts.len() > MAX_STARTS {
+        starts.drain(..starts.len() - MAX_STARTS);
+    }
+    let search = Search { rule, tag, candidates };
+    let mut narrowed = HashMap::default();
+    if let Some(last) = last {
+        let final_ts = search.candidates[last].ts_ms;
+        starts.retain(|&index| index < last && final_ts <= search.candidates[index].ts_ms + within);
+        if !starts.is_empty() {
+            narrowed = search.completions_ending_with(&starts, last)?;
+        }
+    }
+    let mut found = Vec::new();
+    for &index in &starts {
+        let start = search.candidates[index];
+        let chosen = if last.is_some() {
+            narrowed.remove(&index).flatten()
+        } else {
+            search.complete(index, 0, None, start.ts_ms + within, None)?
+        };
+        let Some(chosen) = chosen else { continue };
+        let chain = Some(chosen);
+        let links = in_order(&chain);
+        let mut members: Vec<Rc<Entry>> = links
+            .iter()
+            .flat_map(|link| link.picked.iter().map(|at| search.candidates[*at].clone()))
+            .collect();
+        members.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        if rule.absent.is_some()
+            && !absence_holds(rule, tag, state, &search.candidates, &members, &chain, within)?
+        {
+            continue;
+        }
+        let by_step =
+            links.iter().map(|link| (rule_step_name(rule, link.step), link.picked.len())).collect();
+        found.push(Match { key: format!("q:{}", members[0].event_id), members, by_step });
+    }
+    Ok(found)
+}
+
+fn absence_holds(
+    rule: &RulePlan,
+    tag: usize,
+    state: &State,
+    candidates: &[&Rc<Entry>],
+    members: &[Rc<Entry>],
+    chosen: &Chain,
+    within: i64,
+) -> Result<bool, GiveUp> {
+    let absent = rule.absent.as_ref().expect("an absence rule");
+    let last = &members[members.len() - 1];
+    if state.watermark_ms < last.ts_ms + within {
+        return Ok(false);
+    }
+    for entry in candidates {
+        if last.sort_key() < entry.sort_key()
+            && entry.ts_ms <= last.ts_ms + within
+            && fits(rule, absent, entry, tag, chosen, candidates)?
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}

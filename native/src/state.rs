@@ -1,0 +1,188 @@
+//! One entity's rule state (`tables.entity_state` in the Python reference), in memory.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::dec::Dec;
+use crate::value::{EventView, Value};
+use crate::windows::Running;
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// One event as the rules need it: the kept fields and the group's rules' match bits.
+pub struct Entry {
+    pub ts_ms: i64,
+    pub event_id: Rc<str>,
+    /// The kept fields as CEL sees them (a `Value::Event`).
+    pub view: Value,
+    /// The exact amount, and `str(amount)`, when the entry keeps `amount`.
+    pub amount: Option<Dec>,
+    pub amount_text: Option<Rc<str>>,
+    /// By the group's rule index (0: the rule does not take the event).
+    pub flags: Vec<u32>,
+}
+
+impl Entry {
+    pub fn sort_key(&self) -> (i64, &str) {
+        (self.ts_ms, &self.event_id)
+    }
+
+    pub fn fields(&self) -> &EventView {
+        match &self.view {
+            Value::Event(view) => view,
+            _ => unreachable!("an entry's view is an event"),
+        }
+    }
+
+    pub fn bits(&self, rule: usize) -> u32 {
+        self.flags[rule]
+    }
+}
+
+/// An aggregate value as the signal shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shown {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// A signal the engine produced: the Python side dresses it as a `Signal`.
+#[derive(Clone, Debug)]
+pub struct SignalOut {
+    pub group: usize,
+    pub rule: usize,
+    pub signal_id: Rc<str>,
+    pub entity_key: Rc<str>,
+    pub evidence: Vec<Rc<str>>,
+    pub shown: Vec<(Rc<str>, Shown)>,
+    pub trigger_event_id: Rc<str>,
+    pub detected_ms: i64,
+    pub expires_ms: i64,
+}
+
+pub struct Fired {
+    pub rule: usize,
+    pub emitted_by: Rc<str>,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub window_key: Rc<str>,
+    pub signal: Rc<SignalOut>,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub watermark_ms: i64,
+    pub entries: Vec<Rc<Entry>>,
+    pub seen: HashMap<Rc<str>, i64>,
+    /// The same ids by (time, id): the oldest go first.
+    seen_order: BTreeSet<(i64, Rc<str>)>,
+    pub fired: Vec<Fired>,
+    /// (rule, aggregate) -> per day (in insertion order): (day, count, sum).
+    pub baselines: Vec<((usize, usize), Vec<(i64, f64, f64)>)>,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    pub events_seen: i64,
+    pub late_events: i64,
+    /// Whether the group's rules' bits are on every entry (`tags` in the reference).
+    pub tagged: bool,
+    /// Accounts: the outgoing total per UTC day (the last two days).
+    pub spend: Vec<(i64, Dec)>,
+    pub running: HashMap<usize, Running>,
+}
+
+impl State {
+    pub fn new() -> State {
+        State {
+            watermark_ms: -1,
+            first_seen_ms: -1,
+            last_seen_ms: -1,
+            ..State::default()
+        }
+    }
+
+    /// Record `event_id` (new to the entity) as seen at `ts_ms`.
+    pub fn remember(&mut self, event_id: Rc<str>, ts_ms: i64) {
+        self.seen_order.insert((ts_ms, event_id.clone()));
+        self.seen.insert(event_id, ts_ms);
+    }
+
+    /// Insert in event-time order; the entry's index.
+    pub fn insert(&mut self, entry: Rc<Entry>) -> usize {
+        let key = (entry.ts_ms, entry.event_id.clone());
+        let index = self
+            .entries
+            .partition_point(|item| (item.ts_ms, &*item.event_id) < (key.0, &*key.1));
+        self.entries.insert(index, entry);
+        index
+    }
+
+    pub fn evict(&mut self, horizon_ms: i64, max_entries: usize, baseline_days: i64) {
+        let cutoff = self.watermark_ms - horizon_ms;
+        if self.entries.first().is_some_and(|entry| entry.ts_ms < cutoff) {
+            let keep_from = self.entries.partition_point(|entry| entry.ts_ms < cutoff);
+            self.entries.drain(..keep_from);
+        }
+        if self.entries.len() > max_entries {
+            let excess = self.entries.len() - max_entries;
+            self.entries.drain(..excess);
+        }
+        while self.seen_order.first().is_some_and(|(ts, _)| *ts < cutoff) {
+            let (_, id) = self.seen_order.pop_first().expect("an id");
+            self.seen.remove(&id);
+        }
+        if self.seen.len() > 2 * max_entries {
+            // The newest, and every stored entry (so that it is never applied twice).
+            let stored: HashSet<&str> = self.entries.iter().map(|entry| &*entry.event_id).collect();
+            let excess = self.seen.len() - 2 * max_entries;
+            let oldest: Vec<(i64, Rc<str>)> = self.seen_order.iter().take(excess).cloned().collect();
+            for item in oldest {
+                if !stored.contains(&*item.1) {
+                    self.seen.remove(&item.1);
+                    self.seen_order.remove(&item);
+                }
+            }
+        }
+        if !self.fired.is_empty() {
+            self.fired.retain(|record| record.end_ms >= cutoff);
+        }
+        let oldest_day = self.watermark_ms.div_euclid(DAY_MS) - baseline_days;
+        for (_, days) in self.baselines.iter_mut() {
+            days.retain(|(day, _, _)| *day >= oldest_day);
+        }
+    }
+
+    pub fn baseline_days(&self, key: (usize, usize)) -> Option<&Vec<(i64, f64, f64)>> {
+        self.baselines.iter().find(|(known, _)| *known == key).map(|(_, days)| days)
+    }
+
+    pub fn baseline_days_mut(&mut self, key: (usize, usize)) -> &mut Vec<(i64, f64, f64)> {
+        let index = match self.baselines.iter().position(|(known, _)| *known == key) {
+            Some(index) => index,
+            None => {
+                self.baselines.push((key, Vec::new()));
+                self.baselines.len() - 1
+            }
+        };
+        &mut self.baselines[index].1
+    }
+
+    /// `spend.spent_on`: the outgoing total on `now_ms`'s UTC day.
+    pub fn spent_on(&self, now_ms: i64) -> Dec {
+        let day = now_ms.div_euclid(DAY_MS);
+        self.spend.iter().find(|(known, _)| *known == day).map(|(_, total)| *total).unwrap_or(Dec::ZERO)
+    }
+
+    /// `spend.record_spend`: add an outgoing amount; the last two days are kept.
+    pub fn record_spend(&mut self, ts_ms: i64, amount: Dec) -> bool {
+        let day = ts_ms.div_euclid(DAY_MS);
+        match self.spend.iter_mut().find(|(known, _)| *known == day) {
+            Some((_, total)) => *total = *total + amount,
+            None => self.spend.push((day, amount)),
+        }
+        self.spend.retain(|(known, _)| *known >= day - 1);
+        self.spend.iter().all(|(_, total)| total.exact())
+    }
+}

@@ -1,18 +1,24 @@
-//! The Python face: `riskstream_native.Replay`, driven by `riskstream.offline.native`.
+//! The Python face: `riskstream_native.Replay`, driven by `riskstream.offline.native`,
+//! and the test hooks (`_parse_line`, `_from_projection`, `_field_path`, `_evaluate`)
+//! through which `tests/unit/native` holds the event reader and the CEL fast path to the
+//! Python reference. `riskstream_native.pyi` (next to Cargo.toml) types them all.
 
 use std::collections::HashMap;
 use std::fs;
 use std::rc::Rc;
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
 
-use crate::event::{from_projection, parse_strict};
+use crate::cel::{Ctx, Expr, Fault, Var, N_VARS};
+use crate::event::{from_projection, parse_strict, projection_json, Event};
 use crate::plan::Plan;
 use crate::replay::Replay as Core;
 use crate::state::{Shown, SignalOut};
+use crate::value::{event_slot, slot, EventView, Value};
 
 create_exception!(riskstream_native, Unsupported, PyException);
 
@@ -188,9 +194,248 @@ impl Replay {
     }
 }
 
+// --- test hooks -------------------------------------------------------------------------
+//
+// Not used by replay: they expose the event reader and the CEL fast path one call at a
+// time, so that Python tests can compare them with the reference over generated cases.
+
+/// An event as the hooks hand it over: (occurred_ms, `projection_json`, the amount as
+/// the CEL view holds it, a double, or None without an amount).
+type EventOut = (i64, String, Option<f64>);
+
+fn event_out(event: &Event) -> EventOut {
+    let amount = match event.view.get(slot::AMOUNT) {
+        Some(Value::Float(amount)) => Some(*amount),
+        _ => None,
+    };
+    (event.ts_ms, projection_json(event), amount)
+}
+
+/// `event::parse_strict` on one line: None when the strict reader is unsure, else the
+/// event. `ip_prefix` (str -> str | None) is called as `Replay.load` calls it; an
+/// exception it raises is raised here.
+#[pyfunction]
+fn _parse_line(py: Python<'_>, line: &[u8], ip_prefix: PyObject) -> PyResult<Option<EventOut>> {
+    let mut failure: Option<PyErr> = None;
+    let mut lookup = |ip: &str| -> Option<Rc<str>> {
+        match ip_prefix.call1(py, (ip,)) {
+            Ok(value) if value.is_none(py) => None,
+            Ok(value) => match value.extract::<String>(py) {
+                Ok(text) => Some(Rc::from(text)),
+                Err(error) => {
+                    failure.get_or_insert(error);
+                    None
+                }
+            },
+            Err(error) => {
+                failure.get_or_insert(error);
+                None
+            }
+        }
+    };
+    let parsed = parse_strict(line, &mut lookup);
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    Ok(parsed.as_ref().map(event_out))
+}
+
+/// `event::from_projection` (what `Replay.add_projection` reads): ValueError with the
+/// reason when it refuses the projection.
+#[pyfunction]
+fn _from_projection(projection: &[u8]) -> PyResult<EventOut> {
+    from_projection(projection).map(|event| event_out(&event)).map_err(PyValueError::new_err)
+}
+
+fn compile(source: &str) -> PyResult<Expr> {
+    Expr::compile(source).map_err(|reason| PyValueError::new_err(format!("refused: {reason}")))
+}
+
+/// `Expr::field_path` of a source (`Expression.field_path`); ValueError if refused.
+#[pyfunction]
+fn _field_path(source: &str) -> PyResult<Option<String>> {
+    Ok(compile(source)?.field_path().map(str::to_string))
+}
+
+const MAX_NESTING: usize = 64;
+
+/// A plain Python value (None, bool, int64, float, str, list, dict with str keys; exact
+/// types only) as a `Value`; TypeError or ValueError for anything else.
+fn to_value(object: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+    if depth > MAX_NESTING {
+        return Err(PyValueError::new_err("nested too deeply"));
+    }
+    if object.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(flag) = object.downcast_exact::<PyBool>() {
+        return Ok(Value::Bool(flag.is_true()));
+    }
+    if object.downcast_exact::<PyInt>().is_ok() {
+        return object
+            .extract::<i64>()
+            .map(Value::Int)
+            .map_err(|_| PyValueError::new_err("an int beyond int64 is not plain"));
+    }
+    if let Ok(number) = object.downcast_exact::<PyFloat>() {
+        return Ok(Value::Float(number.value()));
+    }
+    if let Ok(text) = object.downcast_exact::<PyString>() {
+        return Ok(Value::Str(Rc::from(text.to_str()?)));
+    }
+    if let Ok(items) = object.downcast_exact::<PyList>() {
+        let values = items
+            .iter()
+            .map(|item| to_value(&item, depth + 1))
+            .collect::<PyResult<Vec<_>>>()?;
+        return Ok(Value::List(Rc::new(values)));
+    }
+    if let Ok(items) = object.downcast_exact::<PyDict>() {
+        let mut values = Vec::with_capacity(items.len());
+        for (key, item) in items.iter() {
+            let Ok(key) = key.downcast_exact::<PyString>() else {
+                return Err(PyTypeError::new_err("a map key is not a str"));
+            };
+            values.push((Rc::from(key.to_str()?), to_value(&item, depth + 1)?));
+        }
+        return Ok(Value::Map(Rc::new(values)));
+    }
+    let kind = object.get_type().name()?;
+    Err(PyTypeError::new_err(format!("{kind} is not a plain value")))
+}
+
+/// An event view as the engine passes it: a `Value::Event` when `object` is a dict whose
+/// keys are all event fields (the fields it lacks are absent), else as `to_value`.
+fn to_event(object: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if let Ok(items) = object.downcast_exact::<PyDict>() {
+        let mut view = EventView::default();
+        let mut all_fields = true;
+        for (key, item) in items.iter() {
+            let slot = match key.downcast_exact::<PyString>() {
+                Ok(key) => event_slot(key.to_str()?),
+                Err(_) => None,
+            };
+            match slot {
+                Some(slot) => view.slots[slot] = Some(to_value(&item, 1)?),
+                None => {
+                    all_fields = false;
+                    break;
+                }
+            }
+        }
+        if all_fields {
+            return Ok(Value::Event(Rc::new(view)));
+        }
+    }
+    to_value(object, 0)
+}
+
+/// `steps`: a dict of event views becomes a map of `Value::Event`s (see `to_event`).
+fn to_steps(object: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let Ok(items) = object.downcast_exact::<PyDict>() else {
+        return to_value(object, 0);
+    };
+    let mut values = Vec::with_capacity(items.len());
+    for (key, item) in items.iter() {
+        let Ok(key) = key.downcast_exact::<PyString>() else {
+            return Err(PyTypeError::new_err("a map key is not a str"));
+        };
+        values.push((Rc::from(key.to_str()?), to_event(&item)?));
+    }
+    Ok(Value::Map(Rc::new(values)))
+}
+
+fn to_python(py: Python<'_>, value: &Value) -> PyResult<PyObject> {
+    Ok(match value {
+        Value::Null => py.None(),
+        Value::Bool(flag) => flag.into_py_any(py)?,
+        Value::Int(number) => number.into_py_any(py)?,
+        Value::Float(number) => number.into_py_any(py)?,
+        Value::Str(text) => (&**text).into_py_any(py)?,
+        Value::List(items) => {
+            let list = PyList::empty(py);
+            for item in items.iter() {
+                list.append(to_python(py, item)?)?;
+            }
+            list.into_py_any(py)?
+        }
+        Value::Map(items) => {
+            let dict = PyDict::new(py);
+            for (key, item) in items.iter() {
+                dict.set_item(&**key, to_python(py, item)?)?;
+            }
+            dict.into_py_any(py)?
+        }
+        Value::Event(view) => {
+            let dict = PyDict::new(py);
+            for (name, item) in view.present() {
+                dict.set_item(name, to_python(py, item)?)?;
+            }
+            dict.into_py_any(py)?
+        }
+    })
+}
+
+/// ("value", v), ("error", "<Python exception class>") or ("fallback", None).
+type Outcome = (&'static str, PyObject);
+
+fn outcome(py: Python<'_>, result: Result<PyObject, Fault>) -> PyResult<Outcome> {
+    Ok(match result {
+        Ok(value) => ("value", value),
+        Err(Fault::Error(kind)) => ("error", kind.python_name().into_py_any(py)?),
+        Err(Fault::Fallback) => ("fallback", py.None()),
+    })
+}
+
+/// `Expr::evaluate` and `Expr::test` of `source` over `variables`: a dict from variable
+/// names (`event`, `entity`, `agg`, `steps`, `profiles`, `penalties`, `spent_today`) to
+/// plain values. With `event_views`, `event` and the entries of `steps` are
+/// `Value::Event`s as the engine passes them when they are dicts of event fields only;
+/// without it, maps. Returns (evaluate's outcome, test's outcome), each ("value", v),
+/// ("error", "KeyError" ...) or ("fallback", None). ValueError when the source is
+/// refused or a variable is unknown; TypeError/ValueError for a value that is not plain.
+#[pyfunction]
+#[pyo3(signature = (source, variables, event_views = true))]
+fn _evaluate(
+    py: Python<'_>,
+    source: &str,
+    variables: &Bound<'_, PyDict>,
+    event_views: bool,
+) -> PyResult<(Outcome, Outcome)> {
+    let expr = compile(source)?;
+    let mut values: [Option<Value>; N_VARS] = Default::default();
+    for (name, object) in variables.iter() {
+        let name: String = name.extract()?;
+        let var = Var::from_name(&name)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown variable {name:?}")))?;
+        values[var as usize] = Some(match var {
+            Var::Event if event_views => to_event(&object)?,
+            Var::Steps if event_views => to_steps(&object)?,
+            _ => to_value(&object, 0)?,
+        });
+    }
+    let mut ctx = Ctx::new();
+    for var in Var::ALL {
+        ctx.set(var, values[var as usize].as_ref());
+    }
+    let evaluated = match expr.evaluate(&ctx) {
+        Ok(value) => Ok(to_python(py, &value)?),
+        Err(fault) => Err(fault),
+    };
+    let tested = match expr.test(&ctx) {
+        Ok(truth) => Ok(truth.into_py_any(py)?),
+        Err(fault) => Err(fault),
+    };
+    Ok((outcome(py, evaluated)?, outcome(py, tested)?))
+}
+
 #[pymodule]
 fn riskstream_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Replay>()?;
     module.add("Unsupported", module.py().get_type::<Unsupported>())?;
+    module.add_function(wrap_pyfunction!(_parse_line, module)?)?;
+    module.add_function(wrap_pyfunction!(_from_projection, module)?)?;
+    module.add_function(wrap_pyfunction!(_field_path, module)?)?;
+    module.add_function(wrap_pyfunction!(_evaluate, module)?)?;
     Ok(())
 }

@@ -33,7 +33,7 @@ from riskstream.streams.outputs import Signal
 try:
     import riskstream_native as _native
 except ImportError:  # not built: the reference replays
-    _native = None
+    _native = None  # type: ignore[assignment]  # typed by native/riskstream_native.pyi
 
 
 class NativeUnsupported(Exception):  # noqa: N818 - a signal to use the reference

@@ -1,6 +1,7 @@
 //! The rule runtime (`agents.cep.engine.RuleEngine` in the Python reference): an event
 //! and one entity's state in, signals out, each event applied once.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use blake2::digest::{Update, VariableOutput};
@@ -9,9 +10,9 @@ use blake2::Blake2bVar;
 use crate::cel::{Ctx, ErrorKind, Fault, Var, N_VARS};
 use crate::plan::{GroupPlan, RulePlan};
 use crate::sequences::matches;
-use crate::state::{Entry, Fired, Shown, SignalOut, State};
+use crate::state::{Entry, Fired, Flags, Shown, SignalOut, State};
 use crate::value::{slot, Value};
-use crate::windows::{aggregate, shown, update_baselines, windows_for, GiveUp};
+use crate::windows::{aggregate, update_baselines, windows_for, GiveUp};
 
 pub const MAX_EVIDENCE: usize = 50;
 
@@ -47,15 +48,8 @@ fn test(expr: &crate::cel::Expr, vars: [Option<&Value>; N_VARS], what: &str) -> 
 }
 
 /// `CompiledRule.flags`: the entry's match bits for the rule (0: it ignores the event).
-fn flags(rule: &RulePlan, event: &Value, entity: &Value) -> Result<u32, GiveUp> {
-    let (kind, type_name) = match event {
-        Value::Event(view) => (
-            view.get(slot::KIND).and_then(Value::as_str).unwrap_or(""),
-            view.get(slot::TYPE).and_then(Value::as_str).unwrap_or(""),
-        ),
-        _ => unreachable!("an event view"),
-    };
-    if !rule.takes(kind, type_name) {
+fn flags(rule: &RulePlan, event_mask: u32, event: &Value, entity: &Value) -> Result<u32, GiveUp> {
+    if !rule.takes(event_mask) {
         return Ok(0);
     }
     let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
@@ -85,6 +79,8 @@ fn flags(rule: &RulePlan, event: &Value, entity: &Value) -> Result<u32, GiveUp> 
 /// An event as the engine takes it: its view (a `Value::Event`) and its exact amount.
 pub struct Input {
     pub ts_ms: i64,
+    /// The event's type and kind as bits (`plan::event_mask`).
+    pub mask: u32,
     pub view: Value,
     pub amount: Option<crate::dec::Dec>,
     pub amount_text: Option<Rc<str>>,
@@ -94,6 +90,7 @@ pub struct Engine {
     pub max_entries: usize,
     /// The names of `entity`'s fields, made once.
     entity_keys: [Rc<str>; 3],
+    agg_buffer: Cell<Option<Rc<Vec<(Rc<str>, Value)>>>>,
 }
 
 impl Engine {
@@ -101,6 +98,7 @@ impl Engine {
         Engine {
             max_entries,
             entity_keys: [Rc::from("idle_seconds"), Rc::from("events_seen"), Rc::from("age_seconds")],
+            agg_buffer: Cell::new(None),
         }
     }
 
@@ -144,16 +142,20 @@ impl Engine {
         } else {
             0.0
         };
-        let [idle_key, seen_key, age_key] = &self.entity_keys;
-        let entity = Value::Map(Rc::new(vec![
-            (idle_key.clone(), Value::Float(idle)),
-            (seen_key.clone(), Value::Int(state.events_seen)),
-            (age_key.clone(), Value::Float(age)),
-        ]));
+        let entity = if group.reads_entity {
+            let [idle_key, seen_key, age_key] = &self.entity_keys;
+            Value::Map(Rc::new(vec![
+                (idle_key.clone(), Value::Float(idle)),
+                (seen_key.clone(), Value::Int(state.events_seen)),
+                (age_key.clone(), Value::Float(age)),
+            ]))
+        } else {
+            Value::Null // no expression of the group reads it
+        };
         let rules = &group.rules;
-        let mut entry_flags = vec![0u32; rules.len()];
+        let mut entry_flags: Flags = smallvec::smallvec![0u32; rules.len()];
         for (index, rule) in rules.iter().enumerate() {
-            entry_flags[index] = flags(rule, &event.view, &entity)?;
+            entry_flags[index] = flags(rule, event.mask, &event.view, &entity)?;
         }
         let any = entry_flags.iter().any(|bits| *bits != 0);
         let (kept_view, keeps_amount) = match (&group.stored, any) {
@@ -170,7 +172,7 @@ impl Engine {
                 let empty = Value::Map(Rc::new(Vec::new()));
                 for (index, rule) in rules.iter().enumerate() {
                     if entry_flags[index] == 0 {
-                        entry_flags[index] = flags(rule, &kept_view, &empty)?;
+                        entry_flags[index] = flags(rule, event.mask, &kept_view, &empty)?;
                     }
                 }
             }
@@ -245,15 +247,27 @@ impl Engine {
                         continue;
                     }
                 }
-                let (values, pending) = aggregate(rule, tag, state, &window, entry)?;
+                // The map CEL sees as `agg`, its allocation reused from one window to the next.
+                let mut buffer = self.agg_buffer.take().unwrap_or_default();
+                let items = Rc::get_mut(&mut buffer).expect("the buffer is not shared");
+                items.clear();
+                aggregate(rule, tag, state, &window, entry, items, None)?;
+                let values = Value::Map(buffer);
                 let condition = rule.condition.as_ref().expect("a window rule's condition");
                 let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
                 vars[Var::Event as usize] = Some(event);
                 vars[Var::Entity as usize] = Some(entity);
                 vars[Var::Agg as usize] = Some(&values);
-                if test(condition, vars, "condition")? {
+                let fires = test(condition, vars, "condition")?;
+                if let Value::Map(mut buffer) = values {
+                    if Rc::get_mut(&mut buffer).is_some() {
+                        self.agg_buffer.set(Some(buffer));
+                    }
+                }
+                if fires {
+                    let mut shown = Vec::new();
+                    aggregate(rule, tag, state, &window, entry, &mut Vec::new(), Some(&mut shown))?;
                     let running = if window.running.is_some() { state.running.get(&tag) } else { None };
-                    let shown = shown(pending, running);
                     let members: Vec<Rc<Entry>> = match running {
                         Some(running) => running.members.iter().cloned().collect(),
                         None => window.members,

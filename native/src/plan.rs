@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 
-use crate::cel::Expr;
+use crate::cel::{Expr, Var};
 use crate::scoring::{Policy, ScoreRule};
 use crate::value::{event_slot, N_FIELDS};
 
@@ -151,6 +151,8 @@ pub struct RulePlan {
     pub penalty: Option<Rc<str>>,
     pub events: Vec<String>,
     pub takes_all: bool,
+    /// `events` as bits (see `event_mask`).
+    pub takes_mask: u32,
     pub when: Option<Expr>,
     pub window: Option<(WindowKind, i64, i64)>,
     pub aggs: Vec<AggPlan>,
@@ -164,10 +166,41 @@ pub struct RulePlan {
     pub has_baselines: bool,
 }
 
+/// Every event type and kind a rule may name in `events` (the compiler refuses others).
+const EVENT_NAMES: [&str; 16] = [
+    "payment",
+    "transfer",
+    "red_packet",
+    "top_up",
+    "withdrawal",
+    "refund",
+    "login",
+    "login_failed",
+    "password_change",
+    "device_bound",
+    "phone_change",
+    "kyc_update",
+    "account_opened",
+    "feedback",
+    "transaction",
+    "account_event",
+];
+
+/// The bit of an event type or kind (0 for a name no rule can take).
+pub fn name_bit(name: &str) -> u32 {
+    EVENT_NAMES.iter().position(|known| *known == name).map_or(0, |index| 1 << index)
+}
+
+/// An event's type and kind as bits, for `RulePlan::takes`.
+pub fn event_mask(kind: &str, type_name: &str) -> u32 {
+    // "feedback" is both a type and a kind: one bit serves both.
+    name_bit(kind) | name_bit(type_name)
+}
+
 impl RulePlan {
     /// `CompiledRule.takes`: the event's type or kind is among the rule's events.
-    pub fn takes(&self, kind: &str, type_name: &str) -> bool {
-        self.takes_all || self.events.iter().any(|name| name == type_name || name == kind)
+    pub fn takes(&self, event_mask: u32) -> bool {
+        self.takes_all || self.takes_mask & event_mask != 0
     }
 }
 
@@ -179,6 +212,23 @@ pub struct GroupPlan {
     pub baseline_days: i64,
     /// The fields entries keep (None: all).
     pub stored: Option<[bool; N_FIELDS]>,
+    /// Whether any rule of the group reads `entity` (else it is never made).
+    pub reads_entity: bool,
+}
+
+impl RulePlan {
+    fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        let steps = self.steps.iter().chain(self.absent.iter());
+        self.when
+            .iter()
+            .chain(self.condition.iter())
+            .chain(self.aggs.iter().filter_map(|agg| agg.filter.as_ref()))
+            .chain(steps.flat_map(|step| std::iter::once(&step.when).chain(step.matcher.iter())))
+    }
+
+    fn reads_entity(&self) -> bool {
+        self.expressions().any(|expr| expr.variables().contains(&Var::Entity))
+    }
 }
 
 pub struct Plan {
@@ -282,6 +332,7 @@ fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
             .transpose()?,
         absent: doc.absent.map(|absent| step(absent, &id)).transpose()?,
         takes_all: doc.events.iter().any(|name| name == "*"),
+        takes_mask: doc.events.iter().fold(0, |mask, name| mask | name_bit(name)),
         id: Rc::from(doc.id),
         version: doc.version,
         active: doc.active,
@@ -328,7 +379,9 @@ impl Plan {
                 baseline_days = baseline_days.max(rule_doc.baseline_days);
                 rules.push(rule(rule_doc)?);
             }
+            let reads_entity = rules.iter().any(RulePlan::reads_entity);
             groups.push(GroupPlan {
+                reads_entity,
                 key,
                 account: group.account,
                 rules,

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use crate::dec::Dec;
 use crate::engine::{key_value, Engine, Input, Outcome, Status};
 use crate::event::{Event, Kind};
-use crate::plan::Plan;
+use crate::plan::{event_mask, Plan};
 use crate::scoring::{decide, decision_line, ActiveSignal, Policy, ProfileBook, ScoreRule};
 use crate::state::{SignalOut, State};
 use crate::value::{slot, Value};
@@ -79,11 +79,14 @@ impl Replay {
     }
 
     pub fn add(&mut self, line: u64, event: Event) {
+        let type_name = event.view.get(slot::TYPE).and_then(Value::as_str).unwrap_or("");
+        let mask = event_mask(event.kind.name(), type_name);
         self.events.push(Loaded {
             line,
             kind: event.kind,
             input: Input {
                 ts_ms: event.ts_ms,
+                mask,
                 view: Value::Event(event.view),
                 amount: event.amount,
                 amount_text: event.amount_text,
@@ -120,10 +123,8 @@ impl Replay {
         let groups = &self.plan.groups;
         let state = self.states.entry((0, account.clone())).or_insert_with(State::new);
         let mut outcomes = vec![self.engine.process(state, input, &groups[0], 0, &account)?];
-        let kind = str_slot(&input.view, slot::KIND).unwrap_or("");
-        let type_name = str_slot(&input.view, slot::TYPE).unwrap_or("");
         for (group_index, group) in groups.iter().enumerate().skip(1) {
-            if !group.rules.iter().any(|rule| rule.takes(kind, type_name)) {
+            if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
                 continue;
             }
             let Some(key) = key_value(group, &input.view)? else { continue };

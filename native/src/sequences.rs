@@ -2,8 +2,6 @@
 
 use std::rc::Rc;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::cel::{Ctx, Fault, Var, N_VARS};
 use crate::plan::{RulePlan, StepPlan};
 use crate::state::{Entry, State};
@@ -143,29 +141,30 @@ impl Search<'_> {
         })
     }
 
-    /// For each start, what `complete` from it finds ending with the last candidate.
+    /// For each start (in order), what `complete` from it finds ending with the last
+    /// candidate.
     fn completions_ending_with(
         &self,
         starts: &[usize],
         last: usize,
-    ) -> Result<HashMap<usize, Option<Rc<Chosen>>>, GiveUp> {
-        let mut results = HashMap::default();
+    ) -> Result<Vec<Option<Rc<Chosen>>>, GiveUp> {
+        let mut results = vec![None; starts.len()];
         let mut following: Option<Rc<Chosen>> = None;
         let first = starts[0] as isize;
         let deadline = self.candidates[last].ts_ms;
         let mut index = self.candidates.len() as isize - 2;
-        let mut wanted = starts.iter().rev().peekable();
+        let mut wanted = starts.iter().enumerate().rev().peekable();
         while index >= first {
             match self.attempt(index as usize, 0, &None, deadline, Some(last))? {
                 Attempt::Abort => following = None,
                 Attempt::Done(found) => following = Some(found),
                 Attempt::Next => {}
             }
-            while wanted.peek().is_some_and(|start| **start > index as usize) {
+            while wanted.peek().is_some_and(|(_, start)| **start > index as usize) {
                 wanted.next();
             }
-            if wanted.peek().is_some_and(|start| **start == index as usize) {
-                results.insert(index as usize, following.clone());
+            if let Some((at, _)) = wanted.peek().filter(|(_, start)| **start == index as usize) {
+                results[*at] = following.clone();
             }
             index -= 1;
         }
@@ -231,7 +230,7 @@ pub fn matches(
         starts.drain(..starts.len() - MAX_STARTS);
     }
     let search = Search { rule, tag, candidates };
-    let mut narrowed = HashMap::default();
+    let mut narrowed = Vec::new();
     if let Some(last) = last {
         let final_ts = search.candidates[last].ts_ms;
         starts.retain(|&index| index < last && final_ts <= search.candidates[index].ts_ms + within);
@@ -240,10 +239,10 @@ pub fn matches(
         }
     }
     let mut found = Vec::new();
-    for &index in &starts {
+    for (at, &index) in starts.iter().enumerate() {
         let start = search.candidates[index];
         let chosen = if last.is_some() {
-            narrowed.remove(&index).flatten()
+            narrowed.get_mut(at).and_then(Option::take)
         } else {
             search.complete(index, 0, None, start.ts_ms + within, None)?
         };

@@ -5,11 +5,16 @@ use std::rc::Rc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use smallvec::SmallVec;
+
 use crate::dec::Dec;
 use crate::value::{EventView, Value};
-use crate::windows::Running;
+use crate::windows::Runs;
 
 pub const DAY_MS: i64 = 86_400_000;
+
+/// Match bits by rule index: inline for groups of up to 16 rules.
+pub type Flags = SmallVec<[u32; 16]>;
 
 /// One event as the rules need it: the kept fields and the group's rules' match bits.
 pub struct Entry {
@@ -21,7 +26,7 @@ pub struct Entry {
     pub amount: Option<Dec>,
     pub amount_text: Option<Rc<str>>,
     /// By the group's rule index (0: the rule does not take the event).
-    pub flags: Vec<u32>,
+    pub flags: Flags,
 }
 
 impl Entry {
@@ -90,7 +95,7 @@ pub struct State {
     pub tagged: bool,
     /// Accounts: the outgoing total per UTC day (the last two days).
     pub spend: Vec<(i64, Dec)>,
-    pub running: HashMap<usize, Running>,
+    pub running: Runs,
 }
 
 impl State {

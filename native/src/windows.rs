@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::rc::Rc;
 
 use crate::dec::Dec;
@@ -30,6 +31,11 @@ impl WindowKey {
     }
 }
 
+/// The windows holding an entry: one, but for entries out of order.
+pub type Windows = SmallVec<[Window; 1]>;
+/// A running window's results, in the order of the rule's window aggregates.
+pub type Results = SmallVec<[Value; 4]>;
+
 pub struct Window {
     pub key: WindowKey,
     pub start_ms: i64,
@@ -38,7 +44,7 @@ pub struct Window {
     pub members: Vec<Rc<Entry>>,
     pub dedupe_by_key: bool,
     /// The running window's results, in the order of the rule's window aggregates.
-    pub running: Option<Vec<Value>>,
+    pub running: Option<Results>,
 }
 
 /// `round(x, digits)` of a double, as Python rounds (the exact value, ties to even).
@@ -185,33 +191,39 @@ impl Part {
     }
 }
 
-/// An aggregate as the signal will show it, made only if the rule fires.
-pub enum Pending {
-    Ready(Rc<str>, Shown),
-    /// A double shown rounded to 6 places.
-    Rounded(Rc<str>, f64),
-    Part(Rc<str>, Part),
-    /// The running window's part at this position.
-    Running(Rc<str>, usize),
-}
-
-/// The shown aggregates, in the rule's order.
-pub fn shown(pending: Vec<Pending>, running: Option<&Running>) -> Vec<(Rc<str>, Shown)> {
-    pending
-        .into_iter()
-        .map(|item| match item {
-            Pending::Ready(name, value) => (name, value),
-            Pending::Rounded(name, value) => (name, Shown::Float(py_round(value, 6))),
-            Pending::Part(name, part) => (name, part.shown()),
-            Pending::Running(name, index) => {
-                (name, running.expect("the running window").parts[index].1.shown())
-            }
-        })
-        .collect()
-}
-
 fn is_window_agg(agg: &AggPlan) -> bool {
     !matches!(agg.func, Func::Ratio | Func::BaselineMean | Func::Deviation)
+}
+
+/// The running windows of an entity, by rule index.
+#[derive(Default)]
+pub struct Runs(Vec<Option<Running>>);
+
+impl Runs {
+    pub fn get(&self, tag: &usize) -> Option<&Running> {
+        self.0.get(*tag).and_then(Option::as_ref)
+    }
+
+    fn get_mut(&mut self, tag: &usize) -> Option<&mut Running> {
+        self.0.get_mut(*tag).and_then(Option::as_mut)
+    }
+
+    fn insert(&mut self, tag: usize, window: Running) {
+        if self.0.len() <= tag {
+            self.0.resize_with(tag + 1, || None);
+        }
+        self.0[tag] = Some(window);
+    }
+
+    fn remove(&mut self, tag: &usize) {
+        if let Some(slot) = self.0.get_mut(*tag) {
+            *slot = None;
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0.iter_mut().for_each(|slot| *slot = None);
+    }
 }
 
 /// One rule's window over an entity's in-order entries, kept current.
@@ -264,7 +276,7 @@ impl Running {
         Ok(())
     }
 
-    fn results(&self) -> Vec<Value> {
+    fn results(&self) -> Results {
         self.parts.iter().map(|(_, part)| part.value()).collect()
     }
 }
@@ -288,7 +300,7 @@ pub fn windows_for(
     tag: usize,
     state: &mut State,
     entry: &Rc<Entry>,
-) -> Result<Vec<Window>, GiveUp> {
+) -> Result<Windows, GiveUp> {
     let (kind, size, hop) = rule.window.expect("a window rule");
     let at = position(&state.entries, entry);
     if kind == WindowKind::Count {
@@ -300,7 +312,7 @@ pub fn windows_for(
         if last && (at == 0 || state.entries[at - 1].ts_ms < ts) {
             let results = running(rule, tag, state, entry, at, None)?;
             if let Some(results) = results {
-                return Ok(vec![Window {
+                return Ok(smallvec::smallvec![Window {
                     key: WindowKey::Id('s', entry.event_id.clone()),
                     start_ms: ts - size + 1,
                     end_ms: ts,
@@ -316,7 +328,7 @@ pub fn windows_for(
     if kind == WindowKind::Tumbling && last {
         let start = ts.div_euclid(hop) * hop;
         if let Some(results) = running(rule, tag, state, entry, at, Some(start))? {
-            return Ok(vec![Window {
+            return Ok(smallvec::smallvec![Window {
                 key: WindowKey::Start('t', start),
                 start_ms: start,
                 end_ms: start + size - 1,
@@ -337,7 +349,7 @@ fn running(
     entry: &Rc<Entry>,
     at: usize,
     aligned: Option<i64>,
-) -> Result<Option<Vec<Value>>, GiveUp> {
+) -> Result<Option<Results>, GiveUp> {
     let size = rule.window.expect("a window rule").1;
     if let Some(window) = state.running.get_mut(&tag) {
         if window.start_ms == aligned {
@@ -370,14 +382,14 @@ fn running(
     Ok(Some(results))
 }
 
-fn sliding_windows(entries: &[Rc<Entry>], tag: usize, size: i64, at: usize) -> Vec<Window> {
+fn sliding_windows(entries: &[Rc<Entry>], tag: usize, size: i64, at: usize) -> Windows {
     let ts = entries[at].ts_ms;
     let mut first = at;
     while first > 0 && entries[first - 1].ts_ms >= ts {
         first -= 1;
     }
     let count = entries.len();
-    let mut windows = Vec::new();
+    let mut windows = Windows::new();
     for index in first..count {
         let end = &entries[index];
         if end.ts_ms >= ts + size {
@@ -416,7 +428,7 @@ fn aligned_windows(
     size: i64,
     hop: i64,
     at: usize,
-) -> Vec<Window> {
+) -> Windows {
     let ts = entries[at].ts_ms;
     let mut starts = Vec::new();
     let mut start = ts.div_euclid(hop) * hop;
@@ -454,7 +466,7 @@ fn aligned_windows(
         .collect()
 }
 
-fn count_windows(entries: &[Rc<Entry>], tag: usize, at: usize, size: usize) -> Vec<Window> {
+fn count_windows(entries: &[Rc<Entry>], tag: usize, at: usize, size: usize) -> Windows {
     let mut before = Vec::new();
     let mut index = at as isize - 1;
     while before.len() < size - 1 && index >= 0 {
@@ -475,7 +487,7 @@ fn count_windows(entries: &[Rc<Entry>], tag: usize, at: usize, size: usize) -> V
     let mut taken: Vec<Rc<Entry>> = before.into_iter().rev().collect();
     taken.push(entries[at].clone());
     taken.extend(after);
-    let mut windows = Vec::new();
+    let mut windows = Windows::new();
     for end in own..taken.len().min(own + size) {
         let from = (end + 1).saturating_sub(size);
         let members: Vec<Rc<Entry>> = taken[from..=end].to_vec();
@@ -494,26 +506,23 @@ fn count_windows(entries: &[Rc<Entry>], tag: usize, at: usize, size: usize) -> V
     windows
 }
 
-/// The window's aggregates for CEL, and as the signal would show them
-/// (`windows.aggregate`).
+/// The window's aggregates for CEL (`windows.aggregate`), into `for_cel`; with `shown`,
+/// also as the signal shows them (money as text), which only a firing rule needs.
 pub fn aggregate(
     rule: &RulePlan,
     tag: usize,
     state: &State,
     window: &Window,
     entry: &Entry,
-) -> Result<(Value, Vec<Pending>), GiveUp> {
-    let mut for_cel: Vec<(Rc<str>, Value)> = Vec::with_capacity(rule.aggs.len() + 2);
-    let mut pending: Vec<Pending> = Vec::with_capacity(rule.aggs.len() + 2);
+    for_cel: &mut Vec<(Rc<str>, Value)>,
+    mut shown: Option<&mut Vec<(Rc<str>, Shown)>>,
+) -> Result<(), GiveUp> {
+    let running_parts = window.running.as_ref().and_then(|_| state.running.get(&tag));
     let mut running = window.running.as_ref().map(|results| results.iter());
     let mut running_index = 0;
-    let mut ratios = Vec::new();
     for (index, agg) in rule.aggs.iter().enumerate() {
         match agg.func {
-            Func::Ratio => {
-                ratios.push(agg);
-                continue;
-            }
+            Func::Ratio => continue,
             Func::BaselineMean | Func::Deviation => {
                 let (mean, days) = baseline_mean(state, tag, index, agg, entry.ts_ms);
                 let value = if agg.func == Func::Deviation {
@@ -526,8 +535,10 @@ pub fn aggregate(
                 };
                 for_cel.push((agg.name.clone(), Value::Float(value)));
                 for_cel.push((agg.days_name.clone(), Value::Int(days)));
-                pending.push(Pending::Rounded(agg.name.clone(), value));
-                pending.push(Pending::Ready(agg.days_name.clone(), Shown::Int(days)));
+                if let Some(shown) = shown.as_deref_mut() {
+                    shown.push((agg.name.clone(), Shown::Float(py_round(value, 6))));
+                    shown.push((agg.days_name.clone(), Shown::Int(days)));
+                }
                 continue;
             }
             _ => {}
@@ -535,7 +546,10 @@ pub fn aggregate(
         if let Some(results) = running.as_mut() {
             let value = results.next().expect("one result per window aggregate").clone();
             for_cel.push((agg.name.clone(), value));
-            pending.push(Pending::Running(agg.name.clone(), running_index));
+            if let Some(shown) = shown.as_deref_mut() {
+                let parts = &running_parts.expect("the running window").parts;
+                shown.push((agg.name.clone(), parts[running_index].1.shown()));
+            }
             running_index += 1;
             continue;
         }
@@ -546,9 +560,11 @@ pub fn aggregate(
             }
         }
         for_cel.push((agg.name.clone(), part.value()));
-        pending.push(Pending::Part(agg.name.clone(), part));
+        if let Some(shown) = shown.as_deref_mut() {
+            shown.push((agg.name.clone(), part.shown()));
+        }
     }
-    for agg in ratios {
+    for agg in rule.aggs.iter().filter(|agg| agg.func == Func::Ratio) {
         let (numerator, denominator) = agg.of.expect("a ratio's parts");
         let number = |name: &Rc<str>| -> Result<f64, GiveUp> {
             match for_cel.iter().find(|(known, _)| known == name).map(|(_, value)| value) {
@@ -561,9 +577,11 @@ pub fn aggregate(
         let bottom = number(&rule.aggs[denominator].name)?;
         let value = if bottom != 0.0 { top / bottom } else { 0.0 };
         for_cel.push((agg.name.clone(), Value::Float(value)));
-        pending.push(Pending::Rounded(agg.name.clone(), value));
+        if let Some(shown) = shown.as_deref_mut() {
+            shown.push((agg.name.clone(), Shown::Float(py_round(value, 6))));
+        }
     }
-    Ok((Value::Map(Rc::new(for_cel)), pending))
+    Ok(())
 }
 
 /// Mean of the amount per event over the horizon's days before the event's day.

@@ -1,94 +1,132 @@
 """How many events per second ``riskstream replay`` gets through on one core.
 
 Generates a seeded, labelled data set with ``riskstream simulate`` (realistic customers,
-merchants, trips and every pack scenario injected), then times the replay of it:
-reading and validating the JSONL, the default pack, a decision for every transaction,
-writing signals and decisions to a temporary directory, as the command does; then
-times each stage on its own (reading and validating, the rule engine over every entity,
-scoring), in microseconds per event.
+merchants, trips and every pack scenario injected), then times the whole replay of it
+as the command runs it (reading and validating the JSONL, the default pack, a decision
+for every transaction, signals and decisions written to a temporary directory), on the
+native runtime and on the Python reference engine, and checks that both wrote the same
+bytes. Each figure is given per second of wall-clock time and per second of the
+process's CPU time: on a shared machine the second is the steadier measure of one core.
 
-    .venv/bin/python -m benchmarks.replay [--customers 2000] [--days 1] [--repeat 3]
+    .venv/bin/python -m benchmarks.replay [--customers 8000] [--days 1] [--repeat 3]
+        [--reference-events 20000] [--plan PLAN.json]
+
+``--plan`` also writes the rule plan the native runtime reads, for profiling it without
+Python: ``cargo run --release --no-default-features --example replay_bench -- PLAN.json
+EVENTS.jsonl`` in ``native/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from benchmarks.figures import figures_table
-from riskstream.agents.cep.runner import LocalRunner
-from riskstream.offline.jsonl import in_event_time_order, read_events
-from riskstream.offline.replay import Replayer
+from riskstream.agents.scoring import DecisionPolicy
+from riskstream.offline.native import available, plan_of
 from riskstream.offline.rules import rule_center
-from riskstream.offline.run import ReplayOutputs, replay_file
+from riskstream.offline.run import Engine, ReplayOutputs, replay_file
 from riskstream.simulation.config import SimulationConfig
 from riskstream.simulation.dataset import generate
 from riskstream.simulation.output import write_events
 
 
-def stage_costs(events: Path) -> dict[str, float]:
-    """Microseconds per event of each stage, each timed on its own."""
-    started = time.perf_counter()
-    parsed, _ = read_events(events)
-    parse = time.perf_counter() - started
-    ordered = in_event_time_order(parsed)
-    center = rule_center(None)
-    runner = LocalRunner(center.ruleset)
-    started = time.perf_counter()
-    for item in ordered:
-        runner.process(item.event)
-    engine = time.perf_counter() - started
-    replayer = Replayer(center)
-    stats = replayer.run(ordered)
-    count = len(ordered)
-    return {
-        "parse": parse / count * 1e6,
-        "engine": engine / count * 1e6,
-        "scoring": max(0.0, stats.seconds - engine) / count * 1e6,
-    }
+@dataclass(frozen=True, slots=True)
+class Timing:
+    events: int
+    wall: float
+    cpu: float
+
+    @property
+    def per_wall_second(self) -> float:
+        return self.events / self.wall
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.events / self.cpu
+
+
+def timed_replay(events: Path, outputs: ReplayOutputs, engine: Engine) -> Timing:
+    quiet = Console(quiet=True)
+    wall, cpu = time.perf_counter(), time.process_time()
+    stats, _ = replay_file(events, outputs, console=quiet, engine=engine)
+    return Timing(stats.events, time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def head(source: Path, target: Path, lines: int) -> Path:
+    with source.open("rb") as reader, target.open("wb") as writer:
+        for number, line in enumerate(reader):
+            if number >= lines:
+                break
+            writer.write(line)
+    return target
+
+
+def same_outputs(first: ReplayOutputs, second: ReplayOutputs) -> bool:
+    pairs = [(first.signals, second.signals), (first.decisions, second.decisions)]
+    return all(
+        a is not None and b is not None and filecmp.cmp(a, b, shallow=False) for a, b in pairs
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--customers", type=int, default=8000)
     parser.add_argument("--days", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--reference-events", type=int, default=20_000,
+        help="Time the Python reference on this many events (it is ~30x slower).",
+    )  # fmt: skip
+    parser.add_argument("--plan", type=Path, default=None, help="Write the native plan here.")
     args = parser.parse_args()
     console = Console()
-    quiet = Console(quiet=True)
+    if not available():
+        raise SystemExit("the native runtime is not built: run `make install`")
+    if args.plan is not None:
+        args.plan.write_bytes(plan_of(rule_center(None), DecisionPolicy()))
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         events = base / "events.jsonl"
         with console.status("simulating the data set"):
             config = SimulationConfig(seed=7, customers=args.customers, days=args.days)
-            write_events(generate(config), events, quiet)
-        rates = []
+            write_events(generate(config), events, Console(quiet=True))
+        native: list[Timing] = []
         for run in range(args.repeat):
             outputs = ReplayOutputs(base / f"s{run}.jsonl", base / f"d{run}.jsonl")
-            started = time.perf_counter()
-            stats, _ = replay_file(events, outputs, console=quiet)
-            rates.append(stats.events / (time.perf_counter() - started))
-            console.print(f"run {run + 1}: {rates[-1]:,.0f} events/s")
-        with console.status("timing each stage"):
-            costs = stage_costs(events)
-        whole = 1e6 / statistics.median(rates)
-        title = f"replay: {stats.events:,} simulated events, default pack and scoring rules"
-        rows = [
-            ("events/s, whole command (median)", f"{statistics.median(rates):,.0f}"),
-            ("events/s, engine and scorer only", f"{stats.events_per_second:,.0f}"),
-            ("transactions decided", f"{stats.transactions:,}"),
-            ("signals", f"{sum(stats.signals_by_rule.values()):,}"),
-            ("us/event, whole command", f"{whole:,.1f}"),
-            ("us/event, reading and validating", f"{costs['parse']:,.1f}"),
-            ("us/event, rule engine (every entity)", f"{costs['engine']:,.1f}"),
-            ("us/event, scoring the transactions", f"{costs['scoring']:,.1f}"),
-        ]
-        console.print(figures_table(title, rows))
+            native.append(timed_replay(events, outputs, "native"))
+            console.print(
+                f"native run {run + 1}: {native[-1].per_wall_second:,.0f} events/s "
+                f"({native[-1].per_cpu_second:,.0f} per CPU second)"
+            )
+        sample = head(events, base / "sample.jsonl", args.reference_events)
+        with console.status("timing the reference engine on a sample"):
+            sample_native = ReplayOutputs(base / "sn.jsonl", base / "dn.jsonl")
+            reference_outputs = ReplayOutputs(base / "sp.jsonl", base / "dp.jsonl")
+            timed_replay(sample, sample_native, "native")
+            reference = timed_replay(sample, reference_outputs, "python")
+        identical = same_outputs(sample_native, reference_outputs)
+    wall = statistics.median(timing.per_wall_second for timing in native)
+    cpu = statistics.median(timing.per_cpu_second for timing in native)
+    rows = [
+        ("events replayed", f"{native[0].events:,}"),
+        ("native: events/s, whole command (median)", f"{wall:,.0f}"),
+        ("native: events/s per CPU second (median)", f"{cpu:,.0f}"),
+        ("native: us/event (CPU)", f"{1e6 / cpu:,.1f}"),
+        (f"reference ({reference.events:,} events): events/s", f"{reference.per_wall_second:,.0f}"),
+        ("reference: events/s per CPU second", f"{reference.per_cpu_second:,.0f}"),
+        ("native and reference outputs identical", "yes" if identical else "NO"),
+    ]
+    console.print(figures_table("replay: simulated events, default pack and scoring rules", rows))
+    if not identical:
+        raise SystemExit("the native runtime's output differs from the reference's")
 
 
 if __name__ == "__main__":

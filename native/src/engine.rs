@@ -158,12 +158,12 @@ impl Engine {
             entry_flags[index] = flags(rule, event.mask, &event.view, &entity)?;
         }
         let any = entry_flags.iter().any(|bits| *bits != 0);
-        let (kept_view, keeps_amount) = match (&group.stored, any) {
-            (Some(mask), true) => {
-                (Value::Event(Rc::new(view.only(mask))), mask[slot::AMOUNT])
-            }
-            _ => (event.view.clone(), true),
-        };
+        // The reference's entries keep only the fields the group's rules read of stored
+        // events (`CompiledRule.stored`); here they share the event's whole view. No
+        // expression can tell: every field an expression reads of a stored entry (its
+        // when, where, step when and match, its aggregates' fields) is among the kept
+        // ones, and one reading the event whole keeps every field.
+        let kept_view = event.view.clone();
         if !state.tagged {
             // The reference gives the entities' first entry the bits of every rule version
             // anew, with an empty entity (`_refresh_flags`); the bits can differ only for
@@ -183,8 +183,8 @@ impl Engine {
             ts_ms,
             event_id: event_id.clone(),
             view: kept_view,
-            amount: if keeps_amount { event.amount } else { None },
-            amount_text: if keeps_amount { event.amount_text.clone() } else { None },
+            amount: event.amount,
+            amount_text: event.amount_text.clone(),
             flags: entry_flags,
         });
         state.remember(event_id, ts_ms);

@@ -3,7 +3,6 @@
 //! through which `tests/unit/native` holds the event reader and the CEL fast path to the
 //! Python reference. `riskstream_native.pyi` (next to Cargo.toml) types them all.
 
-use std::collections::HashMap;
 use std::fs;
 use std::rc::Rc;
 
@@ -12,9 +11,11 @@ use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
+use rustc_hash::FxHashMap;
 
 use crate::cel::{Ctx, Expr, Fault, Var, N_VARS};
 use crate::event::{from_projection, parse_strict, projection_json, Event};
+use crate::ip::ipv4_prefix;
 use crate::plan::Plan;
 use crate::replay::Replay as Core;
 use crate::state::{Shown, SignalOut};
@@ -29,7 +30,10 @@ fn is_space(byte: &u8) -> bool {
 
 fn strip(line: &[u8]) -> &[u8] {
     let start = line.iter().position(|b| !is_space(b)).unwrap_or(line.len());
-    let end = line.iter().rposition(|b| !is_space(b)).map_or(start, |at| at + 1);
+    let end = line
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |at| at + 1);
     &line[start..end.max(start)]
 }
 
@@ -37,7 +41,7 @@ fn strip(line: &[u8]) -> &[u8] {
 pub struct Replay {
     core: Core,
     ip_prefix: PyObject,
-    ip_cache: HashMap<String, Option<Rc<str>>>,
+    ip_cache: FxHashMap<String, Option<Rc<str>>>,
 }
 
 fn signal_tuple<'py>(py: Python<'py>, signal: &SignalOut) -> PyResult<Bound<'py, PyTuple>> {
@@ -75,7 +79,11 @@ impl Replay {
         let mut plan = Plan::from_json(plan).map_err(Unsupported::new_err)?;
         let score_rules = std::mem::take(&mut plan.score_rules);
         let policy = plan.policy;
-        Ok(Replay { core: Core::new(plan, score_rules, policy), ip_prefix, ip_cache: HashMap::new() })
+        Ok(Replay {
+            core: Core::new(plan, score_rules, policy),
+            ip_prefix,
+            ip_cache: FxHashMap::default(),
+        })
     }
 
     /// Read a JSONL file; every line the strict reader is not sure of comes back as
@@ -101,6 +109,11 @@ impl Replay {
                 let mut lookup = |ip: &str| -> Option<Rc<str>> {
                     if let Some(known) = cache.get(ip) {
                         return known.clone();
+                    }
+                    if let Some(prefix) = ipv4_prefix(ip) {
+                        let prefix: Rc<str> = Rc::from(prefix);
+                        cache.insert(ip.to_string(), Some(prefix.clone()));
+                        return Some(prefix);
                     }
                     let answer = match callback.call1(py, (ip,)) {
                         Ok(value) if value.is_none(py) => None,
@@ -158,7 +171,10 @@ impl Replay {
         py: Python<'py>,
         count: usize,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyList>, Bound<'py, PyList>)> {
-        let produced = self.core.run(count).map_err(|give_up| Unsupported::new_err(give_up.0))?;
+        let produced = self
+            .core
+            .run(count)
+            .map_err(|give_up| Unsupported::new_err(give_up.0))?;
         let signals = PyList::empty(py);
         for signal in &produced.signals {
             signals.append(signal_tuple(py, signal)?)?;
@@ -177,9 +193,11 @@ impl Replay {
         result.set_item("events", counts.events)?;
         result.set_item("transactions", counts.transactions)?;
         let statuses = PyDict::new(py);
-        for (name, value) in
-            [("applied", counts.applied), ("duplicate", counts.duplicate), ("late", counts.late)]
-        {
+        for (name, value) in [
+            ("applied", counts.applied),
+            ("duplicate", counts.duplicate),
+            ("late", counts.late),
+        ] {
             if value > 0 {
                 statuses.set_item(name, value)?;
             }
@@ -244,7 +262,9 @@ fn _parse_line(py: Python<'_>, line: &[u8], ip_prefix: PyObject) -> PyResult<Opt
 /// reason when it refuses the projection.
 #[pyfunction]
 fn _from_projection(projection: &[u8]) -> PyResult<EventOut> {
-    from_projection(projection).map(|event| event_out(&event)).map_err(PyValueError::new_err)
+    from_projection(projection)
+        .map(|event| event_out(&event))
+        .map_err(PyValueError::new_err)
 }
 
 fn compile(source: &str) -> PyResult<Expr> {

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::cel::{Expr, Var};
 use crate::scoring::{Policy, ScoreRule};
-use crate::value::{event_slot, N_FIELDS};
 
 #[derive(Deserialize)]
 struct PlanDoc {
@@ -47,7 +46,6 @@ struct RuleDoc {
     horizon_ms: i64,
     baseline_days: i64,
     unfiltered_bits: u32,
-    stored: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -210,8 +208,6 @@ pub struct GroupPlan {
     pub rules: Vec<RulePlan>,
     pub horizon_ms: i64,
     pub baseline_days: i64,
-    /// The fields entries keep (None: all).
-    pub stored: Option<[bool; N_FIELDS]>,
     /// Whether any rule of the group reads `entity` (else it is never made).
     pub reads_entity: bool,
 }
@@ -359,22 +355,10 @@ impl Plan {
         let mut groups = Vec::new();
         for group in doc.groups {
             let key = compile(&group.key, "key")?;
-            let mut stored: Option<[bool; N_FIELDS]> = Some([false; N_FIELDS]);
             let mut horizon = doc.min_horizon_ms;
             let mut baseline_days = 0;
             let mut rules = Vec::new();
             for rule_doc in group.rules {
-                match (&rule_doc.stored, stored.as_mut()) {
-                    (None, _) => stored = None,
-                    (Some(names), Some(mask)) => {
-                        for name in names {
-                            if let Some(slot) = event_slot(name) {
-                                mask[slot] = true;
-                            }
-                        }
-                    }
-                    (Some(_), None) => {}
-                }
                 horizon = horizon.max(rule_doc.horizon_ms);
                 baseline_days = baseline_days.max(rule_doc.baseline_days);
                 rules.push(rule(rule_doc)?);
@@ -387,7 +371,6 @@ impl Plan {
                 rules,
                 horizon_ms: horizon,
                 baseline_days,
-                stored,
             });
         }
         let mut score_rules = Vec::new();

@@ -84,17 +84,6 @@ impl EventView {
             .enumerate()
             .filter_map(|(index, value)| value.as_ref().map(|value| (EVENT_FIELDS[index], value)))
     }
-
-    /// Only the fields in `keep` (a mask by slot).
-    pub fn only(&self, keep: &[bool; N_FIELDS]) -> EventView {
-        let mut view = EventView::default();
-        for (index, value) in self.slots.iter().enumerate() {
-            if keep[index] {
-                view.slots[index] = value.clone();
-            }
-        }
-        view
-    }
 }
 
 #[derive(Clone, Debug)]

@@ -95,7 +95,6 @@ def _rule(rule: CompiledRule) -> dict[str, Any]:
         "horizon_ms": rule.horizon_ms,
         "baseline_days": rule.baseline_days,
         "unfiltered_bits": rule.unfiltered_bits,
-        "stored": sorted(rule.stored) if rule.stored is not None else None,
     }
 
 

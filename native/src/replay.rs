@@ -107,6 +107,11 @@ impl Replay {
             let index = self.cursor;
             self.cursor += 1;
             self.step(index, &mut produced)?;
+            // Done with: its view lives on only in the entries that keep it, so memory
+            // follows the windows' state, not the file's length.
+            let input = &mut self.events[index].input;
+            input.view = Value::Null;
+            input.amount_text = None;
         }
         Ok(produced)
     }

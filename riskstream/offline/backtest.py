@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from rich.console import Console
 
+from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.offline.evaluation import Collector, Evaluation, evaluate
-from riskstream.offline.jsonl import BadLine, in_event_time_order, read_events
-from riskstream.offline.labels import read_labels
+from riskstream.offline.jsonl import BadLine, NumberedEvent, in_event_time_order, read_events
+from riskstream.offline.labels import GroundTruth, read_labels
+from riskstream.offline.native import NativeReplay, NativeUnsupported
 from riskstream.offline.plots import plot_alerts_per_day, plot_pr_curves
 from riskstream.offline.replay import Replayer
 from riskstream.offline.report import build_tables, write_markdown
 from riskstream.offline.rules import rule_center
+from riskstream.offline.run import NATIVE_CHUNK, Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,25 +39,38 @@ class BacktestResult:
 
 
 def run_backtest(
-    inputs: BacktestInputs, policy: DecisionPolicy | None = None, console: Console | None = None
+    inputs: BacktestInputs,
+    policy: DecisionPolicy | None = None,
+    console: Console | None = None,
+    engine: Engine = "auto",
 ) -> BacktestResult:
+    """``engine`` as for :func:`~riskstream.offline.run.replay_file`."""
     console = console or Console(stderr=True)
     # Rules first: a bad rule file stops the run before any work is done.
     centers = {"current": rule_center(inputs.current)}
     if inputs.candidate is not None:
         centers["candidate"] = rule_center(inputs.candidate)
     truth, bad_labels = read_labels(inputs.labels)
-    events, bad_events = read_events(inputs.events)
-    ordered = in_event_time_order(events)
-    result = BacktestResult(bad_events=bad_events, bad_labels=bad_labels)
+    result = BacktestResult(bad_labels=bad_labels)
+    replayed = 0
+    ordered: list[NumberedEvent] | None = None  # read only if the reference replays
     for name, center in centers.items():
-        with console.status(f"replaying {len(ordered):,} events with the {name} rules"):
-            collector = Collector(truth)
-            Replayer(center, policy).run(ordered, collector)
+        with console.status(f"replaying the events with the {name} rules"):
+            native = _native_run(inputs.events, center, policy, truth, engine, console, name)
+            if native is not None:
+                collector, replayed, result.bad_events = native
+            else:
+                if ordered is None:
+                    events, result.bad_events = read_events(inputs.events)
+                    ordered = in_event_time_order(events)
+                collector = Collector(truth)
+                Replayer(center, policy).run(ordered, collector)
+                replayed = len(ordered)
         modes: dict[str, str] = {
             rule_id: rule.doc.mode for rule_id, rule in center.ruleset.rules.items()
         }
         result.runs[name] = evaluate(collector, modes)
+    bad_events = result.bad_events
 
     report_dir = inputs.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +86,7 @@ def run_backtest(
     attack = sum(len(item.attack_ids) for item in fraud)
     context = sum(len(item.event_ids) - len(item.attack_ids) for item in fraud)
     preamble = (
-        f"Events: `{inputs.events}` ({len(events):,} replayed, {len(bad_events):,} invalid "
+        f"Events: `{inputs.events}` ({replayed:,} replayed, {len(bad_events):,} invalid "
         f"lines skipped). Labels: `{inputs.labels}` ({len(truth.instances):,} instances, "
         f"{len(fraud):,} of them fraud: {attack:,} attack and {context:,} context events). "
         f"Current rules: {inputs.current or 'shipped'}; candidate: {inputs.candidate or 'none'}."
@@ -83,3 +100,34 @@ def run_backtest(
     markdown = write_markdown(tables, images, report_dir / "report.md", preamble)
     result.files = [markdown, *images]
     return result
+
+
+def _native_run(
+    events: Path,
+    center: RuleCenter,
+    policy: DecisionPolicy | None,
+    truth: GroundTruth,
+    engine: Engine,
+    console: Console,
+    name: str,
+) -> tuple[Collector, int, list[BadLine]] | None:
+    """The replay on the native runtime: (what it produced, events replayed, bad lines);
+    None when the reference engine is to replay instead."""
+    if engine == "python":
+        return None
+    try:
+        native = NativeReplay(center, policy)
+        bad = native.load(events)
+        collector = Collector(truth)
+        for _ in range(0, len(native), NATIVE_CHUNK):
+            decisions, signals, shadow = native.run(NATIVE_CHUNK)
+            collector.add_alerts(signals, shadow)
+            for line in decisions.splitlines():
+                record = orjson.loads(line)
+                collector.add_decision(record["event_id"], record["score"], record["decision"])
+    except NativeUnsupported as error:
+        if engine == "native":
+            raise
+        console.print(f"{name} rules on the reference engine: {error}", soft_wrap=True)
+        return None
+    return collector, len(native), bad

@@ -17,6 +17,7 @@ clean background. Their decisions are counted apart.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -38,19 +39,24 @@ class Collector:
     unjudged: int = 0
 
     def __call__(self, step: Step) -> None:
-        self.alerts.extend((signal, "active") for signal in step.signals)
-        self.alerts.extend((signal, "shadow") for signal in step.shadow)
-        decision = step.decision
-        if decision is None:
-            return
-        truth = self.truth.event_class(decision.event_id)
-        self.decisions[(decision.decision, truth)] += 1
-        if decision.score < 0:
+        self.add_alerts(step.signals, step.shadow)
+        if step.decision is not None:
+            decision = step.decision
+            self.add_decision(decision.event_id, decision.score, decision.decision)
+
+    def add_alerts(self, signals: Iterable[Signal], shadow: Iterable[Signal]) -> None:
+        self.alerts.extend((signal, "active") for signal in signals)
+        self.alerts.extend((signal, "shadow") for signal in shadow)
+
+    def add_decision(self, event_id: str, score: int, decision: str) -> None:
+        truth = self.truth.event_class(event_id)
+        self.decisions[(decision, truth)] += 1
+        if score < 0:
             self.unjudged += 1
             return
         if truth == "context":
             return
-        self.scores.append(float(decision.score))
+        self.scores.append(float(score))
         self.labels.append(truth == "fraud")
 
 

@@ -157,3 +157,22 @@ def test_a_label_file_without_roles_gives_the_same_detection(tmp_path: Path) -> 
         with_roles.fraud_transactions + with_roles.context_transactions
     )
     assert without.transactions == with_roles.transactions
+
+
+def test_the_native_and_the_reference_engine_give_the_same_backtest(tmp_path: Path) -> None:
+    events, labels = write_data_set(tmp_path, copies=1)
+    bad = tmp_path / "with_bad.jsonl"
+    bad.write_bytes(events.read_bytes() + b'{"type": "payment"}\nnot json\n')
+    runs = {
+        engine: run_backtest(
+            BacktestInputs(bad, labels, report_dir=tmp_path / engine), engine=engine
+        )
+        for engine in ("native", "python")
+    }
+    native, reference = runs["native"], runs["python"]
+    assert native.runs == reference.runs
+    assert native.runs["current"].alerts > 0
+    assert [line.line for line in native.bad_events] == [line.line for line in reference.bad_events]
+    assert len(native.bad_events) == 2
+    report = (tmp_path / "native" / "report.md").read_text()
+    assert report == (tmp_path / "python" / "report.md").read_text()

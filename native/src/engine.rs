@@ -10,7 +10,7 @@ use blake2::Blake2bVar;
 use crate::cel::{Ctx, ErrorKind, Fault, Var, N_VARS};
 use crate::plan::{GroupPlan, RulePlan};
 use crate::sequences::matches;
-use crate::state::{Entry, Fired, Flags, Shown, SignalOut, State};
+use crate::state::{Entry, Fired, Flags, Shared, Shown, SignalOut, State};
 use crate::value::{slot, Value};
 use crate::windows::{aggregate, update_baselines, windows_for, GiveUp};
 
@@ -76,14 +76,20 @@ fn flags(rule: &RulePlan, event_mask: u32, event: &Value, entity: &Value) -> Res
     Ok(bits)
 }
 
-/// An event as the engine takes it: its view (a `Value::Event`) and its exact amount.
+/// An event as the engine takes it: the event (its view and exact amount) and the bits
+/// of its type and kind (`plan::event_mask`).
 pub struct Input {
     pub ts_ms: i64,
-    /// The event's type and kind as bits (`plan::event_mask`).
     pub mask: u32,
-    pub view: Value,
-    pub amount: Option<crate::dec::Dec>,
-    pub amount_text: Option<Rc<str>>,
+    pub event: Rc<Shared>,
+}
+
+impl std::ops::Deref for Input {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.event
+    }
 }
 
 pub struct Engine {
@@ -163,7 +169,7 @@ impl Engine {
         // expression can tell: every field an expression reads of a stored entry (its
         // when, where, step when and match, its aggregates' fields) is among the kept
         // ones, and one reading the event whole keeps every field.
-        let kept_view = event.view.clone();
+
         if !state.tagged {
             // The reference gives the entities' first entry the bits of every rule version
             // anew, with an empty entity (`_refresh_flags`); the bits can differ only for
@@ -172,21 +178,14 @@ impl Engine {
                 let empty = Value::Map(Rc::new(Vec::new()));
                 for (index, rule) in rules.iter().enumerate() {
                     if entry_flags[index] == 0 {
-                        entry_flags[index] = flags(rule, event.mask, &kept_view, &empty)?;
+                        entry_flags[index] = flags(rule, event.mask, &event.view, &empty)?;
                     }
                 }
             }
             state.tagged = true;
         }
         let any = entry_flags.iter().any(|bits| *bits != 0);
-        let entry = Rc::new(Entry {
-            ts_ms,
-            event_id: event_id.clone(),
-            view: kept_view,
-            amount: event.amount,
-            amount_text: event.amount_text.clone(),
-            flags: entry_flags,
-        });
+        let entry = Rc::new(Entry { ts_ms, event: event.event.clone(), flags: entry_flags });
         state.remember(event_id, ts_ms);
         state.watermark_ms = state.watermark_ms.max(ts_ms);
         if any {

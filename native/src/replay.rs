@@ -9,7 +9,7 @@ use crate::engine::{key_value, Engine, Input, Outcome, Status};
 use crate::event::{Event, Kind};
 use crate::plan::{event_mask, Plan};
 use crate::scoring::{decide, decision_line, ActiveSignal, Policy, ProfileBook, ScoreRule};
-use crate::state::{SignalOut, State};
+use crate::state::{Shared, SignalOut, State};
 use crate::value::{slot, Value};
 use crate::windows::GiveUp;
 
@@ -52,6 +52,8 @@ pub struct Replay {
     decided: HashMap<Rc<str>, Rc<(Vec<u8>, &'static str)>>,
     emitted: HashSet<Rc<str>>,
     pub counts: Counts,
+    /// What a processed event's place holds (see `run`).
+    released: Rc<Shared>,
 }
 
 fn str_slot(view: &Value, index: usize) -> Option<&str> {
@@ -75,6 +77,7 @@ impl Replay {
             decided: HashMap::default(),
             emitted: HashSet::default(),
             counts: Counts::default(),
+            released: Rc::new(Shared::default()),
         }
     }
 
@@ -87,9 +90,15 @@ impl Replay {
             input: Input {
                 ts_ms: event.ts_ms,
                 mask,
-                view: Value::Event(event.view),
-                amount: event.amount,
-                amount_text: event.amount_text,
+                event: Rc::new(Shared {
+                    event_id: match event.view.get(slot::EVENT_ID) {
+                        Some(Value::Str(id)) => id.clone(),
+                        _ => Rc::from(""),
+                    },
+                    view: Value::Event(event.view),
+                    amount: event.amount,
+                    amount_text: event.amount_text,
+                }),
             },
         });
     }
@@ -109,9 +118,7 @@ impl Replay {
             self.step(index, &mut produced)?;
             // Done with: its view lives on only in the entries that keep it, so memory
             // follows the windows' state, not the file's length.
-            let input = &mut self.events[index].input;
-            input.view = Value::Null;
-            input.amount_text = None;
+            self.events[index].input.event = self.released.clone();
         }
         Ok(produced)
     }

@@ -13,29 +13,48 @@ use crate::windows::Runs;
 
 pub const DAY_MS: i64 = 86_400_000;
 
-/// Match bits by rule index: inline for groups of up to 16 rules.
-pub type Flags = SmallVec<[u32; 16]>;
+/// Match bits by rule index: inline for groups of up to 4 rules.
+pub type Flags = SmallVec<[u32; 4]>;
 
-/// One event as the rules need it: the kept fields and the group's rules' match bits.
-pub struct Entry {
-    pub ts_ms: i64,
+/// An event as all its entries share it (one per key group that keeps it).
+pub struct Shared {
     pub event_id: Rc<str>,
-    /// The kept fields as CEL sees them (a `Value::Event`).
+    /// As CEL sees it (a `Value::Event`).
     pub view: Value,
-    /// The exact amount, and `str(amount)`, when the entry keeps `amount`.
+    /// Transactions: the exact amount, and `str(amount)`.
     pub amount: Option<Dec>,
     pub amount_text: Option<Rc<str>>,
+}
+
+/// One event as a key group's rules need it: the event and the rules' match bits.
+pub struct Entry {
+    pub ts_ms: i64,
+    pub event: Rc<Shared>,
     /// By the group's rule index (0: the rule does not take the event).
     pub flags: Flags,
 }
 
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared { event_id: Rc::from(""), view: Value::Null, amount: None, amount_text: None }
+    }
+}
+
+impl std::ops::Deref for Entry {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.event
+    }
+}
+
 impl Entry {
     pub fn sort_key(&self) -> (i64, &str) {
-        (self.ts_ms, &self.event_id)
+        (self.ts_ms, &self.event.event_id)
     }
 
     pub fn fields(&self) -> &EventView {
-        match &self.view {
+        match &self.event.view {
             Value::Event(view) => view,
             _ => unreachable!("an entry's view is an event"),
         }

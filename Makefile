@@ -48,8 +48,8 @@ integration: install
 
 # The Rust unit tests (no Python linked: the extension-module feature off).
 native-test:
-	@$(WITH_CARGO); echo "cargo test --no-default-features --lib (native/)"; \
-		cd native && cargo test --quiet --no-default-features --lib
+	@$(WITH_CARGO); echo "cargo test --no-default-features --lib --examples (native/)"; \
+		cd native && cargo test --quiet --no-default-features --lib --examples
 
 test: lint native-test
 	$(BIN)/pytest

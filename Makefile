@@ -46,10 +46,13 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-# The Rust unit tests (no Python linked: the extension-module feature off).
+# The Rust side's lint (rustfmt, clippy with warnings as errors) and unit tests (no
+# Python linked: the extension-module feature off).
 native-test:
-	@$(WITH_CARGO); echo "cargo test --no-default-features --lib --examples (native/)"; \
-		cd native && cargo test --quiet --no-default-features --lib --examples
+	@$(WITH_CARGO); echo "cargo fmt --check; cargo clippy; cargo test (native/)"; \
+		cd native && cargo fmt --check && \
+		cargo clippy --quiet --no-default-features --lib --examples -- -D warnings && \
+		cargo test --quiet --no-default-features --lib --examples
 
 test: lint native-test
 	$(BIN)/pytest

@@ -1417,5 +1417,4 @@ mod tests {
             Err(TYPE_ERROR)
         ); // arguments first
     }
-
 }

@@ -35,7 +35,11 @@ impl Dec {
         if whole.is_empty() && fraction.is_empty() {
             return None;
         }
-        if !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        if !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let digits = format!("{whole}{fraction}");
@@ -43,7 +47,11 @@ impl Dec {
         if digits.len() > 30 {
             return None;
         }
-        let mut units: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+        let mut units: i128 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().ok()?
+        };
         // value = units * 10^(exponent - len(fraction)); scaled: * 10^SCALE
         let shift = exponent - fraction.len() as i32 + SCALE as i32;
         if shift >= 0 {
@@ -58,7 +66,9 @@ impl Dec {
         if units >= MAX_UNITS {
             return None;
         }
-        Some(Dec { units: if negative { -units } else { units } })
+        Some(Dec {
+            units: if negative { -units } else { units },
+        })
     }
 
     /// Whether a sum stays within what Python's context computes exactly.
@@ -98,14 +108,18 @@ impl Dec {
 impl Add for Dec {
     type Output = Dec;
     fn add(self, other: Dec) -> Dec {
-        Dec { units: self.units + other.units }
+        Dec {
+            units: self.units + other.units,
+        }
     }
 }
 
 impl Sub for Dec {
     type Output = Dec;
     fn sub(self, other: Dec) -> Dec {
-        Dec { units: self.units - other.units }
+        Dec {
+            units: self.units - other.units,
+        }
     }
 }
 
@@ -145,7 +159,14 @@ mod tests {
         assert_eq!(Dec::parse("235.60").unwrap().to_f64(), 235.6);
         assert_eq!(Dec::parse("0.1").unwrap().to_f64(), 0.1);
         // the fast and the textual conversion agree wherever both apply
-        for units in [1_i128, 7, 123_456_789, 9_007_199_254_740_991, -42, 33_333_333] {
+        for units in [
+            1_i128,
+            7,
+            123_456_789,
+            9_007_199_254_740_991,
+            -42,
+            33_333_333,
+        ] {
             let value = Dec { units };
             let textual: f64 = value.plain().parse().unwrap();
             assert_eq!(value.to_f64(), textual, "{units}");

@@ -43,7 +43,11 @@ fn fault(what: &str, error: Fault) -> GiveUp {
     GiveUp(format!("{what}: {error:?}"))
 }
 
-fn test(expr: &crate::cel::Expr, vars: [Option<&Value>; N_VARS], what: &str) -> Result<bool, GiveUp> {
+fn test(
+    expr: &crate::cel::Expr,
+    vars: [Option<&Value>; N_VARS],
+    what: &str,
+) -> Result<bool, GiveUp> {
     expr.test(&Ctx { vars }).map_err(|error| fault(what, error))
 }
 
@@ -92,18 +96,25 @@ impl std::ops::Deref for Input {
     }
 }
 
+/// The aggregates of a window as CEL's `agg` map holds them.
+type AggItems = Rc<Vec<(Rc<str>, Value)>>;
+
 pub struct Engine {
     pub max_entries: usize,
     /// The names of `entity`'s fields, made once.
     entity_keys: [Rc<str>; 3],
-    agg_buffer: Cell<Option<Rc<Vec<(Rc<str>, Value)>>>>,
+    agg_buffer: Cell<Option<AggItems>>, // see `evaluate`
 }
 
 impl Engine {
     pub fn new(max_entries: usize) -> Engine {
         Engine {
             max_entries,
-            entity_keys: [Rc::from("idle_seconds"), Rc::from("events_seen"), Rc::from("age_seconds")],
+            entity_keys: [
+                Rc::from("idle_seconds"),
+                Rc::from("events_seen"),
+                Rc::from("age_seconds"),
+            ],
             agg_buffer: Cell::new(None),
         }
     }
@@ -136,7 +147,11 @@ impl Engine {
         let horizon = group.horizon_ms;
         if state.watermark_ms >= 0 && ts_ms < state.watermark_ms - horizon {
             state.late_events += 1;
-            return Ok(Outcome { status: Status::Late, signals: Vec::new(), shadow: Vec::new() });
+            return Ok(Outcome {
+                status: Status::Late,
+                signals: Vec::new(),
+                shadow: Vec::new(),
+            });
         }
         let idle = if 0 <= state.last_seen_ms && state.last_seen_ms < ts_ms {
             (ts_ms - state.last_seen_ms) as f64 / 1000.0
@@ -185,7 +200,11 @@ impl Engine {
             state.tagged = true;
         }
         let any = entry_flags.iter().any(|bits| *bits != 0);
-        let entry = Rc::new(Entry { ts_ms, event: event.event.clone(), flags: entry_flags });
+        let entry = Rc::new(Entry {
+            ts_ms,
+            event: event.event.clone(),
+            flags: entry_flags,
+        });
         state.remember(event_id, ts_ms);
         state.watermark_ms = state.watermark_ms.max(ts_ms);
         if any {
@@ -205,7 +224,16 @@ impl Engine {
             if entry.flags[tag] == 0 && rule.absent.is_none() {
                 continue;
             }
-            let fired = self.evaluate(state, rule, tag, group_index, &entry, &event.view, &entity, entity_key)?;
+            let fired = self.evaluate(
+                state,
+                rule,
+                tag,
+                group_index,
+                &entry,
+                &event.view,
+                &entity,
+                entity_key,
+            )?;
             if let Some(signal) = fired {
                 if rule.active {
                     signals.push(signal);
@@ -218,7 +246,11 @@ impl Engine {
             }
         }
         state.evict(horizon, self.max_entries, group.baseline_days);
-        Ok(Outcome { status: Status::Applied, signals, shadow })
+        Ok(Outcome {
+            status: Status::Applied,
+            signals,
+            shadow,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -240,9 +272,20 @@ impl Engine {
             }
             let fired_here = state.fired.iter().any(|record| record.rule == tag);
             for window in windows_for(rule, tag, state, entry)? {
-                let key = if fired_here { Some(window.key.text()) } else { None };
+                let key = if fired_here {
+                    Some(window.key.text())
+                } else {
+                    None
+                };
                 if let Some(key) = &key {
-                    if suppressed(state, tag, key, window.start_ms, window.end_ms, window.dedupe_by_key) {
+                    if suppressed(
+                        state,
+                        tag,
+                        key,
+                        window.start_ms,
+                        window.end_ms,
+                        window.dedupe_by_key,
+                    ) {
                         continue;
                     }
                 }
@@ -265,16 +308,37 @@ impl Engine {
                 }
                 if fires {
                     let mut shown = Vec::new();
-                    aggregate(rule, tag, state, &window, entry, &mut Vec::new(), Some(&mut shown))?;
-                    let running = if window.running.is_some() { state.running.get(&tag) } else { None };
+                    aggregate(
+                        rule,
+                        tag,
+                        state,
+                        &window,
+                        entry,
+                        &mut Vec::new(),
+                        Some(&mut shown),
+                    )?;
+                    let running = if window.running.is_some() {
+                        state.running.get(&tag)
+                    } else {
+                        None
+                    };
                     let members: Vec<Rc<Entry>> = match running {
                         Some(running) => running.members.iter().cloned().collect(),
                         None => window.members,
                     };
                     let key = key.unwrap_or_else(|| window.key.text());
                     return Ok(Some(fire(
-                        state, rule, tag, group_index, entity_key, &key, &members,
-                        shown, entry, window.start_ms, window.end_ms,
+                        state,
+                        rule,
+                        tag,
+                        group_index,
+                        entity_key,
+                        &key,
+                        &members,
+                        shown,
+                        entry,
+                        window.start_ms,
+                        window.end_ms,
                     )));
                 }
             }
@@ -291,21 +355,44 @@ impl Engine {
                 .iter()
                 .map(|(name, count)| (name.clone(), Shown::Int(*count as i64)))
                 .collect();
-            shown.push((Rc::from("span_seconds"), Shown::Float((end - start) as f64 / 1000.0)));
+            shown.push((
+                Rc::from("span_seconds"),
+                Shown::Float((end - start) as f64 / 1000.0),
+            ));
             return Ok(Some(fire(
-                state, rule, tag, group_index, entity_key, &found.key, &found.members, shown,
-                entry, start, end,
+                state,
+                rule,
+                tag,
+                group_index,
+                entity_key,
+                &found.key,
+                &found.members,
+                shown,
+                entry,
+                start,
+                end,
             )));
         }
         Ok(None)
     }
 }
 
-fn suppressed(state: &State, tag: usize, key: &str, start_ms: i64, end_ms: i64, by_key: bool) -> bool {
-    state.fired.iter().filter(|record| record.rule == tag).any(|record| {
-        &*record.window_key == key
-            || (!by_key && record.start_ms <= end_ms && start_ms <= record.end_ms)
-    })
+fn suppressed(
+    state: &State,
+    tag: usize,
+    key: &str,
+    start_ms: i64,
+    end_ms: i64,
+    by_key: bool,
+) -> bool {
+    state
+        .fired
+        .iter()
+        .filter(|record| record.rule == tag)
+        .any(|record| {
+            &*record.window_key == key
+                || (!by_key && record.start_ms <= end_ms && start_ms <= record.end_ms)
+        })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -331,7 +418,10 @@ fn fire(
         rule: tag,
         signal_id: Rc::from(signal_id),
         entity_key: entity_key.clone(),
-        evidence: members[from..].iter().map(|item| item.event_id.clone()).collect(),
+        evidence: members[from..]
+            .iter()
+            .map(|item| item.event_id.clone())
+            .collect(),
         shown,
         trigger_event_id: last.event_id.clone(),
         detected_ms: last.ts_ms,
@@ -380,5 +470,8 @@ pub fn key_value(group: &GroupPlan, event: &Value) -> Result<Option<Rc<str>>, Gi
 
 /// The errors `Expression.test` and the key lookup treat as "no value".
 pub fn swallowed(kind: ErrorKind) -> bool {
-    matches!(kind, ErrorKind::Key | ErrorKind::Type | ErrorKind::Value | ErrorKind::Runtime)
+    matches!(
+        kind,
+        ErrorKind::Key | ErrorKind::Type | ErrorKind::Value | ErrorKind::Runtime
+    )
 }

@@ -186,7 +186,10 @@ const EVENT_NAMES: [&str; 16] = [
 
 /// The bit of an event type or kind (0 for a name no rule can take).
 pub fn name_bit(name: &str) -> u32 {
-    EVENT_NAMES.iter().position(|known| *known == name).map_or(0, |index| 1 << index)
+    EVENT_NAMES
+        .iter()
+        .position(|known| *known == name)
+        .map_or(0, |index| 1 << index)
 }
 
 /// An event's type and kind as bits, for `RulePlan::takes`.
@@ -223,7 +226,8 @@ impl RulePlan {
     }
 
     fn reads_entity(&self) -> bool {
-        self.expressions().any(|expr| expr.variables().contains(&Var::Entity))
+        self.expressions()
+            .any(|expr| expr.variables().contains(&Var::Entity))
     }
 }
 
@@ -242,7 +246,11 @@ fn step(doc: StepDoc, rule: &str) -> Result<StepPlan, String> {
     let what = format!("rule {rule} step {}", doc.name);
     Ok(StepPlan {
         when: compile(&doc.when, &what)?,
-        matcher: doc.matcher.as_deref().map(|source| compile(source, &what)).transpose()?,
+        matcher: doc
+            .matcher
+            .as_deref()
+            .map(|source| compile(source, &what))
+            .transpose()?,
         name: Rc::from(doc.name),
         times: doc.times,
         bit: doc.bit,
@@ -286,7 +294,10 @@ fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
         );
         if numeric && !is_amount {
             // Decimal(str(x)) of other fields (floats, ints, strings) is not modelled
-            return Err(format!("rule {id}: {} of a field other than amount", agg.func));
+            return Err(format!(
+                "rule {id}: {} of a field other than amount",
+                agg.func
+            ));
         }
         let of = match agg.of {
             None => None,
@@ -320,7 +331,11 @@ fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
         steps.push(step(doc_step, &id)?);
     }
     Ok(RulePlan {
-        when: doc.when.as_deref().map(|source| compile(source, &format!("rule {id} when"))).transpose()?,
+        when: doc
+            .when
+            .as_deref()
+            .map(|source| compile(source, &format!("rule {id} when")))
+            .transpose()?,
         condition: doc
             .condition
             .as_deref()
@@ -328,7 +343,10 @@ fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
             .transpose()?,
         absent: doc.absent.map(|absent| step(absent, &id)).transpose()?,
         takes_all: doc.events.iter().any(|name| name == "*"),
-        takes_mask: doc.events.iter().fold(0, |mask, name| mask | name_bit(name)),
+        takes_mask: doc
+            .events
+            .iter()
+            .fold(0, |mask, name| mask | name_bit(name)),
         id: Rc::from(doc.id),
         version: doc.version,
         active: doc.active,

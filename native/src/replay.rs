@@ -82,7 +82,11 @@ impl Replay {
     }
 
     pub fn add(&mut self, line: u64, event: Event) {
-        let type_name = event.view.get(slot::TYPE).and_then(Value::as_str).unwrap_or("");
+        let type_name = event
+            .view
+            .get(slot::TYPE)
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let mask = event_mask(event.kind.name(), type_name);
         self.events.push(Loaded {
             line,
@@ -105,7 +109,8 @@ impl Replay {
 
     /// Event-time order; events of the same instant keep their order in the file.
     pub fn sort(&mut self) {
-        self.events.sort_by_key(|item| (item.input.ts_ms, item.line));
+        self.events
+            .sort_by_key(|item| (item.input.ts_ms, item.line));
     }
 
     /// The next `count` events; what they produced.
@@ -133,15 +138,20 @@ impl Replay {
             _ => unreachable!("an event view"),
         };
         let groups = &self.plan.groups;
-        let state = self.states.entry((0, account.clone())).or_insert_with(State::new);
+        let state = self.states.entry((0, account.clone())).or_default();
         let mut outcomes = vec![self.engine.process(state, input, &groups[0], 0, &account)?];
         for (group_index, group) in groups.iter().enumerate().skip(1) {
             if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
                 continue;
             }
-            let Some(key) = key_value(group, &input.view)? else { continue };
-            let state = self.states.entry((group_index, key.clone())).or_insert_with(State::new);
-            outcomes.push(self.engine.process(state, input, group, group_index, &key)?);
+            let Some(key) = key_value(group, &input.view)? else {
+                continue;
+            };
+            let state = self.states.entry((group_index, key.clone())).or_default();
+            outcomes.push(
+                self.engine
+                    .process(state, input, group, group_index, &key)?,
+            );
         }
         Ok(outcomes)
     }
@@ -177,8 +187,11 @@ impl Replay {
             let line = match self.decided.get(&event_id) {
                 Some(known) => known.clone(),
                 None => {
-                    let own: Vec<(Rc<str>, ActiveSignal)> =
-                        outcomes[0].signals.iter().map(|signal| self.active_signal(signal)).collect();
+                    let own: Vec<(Rc<str>, ActiveSignal)> = outcomes[0]
+                        .signals
+                        .iter()
+                        .map(|signal| self.active_signal(signal))
+                        .collect();
                     let spent = self
                         .states
                         .get(&(0, account.clone()))
@@ -186,8 +199,15 @@ impl Replay {
                         .unwrap_or(Dec::ZERO);
                     let amount = loaded.input.amount.unwrap_or(Dec::ZERO);
                     let decision = decide(
-                        view, loaded.input.ts_ms, &type_name, amount, spent, &own,
-                        &mut self.profiles, &self.score_rules, &self.policy,
+                        view,
+                        loaded.input.ts_ms,
+                        &type_name,
+                        amount,
+                        spent,
+                        &own,
+                        &mut self.profiles,
+                        &self.score_rules,
+                        &self.policy,
                     )
                     .map_err(|fault| GiveUp(format!("a scoring rule: {fault:?}")))?;
                     *self.counts.decisions.entry(decision.decision).or_insert(0) += 1;
@@ -212,16 +232,22 @@ impl Replay {
             if spend {
                 let amount = loaded.input.amount.expect("a transaction's amount");
                 let ts = loaded.input.ts_ms;
-                let state = self.states.get_mut(&(0, account)).expect("the account's state");
+                let state = self
+                    .states
+                    .get_mut(&(0, account))
+                    .expect("the account's state");
                 if !state.record_spend(ts, amount) {
                     return Err(GiveUp("a daily total beyond 28 digits".into()));
                 }
             }
         }
         if matches!(loaded.kind, Kind::Feedback) {
-            let target = str_slot(view, slot::TARGET_EVENT_ID).unwrap_or("").to_string();
+            let target = str_slot(view, slot::TARGET_EVENT_ID)
+                .unwrap_or("")
+                .to_string();
             let label = str_slot(view, slot::LABEL).unwrap_or("").to_string();
-            self.profiles.apply_verdict(&target, &label, loaded.input.ts_ms);
+            self.profiles
+                .apply_verdict(&target, &label, loaded.input.ts_ms);
         }
         for outcome in &outcomes {
             for signal in &outcome.signals {

@@ -134,11 +134,17 @@ impl Search<'_> {
         if picked.len() < step.times {
             return Ok(Attempt::Abort);
         }
-        let next = Some(Rc::new(Chosen { step: step_index, picked, before: chosen.clone() }));
-        Ok(match self.complete(cursor, step_index + 1, next, deadline_ms, last)? {
-            Some(found) => Attempt::Done(found),
-            None => Attempt::Next,
-        })
+        let next = Some(Rc::new(Chosen {
+            step: step_index,
+            picked,
+            before: chosen.clone(),
+        }));
+        Ok(
+            match self.complete(cursor, step_index + 1, next, deadline_ms, last)? {
+                Some(found) => Attempt::Done(found),
+                None => Attempt::Next,
+            },
+        )
     }
 
     /// For each start (in order), what `complete` from it finds ending with the last
@@ -160,7 +166,10 @@ impl Search<'_> {
                 Attempt::Done(found) => following = Some(found),
                 Attempt::Next => {}
             }
-            while wanted.peek().is_some_and(|(_, start)| **start > index as usize) {
+            while wanted
+                .peek()
+                .is_some_and(|(_, start)| **start > index as usize)
+            {
                 wanted.next();
             }
             if let Some((at, _)) = wanted.peek().filter(|(_, start)| **start == index as usize) {
@@ -184,11 +193,18 @@ fn fits(
     if entry.bits(tag) & step.bit == 0 {
         return Ok(false);
     }
-    let Some(matcher) = &step.matcher else { return Ok(true) };
+    let Some(matcher) = &step.matcher else {
+        return Ok(true);
+    };
     let steps = Value::Map(Rc::new(
         in_order(chosen)
             .into_iter()
-            .map(|link| (rule_step_name(rule, link.step), candidates[link.picked[0]].view.clone()))
+            .map(|link| {
+                (
+                    rule_step_name(rule, link.step),
+                    candidates[link.picked[0]].view.clone(),
+                )
+            })
             .collect(),
     ));
     let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
@@ -205,7 +221,9 @@ fn narrowable(rule: &RulePlan, candidates: &[&Rc<Entry>], newest: &Rc<Entry>) ->
     rule.absent.is_none()
         && rule.steps.last().is_some_and(|step| step.times == 1)
         && rule.steps.len() > 1
-        && candidates.last().is_some_and(|last| Rc::ptr_eq(last, newest))
+        && candidates
+            .last()
+            .is_some_and(|last| Rc::ptr_eq(last, newest))
 }
 
 /// Complete matches among the entries, one per start, earliest start first.
@@ -217,19 +235,30 @@ pub fn matches(
 ) -> Result<Vec<Match>, GiveUp> {
     let within = rule.within_ms;
     let first = &rule.steps[0];
-    let candidates: Vec<&Rc<Entry>> =
-        state.entries.iter().filter(|entry| entry.bits(tag) & 1 != 0).collect();
+    let candidates: Vec<&Rc<Entry>> = state
+        .entries
+        .iter()
+        .filter(|entry| entry.bits(tag) & 1 != 0)
+        .collect();
     let mut starts: Vec<usize> = candidates
         .iter()
         .enumerate()
         .filter(|(_, entry)| entry.bits(tag) & first.bit != 0)
         .map(|(index, _)| index)
         .collect();
-    let last = if narrowable(rule, &candidates, newest) { Some(candidates.len() - 1) } else { None };
+    let last = if narrowable(rule, &candidates, newest) {
+        Some(candidates.len() - 1)
+    } else {
+        None
+    };
     if starts.len() > MAX_STARTS {
         starts.drain(..starts.len() - MAX_STARTS);
     }
-    let search = Search { rule, tag, candidates };
+    let search = Search {
+        rule,
+        tag,
+        candidates,
+    };
     let mut narrowed = Vec::new();
     if let Some(last) = last {
         let final_ts = search.candidates[last].ts_ms;
@@ -255,13 +284,27 @@ pub fn matches(
             .collect();
         members.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         if rule.absent.is_some()
-            && !absence_holds(rule, tag, state, &search.candidates, &members, &chain, within)?
+            && !absence_holds(
+                rule,
+                tag,
+                state,
+                &search.candidates,
+                &members,
+                &chain,
+                within,
+            )?
         {
             continue;
         }
-        let by_step =
-            links.iter().map(|link| (rule_step_name(rule, link.step), link.picked.len())).collect();
-        found.push(Match { key: format!("q:{}", members[0].event_id), members, by_step });
+        let by_step = links
+            .iter()
+            .map(|link| (rule_step_name(rule, link.step), link.picked.len()))
+            .collect();
+        found.push(Match {
+            key: format!("q:{}", members[0].event_id),
+            members,
+            by_step,
+        });
     }
     Ok(found)
 }

@@ -36,7 +36,12 @@ pub struct Entry {
 
 impl Default for Shared {
     fn default() -> Shared {
-        Shared { event_id: Rc::from(""), view: Value::Null, amount: None, amount_text: None }
+        Shared {
+            event_id: Rc::from(""),
+            view: Value::Null,
+            amount: None,
+            amount_text: None,
+        }
     }
 }
 
@@ -96,7 +101,9 @@ pub struct Fired {
     pub signal: Rc<SignalOut>,
 }
 
-#[derive(Default)]
+/// Per day, in insertion order: (day number, count, sum) of a baseline aggregate.
+pub type BaselineDays = Vec<(i64, f64, f64)>;
+
 pub struct State {
     pub watermark_ms: i64,
     pub entries: Vec<Rc<Entry>>,
@@ -105,7 +112,7 @@ pub struct State {
     seen_order: BTreeSet<(i64, Rc<str>)>,
     pub fired: Vec<Fired>,
     /// (rule, aggregate) -> per day (in insertion order): (day, count, sum).
-    pub baselines: Vec<((usize, usize), Vec<(i64, f64, f64)>)>,
+    pub baselines: Vec<((usize, usize), BaselineDays)>,
     pub first_seen_ms: i64,
     pub last_seen_ms: i64,
     pub events_seen: i64,
@@ -117,13 +124,29 @@ pub struct State {
     pub running: Runs,
 }
 
+impl Default for State {
+    /// A new entity: nothing seen yet (times -1, as in the reference).
+    fn default() -> State {
+        State::new()
+    }
+}
+
 impl State {
     pub fn new() -> State {
         State {
             watermark_ms: -1,
+            entries: Vec::new(),
+            seen: HashMap::default(),
+            seen_order: BTreeSet::new(),
+            fired: Vec::new(),
+            baselines: Vec::new(),
             first_seen_ms: -1,
             last_seen_ms: -1,
-            ..State::default()
+            events_seen: 0,
+            late_events: 0,
+            tagged: false,
+            spend: Vec::new(),
+            running: Runs::default(),
         }
     }
 
@@ -145,7 +168,11 @@ impl State {
 
     pub fn evict(&mut self, horizon_ms: i64, max_entries: usize, baseline_days: i64) {
         let cutoff = self.watermark_ms - horizon_ms;
-        if self.entries.first().is_some_and(|entry| entry.ts_ms < cutoff) {
+        if self
+            .entries
+            .first()
+            .is_some_and(|entry| entry.ts_ms < cutoff)
+        {
             let keep_from = self.entries.partition_point(|entry| entry.ts_ms < cutoff);
             self.entries.drain(..keep_from);
         }
@@ -161,7 +188,8 @@ impl State {
             // The newest, and every stored entry (so that it is never applied twice).
             let stored: HashSet<&str> = self.entries.iter().map(|entry| &*entry.event_id).collect();
             let excess = self.seen.len() - 2 * max_entries;
-            let oldest: Vec<(i64, Rc<str>)> = self.seen_order.iter().take(excess).cloned().collect();
+            let oldest: Vec<(i64, Rc<str>)> =
+                self.seen_order.iter().take(excess).cloned().collect();
             for item in oldest {
                 if !stored.contains(&*item.1) {
                     self.seen.remove(&item.1);
@@ -178,11 +206,14 @@ impl State {
         }
     }
 
-    pub fn baseline_days(&self, key: (usize, usize)) -> Option<&Vec<(i64, f64, f64)>> {
-        self.baselines.iter().find(|(known, _)| *known == key).map(|(_, days)| days)
+    pub fn baseline_days(&self, key: (usize, usize)) -> Option<&BaselineDays> {
+        self.baselines
+            .iter()
+            .find(|(known, _)| *known == key)
+            .map(|(_, days)| days)
     }
 
-    pub fn baseline_days_mut(&mut self, key: (usize, usize)) -> &mut Vec<(i64, f64, f64)> {
+    pub fn baseline_days_mut(&mut self, key: (usize, usize)) -> &mut BaselineDays {
         let index = match self.baselines.iter().position(|(known, _)| *known == key) {
             Some(index) => index,
             None => {
@@ -196,7 +227,11 @@ impl State {
     /// `spend.spent_on`: the outgoing total on `now_ms`'s UTC day.
     pub fn spent_on(&self, now_ms: i64) -> Dec {
         let day = now_ms.div_euclid(DAY_MS);
-        self.spend.iter().find(|(known, _)| *known == day).map(|(_, total)| *total).unwrap_or(Dec::ZERO)
+        self.spend
+            .iter()
+            .find(|(known, _)| *known == day)
+            .map(|(_, total)| *total)
+            .unwrap_or(Dec::ZERO)
     }
 
     /// `spend.record_spend`: add an outgoing amount; the last two days are kept.

@@ -105,7 +105,12 @@ impl Value {
     }
 
     pub fn map(items: Vec<(&str, Value)>) -> Value {
-        Value::Map(Rc::new(items.into_iter().map(|(key, value)| (Rc::from(key), value)).collect()))
+        Value::Map(Rc::new(
+            items
+                .into_iter()
+                .map(|(key, value)| (Rc::from(key), value))
+                .collect(),
+        ))
     }
 
     pub fn is_null(&self) -> bool {
@@ -153,7 +158,9 @@ impl PartialEq for Value {
 }
 
 fn other_has(items: &[(Rc<str>, Value)], key: &str, value: &Value) -> bool {
-    items.iter().any(|(other, item)| &**other == key && item == value)
+    items
+        .iter()
+        .any(|(other, item)| &**other == key && item == value)
 }
 
 /// Python's `repr` of a float (what `str(x)` gives): the shortest digits that read back
@@ -166,7 +173,11 @@ pub fn python_float_repr(x: f64) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // `{:e}` gives the shortest round-trip digits: d[.ddd]e[-]x
     let formatted = format!("{:e}", x);
@@ -182,13 +193,25 @@ pub fn python_float_repr(x: f64) -> String {
         } else if point as usize >= digits.len() {
             format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
         } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         };
         format!("{sign}{body}")
     } else {
-        let rest = if digits.len() > 1 { format!(".{}", &digits[1..]) } else { String::new() };
+        let rest = if digits.len() > 1 {
+            format!(".{}", &digits[1..])
+        } else {
+            String::new()
+        };
         let exp_sign = if exponent < 0 { "-" } else { "+" };
-        format!("{sign}{}{rest}e{exp_sign}{:02}", &digits[..1], exponent.abs())
+        format!(
+            "{sign}{}{rest}e{exp_sign}{:02}",
+            &digits[..1],
+            exponent.abs()
+        )
     }
 }
 

@@ -52,7 +52,9 @@ pub fn py_round(value: f64, digits: usize) -> f64 {
     if !value.is_finite() {
         return value;
     }
-    format!("{value:.digits$}").parse().expect("a formatted double reads back")
+    format!("{value:.digits$}")
+        .parse()
+        .expect("a formatted double reads back")
 }
 
 fn key_of_value(value: &Value) -> Result<Option<Rc<str>>, GiveUp> {
@@ -90,8 +92,15 @@ fn distinct_key(entry: &Entry, agg: &AggPlan) -> Result<Option<Rc<str>>, GiveUp>
 pub enum Part {
     Count(i64),
     Distinct(HashMap<Rc<str>, i64>),
-    Sum { total: Dec, n: i64 },
-    Extreme { largest: bool, members: VecDeque<Dec>, best: Option<Dec> },
+    Sum {
+        total: Dec,
+        n: i64,
+    },
+    Extreme {
+        largest: bool,
+        members: VecDeque<Dec>,
+        best: Option<Dec>,
+    },
 }
 
 impl Part {
@@ -99,10 +108,15 @@ impl Part {
         match func {
             Func::Count => Part::Count(0),
             Func::Distinct => Part::Distinct(HashMap::default()),
-            Func::Sum => Part::Sum { total: Dec::ZERO, n: 0 },
-            Func::Min | Func::Max => {
-                Part::Extreme { largest: func == Func::Max, members: VecDeque::new(), best: None }
-            }
+            Func::Sum => Part::Sum {
+                total: Dec::ZERO,
+                n: 0,
+            },
+            Func::Min | Func::Max => Part::Extreme {
+                largest: func == Func::Max,
+                members: VecDeque::new(),
+                best: None,
+            },
             _ => unreachable!("not a window aggregate"),
         }
     }
@@ -138,7 +152,11 @@ impl Part {
                     }
                 }
             }
-            Part::Extreme { largest, members, best } => {
+            Part::Extreme {
+                largest,
+                members,
+                best,
+            } => {
                 if let Some(amount) = entry.amount {
                     if remove {
                         let gone = members.pop_front();
@@ -183,9 +201,11 @@ impl Part {
         match self {
             Part::Count(n) => Shown::Int(*n),
             Part::Distinct(values) => Shown::Int(values.len() as i64),
-            Part::Sum { total, n } => {
-                Shown::Text(if *n == 0 { "0".into() } else { total.normalized() })
-            }
+            Part::Sum { total, n } => Shown::Text(if *n == 0 {
+                "0".into()
+            } else {
+                total.normalized()
+            }),
             Part::Extreme { best, .. } => Shown::Text(best.unwrap_or(Dec::ZERO).normalized()),
         }
     }
@@ -250,7 +270,13 @@ impl Running {
         }
     }
 
-    fn apply(&mut self, rule: &RulePlan, tag: usize, entry: &Entry, remove: bool) -> Result<(), GiveUp> {
+    fn apply(
+        &mut self,
+        rule: &RulePlan,
+        tag: usize,
+        entry: &Entry,
+        remove: bool,
+    ) -> Result<(), GiveUp> {
         let bits = entry.bits(tag);
         for (index, part) in self.parts.iter_mut() {
             let agg = &rule.aggs[*index];
@@ -263,7 +289,11 @@ impl Running {
 
     fn expire(&mut self, rule: &RulePlan, tag: usize, ts_ms: i64) -> Result<(), GiveUp> {
         let start = ts_ms - self.size + 1;
-        while self.members.front().is_some_and(|member| member.ts_ms < start) {
+        while self
+            .members
+            .front()
+            .is_some_and(|member| member.ts_ms < start)
+        {
             let gone = self.members.pop_front().expect("a member");
             self.apply(rule, tag, &gone, true)?;
         }
@@ -407,8 +437,11 @@ fn sliding_windows(entries: &[Rc<Entry>], tag: usize, size: i64, at: usize) -> W
         while low > 0 && entries[low - 1].ts_ms >= start {
             low -= 1;
         }
-        let members =
-            entries[low..stop].iter().filter(|item| item.bits(tag) & 1 != 0).cloned().collect();
+        let members = entries[low..stop]
+            .iter()
+            .filter(|item| item.bits(tag) & 1 != 0)
+            .cloned()
+            .collect();
         windows.push(Window {
             key: WindowKey::Id('s', end.event_id.clone()),
             start_ms: start,
@@ -436,7 +469,11 @@ fn aligned_windows(
         starts.push(start);
         start -= hop;
     }
-    let letter = if kind == WindowKind::Tumbling { 't' } else { 'h' };
+    let letter = if kind == WindowKind::Tumbling {
+        't'
+    } else {
+        'h'
+    };
     starts
         .into_iter()
         .rev()
@@ -517,7 +554,10 @@ pub fn aggregate(
     for_cel: &mut Vec<(Rc<str>, Value)>,
     mut shown: Option<&mut Vec<(Rc<str>, Shown)>>,
 ) -> Result<(), GiveUp> {
-    let running_parts = window.running.as_ref().and_then(|_| state.running.get(&tag));
+    let running_parts = window
+        .running
+        .as_ref()
+        .and_then(|_| state.running.get(&tag));
     let mut running = window.running.as_ref().map(|results| results.iter());
     let mut running_index = 0;
     for (index, agg) in rule.aggs.iter().enumerate() {
@@ -544,7 +584,10 @@ pub fn aggregate(
             _ => {}
         }
         if let Some(results) = running.as_mut() {
-            let value = results.next().expect("one result per window aggregate").clone();
+            let value = results
+                .next()
+                .expect("one result per window aggregate")
+                .clone();
             for_cel.push((agg.name.clone(), value));
             if let Some(shown) = shown.as_deref_mut() {
                 let parts = &running_parts.expect("the running window").parts;
@@ -567,10 +610,17 @@ pub fn aggregate(
     for agg in rule.aggs.iter().filter(|agg| agg.func == Func::Ratio) {
         let (numerator, denominator) = agg.of.expect("a ratio's parts");
         let number = |name: &Rc<str>| -> Result<f64, GiveUp> {
-            match for_cel.iter().find(|(known, _)| known == name).map(|(_, value)| value) {
+            match for_cel
+                .iter()
+                .find(|(known, _)| known == name)
+                .map(|(_, value)| value)
+            {
                 Some(Value::Int(n)) => Ok(*n as f64),
                 Some(Value::Float(x)) => Ok(*x),
-                _ => Err(GiveUp(format!("ratio {}: a part not computed before it", agg.name))),
+                _ => Err(GiveUp(format!(
+                    "ratio {}: a part not computed before it",
+                    agg.name
+                ))),
             }
         };
         let top = number(&rule.aggs[numerator].name)?;

@@ -468,10 +468,7 @@ pub fn key_value(group: &GroupPlan, event: &Value) -> Result<Option<Rc<str>>, Gi
     })
 }
 
-/// The errors `Expression.test` and the key lookup treat as "no value".
-pub fn swallowed(kind: ErrorKind) -> bool {
-    matches!(
-        kind,
-        ErrorKind::Key | ErrorKind::Type | ErrorKind::Value | ErrorKind::Runtime
-    )
+/// The errors the key lookup treats as "no key": all of them (`EVALUATION_ERRORS`).
+pub fn swallowed(_kind: ErrorKind) -> bool {
+    true
 }

@@ -269,6 +269,10 @@ fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
                 "count" => WindowKind::Count,
                 other => return Err(format!("rule {id}: window type {other}")),
             };
+            let aligned = matches!(kind, WindowKind::Tumbling | WindowKind::Hopping);
+            if window.size < 1 || (aligned && window.hop < 1) {
+                return Err(format!("rule {id}: a window shorter than 1ms"));
+            }
             Some((kind, window.size, window.hop))
         }
     };

@@ -99,14 +99,14 @@ class WindowSpec(_Spec):
         else:
             if not isinstance(self.size, timedelta):
                 raise ValueError(f"a {self.type} window's size is a duration such as 10m")
-            if self.size <= timedelta(0) or self.size > timedelta(days=400):
-                raise ValueError("a window's size must be positive and at most 400d")
+            if self.size < timedelta(milliseconds=1) or self.size > timedelta(days=400):
+                raise ValueError("a window's size lies between 1ms and 400d")
         if self.type == "hopping":
             if self.hop is None:
                 raise ValueError("a hopping window needs hop (e.g. hop: 5m)")
             assert isinstance(self.size, timedelta)
-            if not timedelta(0) < self.hop <= self.size:
-                raise ValueError("hop must be positive and no longer than size")
+            if not timedelta(milliseconds=1) <= self.hop <= self.size:
+                raise ValueError("hop must be at least 1ms and no longer than size")
         elif self.hop is not None:
             raise ValueError(f"hop applies to hopping windows, not {self.type}")
         return self

@@ -19,6 +19,11 @@ _FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
 EARTH_RADIUS_KM = 6371.0088
 
 
+# What evaluating an expression may raise: CEL's evaluation errors (a missing value, no
+# overload, a division by zero, an int64 overflow). Each means "no match", never a crash.
+EVALUATION_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, ArithmeticError)
+
+
 class ExpressionError(ValueError):
     """A rule's expression does not compile; the message says where and why."""
 
@@ -81,7 +86,7 @@ class Expression:
         """True only for a boolean true; errors and non-booleans are false."""
         try:
             return self.evaluate(variables) is True
-        except (KeyError, TypeError, ValueError, RuntimeError):
+        except EVALUATION_ERRORS:
             return False
 
     def test_plain(self, variables: dict[str, Any]) -> bool:
@@ -94,7 +99,7 @@ class Expression:
             return fast(variables) is True
         except Fallback:
             return self.test(variables)
-        except (KeyError, TypeError, ValueError, RuntimeError):
+        except EVALUATION_ERRORS:
             return False
 
 

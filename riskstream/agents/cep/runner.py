@@ -12,13 +12,19 @@ from typing import Any
 
 from riskstream.agents.cep.compiler import CompiledRule, RuleSet
 from riskstream.agents.cep.engine import Outcome, RuleEngine
-from riskstream.agents.cep.expressions import Expression, cel_view, plain_view, project
+from riskstream.agents.cep.expressions import (
+    EVALUATION_ERRORS,
+    Expression,
+    cel_view,
+    plain_view,
+    project,
+)
 from riskstream.streams.events import Event
 from riskstream.streams.outputs import Signal
 from riskstream.tables.entity_state import EntityState
 
 ACCOUNT_KEY = "event.account_id"
-_KEY_ERRORS = (KeyError, TypeError, ValueError, RuntimeError)
+_KEY_ERRORS = EVALUATION_ERRORS
 
 
 def key_value(expression: Expression, fields: dict[str, Any]) -> str | None:

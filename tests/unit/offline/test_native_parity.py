@@ -1148,16 +1148,31 @@ def test_events_before_1970(tmp_path: Path) -> None:
 
 
 def test_sub_millisecond_durations(tmp_path: Path) -> None:
-    """Windows and sequences of less than a millisecond are 0 ms long."""
+    """Durations are whole milliseconds: 1.5ms is 1ms, a sequence within 0.5ms is 0ms
+    long (a window shorter than 1ms is refused by the rule model)."""
     docs = [
-        count_rule("t.w0", {"type": "sliding", "size": "0.5ms"}, 1),
         count_rule("t.w1", {"type": "sliding", "size": "1ms"}, 2, severity=3),
         count_rule("t.w2", {"type": "sliding", "size": "1.5ms"}, 2, severity=4, ttl="0.5ms"),
         rule("t.q0", sequence={"within": "0.5ms", "steps": [
             {"name": "a", "when": "true", "times": 2}]}),
     ]  # fmt: skip
     lines = [txn(f"s{n:02d}", n // 3 / 1000, device_id="d") for n in range(12)]
-    parity(tmp_path, lines, docs, fires={"t.w0", "t.w1", "t.q0"})
+    parity(tmp_path, lines, docs, fires={"t.w1", "t.q0"})
+
+
+def test_evaluation_errors_are_no_match_in_both_engines(tmp_path: Path) -> None:
+    """Integer division by zero and int64 overflow in a condition, a filter or a key:
+    the rule does not fire there, and both engines go on."""
+    docs = [
+        count_rule("t.div", {"type": "sliding", "size": "10m"}, 1),
+        count_rule("t.ok", {"type": "sliding", "size": "10m"}, 2, severity=3),
+    ]
+    docs[0]["condition"] = "10 / (agg.n - agg.n) > 0 || 9223372036854775807 + agg.n > 0"
+    docs[0]["when"] = "1 / (event.hour - event.hour) == 0 || true"
+    docs.append({**count_rule("t.key", {"type": "sliding", "size": "10m"}, 1, severity=4),
+                 "key": "1 / (event.hour - event.hour)"})  # fmt: skip
+    lines = [txn(f"z{n}", n * 10, device_id="d") for n in range(4)]
+    parity(tmp_path, lines, docs, fires={"t.ok"})
 
 
 def test_a_sequence_with_more_starts_than_are_tried(tmp_path: Path) -> None:

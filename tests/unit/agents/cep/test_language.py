@@ -168,6 +168,16 @@ sequence:
             "refer to other steps in match",
         ),
         ("condition: 'true'", "either a window"),
+        (
+            "window: {type: tumbling, size: 0.5ms}\naggregates: {n: {fn: count}}\n"
+            "condition: agg.n > 1",
+            "between 1ms and 400d",
+        ),
+        (
+            "window: {type: hopping, size: 10m, hop: 0.2ms}\naggregates: {n: {fn: count}}\n"
+            "condition: agg.n > 1",
+            "hop must be at least 1ms",
+        ),
     ],
 )
 def test_bad_rules_are_refused_with_a_message_that_says_why(body: str, message: str) -> None:
@@ -197,3 +207,22 @@ def test_the_json_schema_describes_rule_documents() -> None:
 def test_parse_rule_names_the_origin() -> None:
     with pytest.raises(RuleError, match=r"my-file\.yaml"):
         parse_rule({"id": "x", "version": 0}, "my-file.yaml")
+
+
+def test_an_evaluation_error_is_no_match_not_a_crash() -> None:
+    """Integer division by zero and int64 overflow are CEL evaluation errors, like a
+    missing field: the rule does not fire, and the engine goes on."""
+    rules = rules_from_yaml(
+        rule("""
+window: {type: sliding, size: 10m}
+aggregates: {n: {fn: count}}
+condition: 10 / (agg.n - agg.n) > 0 || 9223372036854775807 + agg.n > 0
+""")
+        + rule("""
+window: {type: sliding, size: 10m}
+aggregates: {n: {fn: count}}
+condition: agg.n >= 2
+""").replace("id: t.rule", "id: t.other")
+    )
+    signals = run(rules, [txn("a", 0), txn("b", 60)])
+    assert [signal.rule_id for signal in signals] == ["t.other"]

@@ -1,6 +1,6 @@
 //! One entity's rule state (`tables.entity_state` in the Python reference), in memory.
 
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -109,7 +109,9 @@ pub struct State {
     pub entries: Vec<Rc<Entry>>,
     pub seen: HashMap<Rc<str>, i64>,
     /// The same ids by (time, id): the oldest go first.
-    seen_order: BTreeSet<(i64, Rc<str>)>,
+    /// The same ids in (time, id) order: events come mostly in order, so an id usually
+    /// goes to the end, and the oldest leave from the front.
+    seen_order: VecDeque<(i64, Rc<str>)>,
     pub fired: Vec<Fired>,
     /// (rule, aggregate) -> per day (in insertion order): (day, count, sum).
     pub baselines: Vec<((usize, usize), BaselineDays)>,
@@ -137,7 +139,7 @@ impl State {
             watermark_ms: -1,
             entries: Vec::new(),
             seen: HashMap::default(),
-            seen_order: BTreeSet::new(),
+            seen_order: VecDeque::new(),
             fired: Vec::new(),
             baselines: Vec::new(),
             first_seen_ms: -1,
@@ -152,7 +154,14 @@ impl State {
 
     /// Record `event_id` (new to the entity) as seen at `ts_ms`.
     pub fn remember(&mut self, event_id: Rc<str>, ts_ms: i64) {
-        self.seen_order.insert((ts_ms, event_id.clone()));
+        let key = (ts_ms, event_id.clone());
+        let order = &mut self.seen_order;
+        if order.back().is_none_or(|last| *last < key) {
+            order.push_back(key);
+        } else {
+            let at = order.partition_point(|item| *item < key);
+            order.insert(at, key);
+        }
         self.seen.insert(event_id, ts_ms);
     }
 
@@ -180,20 +189,24 @@ impl State {
             let excess = self.entries.len() - max_entries;
             self.entries.drain(..excess);
         }
-        while self.seen_order.first().is_some_and(|(ts, _)| *ts < cutoff) {
-            let (_, id) = self.seen_order.pop_first().expect("an id");
+        while self.seen_order.front().is_some_and(|(ts, _)| *ts < cutoff) {
+            let (_, id) = self.seen_order.pop_front().expect("an id");
             self.seen.remove(&id);
         }
         if self.seen.len() > 2 * max_entries {
             // The newest, and every stored entry (so that it is never applied twice).
             let stored: HashSet<&str> = self.entries.iter().map(|entry| &*entry.event_id).collect();
             let excess = self.seen.len() - 2 * max_entries;
-            let oldest: Vec<(i64, Rc<str>)> =
-                self.seen_order.iter().take(excess).cloned().collect();
-            for item in oldest {
-                if !stored.contains(&*item.1) {
-                    self.seen.remove(&item.1);
-                    self.seen_order.remove(&item);
+            let mut index = 0;
+            let mut visited = 0;
+            while visited < excess {
+                visited += 1;
+                let id = &self.seen_order[index].1;
+                if stored.contains(&**id) {
+                    index += 1;
+                } else {
+                    self.seen.remove(id);
+                    self.seen_order.remove(index);
                 }
             }
         }

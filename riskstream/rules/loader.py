@@ -48,11 +48,16 @@ def parse_any(data: Any, origin: str) -> AnyRuleDoc:
     return parse_rule(data, origin)
 
 
+# libyaml's safe loader where PyYAML was built with it (its wheels are): the same
+# documents, about ten times faster to read than the pure-Python one.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_file(path: Path) -> list[AnyRuleDoc]:
     """A file holds one rule or a list of rules."""
     text = path.read_bytes()
     try:
-        data = orjson.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = orjson.loads(text) if path.suffix == ".json" else yaml.load(text, SAFE_LOADER)
     except (orjson.JSONDecodeError, yaml.YAMLError) as error:
         raise RuleError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
     items = data if isinstance(data, list) else [data]

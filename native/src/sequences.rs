@@ -2,6 +2,8 @@
 
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use crate::cel::{Ctx, Fault, Var, N_VARS};
 use crate::plan::{RulePlan, StepPlan};
 use crate::state::{Entry, State};
@@ -15,7 +17,7 @@ const MAX_STARTS: usize = 200;
 struct Chosen {
     step: usize,
     /// Indexes into the candidates.
-    picked: Vec<usize>,
+    picked: SmallVec<[usize; 2]>,
     before: Option<Rc<Chosen>>,
 }
 
@@ -87,7 +89,7 @@ impl Search<'_> {
                 if self.fits(step, final_entry, &chosen)? {
                     return Ok(Some(Rc::new(Chosen {
                         step: step_index,
-                        picked: vec![last],
+                        picked: smallvec::smallvec![last],
                         before: chosen,
                     })));
                 }
@@ -119,7 +121,7 @@ impl Search<'_> {
         if !self.fits(step, self.candidates[index], chosen)? {
             return Ok(Attempt::Next);
         }
-        let mut picked = vec![index];
+        let mut picked: SmallVec<[usize; 2]> = smallvec::smallvec![index];
         let mut cursor = index + 1;
         while picked.len() < step.times && cursor < self.candidates.len() {
             let more = self.candidates[cursor];
@@ -196,17 +198,16 @@ fn fits(
     let Some(matcher) = &step.matcher else {
         return Ok(true);
     };
-    let steps = Value::Map(Rc::new(
-        in_order(chosen)
-            .into_iter()
-            .map(|link| {
-                (
-                    rule_step_name(rule, link.step),
-                    candidates[link.picked[0]].view.clone(),
-                )
-            })
-            .collect(),
-    ));
+    // `steps`: each chosen step's first entry, in step order (the chain runs backwards).
+    let mut items: Vec<(Rc<str>, Value)> = Vec::with_capacity(rule.steps.len());
+    let mut link = chosen.as_deref();
+    while let Some(chosen) = link {
+        let first = candidates[chosen.picked[0]].view.clone();
+        items.push((rule_step_name(rule, chosen.step), first));
+        link = chosen.before.as_deref();
+    }
+    items.reverse();
+    let steps = Value::Map(Rc::new(items));
     let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
     vars[Var::Event as usize] = Some(&entry.view);
     vars[Var::Steps as usize] = Some(&steps);

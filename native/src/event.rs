@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::dec::{Dec, SCALE};
-use crate::value::{event_slot, python_float_repr, slot, EventView, Value};
+use crate::value::{event_slot, python_float_repr, slot, EventView, Value, EVENT_NAMES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -687,24 +687,9 @@ fn one_of(text: &str, options: &[&'static str]) -> Option<&'static str> {
     options.iter().copied().find(|option| *option == text)
 }
 
-/// The literal strings of a view (type names, kinds, statuses, labels, sources).
-const LITERALS: [&str; 27] = [
-    "payment",
-    "transfer",
-    "red_packet",
-    "top_up",
-    "withdrawal",
-    "refund",
-    "login",
-    "login_failed",
-    "password_change",
-    "device_bound",
-    "phone_change",
-    "kyc_update",
-    "account_opened",
-    "feedback",
-    "transaction",
-    "account_event",
+/// The literal strings of a view besides the event types and kinds (`EVENT_NAMES`):
+/// statuses, labels, sources, common currencies.
+const OTHER_LITERALS: [&str; 11] = [
     "succeeded",
     "failed",
     "pending",
@@ -717,6 +702,7 @@ const LITERALS: [&str; 27] = [
     "USD",
     "EUR",
 ];
+const LITERALS: usize = EVENT_NAMES.len() + OTHER_LITERALS.len();
 /// At most this many other currency and country codes are shared per thread.
 const MAX_CODES: usize = 256;
 
@@ -724,7 +710,9 @@ thread_local! {
     /// One shared string per literal and code: cloning an Rc costs less than allocating
     /// (and later freeing) a string for every event.
     static INTERNED: std::cell::RefCell<Vec<Rc<str>>> =
-        std::cell::RefCell::new(LITERALS.iter().map(|text| Rc::from(*text)).collect());
+        std::cell::RefCell::new(
+            EVENT_NAMES.iter().chain(&OTHER_LITERALS).map(|text| Rc::from(*text)).collect(),
+        );
 }
 
 /// `text` as a shared string: a literal, or a currency or country code.
@@ -735,7 +723,7 @@ fn interned(text: &str) -> Rc<str> {
             return found.clone();
         }
         let made: Rc<str> = Rc::from(text);
-        if all.len() < LITERALS.len() + MAX_CODES {
+        if all.len() < LITERALS + MAX_CODES {
             all.push(made.clone());
         }
         made

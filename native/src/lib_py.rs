@@ -44,6 +44,26 @@ pub struct Replay {
     ip_cache: FxHashMap<String, Option<Rc<str>>>,
 }
 
+/// Python's `ip_prefix(ip)`; an exception it raises is kept in `failure` (the first one)
+/// and the prefix taken as None meanwhile.
+fn python_prefix(
+    py: Python<'_>,
+    ip_prefix: &PyObject,
+    ip: &str,
+    failure: &mut Option<PyErr>,
+) -> Option<Rc<str>> {
+    let answer = ip_prefix
+        .call1(py, (ip,))
+        .and_then(|value| value.extract::<Option<String>>(py));
+    match answer {
+        Ok(text) => text.map(Rc::from),
+        Err(error) => {
+            failure.get_or_insert(error);
+            None
+        }
+    }
+}
+
 fn signal_tuple<'py>(py: Python<'py>, signal: &SignalOut) -> PyResult<Bound<'py, PyTuple>> {
     let shown = PyDict::new(py);
     for (name, value) in &signal.shown {
@@ -115,20 +135,7 @@ impl Replay {
                         cache.insert(ip.to_string(), Some(prefix.clone()));
                         return Some(prefix);
                     }
-                    let answer = match callback.call1(py, (ip,)) {
-                        Ok(value) if value.is_none(py) => None,
-                        Ok(value) => match value.extract::<String>(py) {
-                            Ok(text) => Some(Rc::from(text)),
-                            Err(error) => {
-                                failure.get_or_insert(error);
-                                None
-                            }
-                        },
-                        Err(error) => {
-                            failure.get_or_insert(error);
-                            None
-                        }
-                    };
+                    let answer = python_prefix(py, callback, ip, &mut failure);
                     cache.insert(ip.to_string(), answer.clone());
                     answer
                 };
@@ -235,22 +242,7 @@ fn event_out(event: &Event) -> EventOut {
 #[pyfunction]
 fn _parse_line(py: Python<'_>, line: &[u8], ip_prefix: PyObject) -> PyResult<Option<EventOut>> {
     let mut failure: Option<PyErr> = None;
-    let mut lookup = |ip: &str| -> Option<Rc<str>> {
-        match ip_prefix.call1(py, (ip,)) {
-            Ok(value) if value.is_none(py) => None,
-            Ok(value) => match value.extract::<String>(py) {
-                Ok(text) => Some(Rc::from(text)),
-                Err(error) => {
-                    failure.get_or_insert(error);
-                    None
-                }
-            },
-            Err(error) => {
-                failure.get_or_insert(error);
-                None
-            }
-        }
-    };
+    let mut lookup = |ip: &str| python_prefix(py, &ip_prefix, ip, &mut failure);
     let parsed = parse_strict(line, &mut lookup);
     if let Some(error) = failure {
         return Err(error);

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::cel::{Expr, Var};
 use crate::scoring::{Policy, ScoreRule};
+use crate::value::EVENT_NAMES;
 
 #[derive(Deserialize)]
 struct PlanDoc {
@@ -163,26 +164,6 @@ pub struct RulePlan {
     pub unfiltered_bits: u32,
     pub has_baselines: bool,
 }
-
-/// Every event type and kind a rule may name in `events` (the compiler refuses others).
-const EVENT_NAMES: [&str; 16] = [
-    "payment",
-    "transfer",
-    "red_packet",
-    "top_up",
-    "withdrawal",
-    "refund",
-    "login",
-    "login_failed",
-    "password_change",
-    "device_bound",
-    "phone_change",
-    "kyc_update",
-    "account_opened",
-    "feedback",
-    "transaction",
-    "account_event",
-];
 
 /// The bit of an event type or kind (0 for a name no rule can take).
 pub fn name_bit(name: &str) -> u32 {

@@ -32,6 +32,26 @@ pub const EVENT_FIELDS: [&str; 22] = [
 ];
 pub const N_FIELDS: usize = EVENT_FIELDS.len();
 
+/// Every event type and kind a rule may name in `events` (the compiler refuses others).
+pub const EVENT_NAMES: [&str; 16] = [
+    "payment",
+    "transfer",
+    "red_packet",
+    "top_up",
+    "withdrawal",
+    "refund",
+    "login",
+    "login_failed",
+    "password_change",
+    "device_bound",
+    "phone_change",
+    "kyc_update",
+    "account_opened",
+    "feedback",
+    "transaction",
+    "account_event",
+];
+
 pub mod slot {
     pub const EVENT_ID: usize = 0;
     pub const TYPE: usize = 1;

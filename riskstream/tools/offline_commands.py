@@ -24,6 +24,15 @@ def wide_console() -> Console:
     return console
 
 
+ENGINE_OPTION = option(
+    "--engine",
+    type=click.Choice(["auto", "native", "python"]),
+    default="auto",
+    help="native: the Rust runtime (an error where it declines); python: the reference "
+    "engine; auto: native where it can.",
+)
+
+
 def register_offline(app: faust.App) -> None:
     @app.command(
         argument("events", type=str),
@@ -31,13 +40,7 @@ def register_offline(app: faust.App) -> None:
         option("--decisions", type=str, default=None, help="Write decisions here (JSONL)."),
         option("--shadow", type=str, default=None, help="Write shadow rules' signals here."),
         option("--rules", type=str, default=None, help="Rule files or a directory of them."),
-        option(
-            "--engine",
-            type=click.Choice(["auto", "native", "python"]),
-            default="auto",
-            help="native: the Rust runtime (an error where it declines); python: the "
-            "reference engine; auto: native where it can.",
-        ),
+        ENGINE_OPTION,
     )
     async def replay(
         self: AppCommand,
@@ -75,13 +78,7 @@ def register_offline(app: faust.App) -> None:
         option("--rules", type=str, default=None, help="Candidate rule files or directory."),
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
-        option(
-            "--engine",
-            type=click.Choice(["auto", "native", "python"]),
-            default="auto",
-            help="native: the Rust runtime (an error where it declines); python: the "
-            "reference engine; auto: native where it can.",
-        ),
+        ENGINE_OPTION,
     )
     async def backtest(
         self: AppCommand,

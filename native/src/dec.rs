@@ -1,7 +1,6 @@
 //! Exact money: decimals with at most `SCALE` fractional digits, as the contract allows
 //! (`decimal_places=8`, `max_digits=24`), held as scaled integers.
 
-use std::cmp::Ordering;
 use std::ops::{Add, Sub};
 
 pub const SCALE: u32 = 8;
@@ -120,12 +119,6 @@ impl Sub for Dec {
         Dec {
             units: self.units - other.units,
         }
-    }
-}
-
-impl Dec {
-    pub fn compare(self, other: Dec) -> Ordering {
-        self.units.cmp(&other.units)
     }
 }
 

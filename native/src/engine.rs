@@ -11,7 +11,7 @@ use crate::cel::{Ctx, ErrorKind, Fault, Var, N_VARS};
 use crate::plan::{GroupPlan, RulePlan};
 use crate::sequences::matches;
 use crate::state::{Entry, Fired, Flags, Shared, Shown, SignalOut, State};
-use crate::value::{slot, Value};
+use crate::value::Value;
 use crate::windows::{aggregate, update_baselines, windows_for, GiveUp};
 
 pub const MAX_EVIDENCE: usize = 50;
@@ -128,14 +128,7 @@ impl Engine {
         group_index: usize,
         entity_key: &Rc<str>,
     ) -> Result<Outcome, GiveUp> {
-        let view = match &event.view {
-            Value::Event(view) => view.clone(),
-            _ => unreachable!("an event view"),
-        };
-        let event_id: Rc<str> = match view.get(slot::EVENT_ID) {
-            Some(Value::Str(id)) => id.clone(),
-            _ => return Err(GiveUp("an event without an id".into())),
-        };
+        let event_id = event.event_id.clone();
         if state.seen.contains_key(&event_id) {
             return Ok(Outcome {
                 status: Status::Duplicate,

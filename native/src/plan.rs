@@ -148,7 +148,6 @@ pub struct RulePlan {
     pub pattern: Rc<str>,
     pub severity: i64,
     pub penalty: Option<Rc<str>>,
-    pub events: Vec<String>,
     pub takes_all: bool,
     /// `events` as bits (see `event_mask`).
     pub takes_mask: u32,
@@ -340,7 +339,6 @@ fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
         pattern: Rc::from(doc.pattern),
         severity: doc.severity,
         penalty: doc.penalty.map(Rc::from),
-        events: doc.events,
         window,
         aggs,
         steps,

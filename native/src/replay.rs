@@ -130,15 +130,12 @@ impl Replay {
 
     fn process(&mut self, index: usize) -> Result<Vec<Outcome>, GiveUp> {
         let input = &self.events[index].input;
-        let account: Rc<str> = match input.view {
-            Value::Event(ref view) => match view.get(slot::ACCOUNT_ID) {
-                Some(Value::Str(id)) => id.clone(),
-                _ => return Err(GiveUp("an event without an account".into())),
-            },
-            _ => unreachable!("an event view"),
+        let Some(key) = Self::account_key(&input.view) else {
+            return Err(GiveUp("an event without an account".into()));
         };
+        let account = key.1.clone();
         let groups = &self.plan.groups;
-        let state = self.states.entry((0, account.clone())).or_default();
+        let state = self.states.entry(key).or_default();
         let mut outcomes = vec![self.engine.process(state, input, &groups[0], 0, &account)?];
         for (group_index, group) in groups.iter().enumerate().skip(1) {
             if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
@@ -154,6 +151,25 @@ impl Replay {
             );
         }
         Ok(outcomes)
+    }
+
+    /// The account of an event view, as the states are keyed.
+    fn account_key(view: &Value) -> Option<(usize, Rc<str>)> {
+        match view {
+            Value::Event(view) => match view.get(slot::ACCOUNT_ID) {
+                Some(Value::Str(id)) => Some((0, id.clone())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn account_state(&self, view: &Value) -> Option<&State> {
+        Self::account_key(view).and_then(|key| self.states.get(&key))
+    }
+
+    fn account_state_mut(&mut self, view: &Value) -> Option<&mut State> {
+        Self::account_key(view).and_then(|key| self.states.get_mut(&key))
     }
 
     fn active_signal(&self, signal: &SignalOut) -> (Rc<str>, ActiveSignal) {
@@ -176,15 +192,15 @@ impl Replay {
     fn step(&mut self, index: usize, produced: &mut Produced) -> Result<(), GiveUp> {
         self.counts.events += 1;
         let outcomes = self.process(index)?;
-        let loaded = &self.events[index];
-        let view = &loaded.input.view;
         let status = outcomes[0].status;
-        let account: Rc<str> = Rc::from(str_slot(view, slot::ACCOUNT_ID).unwrap_or(""));
-        let type_name = str_slot(view, slot::TYPE).unwrap_or("").to_string();
-        if matches!(loaded.kind, Kind::Transaction) {
+        let (kind, ts_ms) = (self.events[index].kind, self.events[index].input.ts_ms);
+        // The event's own record, so that nothing is copied out of it per event.
+        let event = self.events[index].input.event.clone();
+        let view = &event.view;
+        let type_name = str_slot(view, slot::TYPE).unwrap_or("");
+        if kind == Kind::Transaction {
             self.counts.transactions += 1;
-            let event_id: Rc<str> = Rc::from(str_slot(view, slot::EVENT_ID).unwrap_or(""));
-            let line = match self.decided.get(&event_id) {
+            let line = match self.decided.get(&event.event_id) {
                 Some(known) => known.clone(),
                 None => {
                     let own: Vec<(Rc<str>, ActiveSignal)> = outcomes[0]
@@ -193,15 +209,14 @@ impl Replay {
                         .map(|signal| self.active_signal(signal))
                         .collect();
                     let spent = self
-                        .states
-                        .get(&(0, account.clone()))
-                        .map(|state| state.spent_on(loaded.input.ts_ms))
+                        .account_state(view)
+                        .map(|state| state.spent_on(ts_ms))
                         .unwrap_or(Dec::ZERO);
-                    let amount = loaded.input.amount.unwrap_or(Dec::ZERO);
+                    let amount = event.amount.unwrap_or(Dec::ZERO);
                     let decision = decide(
                         view,
-                        loaded.input.ts_ms,
-                        &type_name,
+                        ts_ms,
+                        type_name,
                         amount,
                         spent,
                         &own,
@@ -211,8 +226,9 @@ impl Replay {
                     )
                     .map_err(|fault| GiveUp(format!("a scoring rule: {fault:?}")))?;
                     *self.counts.decisions.entry(decision.decision).or_insert(0) += 1;
-                    let known = Rc::new((decision_line(&event_id, &decision), decision.decision));
-                    self.decided.insert(event_id, known.clone());
+                    let line = decision_line(&event.event_id, &decision);
+                    let known = Rc::new((line, decision.decision));
+                    self.decided.insert(event.event_id.clone(), known.clone());
                     known
                 }
             };
@@ -224,30 +240,21 @@ impl Replay {
             Status::Duplicate => self.counts.duplicate += 1,
             Status::Late => self.counts.late += 1,
         }
-        let loaded = &self.events[index];
-        let view = &loaded.input.view;
-        if status == Status::Applied && matches!(loaded.kind, Kind::Transaction) {
-            let spend = OUTGOING.contains(&type_name.as_str())
-                && str_slot(view, slot::STATUS) != Some("failed");
-            if spend {
-                let amount = loaded.input.amount.expect("a transaction's amount");
-                let ts = loaded.input.ts_ms;
-                let state = self
-                    .states
-                    .get_mut(&(0, account))
-                    .expect("the account's state");
-                if !state.record_spend(ts, amount) {
-                    return Err(GiveUp("a daily total beyond 28 digits".into()));
-                }
+        let spend = status == Status::Applied
+            && kind == Kind::Transaction
+            && OUTGOING.contains(&type_name)
+            && str_slot(view, slot::STATUS) != Some("failed");
+        if spend {
+            let amount = event.amount.expect("a transaction's amount");
+            let state = self.account_state_mut(view).expect("the account's state");
+            if !state.record_spend(ts_ms, amount) {
+                return Err(GiveUp("a daily total beyond 28 digits".into()));
             }
         }
-        if matches!(loaded.kind, Kind::Feedback) {
-            let target = str_slot(view, slot::TARGET_EVENT_ID)
-                .unwrap_or("")
-                .to_string();
-            let label = str_slot(view, slot::LABEL).unwrap_or("").to_string();
-            self.profiles
-                .apply_verdict(&target, &label, loaded.input.ts_ms);
+        if kind == Kind::Feedback {
+            let target = str_slot(view, slot::TARGET_EVENT_ID).unwrap_or("");
+            let label = str_slot(view, slot::LABEL).unwrap_or("");
+            self.profiles.apply_verdict(target, label, ts_ms);
         }
         for outcome in &outcomes {
             for signal in &outcome.signals {

@@ -133,10 +133,6 @@ impl Value {
         ))
     }
 
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
-
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(text) => Some(text),

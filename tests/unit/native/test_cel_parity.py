@@ -26,7 +26,7 @@ import pytest
 from riskstream.agents.cep.expressions import Expression, compile_expression
 from riskstream.agents.cep.fastcel import INT_MAX, INT_MIN, Fallback, is_plain
 from riskstream.rules.loader import default_pack, default_score_rules
-from tests.unit.agents.cep.test_fastcel import REFUSED, TRICKY
+from tests.unit.agents.cep.test_fastcel import REFUSED, TRICKY, literals
 
 # ``project``'s fields: a dict of only these is an event view for the native side.
 EVENT_FIELDS = frozenset(
@@ -191,18 +191,6 @@ EDGE_FLOATS = [0.0, -0.0, 0.5, 1.0, 1.5, -2.5, 9000.0, 9999.99, 10000.0, 1e308, 
                math.inf, -math.inf, 31.2, 121.5, -45.0, 179.9, 90.0, 1e16]  # fmt: skip
 EDGE_STRINGS = ["", "a", "x", "y", "b", "pos", "failed", "withdrawal", "top_up", "é",
                 "\U0001f600", "ab", "1.2.3.4"]  # fmt: skip
-
-
-def literals(source: str) -> list[Any]:
-    """Values close to the literals of the source, so comparisons go both ways."""
-    found: list[Any] = re.findall(r'"([^"\\]*)"|\'([^\'\\]*)\'', source)
-    values: list[Any] = [text for pair in found for text in pair if text]
-    for number in re.findall(r"(?<![A-Za-z_.])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?", source):
-        value = float(number)
-        values += [value, value + 0.01, value - 0.01]
-        if value.is_integer() and abs(value) < 2**62:
-            values += [int(value), int(value) + 1, int(value) - 1]
-    return values
 
 
 def random_value(rng: random.Random, near: list[Any], depth: int = 0) -> Any:

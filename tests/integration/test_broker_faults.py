@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import KAFKA_SCRIPT, Sandbox, Worker, free_port
+from tests.integration.conftest import KAFKA_SCRIPT, Sandbox, Worker, free_ports
 from tests.integration.helpers import (
     assert_same_signals,
     expected_signals,
@@ -71,10 +71,11 @@ class OwnBroker:
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[OwnBroker]:
     state_dir = tmp_path / "broker"
+    broker_port, controller_port = free_ports(2)
     env = {
         **os.environ,
-        "KAFKA_PORT": str(free_port()),
-        "KAFKA_CONTROLLER_PORT": str(free_port()),
+        "KAFKA_PORT": str(broker_port),
+        "KAFKA_CONTROLLER_PORT": str(controller_port),
         "RISKSTREAM_KAFKA_DIR": str(state_dir),
     }
     broker = OwnBroker(env=env, state_dir=state_dir)

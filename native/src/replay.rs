@@ -44,8 +44,9 @@ pub struct Replay {
     engine: Engine,
     score_rules: Vec<ScoreRule>,
     policy: Policy,
-    /// (group index, key) -> state; the account group is index 0.
-    states: HashMap<(usize, Rc<str>), State>,
+    /// (group index, key) -> state; the account group is index 0. Boxed: a state is ten
+    /// times the size of its key, and the map keeps a third of its slots free.
+    states: HashMap<(usize, Rc<str>), Box<State>>,
     pub events: Vec<Loaded>,
     pub cursor: usize,
     profiles: ProfileBook,
@@ -165,11 +166,15 @@ impl Replay {
     }
 
     fn account_state(&self, view: &Value) -> Option<&State> {
-        Self::account_key(view).and_then(|key| self.states.get(&key))
+        Self::account_key(view)
+            .and_then(|key| self.states.get(&key))
+            .map(|state| &**state)
     }
 
     fn account_state_mut(&mut self, view: &Value) -> Option<&mut State> {
-        Self::account_key(view).and_then(|key| self.states.get_mut(&key))
+        Self::account_key(view)
+            .and_then(|key| self.states.get_mut(&key))
+            .map(|state| &mut **state)
     }
 
     fn active_signal(&self, signal: &SignalOut) -> (Rc<str>, ActiveSignal) {

@@ -96,11 +96,14 @@ pub enum Part {
         total: Dec,
         n: i64,
     },
-    Extreme {
-        largest: bool,
-        members: VecDeque<Dec>,
-        best: Option<Dec>,
-    },
+    /// Boxed: the other parts are a third of its size, and most windows have none.
+    Extreme(Box<Extreme>),
+}
+
+pub struct Extreme {
+    largest: bool,
+    members: VecDeque<Dec>,
+    best: Option<Dec>,
 }
 
 impl Part {
@@ -112,11 +115,11 @@ impl Part {
                 total: Dec::ZERO,
                 n: 0,
             },
-            Func::Min | Func::Max => Part::Extreme {
+            Func::Min | Func::Max => Part::Extreme(Box::new(Extreme {
                 largest: func == Func::Max,
                 members: VecDeque::new(),
                 best: None,
-            },
+            })),
             _ => unreachable!("not a window aggregate"),
         }
     }
@@ -152,11 +155,12 @@ impl Part {
                     }
                 }
             }
-            Part::Extreme {
-                largest,
-                members,
-                best,
-            } => {
+            Part::Extreme(extreme) => {
+                let Extreme {
+                    largest,
+                    members,
+                    best,
+                } = &mut **extreme;
                 if let Some(amount) = entry.amount {
                     if remove {
                         let gone = members.pop_front();
@@ -192,7 +196,7 @@ impl Part {
             Part::Count(n) => Value::Int(*n),
             Part::Distinct(values) => Value::Int(values.len() as i64),
             Part::Sum { total, n } => Value::Float(if *n == 0 { 0.0 } else { total.to_f64() }),
-            Part::Extreme { best, .. } => Value::Float(best.unwrap_or(Dec::ZERO).to_f64()),
+            Part::Extreme(extreme) => Value::Float(extreme.best.unwrap_or(Dec::ZERO).to_f64()),
         }
     }
 
@@ -206,7 +210,7 @@ impl Part {
             } else {
                 total.normalized()
             }),
-            Part::Extreme { best, .. } => Shown::Text(best.unwrap_or(Dec::ZERO).normalized()),
+            Part::Extreme(extreme) => Shown::Text(extreme.best.unwrap_or(Dec::ZERO).normalized()),
         }
     }
 }
@@ -215,34 +219,39 @@ fn is_window_agg(agg: &AggPlan) -> bool {
     !matches!(agg.func, Func::Ratio | Func::BaselineMean | Func::Deviation)
 }
 
-/// The running windows of an entity, by rule index.
+/// The running windows of an entity, by rule index: only the rules that have one (most
+/// entities have one or two of their group's rules running).
 #[derive(Default)]
-pub struct Runs(Vec<Option<Running>>);
+pub struct Runs(Vec<(usize, Running)>);
 
 impl Runs {
     pub fn get(&self, tag: &usize) -> Option<&Running> {
-        self.0.get(*tag).and_then(Option::as_ref)
+        self.0
+            .iter()
+            .find(|(known, _)| known == tag)
+            .map(|(_, window)| window)
     }
 
     fn get_mut(&mut self, tag: &usize) -> Option<&mut Running> {
-        self.0.get_mut(*tag).and_then(Option::as_mut)
+        self.0
+            .iter_mut()
+            .find(|(known, _)| known == tag)
+            .map(|(_, window)| window)
     }
 
     fn insert(&mut self, tag: usize, window: Running) {
-        if self.0.len() <= tag {
-            self.0.resize_with(tag + 1, || None);
+        match self.get_mut(&tag) {
+            Some(slot) => *slot = window,
+            None => self.0.push((tag, window)),
         }
-        self.0[tag] = Some(window);
     }
 
     fn remove(&mut self, tag: &usize) {
-        if let Some(slot) = self.0.get_mut(*tag) {
-            *slot = None;
-        }
+        self.0.retain(|(known, _)| known != tag);
     }
 
     pub fn clear(&mut self) {
-        self.0.iter_mut().for_each(|slot| *slot = None);
+        self.0.clear();
     }
 }
 
@@ -260,13 +269,19 @@ impl Running {
             start_ms,
             size,
             members: VecDeque::new(),
-            parts: rule
-                .aggs
-                .iter()
-                .enumerate()
-                .filter(|(_, agg)| is_window_agg(agg))
-                .map(|(index, agg)| (index, Part::of(agg.func)))
-                .collect(),
+            parts: {
+                // Exactly sized: an entity keeps its running windows for as long as it lives.
+                let count = rule.aggs.iter().filter(|agg| is_window_agg(agg)).count();
+                let mut parts = Vec::with_capacity(count);
+                parts.extend(
+                    rule.aggs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, agg)| is_window_agg(agg))
+                        .map(|(index, agg)| (index, Part::of(agg.func))),
+                );
+                parts
+            },
         }
     }
 

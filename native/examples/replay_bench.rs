@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use riskstream_native::event::parse_strict;
+use riskstream_native::event::{parse_strict, Interner};
 use riskstream_native::plan::Plan;
 use riskstream_native::replay::Replay;
 
@@ -19,11 +19,12 @@ fn main() {
     let mut replay = Replay::new(plan, rules, policy);
     let started = Instant::now();
     let mut unsure = 0;
+    let mut ids = Interner::default();
     for (index, line) in data.split(|byte| *byte == b'\n').enumerate() {
         if line.is_empty() {
             continue;
         }
-        match parse_strict(line, &mut |_| None) {
+        match parse_strict(line, &mut |_| None, &mut ids) {
             Some(event) => replay.add(index as u64 + 1, event),
             None => unsure += 1,
         }

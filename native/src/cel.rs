@@ -10,6 +10,7 @@
 //! parser is in `cel_parse.rs`).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::value::{event_slot, Value};
@@ -675,7 +676,7 @@ impl Node {
                     (Num::Int(a), Num::Int(b)) => (a as i128 - b as i128) as f64,
                     _ => lon2.float() - lon1.float(),
                 };
-                match haversine(lat1.float(), lat2.float(), dlon) {
+                match remembered_haversine(lat1.float(), lat2.float(), dlon) {
                     Ok(distance) => Ok(Cow::Owned(Value::Float(distance))),
                     Err(_) => Err(FALLBACK),
                 }
@@ -734,6 +735,29 @@ fn haversine(lat1: f64, lat2: f64, dlon: f64) -> Result<f64, ErrorKind> {
     let root = math_1(a, a.sqrt())?;
     let clamped = if root < 1.0 { root } else { 1.0 }; // min(1.0, root): NaN gives 1.0
     Ok(2.0 * EARTH_RADIUS_KM * math_1(clamped, clamped.asin())?)
+}
+
+thread_local! {
+    /// The last call's arguments (as bits) and result.
+    static LAST_HAVERSINE: Cell<Option<([u64; 3], Result<f64, ErrorKind>)>> =
+        const { Cell::new(None) };
+}
+
+/// `haversine`, remembering its last call: rules write the same distance twice in one
+/// condition (`distance_km(...) > 500.0 && distance_km(...) > ...`). A pure function of
+/// its arguments' bits, so the memo changes no result.
+fn remembered_haversine(lat1: f64, lat2: f64, dlon: f64) -> Result<f64, ErrorKind> {
+    let key = [lat1.to_bits(), lat2.to_bits(), dlon.to_bits()];
+    LAST_HAVERSINE.with(|last| {
+        if let Some((known, result)) = last.get() {
+            if known == key {
+                return result;
+            }
+        }
+        let result = haversine(lat1, lat2, dlon);
+        last.set(Some((key, result)));
+        result
+    })
 }
 
 /// `expressions.distance_km` with float arguments: the great-circle distance in km, or

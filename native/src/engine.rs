@@ -104,6 +104,7 @@ pub struct Engine {
     /// The names of `entity`'s fields, made once.
     entity_keys: [Rc<str>; 3],
     agg_buffer: Cell<Option<AggItems>>, // see `evaluate`
+    entity_buffer: Cell<Option<AggItems>>, // see `process`
 }
 
 impl Engine {
@@ -116,6 +117,7 @@ impl Engine {
                 Rc::from("age_seconds"),
             ],
             agg_buffer: Cell::new(None),
+            entity_buffer: Cell::new(None),
         }
     }
 
@@ -157,12 +159,17 @@ impl Engine {
             0.0
         };
         let entity = if group.reads_entity {
+            // Its allocation reused from one event to the next, as `agg`'s is.
             let [idle_key, seen_key, age_key] = &self.entity_keys;
-            Value::Map(Rc::new(vec![
+            let mut buffer = self.entity_buffer.take().unwrap_or_default();
+            let items = Rc::get_mut(&mut buffer).expect("the buffer is not shared");
+            items.clear();
+            items.extend([
                 (idle_key.clone(), Value::Float(idle)),
                 (seen_key.clone(), Value::Int(state.events_seen)),
                 (age_key.clone(), Value::Float(age)),
-            ]))
+            ]);
+            Value::Map(buffer)
         } else {
             Value::Null // no expression of the group reads it
         };
@@ -239,6 +246,11 @@ impl Engine {
             }
         }
         state.evict(horizon, self.max_entries, group.baseline_days);
+        if let Value::Map(mut buffer) = entity {
+            if Rc::get_mut(&mut buffer).is_some() {
+                self.entity_buffer.set(Some(buffer));
+            }
+        }
         Ok(Outcome {
             status: Status::Applied,
             signals,

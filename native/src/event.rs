@@ -22,6 +22,7 @@
 
 use std::borrow::Cow;
 use std::rc::Rc;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::dec::{Dec, SCALE};
 use crate::value::{event_slot, python_float_repr, slot, EventView, Value, EVENT_NAMES};
@@ -414,13 +415,27 @@ fn chars_at_most(text: &str, limit: usize) -> bool {
 }
 
 /// An `Identifier`: stripping would change nothing, 1..=128 code points.
-fn identifier(text: &str) -> Option<Rc<str>> {
-    let first = text.chars().next()?;
-    let last = text.chars().next_back()?;
-    if !plain_end(first) || !plain_end(last) || !chars_at_most(text, 128) {
-        return None;
+fn is_identifier(text: &str) -> bool {
+    let (Some(first), Some(last)) = (text.chars().next(), text.chars().next_back()) else {
+        return false;
+    };
+    plain_end(first) && plain_end(last) && chars_at_most(text, 128)
+}
+
+/// The identifiers read so far: an account, device or merchant id is one string however
+/// many events name it (fewer allocations to make and free, less memory to walk).
+#[derive(Default)]
+pub struct Interner(HashSet<Rc<str>>);
+
+impl Interner {
+    pub fn get(&mut self, text: &str) -> Rc<str> {
+        if let Some(known) = self.0.get(text) {
+            return known.clone();
+        }
+        let made: Rc<str> = Rc::from(text);
+        self.0.insert(made.clone());
+        made
     }
-    Some(Rc::from(text))
 }
 
 fn upper_code(text: &str, len: usize) -> bool {
@@ -766,17 +781,20 @@ impl<'a> Reader<'a> {
         self.string()
     }
 
+    /// A unique identifier (an event's id): not interned.
     fn identifier_value(&mut self) -> Option<Rc<str>> {
-        identifier(&self.string()?)
+        let text = self.string()?;
+        is_identifier(&text).then(|| Rc::from(&*text))
     }
 
-    /// An optional identifier: Ok(None) for null.
-    fn optional_identifier(&mut self) -> Option<Option<Rc<str>>> {
+    /// An optional identifier, interned: Ok(None) for null.
+    fn optional_identifier(&mut self, ids: &mut Interner) -> Option<Option<Rc<str>>> {
         if self.peek()? == b'n' {
             self.literal(b"null")?;
             return Some(None);
         }
-        self.identifier_value().map(Some)
+        let text = self.string()?;
+        is_identifier(&text).then(|| Some(ids.get(&text)))
     }
 
     fn geo_value(&mut self) -> Option<Option<Geo>> {
@@ -870,6 +888,7 @@ fn opt_float(value: Option<f64>) -> Value {
 pub fn parse_strict(
     line: &[u8],
     ip_prefix: &mut dyn FnMut(&str) -> Option<Rc<str>>,
+    ids: &mut Interner,
 ) -> Option<Event> {
     let text = std::str::from_utf8(line).ok()?;
     let mut reader = Reader::new(text);
@@ -885,8 +904,8 @@ pub fn parse_strict(
             key::EVENT_ID => raw.event_id = Some(r.identifier_value()?),
             key::TYPE => raw.event_type = Some(event_type(&r.string_value()?)?),
             key::OCCURRED_AT => raw.occurred = Some(timestamp(&r.string_value()?)?),
-            key::ACCOUNT_ID => raw.account_id = Some(r.identifier_value()?),
-            key::COUNTERPARTY_ID => raw.counterparty_id = r.optional_identifier()?,
+            key::ACCOUNT_ID => raw.account_id = Some(r.optional_identifier(ids)??),
+            key::COUNTERPARTY_ID => raw.counterparty_id = r.optional_identifier(ids)?,
             key::AMOUNT => {
                 let text = r.string_value()?;
                 let (dec, float) = amount(&text)?;
@@ -899,11 +918,11 @@ pub fn parse_strict(
                 }
                 raw.currency = Some(interned(&text));
             }
-            key::CHANNEL => raw.channel = r.optional_identifier()?,
-            key::DEVICE_ID => raw.device_id = r.optional_identifier()?,
-            key::IP => raw.ip = r.optional_identifier()?,
+            key::CHANNEL => raw.channel = r.optional_identifier(ids)?,
+            key::DEVICE_ID => raw.device_id = r.optional_identifier(ids)?,
+            key::IP => raw.ip = r.optional_identifier(ids)?,
             key::GEO => raw.geo = r.geo_value()?,
-            key::INSTRUMENT_ID => raw.instrument_id = r.optional_identifier()?,
+            key::INSTRUMENT_ID => raw.instrument_id = r.optional_identifier(ids)?,
             key::STATUS => {
                 let options = ["succeeded", "failed", "pending"];
                 raw.status = Some(one_of(&r.string_value()?, &options)?);
@@ -1208,7 +1227,7 @@ mod tests {
     }
 
     fn parse(line: &str) -> Option<Event> {
-        parse_strict(line.as_bytes(), &mut fake_prefix)
+        parse_strict(line.as_bytes(), &mut fake_prefix, &mut Interner::default())
     }
 
     fn tx(extra: &str) -> Option<Event> {
@@ -1245,7 +1264,7 @@ mod tests {
             calls.borrow_mut().push(ip.to_string());
             fake_prefix(ip)
         };
-        let event = parse_strict(PAYMENT.as_bytes(), &mut prefix).expect("strict");
+        let event = parse_strict(PAYMENT.as_bytes(), &mut prefix, &mut Interner::default()).expect("strict");
         assert_eq!(*calls.borrow(), vec!["100.96.6.201".to_string()]);
         assert_eq!(event.kind, Kind::Transaction);
         assert_eq!(event.ts_ms, 1_793_577_906_409);
@@ -1289,7 +1308,7 @@ mod tests {
             fake_prefix(ip)
         };
         let line = format!("{{{BASE_TX},\"amount\":\"1\",\"attributes\":{{}}}}");
-        let event = parse_strict(line.as_bytes(), &mut prefix).expect("strict");
+        let event = parse_strict(line.as_bytes(), &mut prefix, &mut Interner::default()).expect("strict");
         assert_eq!(*calls.borrow(), 0, "no ip, no call");
         assert_eq!(
             names(&event),
@@ -1691,7 +1710,7 @@ mod tests {
         }
         let mut invalid_utf8 = format!("{{{BASE_TX},\"amount\":\"1\",\"channel\":\"").into_bytes();
         invalid_utf8.extend_from_slice(b"\xff\"}");
-        assert!(parse_strict(&invalid_utf8, &mut fake_prefix).is_none());
+        assert!(parse_strict(&invalid_utf8, &mut fake_prefix, &mut Interner::default()).is_none());
         // JSON whitespace around tokens is fine, as for orjson.
         let spaced = format!(
             " {{ {} ,\n\"amount\" : \"1\" }}\r\n",

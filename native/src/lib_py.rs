@@ -4,6 +4,7 @@
 //! Python reference. `riskstream_native.pyi` (next to Cargo.toml) types them all.
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::rc::Rc;
 
 use pyo3::create_exception;
@@ -14,7 +15,7 @@ use pyo3::IntoPyObjectExt;
 use rustc_hash::FxHashMap;
 
 use crate::cel::{Ctx, Expr, Fault, Var, N_VARS};
-use crate::event::{from_projection, parse_strict, projection_json, Event};
+use crate::event::{from_projection, parse_strict, projection_json, Event, Interner};
 use crate::ip::ipv4_prefix;
 use crate::plan::Plan;
 use crate::replay::Replay as Core;
@@ -114,15 +115,26 @@ impl Replay {
         path: &str,
         max_bytes: usize,
     ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>)>> {
-        let data = fs::read(path).map_err(|error| PyValueError::new_err(error.to_string()))?;
+        let file = fs::File::open(path).map_err(|error| PyValueError::new_err(error.to_string()))?;
+        // Line by line: the file is never whole in memory, only the events read from it.
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut raw = Vec::new();
         let mut unsure = Vec::new();
         let mut failure: Option<PyErr> = None;
-        for (index, raw) in data.split_inclusive(|byte| *byte == b'\n').enumerate() {
-            let line = strip(raw);
+        let mut ids = Interner::default();
+        for index in 0u64.. {
+            raw.clear();
+            let read = reader
+                .read_until(b'\n', &mut raw)
+                .map_err(|error| PyValueError::new_err(error.to_string()))?;
+            if read == 0 {
+                break;
+            }
+            let line = strip(&raw);
             if line.is_empty() {
                 continue;
             }
-            let number = index as u64 + 1;
+            let number = index + 1;
             let parsed = if line.len() <= max_bytes {
                 let cache = &mut self.ip_cache;
                 let callback = &self.ip_prefix;
@@ -139,7 +151,7 @@ impl Replay {
                     cache.insert(ip.to_string(), answer.clone());
                     answer
                 };
-                parse_strict(line, &mut lookup)
+                parse_strict(line, &mut lookup, &mut ids)
             } else {
                 None
             };
@@ -243,7 +255,7 @@ fn event_out(event: &Event) -> EventOut {
 fn _parse_line(py: Python<'_>, line: &[u8], ip_prefix: PyObject) -> PyResult<Option<EventOut>> {
     let mut failure: Option<PyErr> = None;
     let mut lookup = |ip: &str| python_prefix(py, &ip_prefix, ip, &mut failure);
-    let parsed = parse_strict(line, &mut lookup);
+    let parsed = parse_strict(line, &mut lookup, &mut Interner::default());
     if let Some(error) = failure {
         return Err(error);
     }

@@ -50,7 +50,9 @@ pub struct Replay {
     pub events: Vec<Loaded>,
     pub cursor: usize,
     profiles: ProfileBook,
+    /// The decision lines of transactions whose id comes more than once (`repeated`).
     decided: HashMap<Rc<str>, Rc<(Vec<u8>, &'static str)>>,
+    repeated: HashSet<Rc<str>>,
     emitted: HashSet<Rc<str>>,
     pub counts: Counts,
     /// What a processed event's place holds (see `run`).
@@ -76,6 +78,7 @@ impl Replay {
             cursor: 0,
             profiles: ProfileBook::default(),
             decided: HashMap::default(),
+            repeated: HashSet::default(),
             emitted: HashSet::default(),
             counts: Counts::default(),
             released: Rc::new(Shared::default()),
@@ -112,6 +115,16 @@ impl Replay {
     pub fn sort(&mut self) {
         self.events
             .sort_by_key(|item| (item.input.ts_ms, item.line));
+        // A transaction delivered again gets its first decision again: only those are
+        // remembered.
+        let mut once: HashSet<&str> = HashSet::default();
+        let mut repeated = HashSet::default();
+        for loaded in &self.events {
+            if loaded.kind == Kind::Transaction && !once.insert(&loaded.input.event_id) {
+                repeated.insert(loaded.input.event_id.clone());
+            }
+        }
+        self.repeated = repeated;
     }
 
     /// The next `count` events; what they produced.
@@ -205,8 +218,14 @@ impl Replay {
         let type_name = str_slot(view, slot::TYPE).unwrap_or("");
         if kind == Kind::Transaction {
             self.counts.transactions += 1;
-            let line = match self.decided.get(&event.event_id) {
-                Some(known) => known.clone(),
+            let repeated = !self.repeated.is_empty() && self.repeated.contains(&event.event_id);
+            let known = if repeated {
+                self.decided.get(&event.event_id).cloned()
+            } else {
+                None
+            };
+            let line = match known {
+                Some(known) => known,
                 None => {
                     let own: Vec<(Rc<str>, ActiveSignal)> = outcomes[0]
                         .signals
@@ -233,7 +252,9 @@ impl Replay {
                     *self.counts.decisions.entry(decision.decision).or_insert(0) += 1;
                     let line = decision_line(&event.event_id, &decision);
                     let known = Rc::new((line, decision.decision));
-                    self.decided.insert(event.event_id.clone(), known.clone());
+                    if repeated {
+                        self.decided.insert(event.event_id.clone(), known.clone());
+                    }
                     known
                 }
             };

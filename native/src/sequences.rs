@@ -1,5 +1,6 @@
 //! Sequences over an entity's entries (`agents.cep.sequences` in the Python reference).
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use smallvec::SmallVec;
@@ -183,6 +184,11 @@ impl Search<'_> {
     }
 }
 
+thread_local! {
+    /// The map CEL sees as `steps`, its allocation reused from one test to the next.
+    static STEPS_BUFFER: Cell<Option<Rc<Vec<(Rc<str>, Value)>>>> = const { Cell::new(None) };
+}
+
 /// Whether `entry` can be `step`, after `chosen` (`_fits`).
 fn fits(
     rule: &RulePlan,
@@ -199,7 +205,9 @@ fn fits(
         return Ok(true);
     };
     // `steps`: each chosen step's first entry, in step order (the chain runs backwards).
-    let mut items: Vec<(Rc<str>, Value)> = Vec::with_capacity(rule.steps.len());
+    let mut buffer = STEPS_BUFFER.take().unwrap_or_default();
+    let items = Rc::get_mut(&mut buffer).expect("the buffer is not shared");
+    items.clear();
     let mut link = chosen.as_deref();
     while let Some(chosen) = link {
         let first = candidates[chosen.picked[0]].view.clone();
@@ -207,11 +215,20 @@ fn fits(
         link = chosen.before.as_deref();
     }
     items.reverse();
-    let steps = Value::Map(Rc::new(items));
+    let steps = Value::Map(buffer);
     let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
     vars[Var::Event as usize] = Some(&entry.view);
     vars[Var::Steps as usize] = Some(&steps);
-    matcher.test(&Ctx { vars }).map_err(give_up)
+    let result = matcher.test(&Ctx { vars }).map_err(give_up);
+    if let Value::Map(mut buffer) = steps {
+        // Kept only while nothing else holds it (CEL's results never do), and emptied so
+        // that it holds no event.
+        if let Some(items) = Rc::get_mut(&mut buffer) {
+            items.clear();
+            STEPS_BUFFER.set(Some(buffer));
+        }
+    }
+    result
 }
 
 fn rule_step_name(rule: &RulePlan, step: usize) -> Rc<str> {

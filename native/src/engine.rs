@@ -86,6 +86,9 @@ pub struct Input {
     pub ts_ms: i64,
     pub mask: u32,
     pub event: Rc<Shared>,
+    /// Whether another event may carry the same id. When none can, its id cannot be a
+    /// duplicate and need not be looked up or remembered (the replay knows all ids).
+    pub repeats: bool,
 }
 
 impl std::ops::Deref for Input {
@@ -103,7 +106,7 @@ pub struct Engine {
     pub max_entries: usize,
     /// The names of `entity`'s fields, made once.
     entity_keys: [Rc<str>; 3],
-    agg_buffer: Cell<Option<AggItems>>, // see `evaluate`
+    agg_buffer: Cell<Option<AggItems>>,    // see `evaluate`
     entity_buffer: Cell<Option<AggItems>>, // see `process`
 }
 
@@ -131,7 +134,7 @@ impl Engine {
         entity_key: &Rc<str>,
     ) -> Result<Outcome, GiveUp> {
         let event_id = event.event_id.clone();
-        if state.seen.contains_key(&event_id) {
+        if event.repeats && state.seen.contains(&event_id) {
             return Ok(Outcome {
                 status: Status::Duplicate,
                 signals: redelivery(state, &event_id, group),
@@ -205,7 +208,7 @@ impl Engine {
             event: event.event.clone(),
             flags: entry_flags,
         });
-        state.remember(event_id, ts_ms);
+        state.remember(event_id, ts_ms, event.repeats);
         state.watermark_ms = state.watermark_ms.max(ts_ms);
         if any {
             let index = state.insert(entry.clone());

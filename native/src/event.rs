@@ -20,9 +20,9 @@
 //! - `attributes`: an object of str (<= 4096 code points, keys too), int64, finite float,
 //!   bool and null values.
 
+use rustc_hash::FxHashSet as HashSet;
 use std::borrow::Cow;
 use std::rc::Rc;
-use rustc_hash::FxHashSet as HashSet;
 
 use crate::dec::{Dec, SCALE};
 use crate::value::{event_slot, python_float_repr, slot, EventView, Value, EVENT_NAMES};
@@ -1264,7 +1264,8 @@ mod tests {
             calls.borrow_mut().push(ip.to_string());
             fake_prefix(ip)
         };
-        let event = parse_strict(PAYMENT.as_bytes(), &mut prefix, &mut Interner::default()).expect("strict");
+        let event = parse_strict(PAYMENT.as_bytes(), &mut prefix, &mut Interner::default())
+            .expect("strict");
         assert_eq!(*calls.borrow(), vec!["100.96.6.201".to_string()]);
         assert_eq!(event.kind, Kind::Transaction);
         assert_eq!(event.ts_ms, 1_793_577_906_409);
@@ -1308,7 +1309,8 @@ mod tests {
             fake_prefix(ip)
         };
         let line = format!("{{{BASE_TX},\"amount\":\"1\",\"attributes\":{{}}}}");
-        let event = parse_strict(line.as_bytes(), &mut prefix, &mut Interner::default()).expect("strict");
+        let event =
+            parse_strict(line.as_bytes(), &mut prefix, &mut Interner::default()).expect("strict");
         assert_eq!(*calls.borrow(), 0, "no ip, no call");
         assert_eq!(
             names(&event),

@@ -115,7 +115,8 @@ impl Replay {
         path: &str,
         max_bytes: usize,
     ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>)>> {
-        let file = fs::File::open(path).map_err(|error| PyValueError::new_err(error.to_string()))?;
+        let file =
+            fs::File::open(path).map_err(|error| PyValueError::new_err(error.to_string()))?;
         // Line by line: the file is never whole in memory, only the events read from it.
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut raw = Vec::new();

@@ -50,9 +50,8 @@ pub struct Replay {
     pub events: Vec<Loaded>,
     pub cursor: usize,
     profiles: ProfileBook,
-    /// The decision lines of transactions whose id comes more than once (`repeated`).
+    /// The decision lines of transactions whose id comes more than once.
     decided: HashMap<Rc<str>, Rc<(Vec<u8>, &'static str)>>,
-    repeated: HashSet<Rc<str>>,
     emitted: HashSet<Rc<str>>,
     pub counts: Counts,
     /// What a processed event's place holds (see `run`).
@@ -78,7 +77,6 @@ impl Replay {
             cursor: 0,
             profiles: ProfileBook::default(),
             decided: HashMap::default(),
-            repeated: HashSet::default(),
             emitted: HashSet::default(),
             counts: Counts::default(),
             released: Rc::new(Shared::default()),
@@ -107,6 +105,7 @@ impl Replay {
                     amount: event.amount,
                     amount_text: event.amount_text,
                 }),
+                repeats: true, // until `sort` knows better
             },
         });
     }
@@ -115,16 +114,19 @@ impl Replay {
     pub fn sort(&mut self) {
         self.events
             .sort_by_key(|item| (item.input.ts_ms, item.line));
-        // A transaction delivered again gets its first decision again: only those are
-        // remembered.
-        let mut once: HashSet<&str> = HashSet::default();
-        let mut repeated = HashSet::default();
-        for loaded in &self.events {
-            if loaded.kind == Kind::Transaction && !once.insert(&loaded.input.event_id) {
-                repeated.insert(loaded.input.event_id.clone());
+        // Which ids come more than once: only their events can be duplicates, so only
+        // they are looked up and remembered as seen, and only their decisions are kept.
+        let repeats: Vec<bool> = {
+            let mut counts: HashMap<&str, u32> = HashMap::default();
+            for loaded in &self.events {
+                *counts.entry(&loaded.input.event_id).or_insert(0) += 1;
             }
+            let ids = self.events.iter().map(|loaded| &*loaded.input.event_id);
+            ids.map(|id| counts[id] > 1).collect()
+        };
+        for (loaded, repeats) in self.events.iter_mut().zip(repeats) {
+            loaded.input.repeats = repeats;
         }
-        self.repeated = repeated;
     }
 
     /// The next `count` events; what they produced.
@@ -218,7 +220,7 @@ impl Replay {
         let type_name = str_slot(view, slot::TYPE).unwrap_or("");
         if kind == Kind::Transaction {
             self.counts.transactions += 1;
-            let repeated = !self.repeated.is_empty() && self.repeated.contains(&event.event_id);
+            let repeated = self.events[index].input.repeats;
             let known = if repeated {
                 self.decided.get(&event.event_id).cloned()
             } else {

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 use smallvec::SmallVec;
 
@@ -107,10 +107,11 @@ pub type BaselineDays = Vec<(i64, f64, f64)>;
 pub struct State {
     pub watermark_ms: i64,
     pub entries: Vec<Rc<Entry>>,
-    pub seen: HashMap<Rc<str>, i64>,
-    /// The same ids by (time, id): the oldest go first.
-    /// The same ids in (time, id) order: events come mostly in order, so an id usually
-    /// goes to the end, and the oldest leave from the front.
+    /// The ids applied that may come again (`Input::repeats`), for finding duplicates.
+    pub seen: HashSet<Rc<str>>,
+    /// Every id applied (`seen` in the reference), in (time, id) order: events come
+    /// mostly in order, so an id usually goes to the end, and the oldest leave from the
+    /// front.
     seen_order: VecDeque<(i64, Rc<str>)>,
     pub fired: Vec<Fired>,
     /// (rule, aggregate) -> per day (in insertion order): (day, count, sum).
@@ -138,7 +139,7 @@ impl State {
         State {
             watermark_ms: -1,
             entries: Vec::new(),
-            seen: HashMap::default(),
+            seen: HashSet::default(),
             seen_order: VecDeque::new(),
             fired: Vec::new(),
             baselines: Vec::new(),
@@ -153,8 +154,11 @@ impl State {
     }
 
     /// Record `event_id` (new to the entity) as seen at `ts_ms`.
-    pub fn remember(&mut self, event_id: Rc<str>, ts_ms: i64) {
-        let key = (ts_ms, event_id.clone());
+    pub fn remember(&mut self, event_id: Rc<str>, ts_ms: i64, repeats: bool) {
+        if repeats {
+            self.seen.insert(event_id.clone());
+        }
+        let key = (ts_ms, event_id);
         let order = &mut self.seen_order;
         if order.back().is_none_or(|last| *last < key) {
             order.push_back(key);
@@ -162,7 +166,12 @@ impl State {
             let at = order.partition_point(|item| *item < key);
             order.insert(at, key);
         }
-        self.seen.insert(event_id, ts_ms);
+    }
+
+    fn forget(seen: &mut HashSet<Rc<str>>, id: &Rc<str>) {
+        if !seen.is_empty() {
+            seen.remove(id);
+        }
     }
 
     /// Insert in event-time order; the entry's index.
@@ -191,12 +200,12 @@ impl State {
         }
         while self.seen_order.front().is_some_and(|(ts, _)| *ts < cutoff) {
             let (_, id) = self.seen_order.pop_front().expect("an id");
-            self.seen.remove(&id);
+            State::forget(&mut self.seen, &id);
         }
-        if self.seen.len() > 2 * max_entries {
+        if self.seen_order.len() > 2 * max_entries {
             // The newest, and every stored entry (so that it is never applied twice).
             let stored: HashSet<&str> = self.entries.iter().map(|entry| &*entry.event_id).collect();
-            let excess = self.seen.len() - 2 * max_entries;
+            let excess = self.seen_order.len() - 2 * max_entries;
             let mut index = 0;
             let mut visited = 0;
             while visited < excess {
@@ -205,7 +214,7 @@ impl State {
                 if stored.contains(&**id) {
                     index += 1;
                 } else {
-                    self.seen.remove(id);
+                    State::forget(&mut self.seen, id);
                     self.seen_order.remove(index);
                 }
             }

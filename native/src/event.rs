@@ -848,7 +848,8 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    fn attributes_value(&mut self) -> Option<Vec<(Rc<str>, Value)>> {
+    /// Attribute names and string values interned: events mostly share them.
+    fn attributes_value(&mut self, ids: &mut Interner) -> Option<Vec<(Rc<str>, Value)>> {
         let mut items: Vec<(Rc<str>, Value)> = Vec::new();
         self.members(|r, key| {
             if !chars_at_most(&key, 4096) || items.iter().any(|(seen, _)| **seen == *key) {
@@ -860,16 +861,17 @@ impl<'a> Reader<'a> {
                     if !chars_at_most(&text, 4096) {
                         return None;
                     }
-                    Value::Str(Rc::from(&*text))
+                    Value::Str(ids.get(&text))
                 }
                 b'n' => r.literal(b"null").map(|_| Value::Null)?,
                 b't' => r.literal(b"true").map(|_| Value::Bool(true))?,
                 b'f' => r.literal(b"false").map(|_| Value::Bool(false))?,
                 _ => number_value(r.number()?)?,
             };
-            items.push((Rc::from(&*key), value));
+            items.push((ids.get(&key), value));
             Some(())
         })?;
+        items.shrink_to_fit(); // kept for as long as the event
         Some(items)
     }
 }
@@ -927,7 +929,7 @@ pub fn parse_strict(
                 let options = ["succeeded", "failed", "pending"];
                 raw.status = Some(one_of(&r.string_value()?, &options)?);
             }
-            key::ATTRIBUTES => raw.attributes = r.attributes_value()?,
+            key::ATTRIBUTES => raw.attributes = r.attributes_value(ids)?,
             key::TARGET_EVENT_ID => raw.target_event_id = Some(r.identifier_value()?),
             key::LABEL => raw.label = Some(one_of(&r.string_value()?, &["fraud", "legit"])?),
             key::SOURCE => {

@@ -242,7 +242,10 @@ impl Runs {
     fn insert(&mut self, tag: usize, window: Running) {
         match self.get_mut(&tag) {
             Some(slot) => *slot = window,
-            None => self.0.push((tag, window)),
+            None => {
+                self.0.reserve_exact(1); // most entities keep one or two for their life
+                self.0.push((tag, window));
+            }
         }
     }
 

@@ -103,11 +103,13 @@ fn special_byte(bytes: &[u8], from: usize) -> usize {
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let quote = word ^ (ONES * b'"' as u64);
         let backslash = word ^ (ONES * b'\\' as u64);
-        let found = (quote.wrapping_sub(ONES) & !quote)
+        let found = ((quote.wrapping_sub(ONES) & !quote)
             | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word);
-        if found & HIGHS != 0 {
-            break;
+            | (word.wrapping_sub(ONES * 0x20) & !word))
+            & HIGHS;
+        if found != 0 {
+            // The lowest flagged byte is a true match (a borrow only flags bytes above one).
+            return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -724,7 +726,7 @@ const MAX_CODES: usize = 256;
 thread_local! {
     /// One shared string per literal and code: cloning an Rc costs less than allocating
     /// (and later freeing) a string for every event.
-    static INTERNED: std::cell::RefCell<Vec<Rc<str>>> =
+    static INTERNED: std::cell::RefCell<HashSet<Rc<str>>> =
         std::cell::RefCell::new(
             EVENT_NAMES.iter().chain(&OTHER_LITERALS).map(|text| Rc::from(*text)).collect(),
         );
@@ -734,12 +736,12 @@ thread_local! {
 fn interned(text: &str) -> Rc<str> {
     INTERNED.with(|cell| {
         let mut all = cell.borrow_mut();
-        if let Some(found) = all.iter().find(|known| ***known == *text) {
+        if let Some(found) = all.get(text) {
             return found.clone();
         }
         let made: Rc<str> = Rc::from(text);
         if all.len() < LITERALS + MAX_CODES {
-            all.push(made.clone());
+            all.insert(made.clone());
         }
         made
     })

@@ -737,10 +737,11 @@ fn haversine(lat1: f64, lat2: f64, dlon: f64) -> Result<f64, ErrorKind> {
     Ok(2.0 * EARTH_RADIUS_KM * math_1(clamped, clamped.asin())?)
 }
 
+/// A call's arguments (as bits) and its result.
+type HaversineCall = ([u64; 3], Result<f64, ErrorKind>);
+
 thread_local! {
-    /// The last call's arguments (as bits) and result.
-    static LAST_HAVERSINE: Cell<Option<([u64; 3], Result<f64, ErrorKind>)>> =
-        const { Cell::new(None) };
+    static LAST_HAVERSINE: Cell<Option<HaversineCall>> = const { Cell::new(None) };
 }
 
 /// `haversine`, remembering its last call: rules write the same distance twice in one

@@ -39,6 +39,9 @@ pub struct Produced {
     pub shadow: Vec<Rc<SignalOut>>,
 }
 
+/// (event index, group index, key): a state and the last event that touches it.
+type Finished = (usize, usize, Rc<str>);
+
 pub struct Replay {
     plan: Plan,
     engine: Engine,
@@ -56,6 +59,9 @@ pub struct Replay {
     pub counts: Counts,
     /// What a processed event's place holds (see `run`).
     released: Rc<Shared>,
+    /// By event index: the states no event after that one touches (see `sort`).
+    finished: Vec<Finished>,
+    finished_at: usize,
 }
 
 fn str_slot(view: &Value, index: usize) -> Option<&str> {
@@ -80,6 +86,8 @@ impl Replay {
             emitted: HashSet::default(),
             counts: Counts::default(),
             released: Rc::new(Shared::default()),
+            finished: Vec::new(),
+            finished_at: 0,
         }
     }
 
@@ -127,6 +135,39 @@ impl Replay {
         for (loaded, repeats) in self.events.iter_mut().zip(repeats) {
             loaded.input.repeats = repeats;
         }
+        self.finished = self.last_touches();
+        self.finished_at = 0;
+    }
+
+    /// For every state, the last event that touches it, as `process` routes events; no
+    /// state is released early when a key cannot be told here.
+    fn last_touches(&self) -> Vec<Finished> {
+        let mut last: HashMap<(usize, Rc<str>), usize> = HashMap::default();
+        for (index, loaded) in self.events.iter().enumerate() {
+            let input = &loaded.input;
+            let Some(key) = Self::account_key(&input.view) else {
+                return Vec::new();
+            };
+            last.insert(key, index);
+            for (group_index, group) in self.plan.groups.iter().enumerate().skip(1) {
+                if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
+                    continue;
+                }
+                match key_value(group, &input.view) {
+                    Ok(Some(key)) => {
+                        last.insert((group_index, key), index);
+                    }
+                    Ok(None) => {}
+                    Err(_) => return Vec::new(),
+                }
+            }
+        }
+        let mut finished: Vec<Finished> = last
+            .into_iter()
+            .map(|((group, key), index)| (index, group, key))
+            .collect();
+        finished.sort_unstable_by_key(|(index, _, _)| *index);
+        finished
     }
 
     /// The next `count` events; what they produced.
@@ -140,6 +181,15 @@ impl Replay {
             // Done with: its view lives on only in the entries that keep it, so memory
             // follows the windows' state, not the file's length.
             self.events[index].input.event = self.released.clone();
+            // The states no later event reads go now: their memory serves the states
+            // still growing, and there is less to free at the end.
+            while let Some((at, group, key)) = self.finished.get(self.finished_at) {
+                if *at != index {
+                    break;
+                }
+                self.states.remove(&(*group, key.clone()));
+                self.finished_at += 1;
+            }
         }
         Ok(produced)
     }
@@ -301,5 +351,110 @@ impl Replay {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{parse_strict, Interner};
+
+    /// A velocity rule on accounts and one on devices: three payments in 10 minutes.
+    const PLAN: &str = r#"{"groups": [
+        {"key": "event.account_id", "account": true, "rules": [RULE("t.account", "account")]},
+        {"key": "event.device_id", "account": false, "rules": [RULE("t.device", "device")]}],
+      "min_horizon_ms": 1800000, "max_entries": 5000, "score_rules": [],
+      "policy": {"review_at": 40, "challenge_at": 60, "reject_at": 80, "unknown": "review"}}"#;
+    const RULE: &str = r#"{"id": "ID", "version": 1, "active": true, "entity": "ENTITY",
+        "ttl_ms": 86400000, "pattern": "ID", "severity": 60, "penalty": null,
+        "events": ["payment"], "when": null,
+        "window": {"type": "sliding", "size": 600000, "hop": 600000},
+        "aggregates": [{"name": "n", "fn": "count", "path": [""], "where": null, "bit": 2,
+                        "of": null, "horizon_days": 0}],
+        "condition": "agg.n >= 3", "steps": [], "absent": null, "within_ms": 0,
+        "horizon_ms": 1200000, "baseline_days": 0, "unfiltered_bits": 3}"#;
+
+    fn plan() -> Plan {
+        let rule = |id: &str, entity: &str| RULE.replace("ID", id).replace("ENTITY", entity);
+        let json = PLAN
+            .replace(
+                r#"RULE("t.account", "account")"#,
+                &rule("t.account", "account"),
+            )
+            .replace(r#"RULE("t.device", "device")"#, &rule("t.device", "device"));
+        Plan::from_json(json.as_bytes()).expect("a plan")
+    }
+
+    fn payment(id: &str, minute: u32, account: &str, device: &str) -> String {
+        format!(
+            r#"{{"event_id": "{id}", "type": "payment", "occurred_at": "2026-11-02T10:{minute:02}:00Z", "account_id": "{account}", "device_id": "{device}", "amount": "10.00", "currency": "CNY"}}"#
+        )
+    }
+
+    fn replay(lines: &[String]) -> Replay {
+        let mut plan = plan();
+        let rules = std::mem::take(&mut plan.score_rules);
+        let policy = plan.policy;
+        let mut replay = Replay::new(plan, rules, policy);
+        let mut ids = Interner::default();
+        for (index, line) in lines.iter().enumerate() {
+            let event = parse_strict(line.as_bytes(), &mut |_| None, &mut ids).expect("strict");
+            replay.add(index as u64 + 1, event);
+        }
+        replay.sort();
+        replay
+    }
+
+    #[test]
+    fn a_state_goes_after_the_last_event_that_touches_it() {
+        let lines = vec![
+            payment("a1", 0, "acc-a", "dev-1"),
+            payment("b1", 1, "acc-b", "dev-1"),
+            payment("a2", 2, "acc-a", "dev-2"),
+            payment("b2", 3, "acc-b", "dev-1"),
+            payment("b3", 4, "acc-b", "dev-1"),
+        ];
+        let mut replay = replay(&lines);
+        let state = |replay: &Replay, group: usize, key: &str| {
+            replay.states.contains_key(&(group, Rc::from(key)))
+        };
+        let first = replay.run(3).expect("a run");
+        assert!(!state(&replay, 0, "acc-a"), "acc-a has no event after a2");
+        assert!(!state(&replay, 1, "dev-2"), "dev-2 has no event after a2");
+        assert!(state(&replay, 0, "acc-b") && state(&replay, 1, "dev-1"));
+        let rest = replay.run(10).expect("a run");
+        assert!(replay.states.is_empty(), "every state had a last event");
+
+        let mut keeping = self::replay(&lines);
+        keeping.finished.clear();
+        let all = keeping.run(13).expect("a run");
+        assert_eq!(keeping.states.len(), 4, "nothing released");
+        let ids = |signals: &[Rc<SignalOut>]| -> Vec<Rc<str>> {
+            signals
+                .iter()
+                .map(|signal| signal.signal_id.clone())
+                .collect()
+        };
+        let released = [ids(&first.signals), ids(&rest.signals)].concat();
+        assert_eq!(released, ids(&all.signals));
+        assert_eq!(released.len(), 2, "dev-1 at b2, acc-b at b3");
+        assert_eq!([first.decisions, rest.decisions].concat(), all.decisions);
+    }
+
+    #[test]
+    fn a_repeated_id_keeps_its_state_until_the_repeat() {
+        let lines = vec![
+            payment("a1", 0, "acc-a", "dev-1"),
+            payment("b1", 1, "acc-b", "dev-2"),
+            payment("a1", 2, "acc-a", "dev-1"), // delivered again, later
+        ];
+        let mut replay = replay(&lines);
+        replay.run(2).expect("a run");
+        assert!(replay.states.contains_key(&(0, Rc::from("acc-a"))));
+        replay.run(1).expect("a run");
+        assert_eq!(
+            replay.counts.duplicate, 1,
+            "the repeat is known as a duplicate"
+        );
     }
 }

@@ -184,9 +184,11 @@ impl Search<'_> {
     }
 }
 
+type StepItems = Rc<Vec<(Rc<str>, Value)>>;
+
 thread_local! {
     /// The map CEL sees as `steps`, its allocation reused from one test to the next.
-    static STEPS_BUFFER: Cell<Option<Rc<Vec<(Rc<str>, Value)>>>> = const { Cell::new(None) };
+    static STEPS_BUFFER: Cell<Option<StepItems>> = const { Cell::new(None) };
 }
 
 /// Whether `entry` can be `step`, after `chosen` (`_fits`).

@@ -4,13 +4,15 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use blake2::digest::{Update, VariableOutput};
 use blake2::Blake2bVar;
 
 use crate::cel::{Ctx, ErrorKind, Fault, Var, N_VARS};
 use crate::plan::{GroupPlan, RulePlan};
 use crate::sequences::matches;
-use crate::state::{Entry, Fired, Flags, Shared, Shown, SignalOut, State};
+use crate::state::{Entry, Fired, Shared, Shown, SignalOut, State};
 use crate::value::Value;
 use crate::windows::{aggregate, update_baselines, windows_for, GiveUp};
 
@@ -177,7 +179,7 @@ impl Engine {
             Value::Null // no expression of the group reads it
         };
         let rules = &group.rules;
-        let mut entry_flags: Flags = smallvec::smallvec![0u32; rules.len()];
+        let mut entry_flags: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; rules.len()];
         for (index, rule) in rules.iter().enumerate() {
             entry_flags[index] = flags(rule, event.mask, &event.view, &entity)?;
         }
@@ -203,11 +205,7 @@ impl Engine {
             state.tagged = true;
         }
         let any = entry_flags.iter().any(|bits| *bits != 0);
-        let entry = Rc::new(Entry {
-            ts_ms,
-            event: event.event.clone(),
-            flags: entry_flags,
-        });
+        let entry = Entry::new(ts_ms, event.event.clone(), group.base, &entry_flags);
         state.remember(event_id, ts_ms, event.repeats);
         state.watermark_ms = state.watermark_ms.max(ts_ms);
         if any {
@@ -224,7 +222,7 @@ impl Engine {
         let mut signals = Vec::new();
         let mut shadow = Vec::new();
         for (tag, rule) in rules.iter().enumerate() {
-            if entry.flags[tag] == 0 && rule.absent.is_none() {
+            if entry.bits(tag) == 0 && rule.absent.is_none() {
                 continue;
             }
             let fired = self.evaluate(
@@ -268,14 +266,14 @@ impl Engine {
         rule: &RulePlan,
         tag: usize,
         group_index: usize,
-        entry: &Rc<Entry>,
+        entry: &Entry,
         event: &Value,
         entity: &Value,
         entity_key: &Rc<str>,
     ) -> Result<Option<Rc<SignalOut>>, GiveUp> {
         if rule.window.is_some() {
             // An entry that was never inserted (no rule took it) has no windows.
-            if entry.flags.iter().all(|bits| *bits == 0) {
+            if entry.ignored() {
                 return Ok(None);
             }
             let fired_here = state.fired.iter().any(|record| record.rule == tag);
@@ -330,7 +328,7 @@ impl Engine {
                     } else {
                         None
                     };
-                    let members: Vec<Rc<Entry>> = match running {
+                    let members: Vec<Entry> = match running {
                         Some(running) => running.members.iter().cloned().collect(),
                         None => window.members,
                     };
@@ -411,9 +409,9 @@ fn fire(
     group_index: usize,
     entity_key: &Rc<str>,
     window_key: &str,
-    members: &[Rc<Entry>],
+    members: &[Entry],
     shown: Vec<(Rc<str>, Shown)>,
-    emitted_by: &Rc<Entry>,
+    emitted_by: &Entry,
     start_ms: i64,
     end_ms: i64,
 ) -> Rc<SignalOut> {

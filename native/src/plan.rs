@@ -193,6 +193,8 @@ pub struct GroupPlan {
     pub baseline_days: i64,
     /// Whether any rule of the group reads `entity` (else it is never made).
     pub reads_entity: bool,
+    /// Where the group's rules' match bits start in an event's (`Shared::flags`).
+    pub base: usize,
 }
 
 impl RulePlan {
@@ -213,6 +215,8 @@ impl RulePlan {
 
 pub struct Plan {
     pub groups: Vec<GroupPlan>,
+    /// How many rules all groups have: the match bits an event carries.
+    pub rules: usize,
     pub max_entries: usize,
     pub score_rules: Vec<ScoreRule>,
     pub policy: Policy,
@@ -365,7 +369,12 @@ impl Plan {
                 rules.push(rule(rule_doc)?);
             }
             let reads_entity = rules.iter().any(RulePlan::reads_entity);
+            let base = groups
+                .iter()
+                .map(|group: &GroupPlan| group.rules.len())
+                .sum();
             groups.push(GroupPlan {
+                base,
                 reads_entity,
                 key,
                 account: group.account,
@@ -386,6 +395,7 @@ impl Plan {
             });
         }
         Ok(Plan {
+            rules: groups.iter().map(|group| group.rules.len()).sum(),
             groups,
             max_entries: doc.max_entries,
             score_rules,

@@ -2,6 +2,7 @@
 //! order through the engine, every transaction decided from the state before it.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::dec::Dec;
@@ -112,6 +113,7 @@ impl Replay {
                     view: Value::Event(event.view),
                     amount: event.amount,
                     amount_text: event.amount_text,
+                    flags: smallvec::smallvec![Cell::new(0); self.plan.rules],
                 }),
                 repeats: true, // until `sort` knows better
             },

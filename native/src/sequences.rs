@@ -26,7 +26,7 @@ type Chain = Option<Rc<Chosen>>;
 
 pub struct Match {
     pub key: String,
-    pub members: Vec<Rc<Entry>>,
+    pub members: Vec<Entry>,
     /// (step name, how many entries it took), in step order.
     pub by_step: Vec<(Rc<str>, usize)>,
 }
@@ -56,7 +56,7 @@ fn in_order(chain: &Chain) -> Vec<&Chosen> {
 struct Search<'a> {
     rule: &'a RulePlan,
     tag: usize,
-    candidates: Vec<&'a Rc<Entry>>,
+    candidates: Vec<&'a Entry>,
 }
 
 impl Search<'_> {
@@ -198,7 +198,7 @@ fn fits(
     entry: &Entry,
     tag: usize,
     chosen: &Chain,
-    candidates: &[&Rc<Entry>],
+    candidates: &[&Entry],
 ) -> Result<bool, GiveUp> {
     if entry.bits(tag) & step.bit == 0 {
         return Ok(false);
@@ -237,13 +237,11 @@ fn rule_step_name(rule: &RulePlan, step: usize) -> Rc<str> {
     rule.steps[step].name.clone()
 }
 
-fn narrowable(rule: &RulePlan, candidates: &[&Rc<Entry>], newest: &Rc<Entry>) -> bool {
+fn narrowable(rule: &RulePlan, candidates: &[&Entry], newest: &Entry) -> bool {
     rule.absent.is_none()
         && rule.steps.last().is_some_and(|step| step.times == 1)
         && rule.steps.len() > 1
-        && candidates
-            .last()
-            .is_some_and(|last| Rc::ptr_eq(last, newest))
+        && candidates.last().is_some_and(|last| last.same(newest))
 }
 
 /// Complete matches among the entries, one per start, earliest start first.
@@ -251,11 +249,11 @@ pub fn matches(
     rule: &RulePlan,
     tag: usize,
     state: &State,
-    newest: &Rc<Entry>,
+    newest: &Entry,
 ) -> Result<Vec<Match>, GiveUp> {
     let within = rule.within_ms;
     let first = &rule.steps[0];
-    let candidates: Vec<&Rc<Entry>> = state
+    let candidates: Vec<&Entry> = state
         .entries
         .iter()
         .filter(|entry| entry.bits(tag) & 1 != 0)
@@ -298,7 +296,7 @@ pub fn matches(
         let Some(chosen) = chosen else { continue };
         let chain = Some(chosen);
         let links = in_order(&chain);
-        let mut members: Vec<Rc<Entry>> = links
+        let mut members: Vec<Entry> = links
             .iter()
             .flat_map(|link| link.picked.iter().map(|at| search.candidates[*at].clone()))
             .collect();
@@ -333,8 +331,8 @@ fn absence_holds(
     rule: &RulePlan,
     tag: usize,
     state: &State,
-    candidates: &[&Rc<Entry>],
-    members: &[Rc<Entry>],
+    candidates: &[&Entry],
+    members: &[Entry],
     chosen: &Chain,
     within: i64,
 ) -> Result<bool, GiveUp> {

@@ -1,5 +1,6 @@
 //! One entity's rule state (`tables.entity_state` in the Python reference), in memory.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -13,8 +14,9 @@ use crate::windows::Runs;
 
 pub const DAY_MS: i64 = 86_400_000;
 
-/// Match bits by rule index: inline for groups of up to 4 rules.
-pub type Flags = SmallVec<[u32; 4]>;
+/// Match bits by rule, the rules of all key groups one after the other (each group's
+/// from its `GroupPlan::base`): inline for plans of up to 24 rules.
+pub type Flags = SmallVec<[Cell<u32>; 24]>;
 
 /// An event as all its entries share it (one per key group that keeps it).
 pub struct Shared {
@@ -24,14 +26,18 @@ pub struct Shared {
     /// Transactions: the exact amount, and `str(amount)`.
     pub amount: Option<Dec>,
     pub amount_text: Option<Rc<str>>,
+    /// Set by each group as it applies the event (an event has one entity per group).
+    pub flags: Flags,
 }
 
-/// One event as a key group's rules need it: the event and the rules' match bits.
+/// One event as a key group's rules need it: the event, its time, and where the group's
+/// match bits are. Small and cheap to clone, so windows hold copies.
+#[derive(Clone)]
 pub struct Entry {
     pub ts_ms: i64,
     pub event: Rc<Shared>,
-    /// By the group's rule index (0: the rule does not take the event).
-    pub flags: Flags,
+    base: u32,
+    rules: u32,
 }
 
 impl Default for Shared {
@@ -41,6 +47,7 @@ impl Default for Shared {
             view: Value::Null,
             amount: None,
             amount_text: None,
+            flags: Flags::new(),
         }
     }
 }
@@ -54,6 +61,24 @@ impl std::ops::Deref for Entry {
 }
 
 impl Entry {
+    /// The entry of `event` for the group whose bits start at `base`: the bits are set.
+    pub fn new(ts_ms: i64, event: Rc<Shared>, base: usize, bits: &[u32]) -> Entry {
+        for (cell, value) in event.flags[base..base + bits.len()].iter().zip(bits) {
+            cell.set(*value);
+        }
+        Entry {
+            ts_ms,
+            event,
+            base: base as u32,
+            rules: bits.len() as u32,
+        }
+    }
+
+    /// Whether both are the entry of one event (within one group's state).
+    pub fn same(&self, other: &Entry) -> bool {
+        Rc::ptr_eq(&self.event, &other.event)
+    }
+
     pub fn sort_key(&self) -> (i64, &str) {
         (self.ts_ms, &self.event.event_id)
     }
@@ -66,7 +91,14 @@ impl Entry {
     }
 
     pub fn bits(&self, rule: usize) -> u32 {
-        self.flags[rule]
+        self.event.flags[self.base as usize + rule].get()
+    }
+
+    /// Whether no rule of the group takes the event.
+    pub fn ignored(&self) -> bool {
+        let start = self.base as usize;
+        let group = &self.event.flags[start..start + self.rules as usize];
+        group.iter().all(|bits| bits.get() == 0)
     }
 }
 
@@ -106,7 +138,7 @@ pub type BaselineDays = Vec<(i64, f64, f64)>;
 
 pub struct State {
     pub watermark_ms: i64,
-    pub entries: Vec<Rc<Entry>>,
+    pub entries: Vec<Entry>,
     /// The ids applied that may come again (`Input::repeats`), for finding duplicates.
     pub seen: HashSet<Rc<str>>,
     /// Every id applied (`seen` in the reference), in (time, id) order: events come
@@ -175,7 +207,7 @@ impl State {
     }
 
     /// Insert in event-time order; the entry's index.
-    pub fn insert(&mut self, entry: Rc<Entry>) -> usize {
+    pub fn insert(&mut self, entry: Entry) -> usize {
         let key = (entry.ts_ms, entry.event_id.clone());
         let index = self
             .entries

@@ -41,7 +41,7 @@ pub struct Window {
     pub start_ms: i64,
     pub end_ms: i64,
     /// Empty for a running window: its members are the running window's.
-    pub members: Vec<Rc<Entry>>,
+    pub members: Vec<Entry>,
     pub dedupe_by_key: bool,
     /// The running window's results, in the order of the rule's window aggregates.
     pub running: Option<Results>,
@@ -262,7 +262,7 @@ impl Runs {
 pub struct Running {
     start_ms: Option<i64>,
     size: i64,
-    pub members: VecDeque<Rc<Entry>>,
+    pub members: VecDeque<Entry>,
     parts: Vec<(usize, Part)>,
 }
 
@@ -318,7 +318,7 @@ impl Running {
         Ok(())
     }
 
-    fn push(&mut self, rule: &RulePlan, tag: usize, entry: Rc<Entry>) -> Result<(), GiveUp> {
+    fn push(&mut self, rule: &RulePlan, tag: usize, entry: Entry) -> Result<(), GiveUp> {
         self.apply(rule, tag, &entry, false)?;
         self.members.push_back(entry);
         Ok(())
@@ -329,13 +329,13 @@ impl Running {
     }
 }
 
-fn position(entries: &[Rc<Entry>], entry: &Rc<Entry>) -> usize {
-    if entries.last().is_some_and(|last| Rc::ptr_eq(last, entry)) {
+fn position(entries: &[Entry], entry: &Entry) -> usize {
+    if entries.last().is_some_and(|last| last.same(entry)) {
         return entries.len() - 1;
     }
     let key = entry.sort_key();
     let mut index = entries.partition_point(|item| item.sort_key() < key);
-    while !Rc::ptr_eq(&entries[index], entry) {
+    while !entries[index].same(entry) {
         index += 1;
     }
     index
@@ -347,7 +347,7 @@ pub fn windows_for(
     rule: &RulePlan,
     tag: usize,
     state: &mut State,
-    entry: &Rc<Entry>,
+    entry: &Entry,
 ) -> Result<Windows, GiveUp> {
     let (kind, size, hop) = rule.window.expect("a window rule");
     let at = position(&state.entries, entry);
@@ -394,7 +394,7 @@ fn running(
     rule: &RulePlan,
     tag: usize,
     state: &mut State,
-    entry: &Rc<Entry>,
+    entry: &Entry,
     at: usize,
     aligned: Option<i64>,
 ) -> Result<Option<Results>, GiveUp> {
@@ -430,7 +430,7 @@ fn running(
     Ok(Some(results))
 }
 
-fn sliding_windows(entries: &[Rc<Entry>], tag: usize, size: i64, at: usize) -> Windows {
+fn sliding_windows(entries: &[Entry], tag: usize, size: i64, at: usize) -> Windows {
     let ts = entries[at].ts_ms;
     let mut first = at;
     while first > 0 && entries[first - 1].ts_ms >= ts {
@@ -473,7 +473,7 @@ fn sliding_windows(entries: &[Rc<Entry>], tag: usize, size: i64, at: usize) -> W
 }
 
 fn aligned_windows(
-    entries: &[Rc<Entry>],
+    entries: &[Entry],
     tag: usize,
     kind: WindowKind,
     size: i64,
@@ -521,7 +521,7 @@ fn aligned_windows(
         .collect()
 }
 
-fn count_windows(entries: &[Rc<Entry>], tag: usize, at: usize, size: usize) -> Windows {
+fn count_windows(entries: &[Entry], tag: usize, at: usize, size: usize) -> Windows {
     let mut before = Vec::new();
     let mut index = at as isize - 1;
     while before.len() < size - 1 && index >= 0 {
@@ -539,13 +539,13 @@ fn count_windows(entries: &[Rc<Entry>], tag: usize, at: usize, size: usize) -> W
         index += 1;
     }
     let own = before.len();
-    let mut taken: Vec<Rc<Entry>> = before.into_iter().rev().collect();
+    let mut taken: Vec<Entry> = before.into_iter().rev().collect();
     taken.push(entries[at].clone());
     taken.extend(after);
     let mut windows = Windows::new();
     for end in own..taken.len().min(own + size) {
         let from = (end + 1).saturating_sub(size);
-        let members: Vec<Rc<Entry>> = taken[from..=end].to_vec();
+        let members: Vec<Entry> = taken[from..=end].to_vec();
         if members.len() < size {
             continue;
         }

@@ -5,6 +5,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::Cell;
 use std::rc::Rc;
 
+use smallvec::SmallVec;
+
 use crate::dec::Dec;
 use crate::engine::{key_value, Engine, Input, Outcome, Status};
 use crate::event::{Event, Kind};
@@ -40,6 +42,9 @@ pub struct Produced {
     pub shadow: Vec<Rc<SignalOut>>,
 }
 
+/// (group index, key): a state, as `Replay::states` keys it.
+type StateKey = (usize, Rc<str>);
+
 /// (event index, group index, key): a state and the last event that touches it.
 type Finished = (usize, usize, Rc<str>);
 
@@ -50,7 +55,7 @@ pub struct Replay {
     policy: Policy,
     /// (group index, key) -> state; the account group is index 0. Boxed: a state is ten
     /// times the size of its key, and the map keeps a third of its slots free.
-    states: HashMap<(usize, Rc<str>), Box<State>>,
+    states: HashMap<StateKey, Box<State>>,
     pub events: Vec<Loaded>,
     pub cursor: usize,
     profiles: ProfileBook,
@@ -63,6 +68,13 @@ pub struct Replay {
     /// By event index: the states no event after that one touches (see `sort`).
     finished: Vec<Finished>,
     finished_at: usize,
+    /// Gathered by `add`, while each event is fresh in memory: every state's last event
+    /// as (time, line), whether some key could not be told (then nothing is released
+    /// early), and the event ids seen and seen again.
+    touched: HashMap<StateKey, (i64, u64)>,
+    untold: bool,
+    ids: HashSet<Rc<str>>,
+    repeated: HashSet<Rc<str>>,
 }
 
 fn str_slot(view: &Value, index: usize) -> Option<&str> {
@@ -70,6 +82,22 @@ fn str_slot(view: &Value, index: usize) -> Option<&str> {
         Value::Event(view) => view.get(index).and_then(Value::as_str),
         _ => None,
     }
+}
+
+/// The states an event touches, as `Replay::process` routes it: the account's, and the
+/// key of every other group with a rule that takes it. None when a key cannot be told.
+fn state_keys(plan: &Plan, input: &Input) -> Option<SmallVec<[StateKey; 6]>> {
+    let mut keys = SmallVec::new();
+    keys.push(Replay::account_key(&input.view)?);
+    for (group_index, group) in plan.groups.iter().enumerate().skip(1) {
+        if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
+            continue;
+        }
+        if let Some(key) = key_value(group, &input.view).ok()? {
+            keys.push((group_index, key));
+        }
+    }
+    Some(keys)
 }
 
 impl Replay {
@@ -89,6 +117,10 @@ impl Replay {
             released: Rc::new(Shared::default()),
             finished: Vec::new(),
             finished_at: 0,
+            touched: HashMap::default(),
+            untold: false,
+            ids: HashSet::default(),
+            repeated: HashSet::default(),
         }
     }
 
@@ -118,6 +150,21 @@ impl Replay {
                 repeats: true, // until `sort` knows better
             },
         });
+        let loaded = self.events.last().expect("just added");
+        let at = (loaded.input.ts_ms, loaded.line);
+        match state_keys(&self.plan, &loaded.input) {
+            Some(keys) => {
+                for key in keys {
+                    let last = self.touched.entry(key).or_insert(at);
+                    *last = (*last).max(at);
+                }
+            }
+            None => self.untold = true,
+        }
+        let id = &loaded.input.event_id;
+        if !self.ids.insert(id.clone()) {
+            self.repeated.insert(id.clone());
+        }
     }
 
     /// Event-time order; events of the same instant keep their order in the file.
@@ -126,47 +173,31 @@ impl Replay {
             .sort_by_key(|item| (item.input.ts_ms, item.line));
         // Which ids come more than once: only their events can be duplicates, so only
         // they are looked up and remembered as seen, and only their decisions are kept.
-        let repeats: Vec<bool> = {
-            let mut counts: HashMap<&str, u32> = HashMap::default();
-            for loaded in &self.events {
-                *counts.entry(&loaded.input.event_id).or_insert(0) += 1;
-            }
-            let ids = self.events.iter().map(|loaded| &*loaded.input.event_id);
-            ids.map(|id| counts[id] > 1).collect()
-        };
-        for (loaded, repeats) in self.events.iter_mut().zip(repeats) {
-            loaded.input.repeats = repeats;
+        let repeated = &self.repeated;
+        for loaded in self.events.iter_mut() {
+            loaded.input.repeats =
+                !repeated.is_empty() && repeated.contains(&loaded.input.event_id);
         }
+        self.ids = HashSet::default();
         self.finished = self.last_touches();
         self.finished_at = 0;
     }
 
-    /// For every state, the last event that touches it, as `process` routes events; no
-    /// state is released early when a key cannot be told here.
-    fn last_touches(&self) -> Vec<Finished> {
-        let mut last: HashMap<(usize, Rc<str>), usize> = HashMap::default();
-        for (index, loaded) in self.events.iter().enumerate() {
-            let input = &loaded.input;
-            let Some(key) = Self::account_key(&input.view) else {
-                return Vec::new();
-            };
-            last.insert(key, index);
-            for (group_index, group) in self.plan.groups.iter().enumerate().skip(1) {
-                if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
-                    continue;
-                }
-                match key_value(group, &input.view) {
-                    Ok(Some(key)) => {
-                        last.insert((group_index, key), index);
-                    }
-                    Ok(None) => {}
-                    Err(_) => return Vec::new(),
-                }
-            }
+    /// For every state, the index of the last event that touches it, as `process` routes
+    /// events; none when some key could not be told.
+    fn last_touches(&mut self) -> Vec<Finished> {
+        let touched = std::mem::take(&mut self.touched);
+        if self.untold {
+            return Vec::new();
         }
-        let mut finished: Vec<Finished> = last
+        let events = &self.events;
+        let mut finished: Vec<Finished> = touched
             .into_iter()
-            .map(|((group, key), index)| (index, group, key))
+            .map(|((group, key), at)| {
+                // The last event at or before (time, line): that event itself.
+                let after = events.partition_point(|item| (item.input.ts_ms, item.line) <= at);
+                (after - 1, group, key)
+            })
             .collect();
         finished.sort_unstable_by_key(|(index, _, _)| *index);
         finished

@@ -88,6 +88,8 @@ pub struct Input {
     pub ts_ms: i64,
     pub mask: u32,
     pub event: Rc<Shared>,
+    /// The same record as CEL sees it (a `Value::Event`).
+    pub view: Value,
     /// Whether another event may carry the same id. When none can, its id cannot be a
     /// duplicate and need not be looked up or remembered (the replay knows all ids).
     pub repeats: bool,

@@ -131,22 +131,23 @@ impl Replay {
             .and_then(Value::as_str)
             .unwrap_or("");
         let mask = event_mask(event.kind.name(), type_name);
+        let mut record = event.view;
+        let fields = Rc::make_mut(&mut record); // a view just read: not shared
+        fields.event_id = match fields.get(slot::EVENT_ID) {
+            Some(Value::Str(id)) => id.clone(),
+            _ => Rc::from(""),
+        };
+        fields.amount = event.amount;
+        fields.amount_text = event.amount_text;
+        fields.flags = smallvec::smallvec![Cell::new(0); self.plan.rules];
         self.events.push(Loaded {
             line,
             kind: event.kind,
             input: Input {
                 ts_ms: event.ts_ms,
                 mask,
-                event: Rc::new(Shared {
-                    event_id: match event.view.get(slot::EVENT_ID) {
-                        Some(Value::Str(id)) => id.clone(),
-                        _ => Rc::from(""),
-                    },
-                    view: Value::Event(event.view),
-                    amount: event.amount,
-                    amount_text: event.amount_text,
-                    flags: smallvec::smallvec![Cell::new(0); self.plan.rules],
-                }),
+                view: Value::Event(record.clone()),
+                event: record,
                 repeats: true, // until `sort` knows better
             },
         });
@@ -213,7 +214,9 @@ impl Replay {
             self.step(index, &mut produced)?;
             // Done with: its view lives on only in the entries that keep it, so memory
             // follows the windows' state, not the file's length.
-            self.events[index].input.event = self.released.clone();
+            let done = &mut self.events[index].input;
+            done.event = self.released.clone();
+            done.view = Value::Null;
             // The states no later event reads go now: their memory serves the states
             // still growing, and there is less to free at the end.
             while let Some((at, group, key)) = self.finished.get(self.finished_at) {
@@ -299,7 +302,7 @@ impl Replay {
         let (kind, ts_ms) = (self.events[index].kind, self.events[index].input.ts_ms);
         // The event's own record, so that nothing is copied out of it per event.
         let event = self.events[index].input.event.clone();
-        let view = &event.view;
+        let view = &self.events[index].input.view.clone();
         let type_name = str_slot(view, slot::TYPE).unwrap_or("");
         if kind == Kind::Transaction {
             self.counts.transactions += 1;

@@ -212,14 +212,15 @@ fn fits(
     items.clear();
     let mut link = chosen.as_deref();
     while let Some(chosen) = link {
-        let first = candidates[chosen.picked[0]].view.clone();
+        let first = candidates[chosen.picked[0]].view();
         items.push((rule_step_name(rule, chosen.step), first));
         link = chosen.before.as_deref();
     }
     items.reverse();
     let steps = Value::Map(buffer);
+    let view = entry.view();
     let mut vars: [Option<&Value>; N_VARS] = [None; N_VARS];
-    vars[Var::Event as usize] = Some(&entry.view);
+    vars[Var::Event as usize] = Some(&view);
     vars[Var::Steps as usize] = Some(&steps);
     let result = matcher.test(&Ctx { vars }).map_err(give_up);
     if let Value::Map(mut buffer) = steps {

@@ -1,12 +1,9 @@
 //! One entity's rule state (`tables.entity_state` in the Python reference), in memory.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use rustc_hash::FxHashSet as HashSet;
-
-use smallvec::SmallVec;
 
 use crate::dec::Dec;
 use crate::value::{EventView, Value};
@@ -14,21 +11,8 @@ use crate::windows::Runs;
 
 pub const DAY_MS: i64 = 86_400_000;
 
-/// Match bits by rule, the rules of all key groups one after the other (each group's
-/// from its `GroupPlan::base`): inline for plans of up to 24 rules.
-pub type Flags = SmallVec<[Cell<u32>; 24]>;
-
-/// An event as all its entries share it (one per key group that keeps it).
-pub struct Shared {
-    pub event_id: Rc<str>,
-    /// As CEL sees it (a `Value::Event`).
-    pub view: Value,
-    /// Transactions: the exact amount, and `str(amount)`.
-    pub amount: Option<Dec>,
-    pub amount_text: Option<Rc<str>>,
-    /// Set by each group as it applies the event (an event has one entity per group).
-    pub flags: Flags,
-}
+/// An event as all its entries share it: its view and the replay's record of it.
+pub type Shared = EventView;
 
 /// One event as a key group's rules need it: the event, its time, and where the group's
 /// match bits are. Small and cheap to clone, so windows hold copies.
@@ -38,18 +22,6 @@ pub struct Entry {
     pub event: Rc<Shared>,
     base: u32,
     rules: u32,
-}
-
-impl Default for Shared {
-    fn default() -> Shared {
-        Shared {
-            event_id: Rc::from(""),
-            view: Value::Null,
-            amount: None,
-            amount_text: None,
-            flags: Flags::new(),
-        }
-    }
 }
 
 impl std::ops::Deref for Entry {
@@ -84,10 +56,12 @@ impl Entry {
     }
 
     pub fn fields(&self) -> &EventView {
-        match &self.event.view {
-            Value::Event(view) => view,
-            _ => unreachable!("an entry's view is an event"),
-        }
+        &self.event
+    }
+
+    /// The event as CEL sees it.
+    pub fn view(&self) -> Value {
+        Value::Event(self.event.clone())
     }
 
     pub fn bits(&self, rule: usize) -> u32 {

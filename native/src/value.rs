@@ -1,7 +1,12 @@
 //! Values as rule expressions see them: CEL's null, bool, int64, double, string, list
 //! and map, plus a projected event (a map whose fields sit in fixed slots).
 
+use std::cell::Cell;
 use std::rc::Rc;
+
+use smallvec::SmallVec;
+
+use crate::dec::Dec;
 
 /// The fields of a projected event (`expressions.project` in the Python reference), in
 /// slot order. An event's view holds a subset of them: a field it does not have is
@@ -82,10 +87,29 @@ pub fn event_slot(name: &str) -> Option<usize> {
     EVENT_FIELDS.iter().position(|field| *field == name)
 }
 
-/// A projected event as CEL sees it (money as a double): `cel_view(project(event))`.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Match bits by rule, the rules of all key groups one after the other (each group's
+/// from its `GroupPlan::base`): inline for plans of up to 24 rules.
+pub type Flags = SmallVec<[Cell<u32>; 24]>;
+
+/// A projected event as CEL sees it (money as a double): `cel_view(project(event))`;
+/// in a replay also the record its entries share (one allocation per event).
+#[derive(Clone, Debug, Default)]
 pub struct EventView {
     pub slots: [Option<Value>; N_FIELDS],
+    /// The event id (also in its slot), as entries sort and remember it.
+    pub event_id: Rc<str>,
+    /// Transactions: the exact amount, and `str(amount)`.
+    pub amount: Option<Dec>,
+    pub amount_text: Option<Rc<str>>,
+    /// Set by each key group as it applies the event (an event has one entity per group).
+    pub flags: Flags,
+}
+
+impl PartialEq for EventView {
+    /// Views are equal when their fields are (what CEL sees).
+    fn eq(&self, other: &EventView) -> bool {
+        self.slots == other.slots
+    }
 }
 
 impl EventView {

@@ -88,8 +88,6 @@ pub struct Input {
     pub ts_ms: i64,
     pub mask: u32,
     pub event: Rc<Shared>,
-    /// The same record as CEL sees it (a `Value::Event`).
-    pub view: Value,
     /// Whether another event may carry the same id. When none can, its id cannot be a
     /// duplicate and need not be looked up or remembered (the replay knows all ids).
     pub repeats: bool,
@@ -180,10 +178,11 @@ impl Engine {
         } else {
             Value::Null // no expression of the group reads it
         };
+        let view = Value::Event(event.event.clone()); // as CEL sees the event
         let rules = &group.rules;
         let mut entry_flags: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; rules.len()];
         for (index, rule) in rules.iter().enumerate() {
-            entry_flags[index] = flags(rule, event.mask, &event.view, &entity)?;
+            entry_flags[index] = flags(rule, event.mask, &view, &entity)?;
         }
         let any = entry_flags.iter().any(|bits| *bits != 0);
         // The reference's entries keep only the fields the group's rules read of stored
@@ -200,7 +199,7 @@ impl Engine {
                 let empty = Value::Map(Rc::new(Vec::new()));
                 for (index, rule) in rules.iter().enumerate() {
                     if entry_flags[index] == 0 {
-                        entry_flags[index] = flags(rule, event.mask, &event.view, &empty)?;
+                        entry_flags[index] = flags(rule, event.mask, &view, &empty)?;
                     }
                 }
             }
@@ -233,7 +232,7 @@ impl Engine {
                 tag,
                 group_index,
                 &entry,
-                &event.view,
+                &view,
                 &entity,
                 entity_key,
             )?;

@@ -84,20 +84,23 @@ fn str_slot(view: &Value, index: usize) -> Option<&str> {
     }
 }
 
-/// The states an event touches, as `Replay::process` routes it: the account's, and the
-/// key of every other group with a rule that takes it. None when a key cannot be told.
-fn state_keys(plan: &Plan, input: &Input) -> Option<SmallVec<[StateKey; 6]>> {
-    let mut keys = SmallVec::new();
-    keys.push(Replay::account_key(&input.view)?);
+/// The states an event touches, in the order `Replay::process` applies it to them: the
+/// account's, then the key of every other group with a rule that takes it.
+fn route(plan: &Plan, input: &Input) -> Result<SmallVec<[StateKey; 6]>, GiveUp> {
+    let Some(account) = Replay::account_key(&input.event) else {
+        return Err(GiveUp("an event without an account".into()));
+    };
+    let mut keys: SmallVec<[StateKey; 6]> = smallvec::smallvec![account];
+    let view = Value::Event(input.event.clone());
     for (group_index, group) in plan.groups.iter().enumerate().skip(1) {
         if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
             continue;
         }
-        if let Some(key) = key_value(group, &input.view).ok()? {
+        if let Some(key) = key_value(group, &view)? {
             keys.push((group_index, key));
         }
     }
-    Some(keys)
+    Ok(keys)
 }
 
 impl Replay {
@@ -146,21 +149,20 @@ impl Replay {
             input: Input {
                 ts_ms: event.ts_ms,
                 mask,
-                view: Value::Event(record.clone()),
                 event: record,
                 repeats: true, // until `sort` knows better
             },
         });
         let loaded = self.events.last().expect("just added");
         let at = (loaded.input.ts_ms, loaded.line);
-        match state_keys(&self.plan, &loaded.input) {
-            Some(keys) => {
+        match route(&self.plan, &loaded.input) {
+            Ok(keys) => {
                 for key in keys {
                     let last = self.touched.entry(key).or_insert(at);
                     *last = (*last).max(at);
                 }
             }
-            None => self.untold = true,
+            Err(_) => self.untold = true, // the run meets the same error and declines
         }
         let id = &loaded.input.event_id;
         if !self.ids.insert(id.clone()) {
@@ -214,9 +216,7 @@ impl Replay {
             self.step(index, &mut produced)?;
             // Done with: its view lives on only in the entries that keep it, so memory
             // follows the windows' state, not the file's length.
-            let done = &mut self.events[index].input;
-            done.event = self.released.clone();
-            done.view = Value::Null;
+            self.events[index].input.event = self.released.clone();
             // The states no later event reads go now: their memory serves the states
             // still growing, and there is less to free at the end.
             while let Some((at, group, key)) = self.finished.get(self.finished_at) {
@@ -232,21 +232,11 @@ impl Replay {
 
     fn process(&mut self, index: usize) -> Result<Vec<Outcome>, GiveUp> {
         let input = &self.events[index].input;
-        let Some(key) = Self::account_key(&input.view) else {
-            return Err(GiveUp("an event without an account".into()));
-        };
-        let account = key.1.clone();
-        let groups = &self.plan.groups;
-        let state = self.states.entry(key).or_default();
-        let mut outcomes = vec![self.engine.process(state, input, &groups[0], 0, &account)?];
-        for (group_index, group) in groups.iter().enumerate().skip(1) {
-            if !group.rules.iter().any(|rule| rule.takes(input.mask)) {
-                continue;
-            }
-            let Some(key) = key_value(group, &input.view)? else {
-                continue;
-            };
+        let keys = route(&self.plan, input)?;
+        let mut outcomes = Vec::with_capacity(keys.len());
+        for (group_index, key) in keys {
             let state = self.states.entry((group_index, key.clone())).or_default();
+            let group = &self.plan.groups[group_index];
             outcomes.push(
                 self.engine
                     .process(state, input, group, group_index, &key)?,
@@ -255,25 +245,22 @@ impl Replay {
         Ok(outcomes)
     }
 
-    /// The account of an event view, as the states are keyed.
-    fn account_key(view: &Value) -> Option<(usize, Rc<str>)> {
-        match view {
-            Value::Event(view) => match view.get(slot::ACCOUNT_ID) {
-                Some(Value::Str(id)) => Some((0, id.clone())),
-                _ => None,
-            },
+    /// The account of an event, as the states are keyed.
+    fn account_key(event: &Shared) -> Option<StateKey> {
+        match event.get(slot::ACCOUNT_ID) {
+            Some(Value::Str(id)) => Some((0, id.clone())),
             _ => None,
         }
     }
 
-    fn account_state(&self, view: &Value) -> Option<&State> {
-        Self::account_key(view)
+    fn account_state(&self, event: &Shared) -> Option<&State> {
+        Self::account_key(event)
             .and_then(|key| self.states.get(&key))
             .map(|state| &**state)
     }
 
-    fn account_state_mut(&mut self, view: &Value) -> Option<&mut State> {
-        Self::account_key(view)
+    fn account_state_mut(&mut self, event: &Shared) -> Option<&mut State> {
+        Self::account_key(event)
             .and_then(|key| self.states.get_mut(&key))
             .map(|state| &mut **state)
     }
@@ -302,7 +289,7 @@ impl Replay {
         let (kind, ts_ms) = (self.events[index].kind, self.events[index].input.ts_ms);
         // The event's own record, so that nothing is copied out of it per event.
         let event = self.events[index].input.event.clone();
-        let view = &self.events[index].input.view.clone();
+        let view = &Value::Event(event.clone());
         let type_name = str_slot(view, slot::TYPE).unwrap_or("");
         if kind == Kind::Transaction {
             self.counts.transactions += 1;
@@ -321,7 +308,7 @@ impl Replay {
                         .map(|signal| self.active_signal(signal))
                         .collect();
                     let spent = self
-                        .account_state(view)
+                        .account_state(&event)
                         .map(|state| state.spent_on(ts_ms))
                         .unwrap_or(Dec::ZERO);
                     let amount = event.amount.unwrap_or(Dec::ZERO);
@@ -360,7 +347,7 @@ impl Replay {
             && str_slot(view, slot::STATUS) != Some("failed");
         if spend {
             let amount = event.amount.expect("a transaction's amount");
-            let state = self.account_state_mut(view).expect("the account's state");
+            let state = self.account_state_mut(&event).expect("the account's state");
             if !state.record_spend(ts_ms, amount) {
                 return Err(GiveUp("a daily total beyond 28 digits".into()));
             }

@@ -355,6 +355,15 @@ fn has_field(value: &Value, field: &str, slot: Option<usize>) -> Result<bool, Fa
     }
 }
 
+#[inline]
+fn compare(op: CmpOp, left: &Value, right: &Value) -> Result<bool, Fault> {
+    match op {
+        CmpOp::Eq => equal(left, right),
+        CmpOp::Ne => equal(left, right).map(|same| !same),
+        _ => order(op, left, right),
+    }
+}
+
 /// fastcel's `equal`.
 #[inline]
 fn equal(left: &Value, right: &Value) -> Result<bool, Fault> {
@@ -564,13 +573,19 @@ impl Node {
                 Truth::Scalar => Err(TYPE),
             },
             Node::Cmp(op, left, right) => {
+                // The common `variable.field <op> literal`, without building operands.
+                if let (Node::VarField { var, field, slot }, Node::Lit(literal)) =
+                    (&**left, &**right)
+                {
+                    let value = match lookup(ctx, *var) {
+                        Some(value) => field_of(value, field, *slot)?,
+                        None => return Err(TYPE), // null.field
+                    };
+                    return compare(*op, value, literal).map(Truth::from_bool);
+                }
                 let left = left.operand(ctx)?;
                 let right = right.operand(ctx)?;
-                Ok(Truth::from_bool(match op {
-                    CmpOp::Eq => equal(&left, &right)?,
-                    CmpOp::Ne => !equal(&left, &right)?,
-                    _ => order(*op, &left, &right)?,
-                }))
+                compare(*op, &left, &right).map(Truth::from_bool)
             }
             Node::In(operand, items) => {
                 let value = operand.operand(ctx)?;

@@ -483,7 +483,11 @@ fn amount(text: &str) -> Option<(Dec, f64)> {
     if units <= 0 {
         return None;
     }
-    Some((Dec { units }, text.parse().ok()?))
+    let float = match plain_decimal(text) {
+        Some(float) => float,
+        None => text.parse().ok()?,
+    };
+    Some((Dec { units }, float))
 }
 
 /// A number for a float field (`lat`, `lon`): ints become floats as pydantic does.
@@ -491,9 +495,38 @@ fn float_of(number: Number) -> Option<f64> {
     let value = if number.integer {
         number.text.parse::<i64>().ok()? as f64
     } else {
-        number.text.parse::<f64>().ok()?
+        plain_decimal(number.text).or_else(|| number.text.parse::<f64>().ok())?
     };
     value.is_finite().then_some(value)
+}
+
+/// `-ddd.ddd` with at most 15 significant digits (coordinates), as `str::parse` reads it
+/// but without its general algorithm: the digits and the power of ten are both exact
+/// doubles then, so one correctly rounded division is the correctly rounded value.
+fn plain_decimal(text: &str) -> Option<f64> {
+    const POWERS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        bytes => (false, bytes),
+    };
+    if digits.len() > 16 || !digits.iter().any(u8::is_ascii_digit) {
+        return None; // possibly more than 15 digits: the general algorithm decides
+    }
+    let (mut mantissa, mut scale, mut point) = (0u64, 0usize, false);
+    for &byte in digits {
+        match byte {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(byte - b'0');
+                scale += usize::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None, // an exponent
+        }
+    }
+    let magnitude = mantissa as f64 / POWERS[scale];
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// A number as the attributes union `str | int | float | bool | None` keeps it.
@@ -1217,6 +1250,58 @@ mod tests {
         r#"{"event_id":"tx-1de1a3-00000999","type":"top_up","occurred_at":"2026-11-02T13:00:01Z","account_id":"acct-50bbdb93","amount":"1000.00","currency":"CNY","channel":"app","instrument_id":"bank-1","status":"succeeded"}"#,
     ];
     const BASE_TX: &str = r#""event_id":"e1","type":"payment","account_id":"a","occurred_at":"2026-11-02T00:05:06Z","currency":"USD""#;
+
+    #[test]
+    fn plain_decimals_read_as_the_general_parser_reads_them() {
+        let mut texts: Vec<String> = [
+            "0.0",
+            "-0.0",
+            "1.3521",
+            "103.8198",
+            "-74.006",
+            "90.0",
+            "-180.000000000000",
+            "0.1",
+            "0.3",
+            "123456789.012345",
+            "999999999999999.",
+            "1.",
+            "00.5",
+        ]
+        .iter()
+        .map(|text| text.to_string())
+        .collect();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let digits = (seed % 15 + 1) as usize;
+            let point = (seed >> 8) as usize % (digits + 1);
+            let mut text = String::new();
+            if seed >> 20 & 1 == 1 {
+                text.push('-');
+            }
+            for index in 0..digits {
+                if index == point {
+                    text.push('.');
+                }
+                text.push(char::from(b'0' + ((seed >> (24 + index * 2)) % 10) as u8));
+            }
+            if point == digits {
+                text.push('.');
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            let expected: f64 = text.parse().unwrap();
+            let got = plain_decimal(text).unwrap_or_else(|| panic!("{text} taken"));
+            assert_eq!(got.to_bits(), expected.to_bits(), "{text}");
+        }
+        for declined in ["1e5", "1.5E-3", "1234567890.1234567", "-", "1.2.3"] {
+            assert_eq!(plain_decimal(declined), None, "{declined}");
+        }
+    }
 
     /// A stand-in for Python's `_ip_prefix` on dotted IPv4 addresses.
     fn fake_prefix(ip: &str) -> Option<Rc<str>> {

@@ -10,7 +10,7 @@ WITH_CARGO := export PATH="$(CARGO_BIN):$$PATH"; command -v cargo >/dev/null 2>&
 	echo "Install it with rustup: curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2; \
 	exit 1; }
 NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock native/pyproject.toml \
-	native/riskstream_native.pyi $(wildcard native/src/*.rs)
+	native/riskstream_native.pyi $(wildcard native/src/*.rs native/src/*/*.rs)
 
 .PHONY: demo test lint unit integration native-test install broker-start broker-stop clean \
 	distclean bench-engine bench-pipeline bench-scorer bench-replay

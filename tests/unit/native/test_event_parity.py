@@ -1,4 +1,4 @@
-"""The native strict event reader (``native/src/event.rs``) against the Python reference.
+"""The native strict event reader (``native/src/event/``) against the Python reference.
 
 ``parse_strict`` may say "unsure" (None) about any line, valid or not; whenever it reads
 one, pydantic (``parse_event``) must accept it and ``project`` must give exactly the same

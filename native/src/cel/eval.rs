@@ -1,0 +1,224 @@
+//! Evaluating a compiled tree: values, and truth where only a boolean operator reads it.
+
+use std::borrow::Cow;
+
+use super::distance::remembered_haversine;
+use super::ops::{
+    arith, boolean, compare, equal, field_of, has_field, is_container, lookup, Eval, Num,
+};
+use super::{Ctx, Fault, Node, FALLBACK, TYPE};
+use crate::value::Value;
+
+/// What a result is to a boolean operator: fastcel compares results with `is True` and
+/// `is False`, and hands containers back where it checks for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Truth {
+    True,
+    False,
+    Scalar,
+    Container,
+}
+
+impl Truth {
+    fn of(value: &Value) -> Truth {
+        match value {
+            Value::Bool(true) => Truth::True,
+            Value::Bool(false) => Truth::False,
+            Value::List(_) | Value::Map(_) | Value::Event(_) => Truth::Container,
+            _ => Truth::Scalar,
+        }
+    }
+
+    fn from_bool(value: bool) -> Truth {
+        if value {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}
+
+impl Node {
+    /// The value of an operand; leaves without a call.
+    #[inline(always)]
+    fn operand<'a>(&'a self, ctx: &Ctx<'a>) -> Eval<'a> {
+        match self {
+            Node::Lit(value) => Ok(Cow::Borrowed(value)),
+            Node::VarField { var, field, slot } => match lookup(ctx, *var) {
+                Some(value) => field_of(value, field, *slot).map(Cow::Borrowed),
+                None => Err(TYPE), // null.field
+            },
+            _ => self.eval(ctx),
+        }
+    }
+
+    /// The evaluation of a node where only its truth matters (the operand of a boolean
+    /// operator, or the result of `test`): the boolean operators without building values.
+    pub(super) fn truth<'a>(&'a self, ctx: &Ctx<'a>) -> Result<Truth, Fault> {
+        match self {
+            Node::And(left, right) => {
+                let first = match left.truth(ctx) {
+                    Ok(Truth::False) => return Ok(Truth::False),
+                    Ok(truth) => Ok(truth),
+                    Err(Fault::Fallback) => return Err(FALLBACK),
+                    Err(error) => Err(error),
+                };
+                match right.truth(ctx)? {
+                    // its error wins
+                    Truth::False => Ok(Truth::False),
+                    Truth::True if first == Ok(Truth::True) => Ok(Truth::True),
+                    _ => Err(first.err().unwrap_or(TYPE)),
+                }
+            }
+            Node::Or(left, right) => {
+                let first = match left.truth(ctx) {
+                    Ok(Truth::True) => return Ok(Truth::True),
+                    Ok(truth) => Ok(truth),
+                    Err(Fault::Fallback) => return Err(FALLBACK),
+                    Err(error) => Err(error),
+                };
+                match right.truth(ctx)? {
+                    Truth::True => Ok(Truth::True),
+                    Truth::False if first == Ok(Truth::False) => Ok(Truth::False),
+                    _ => Err(first.err().unwrap_or(TYPE)),
+                }
+            }
+            Node::Not(operand) => match operand.truth(ctx)? {
+                Truth::True => Ok(Truth::False),
+                Truth::False => Ok(Truth::True),
+                Truth::Container => Err(FALLBACK),
+                Truth::Scalar => Err(TYPE),
+            },
+            Node::Cond(condition, if_true, if_false) => match condition.truth(ctx)? {
+                Truth::True => if_true.truth(ctx),
+                Truth::False => if_false.truth(ctx),
+                Truth::Container => Err(FALLBACK),
+                Truth::Scalar => Err(TYPE),
+            },
+            Node::Cmp(op, left, right) => {
+                // The common `variable.field <op> literal`, without building operands.
+                if let (Node::VarField { var, field, slot }, Node::Lit(literal)) =
+                    (&**left, &**right)
+                {
+                    let value = match lookup(ctx, *var) {
+                        Some(value) => field_of(value, field, *slot)?,
+                        None => return Err(TYPE), // null.field
+                    };
+                    return compare(*op, value, literal).map(Truth::from_bool);
+                }
+                let left = left.operand(ctx)?;
+                let right = right.operand(ctx)?;
+                compare(*op, &left, &right).map(Truth::from_bool)
+            }
+            Node::In(operand, items) => {
+                let value = operand.operand(ctx)?;
+                if is_container(&value) {
+                    return Err(FALLBACK);
+                }
+                let found = items
+                    .iter()
+                    .any(|item| matches!(equal(&value, item), Ok(true)));
+                Ok(Truth::from_bool(found))
+            }
+            Node::Has {
+                operand,
+                field,
+                slot,
+            } => Ok(Truth::from_bool(has_field(
+                &*operand.operand(ctx)?,
+                field,
+                *slot,
+            )?)),
+            _ => Ok(Truth::of(&*self.eval(ctx)?)),
+        }
+    }
+
+    pub(crate) fn eval<'a>(&'a self, ctx: &Ctx<'a>) -> Eval<'a> {
+        match self {
+            Node::Lit(value) => Ok(Cow::Borrowed(value)),
+            Node::Var(var) => Ok(match lookup(ctx, *var) {
+                Some(value) => Cow::Borrowed(value),
+                None => Cow::Owned(Value::Null),
+            }),
+            Node::VarField { var, field, slot } => match lookup(ctx, *var) {
+                Some(value) => field_of(value, field, *slot).map(Cow::Borrowed),
+                None => Err(TYPE), // null.field
+            },
+            Node::Select {
+                operand,
+                field,
+                slot,
+            } => match operand.operand(ctx)? {
+                Cow::Borrowed(value) => field_of(value, field, *slot).map(Cow::Borrowed),
+                Cow::Owned(value) => field_of(&value, field, *slot).map(|v| Cow::Owned(v.clone())),
+            },
+            Node::Has { .. }
+            | Node::Not(_)
+            | Node::And(..)
+            | Node::Or(..)
+            | Node::Cmp(..)
+            | Node::In(..) => match self.truth(ctx)? {
+                Truth::True => boolean(true),
+                Truth::False => boolean(false),
+                _ => unreachable!("boolean operators give booleans"),
+            },
+            Node::Cond(condition, if_true, if_false) => match condition.truth(ctx)? {
+                Truth::True => if_true.eval(ctx),
+                Truth::False => if_false.eval(ctx),
+                Truth::Container => Err(FALLBACK),
+                Truth::Scalar => Err(TYPE),
+            },
+            Node::Neg(operand) => match *operand.operand(ctx)? {
+                Value::Float(value) => Ok(Cow::Owned(Value::Float(-value))),
+                Value::Int(value) if value != i64::MIN => Ok(Cow::Owned(Value::Int(-value))),
+                Value::Null | Value::Str(_) => Err(TYPE),
+                _ => Err(FALLBACK), // CEL's own quirks: -true, -(int64 min), maps, lists
+            },
+            Node::Arith(op, left, right) => {
+                let left = left.operand(ctx)?;
+                let right = right.operand(ctx)?;
+                arith(*op, &left, &right).map(Cow::Owned)
+            }
+            Node::Size(operand) => {
+                let size = match &*operand.operand(ctx)? {
+                    Value::List(items) => items.len(),
+                    Value::Map(items) => items.len(),
+                    Value::Event(view) => view.present().count(),
+                    Value::Str(text) if text.is_ascii() => text.len(),
+                    // the cel package sizes other strings its own way; other types fail there
+                    _ => return Err(FALLBACK),
+                };
+                Ok(Cow::Owned(Value::Int(size as i64)))
+            }
+            Node::Distance(arguments) => {
+                let mut numbers = [Num::Int(0); 4];
+                let mut numeric = true;
+                for (index, argument) in arguments.iter().enumerate() {
+                    let number = match *argument.operand(ctx)? {
+                        Value::Int(value) => Num::Int(value),
+                        Value::Float(value) => Num::Float(value),
+                        _ => {
+                            numeric = false;
+                            continue;
+                        }
+                    };
+                    if index < 4 {
+                        numbers[index] = number;
+                    }
+                }
+                if !numeric || arguments.len() != 4 {
+                    return Err(FALLBACK); // CEL's own wording of a failed call
+                }
+                let [lat1, lon1, lat2, lon2] = numbers;
+                let dlon = match (lon2, lon1) {
+                    (Num::Int(a), Num::Int(b)) => (a as i128 - b as i128) as f64,
+                    _ => lon2.float() - lon1.float(),
+                };
+                match remembered_haversine(lat1.float(), lat2.float(), dlon) {
+                    Ok(distance) => Ok(Cow::Owned(Value::Float(distance))),
+                    Err(_) => Err(FALLBACK),
+                }
+            }
+        }
+    }
+}

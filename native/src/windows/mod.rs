@@ -1,0 +1,294 @@
+//! Windows over an entity's entries and their aggregates (`agents.cep.windows` and
+//! `agents.cep.running` in the Python reference): the same windows, the same values.
+
+mod aggregate;
+mod parts;
+mod running;
+
+use smallvec::SmallVec;
+use std::rc::Rc;
+
+use crate::plan::{RulePlan, WindowKind};
+use crate::state::{Entry, State};
+use crate::value::Value;
+
+pub use aggregate::{aggregate, update_baselines};
+use running::Running;
+pub use running::Runs;
+
+/// Why the native run gives up: the reference would compute something not modelled here.
+#[derive(Debug)]
+pub struct GiveUp(pub String);
+
+/// A window's name in its signal id, made into text only when needed.
+pub enum WindowKey {
+    Id(char, Rc<str>),
+    Start(char, i64),
+}
+
+impl WindowKey {
+    pub fn text(&self) -> String {
+        match self {
+            WindowKey::Id(letter, id) => format!("{letter}:{id}"),
+            WindowKey::Start(letter, start) => format!("{letter}:{start}"),
+        }
+    }
+}
+
+/// The windows holding an entry: one, but for entries out of order.
+pub type Windows = SmallVec<[Window; 1]>;
+/// A running window's results, in the order of the rule's window aggregates.
+pub type Results = SmallVec<[Value; 4]>;
+
+pub struct Window {
+    pub key: WindowKey,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Empty for a running window: its members are the running window's.
+    pub members: Vec<Entry>,
+    pub dedupe_by_key: bool,
+    /// The running window's results, in the order of the rule's window aggregates.
+    pub running: Option<Results>,
+}
+
+/// `round(x, digits)` of a double, as Python rounds (the exact value, ties to even).
+pub fn py_round(value: f64, digits: usize) -> f64 {
+    if !value.is_finite() {
+        return value;
+    }
+    format!("{value:.digits$}")
+        .parse()
+        .expect("a formatted double reads back")
+}
+
+fn position(entries: &[Entry], entry: &Entry) -> usize {
+    if entries.last().is_some_and(|last| last.same(entry)) {
+        return entries.len() - 1;
+    }
+    let key = entry.sort_key();
+    let mut index = entries.partition_point(|item| item.sort_key() < key);
+    while !entries[index].same(entry) {
+        index += 1;
+    }
+    index
+}
+
+/// The windows that contain `entry`, earliest first (`windows.windows_for`); `tag` is the
+/// rule's index in its group.
+pub fn windows_for(
+    rule: &RulePlan,
+    tag: usize,
+    state: &mut State,
+    entry: &Entry,
+) -> Result<Windows, GiveUp> {
+    let (kind, size, hop) = rule.window.expect("a window rule");
+    let at = position(&state.entries, entry);
+    if kind == WindowKind::Count {
+        return Ok(count_windows(&state.entries, tag, at, size as usize));
+    }
+    let ts = entry.ts_ms;
+    let last = at == state.entries.len() - 1;
+    if kind == WindowKind::Sliding {
+        if last && (at == 0 || state.entries[at - 1].ts_ms < ts) {
+            let results = running(rule, tag, state, entry, at, None)?;
+            if let Some(results) = results {
+                return Ok(smallvec::smallvec![Window {
+                    key: WindowKey::Id('s', entry.event_id.clone()),
+                    start_ms: ts - size + 1,
+                    end_ms: ts,
+                    members: Vec::new(),
+                    dedupe_by_key: false,
+                    running: Some(results),
+                }]);
+            }
+        }
+        state.running.remove(&tag);
+        return Ok(sliding_windows(&state.entries, tag, size, at));
+    }
+    if kind == WindowKind::Tumbling && last {
+        let start = ts.div_euclid(hop) * hop;
+        if let Some(results) = running(rule, tag, state, entry, at, Some(start))? {
+            return Ok(smallvec::smallvec![Window {
+                key: WindowKey::Start('t', start),
+                start_ms: start,
+                end_ms: start + size - 1,
+                members: Vec::new(),
+                dedupe_by_key: true,
+                running: Some(results),
+            }]);
+        }
+    }
+    state.running.remove(&tag);
+    Ok(aligned_windows(&state.entries, tag, kind, size, hop, at))
+}
+
+fn running(
+    rule: &RulePlan,
+    tag: usize,
+    state: &mut State,
+    entry: &Entry,
+    at: usize,
+    aligned: Option<i64>,
+) -> Result<Option<Results>, GiveUp> {
+    let size = rule.window.expect("a window rule").1;
+    if let Some(window) = state.running.get_mut(&tag) {
+        if window.start_ms == aligned {
+            if aligned.is_none() {
+                window.expire(rule, tag, entry.ts_ms)?;
+            }
+            let fits = match window.members.front() {
+                None => true,
+                Some(first) => state.entries[0].sort_key() <= first.sort_key(),
+            };
+            if fits {
+                window.push(rule, tag, entry.clone())?;
+                return Ok(Some(window.results()));
+            }
+        }
+    }
+    let start = match aligned {
+        None => entry.ts_ms - size + 1,
+        Some(start) => start,
+    };
+    let low = state.entries[..at].partition_point(|item| item.ts_ms < start);
+    let mut window = Running::new(rule, size, aligned);
+    for item in &state.entries[low..=at] {
+        if item.bits(tag) & 1 != 0 {
+            window.push(rule, tag, item.clone())?;
+        }
+    }
+    let results = window.results();
+    state.running.insert(tag, window);
+    Ok(Some(results))
+}
+
+fn sliding_windows(entries: &[Entry], tag: usize, size: i64, at: usize) -> Windows {
+    let ts = entries[at].ts_ms;
+    let mut first = at;
+    while first > 0 && entries[first - 1].ts_ms >= ts {
+        first -= 1;
+    }
+    let count = entries.len();
+    let mut windows = Windows::new();
+    for index in first..count {
+        let end = &entries[index];
+        if end.ts_ms >= ts + size {
+            break;
+        }
+        if end.bits(tag) & 1 == 0 {
+            continue;
+        }
+        let start = end.ts_ms - size + 1;
+        let mut stop = index + 1;
+        while stop < count && entries[stop].sort_key() <= end.sort_key() {
+            stop += 1;
+        }
+        let mut low = index;
+        while low > 0 && entries[low - 1].ts_ms >= start {
+            low -= 1;
+        }
+        let members = entries[low..stop]
+            .iter()
+            .filter(|item| item.bits(tag) & 1 != 0)
+            .cloned()
+            .collect();
+        windows.push(Window {
+            key: WindowKey::Id('s', end.event_id.clone()),
+            start_ms: start,
+            end_ms: end.ts_ms,
+            members,
+            dedupe_by_key: false,
+            running: None,
+        });
+    }
+    windows
+}
+
+fn aligned_windows(
+    entries: &[Entry],
+    tag: usize,
+    kind: WindowKind,
+    size: i64,
+    hop: i64,
+    at: usize,
+) -> Windows {
+    let ts = entries[at].ts_ms;
+    let mut starts = Vec::new();
+    let mut start = ts.div_euclid(hop) * hop;
+    while start > ts - size {
+        starts.push(start);
+        start -= hop;
+    }
+    let letter = if kind == WindowKind::Tumbling {
+        't'
+    } else {
+        'h'
+    };
+    starts
+        .into_iter()
+        .rev()
+        .map(|start| {
+            let mut low = at;
+            while low > 0 && entries[low - 1].ts_ms >= start {
+                low -= 1;
+            }
+            let mut high = at + 1;
+            while high < entries.len() && entries[high].ts_ms < start + size {
+                high += 1;
+            }
+            let members = entries[low..high]
+                .iter()
+                .filter(|item| item.bits(tag) & 1 != 0)
+                .cloned()
+                .collect();
+            Window {
+                key: WindowKey::Start(letter, start),
+                start_ms: start,
+                end_ms: start + size - 1,
+                members,
+                dedupe_by_key: true,
+                running: None,
+            }
+        })
+        .collect()
+}
+
+fn count_windows(entries: &[Entry], tag: usize, at: usize, size: usize) -> Windows {
+    let mut before = Vec::new();
+    let mut index = at as isize - 1;
+    while before.len() < size - 1 && index >= 0 {
+        if entries[index as usize].bits(tag) & 1 != 0 {
+            before.push(entries[index as usize].clone());
+        }
+        index -= 1;
+    }
+    let mut after = Vec::new();
+    let mut index = at + 1;
+    while after.len() < size - 1 && index < entries.len() {
+        if entries[index].bits(tag) & 1 != 0 {
+            after.push(entries[index].clone());
+        }
+        index += 1;
+    }
+    let own = before.len();
+    let mut taken: Vec<Entry> = before.into_iter().rev().collect();
+    taken.push(entries[at].clone());
+    taken.extend(after);
+    let mut windows = Windows::new();
+    for end in own..taken.len().min(own + size) {
+        let from = (end + 1).saturating_sub(size);
+        let members: Vec<Entry> = taken[from..=end].to_vec();
+        if members.len() < size {
+            continue;
+        }
+        windows.push(Window {
+            key: WindowKey::Id('c', taken[end].event_id.clone()),
+            start_ms: members[0].ts_ms,
+            end_ms: members[members.len() - 1].ts_ms,
+            members,
+            dedupe_by_key: false,
+            running: None,
+        });
+    }
+    windows
+}

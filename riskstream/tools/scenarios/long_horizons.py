@@ -1,0 +1,123 @@
+"""The long-horizon stories, which need days to months of history: the dormant
+account, the amount spike, the merchant's fraud rate."""
+
+from __future__ import annotations
+
+from riskstream.tools.scenarios.builder import ScenarioBuilderBase, money
+from riskstream.tools.scenarios.model import DAY, MINUTE, Scenario, day_start
+
+
+class LongHorizonStories(ScenarioBuilderBase):
+    """dormant_account, amount.spike, merchant.fraud_rate: each story and its look-alike."""
+
+    def dormant_account(self, positive: bool) -> Scenario:
+        account = self.account()
+        shop = self.merchant()
+        # Known for about half a year, silent for the last 100+ days.
+        at = self.base - self.rng.randint(180, 220) * DAY
+        with self.context():
+            for _ in range(self.rng.randint(3, 6)):
+                self.txn(
+                    account, at, self.rng.uniform(20, 300), counterparty_id=shop, channel="app"
+                )
+                at += self.jitter(2 * 86_400, 12 * 86_400)
+        start = self.day_end - 40 * MINUTE
+        device = self.device()
+        if positive:
+            # Back after months: the balance leaves for a new bank account.
+            self.txn(
+                account,
+                start,
+                float(self.rng.randrange(1500, 4500)),
+                "withdrawal",
+                channel="app",
+                device_id=device,
+                instrument_id=self.instrument("bank"),
+            )
+        else:
+            # A returning customer who starts small.
+            for _ in range(2):
+                start += self.jitter(60, 600)
+                self.txn(
+                    account,
+                    start,
+                    self.rng.uniform(30, 300),
+                    counterparty_id=shop,
+                    channel="app",
+                    device_id=device,
+                )
+        return self._scenario("dormant_account", positive, "account", account)
+
+    def amount_spike(self, positive: bool) -> Scenario:
+        account = self.account()
+        shops = [self.merchant() for _ in range(3)]
+        device = self.device()
+        today = day_start(self.day_end)
+        days = self.rng.sample(range(1, 26), self.rng.randint(7, 12))
+        low, high = (40.0, 150.0) if positive else (150.0, 350.0)
+        amounts = [self.rng.uniform(low, high) for _ in days]
+        with self.context():  # the baseline: weeks of ordinary tickets
+            for day, amount in zip(sorted(days, reverse=True), amounts, strict=True):
+                at = today - day * DAY + self.jitter(8 * 3600, 20 * 3600)
+                self.txn(
+                    account,
+                    at,
+                    amount,
+                    counterparty_id=self.rng.choice(shops),
+                    channel="app",
+                    device_id=device,
+                )
+        mean = sum(float(money(amount)) for amount in amounts) / len(amounts)
+        at = self.day_end - 10 * MINUTE
+        if positive:
+            # Twenty times the usual ticket, to a payee never seen before.
+            amount = min(max(1000.0, mean * self.rng.uniform(15, 25)), 4500.0)
+            self.txn(
+                account,
+                at,
+                amount,
+                "transfer",
+                counterparty_id=self.account(),
+                channel="app",
+                device_id=device,
+            )
+        else:
+            # A big but plausible purchase: over 1000, four to six times the usual.
+            amount = max(1000.0, mean * self.rng.uniform(4, 6))
+            self.txn(account, at, amount, counterparty_id=shops[0], channel="app", device_id=device)
+        return self._scenario("amount.spike", positive, "account", account)
+
+    def merchant_fraud_rate(self, positive: bool) -> Scenario:
+        shop = self.merchant()
+        with self.context():  # the merchant's sales; the fraudulent ones are picked below
+            sales = [
+                self.txn(
+                    self.account(),
+                    self.base - self.jitter(1.2 * 86_400, 6 * 86_400),
+                    self.rng.uniform(30, 400),
+                    counterparty_id=shop,
+                    channel="app",
+                )
+                for _ in range(self.rng.randint(35, 45))
+            ]
+        labelled = self.rng.sample(sales, 5)
+        # Chargebacks and analyst verdicts arrive days after the payments.
+        if positive:
+            for sale in labelled[: self.rng.randint(3, 4)]:
+                self.mark_attack(sale)  # a fraudulent sale; its chargeback is attack too
+                self.feedback(
+                    sale,
+                    self.base - self.jitter(60, 12 * 3600),
+                    "fraud",
+                    self.rng.choice(["chargeback", "analyst", "customer"]),
+                )
+        else:
+            # Two frauds and a few cleared disputes: bad luck, not a bad merchant.
+            for index, sale in enumerate(labelled):
+                self.feedback(
+                    sale,
+                    self.base - self.jitter(60, 12 * 3600),
+                    "fraud" if index < 2 else "legit",
+                    "analyst",
+                )
+        return self._scenario("merchant.fraud_rate", positive, "merchant", shop)

@@ -53,8 +53,50 @@ fn test(
     expr.test(&Ctx { vars }).map_err(|error| fault(what, error))
 }
 
+/// The results of the filters rules share (`plan::share_event_filters`) for the event
+/// being applied: each is tested once per event, not once per rule.
+struct SharedFilters {
+    /// Counts the events applied; a result holds `event << 1 | result`.
+    event: Cell<u64>,
+    results: Box<[Cell<u64>]>,
+}
+
+impl SharedFilters {
+    fn new(slots: usize) -> SharedFilters {
+        SharedFilters {
+            event: Cell::new(1), // the results' zeros are no event's
+            results: (0..slots).map(|_| Cell::new(0)).collect(),
+        }
+    }
+
+    fn test(
+        &self,
+        expr: &crate::cel::Expr,
+        vars: [Option<&Value>; N_VARS],
+        what: &str,
+    ) -> Result<bool, GiveUp> {
+        let Some(slot) = expr.shared_slot() else {
+            return test(expr, vars, what);
+        };
+        let event = self.event.get();
+        let known = self.results[slot].get();
+        if known >> 1 == event {
+            return Ok(known & 1 == 1);
+        }
+        let result = test(expr, vars, what)?;
+        self.results[slot].set(event << 1 | u64::from(result));
+        Ok(result)
+    }
+}
+
 /// `CompiledRule.flags`: the entry's match bits for the rule (0: it ignores the event).
-fn flags(rule: &RulePlan, event_mask: u32, event: &Value, entity: &Value) -> Result<u32, GiveUp> {
+fn flags(
+    rule: &RulePlan,
+    event_mask: u32,
+    event: &Value,
+    entity: &Value,
+    shared: &SharedFilters,
+) -> Result<u32, GiveUp> {
     if !rule.takes(event_mask) {
         return Ok(0);
     }
@@ -62,20 +104,20 @@ fn flags(rule: &RulePlan, event_mask: u32, event: &Value, entity: &Value) -> Res
     vars[Var::Event as usize] = Some(event);
     vars[Var::Entity as usize] = Some(entity);
     if let Some(when) = &rule.when {
-        if !test(when, vars, "when")? {
+        if !shared.test(when, vars, "when")? {
             return Ok(0);
         }
     }
     let mut bits = rule.unfiltered_bits;
     for agg in &rule.aggs {
         if let Some(filter) = &agg.filter {
-            if test(filter, vars, "where")? {
+            if shared.test(filter, vars, "where")? {
                 bits |= agg.bit;
             }
         }
     }
     for step in rule.steps.iter().chain(rule.absent.iter()) {
-        if test(&step.when, vars, "step when")? {
+        if shared.test(&step.when, vars, "step when")? {
             bits |= step.bit;
         }
     }
@@ -110,10 +152,12 @@ pub struct Engine {
     entity_keys: [Rc<str>; 3],
     agg_buffer: Cell<Option<AggItems>>,    // see `evaluate`
     entity_buffer: Cell<Option<AggItems>>, // see `process`
+    shared_filters: SharedFilters,
 }
 
 impl Engine {
-    pub fn new(max_entries: usize) -> Engine {
+    /// `shared_filters`: `Plan::shared_filters`.
+    pub fn new(max_entries: usize, shared_filters: usize) -> Engine {
         Engine {
             max_entries,
             entity_keys: [
@@ -123,10 +167,19 @@ impl Engine {
             ],
             agg_buffer: Cell::new(None),
             entity_buffer: Cell::new(None),
+            shared_filters: SharedFilters::new(shared_filters),
         }
     }
 
-    /// Apply `event` to `state` under the group's rules (`RuleEngine.process`).
+    /// Before the first `process` of each event: the shared filters' results are the
+    /// previous event's.
+    pub fn next_event(&self) {
+        let event = &self.shared_filters.event;
+        event.set(event.get() + 1);
+    }
+
+    /// Apply `event` to `state` under the group's rules (`RuleEngine.process`); `next_event`
+    /// first for each new event.
     pub fn process(
         &self,
         state: &mut State,
@@ -182,7 +235,7 @@ impl Engine {
         let rules = &group.rules;
         let mut entry_flags: SmallVec<[u32; 16]> = smallvec::smallvec![0u32; rules.len()];
         for (index, rule) in rules.iter().enumerate() {
-            entry_flags[index] = flags(rule, event.mask, &view, &entity)?;
+            entry_flags[index] = flags(rule, event.mask, &view, &entity, &self.shared_filters)?;
         }
         let any = entry_flags.iter().any(|bits| *bits != 0);
         // The reference's entries keep only the fields the group's rules read of stored
@@ -199,7 +252,8 @@ impl Engine {
                 let empty = Value::Map(Rc::new(Vec::new()));
                 for (index, rule) in rules.iter().enumerate() {
                     if entry_flags[index] == 0 {
-                        entry_flags[index] = flags(rule, event.mask, &view, &empty)?;
+                        entry_flags[index] =
+                            flags(rule, event.mask, &view, &empty, &self.shared_filters)?;
                     }
                 }
             }

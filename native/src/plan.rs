@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use rustc_hash::FxHashMap as HashMap;
 use serde::Deserialize;
 
 use crate::cel::{Expr, Var};
@@ -179,6 +180,20 @@ pub fn event_mask(kind: &str, type_name: &str) -> u32 {
 }
 
 impl RulePlan {
+    /// The expressions that decide an entry's bits: `when`, each `where`, each step's
+    /// `when` (the absent step's too).
+    fn filters_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.when
+            .iter_mut()
+            .chain(self.aggs.iter_mut().filter_map(|agg| agg.filter.as_mut()))
+            .chain(
+                self.steps
+                    .iter_mut()
+                    .chain(self.absent.iter_mut())
+                    .map(|step| &mut step.when),
+            )
+    }
+
     /// `CompiledRule.takes`: the event's type or kind is among the rule's events.
     pub fn takes(&self, event_mask: u32) -> bool {
         self.takes_all || self.takes_mask & event_mask != 0
@@ -220,6 +235,38 @@ pub struct Plan {
     pub max_entries: usize,
     pub score_rules: Vec<ScoreRule>,
     pub policy: Policy,
+    /// How many filters rules share (see `share_event_filters`).
+    pub shared_filters: usize,
+}
+
+/// Number the filters (`when`, `where`, step `when`) that read the event alone and that
+/// more than one of them spell the same: the engine tests each once per event. The pack
+/// tests `event.status != "failed"` in four rules; a tested event's fields never change.
+fn share_event_filters(groups: &mut [GroupPlan]) -> usize {
+    let mut filters: Vec<&mut Expr> = groups
+        .iter_mut()
+        .flat_map(|group| group.rules.iter_mut())
+        .flat_map(RulePlan::filters_mut)
+        .filter(|expr| expr.reads_event_only())
+        .collect();
+    let mut spellings: HashMap<String, (usize, Option<usize>)> = HashMap::default();
+    for expr in &filters {
+        spellings.entry(expr.source().to_string()).or_default().0 += 1;
+    }
+    let mut slots = 0;
+    for expr in &mut filters {
+        let (count, slot) = spellings
+            .get_mut(expr.source())
+            .expect("every filter was counted");
+        if *count > 1 {
+            let slot = *slot.get_or_insert_with(|| {
+                slots += 1;
+                slots - 1
+            });
+            expr.share_as(slot);
+        }
+    }
+    slots
 }
 
 fn compile(source: &str, what: &str) -> Result<Expr, String> {
@@ -383,6 +430,7 @@ impl Plan {
                 baseline_days,
             });
         }
+        let shared_filters = share_event_filters(&mut groups);
         let mut score_rules = Vec::new();
         for rule_doc in doc.score_rules {
             score_rules.push(ScoreRule {
@@ -398,6 +446,7 @@ impl Plan {
             rules: groups.iter().map(|group| group.rules.len()).sum(),
             groups,
             max_entries: doc.max_entries,
+            shared_filters,
             score_rules,
             policy: Policy {
                 review_at: doc.policy.review_at,

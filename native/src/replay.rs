@@ -106,7 +106,7 @@ fn route(plan: &Plan, input: &Input) -> Result<SmallVec<[StateKey; 6]>, GiveUp> 
 impl Replay {
     pub fn new(plan: Plan, score_rules: Vec<ScoreRule>, policy: Policy) -> Replay {
         Replay {
-            engine: Engine::new(plan.max_entries),
+            engine: Engine::new(plan.max_entries, plan.shared_filters),
             plan,
             score_rules,
             policy,
@@ -233,6 +233,7 @@ impl Replay {
     fn process(&mut self, index: usize) -> Result<Vec<Outcome>, GiveUp> {
         let input = &self.events[index].input;
         let keys = route(&self.plan, input)?;
+        self.engine.next_event();
         let mut outcomes = Vec::with_capacity(keys.len());
         for (group_index, key) in keys {
             let state = self.states.entry((group_index, key.clone())).or_default();
@@ -426,6 +427,60 @@ mod tests {
         }
         replay.sort();
         replay
+    }
+
+    #[test]
+    fn a_filter_rules_share_is_tested_once_per_event_and_anew_for_the_next() {
+        let json = PLAN
+            .replace(
+                r#"RULE("t.account", "account")"#,
+                &RULE.replace("ID", "t.account"),
+            )
+            .replace(
+                r#"RULE("t.device", "device")"#,
+                &RULE.replace("ID", "t.device"),
+            )
+            .replace(r#""when": null"#, r#""when": "event.amount >= 50.0""#);
+        let mut plan = Plan::from_json(json.as_bytes()).expect("a plan");
+        assert_eq!(plan.shared_filters, 1, "one spelling, two rules");
+        let slots: Vec<Option<usize>> = plan
+            .groups
+            .iter()
+            .map(|group| {
+                group.rules[0]
+                    .when
+                    .as_ref()
+                    .and_then(|when| when.shared_slot())
+            })
+            .collect();
+        assert_eq!(slots, [Some(0), Some(0)]);
+        let rules = std::mem::take(&mut plan.score_rules);
+        let policy = plan.policy;
+        let mut replay = Replay::new(plan, rules, policy);
+        let mut ids = Interner::default();
+        // Were the first payment's result kept for the second, the small one would count
+        // and both rules would fire on the third payment, not on the fourth.
+        for (index, (id, amount)) in [
+            ("e1", "60.00"),
+            ("e2", "10.00"),
+            ("e3", "60.00"),
+            ("e4", "60.00"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let line = payment(id, index as u32, "acc-a", "dev-1").replace("10.00", amount);
+            let event = parse_strict(line.as_bytes(), &mut |_| None, &mut ids).expect("strict");
+            replay.add(index as u64 + 1, event);
+        }
+        replay.sort();
+        let produced = replay.run(10).expect("a run");
+        assert_eq!(produced.signals.len(), 2);
+        for signal in &produced.signals {
+            assert_eq!(&*signal.trigger_event_id, "e4");
+            let evidence: Vec<&str> = signal.evidence.iter().map(|id| &**id).collect();
+            assert_eq!(evidence, ["e1", "e3", "e4"]);
+        }
     }
 
     #[test]

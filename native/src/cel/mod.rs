@@ -225,6 +225,9 @@ pub struct Expr {
     field_path: Option<(Box<str>, Option<usize>)>,
     variables: Vec<Var>,
     unknown_variables: bool,
+    /// Where the engine keeps this expression's result for the event being applied, when
+    /// several rules test the same source on the event alone (`plan::share_event_filters`).
+    shared_slot: Option<usize>,
 }
 
 impl Expr {
@@ -239,6 +242,7 @@ impl Expr {
             field_path,
             variables: parsed.variables,
             unknown_variables: parsed.unknown_variables,
+            shared_slot: None,
         })
     }
 
@@ -254,6 +258,19 @@ impl Expr {
     /// The variables the expression reads, in order of first use.
     pub fn variables(&self) -> &[Var] {
         &self.variables
+    }
+
+    /// Whether it reads the event and nothing else: its value is the event's alone.
+    pub fn reads_event_only(&self) -> bool {
+        self.variables == [Var::Event] && !self.unknown_variables
+    }
+
+    pub fn shared_slot(&self) -> Option<usize> {
+        self.shared_slot
+    }
+
+    pub fn share_as(&mut self, slot: usize) {
+        self.shared_slot = Some(slot);
     }
 
     /// Whether it names variables none of [`Var`] (always null here, as in Python).

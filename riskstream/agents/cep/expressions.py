@@ -104,11 +104,26 @@ class Expression:
 
 
 def compile_expression(source: str, where: str) -> Expression:
+    """Compile ``source``; ``where`` names it in the error when it does not compile."""
+    try:
+        return _compiled(source)
+    except _RefusedError as refused:
+        raise ExpressionError(f"{where}: {refused}") from None
+
+
+class _RefusedError(ValueError):
+    """``cel`` refused a source (the message is its reason)."""
+
+
+# Rules spell the same expressions again and again (the pack's keys, `event.status !=
+# "failed"`), and expressions are immutable: one compilation serves every rule.
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str) -> Expression:
     match = _FIELD_PATH.match(source)
     try:
         program = cel.compile(source)
     except ValueError as error:
-        raise ExpressionError(f"{where}: {error}") from None
+        raise _RefusedError(str(error)) from None
     references = program.references()
     functions = set(references.get("functions", ()))
     reads: dict[str, frozenset[str] | None] = {}

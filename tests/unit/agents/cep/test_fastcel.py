@@ -11,11 +11,17 @@ from __future__ import annotations
 import math
 import random
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from riskstream.agents.cep.expressions import FUNCTIONS, Expression, compile_expression
+from riskstream.agents.cep.expressions import (
+    FUNCTIONS,
+    Expression,
+    ExpressionError,
+    compile_expression,
+)
 from riskstream.agents.cep.fastcel import INT_MAX, INT_MIN, Fallback, compile_fast
 from riskstream.rules.loader import default_pack, default_score_rules
 
@@ -343,6 +349,12 @@ def test_compile_fast_checks_the_variables_cel_sees() -> None:
 
 def test_expression_equality_ignores_the_fast_path() -> None:
     first: Expression = compile_expression("event.a > 1", "a")
-    second = compile_expression("event.a > 1", "a")
-    assert first.fast is not second.fast
-    assert (first.source, first.reads) == (second.source, second.reads)
+    other = replace(first, fast=lambda variables: None, fast_plain=None)
+    assert other == first
+
+
+def test_a_source_is_compiled_once_and_a_refused_one_is_named_where_it_is() -> None:
+    assert compile_expression("event.a > 2", "when") is compile_expression("event.a > 2", "x")
+    for where in ("rule r1: when", "rule r2: condition"):
+        with pytest.raises(ExpressionError, match=f"^{re.escape(where)}: "):
+            compile_expression("event.a >", where)

@@ -57,23 +57,31 @@ fn haversine(lat1: f64, lat2: f64, dlon: f64) -> Result<f64, ErrorKind> {
 /// A call's arguments (as bits) and its result.
 type HaversineCall = ([u64; 3], Result<f64, ErrorKind>);
 
+const REMEMBERED: usize = 256;
+
 thread_local! {
-    static LAST_HAVERSINE: Cell<Option<HaversineCall>> = const { Cell::new(None) };
+    static HAVERSINES: [Cell<Option<HaversineCall>>; REMEMBERED] =
+        const { [const { Cell::new(None) }; REMEMBERED] };
 }
 
-/// `haversine`, remembering its last call: rules write the same distance twice in one
-/// condition (`distance_km(...) > 500.0 && distance_km(...) > ...`). A pure function of
-/// its arguments' bits, so the memo changes no result.
+/// `haversine`, remembering recent calls by their arguments' bits (a pure function, so
+/// the memo changes no result): places repeat (an account's home, a device's city), and
+/// rules write the same distance twice in one condition (`distance_km(...) > 500.0 &&
+/// distance_km(...) > ...`).
 pub(super) fn remembered_haversine(lat1: f64, lat2: f64, dlon: f64) -> Result<f64, ErrorKind> {
     let key = [lat1.to_bits(), lat2.to_bits(), dlon.to_bits()];
-    LAST_HAVERSINE.with(|last| {
-        if let Some((known, result)) = last.get() {
+    let mixed = (key[0] ^ key[1].rotate_left(21) ^ key[2].rotate_left(42))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let index = (mixed >> 56) as usize % REMEMBERED;
+    HAVERSINES.with(|remembered| {
+        let slot = &remembered[index];
+        if let Some((known, result)) = slot.get() {
             if known == key {
                 return result;
             }
         }
         let result = haversine(lat1, lat2, dlon);
-        last.set(Some((key, result)));
+        slot.set(Some((key, result)));
         result
     })
 }
@@ -82,4 +90,40 @@ pub(super) fn remembered_haversine(lat1: f64, lat2: f64, dlon: f64) -> Result<f6
 /// the error Python's math module raises (a ValueError for infinite coordinates).
 pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> Result<f64, ErrorKind> {
     haversine(lat1, lat2, lon2 - lon1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_distances_are_the_computed_ones() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let places: Vec<(f64, f64)> = (0..40)
+            .map(|_| {
+                let lat = (next() % 18_000) as f64 / 100.0 - 90.0;
+                let lon = (next() % 36_000) as f64 / 100.0 - 180.0;
+                (lat, lon)
+            })
+            .chain([(f64::INFINITY, 0.0), (f64::NAN, 1.0), (90.0, 180.0)])
+            .collect();
+        // Far more calls than places squared: every slot is reused and overwritten.
+        for _ in 0..20_000 {
+            let (lat1, lon1) = places[next() as usize % places.len()];
+            let (lat2, lon2) = places[next() as usize % places.len()];
+            let dlon = lon2 - lon1;
+            let bits = |result: Result<f64, ErrorKind>| result.map(f64::to_bits);
+            assert_eq!(
+                bits(remembered_haversine(lat1, lat2, dlon)),
+                bits(haversine(lat1, lat2, dlon)),
+                "{lat1} {lat2} {dlon}"
+            );
+        }
+    }
 }

@@ -60,8 +60,9 @@ type HaversineCall = ([u64; 3], Result<f64, ErrorKind>);
 const REMEMBERED: usize = 256;
 
 thread_local! {
-    static HAVERSINES: [Cell<Option<HaversineCall>>; REMEMBERED] =
-        const { [const { Cell::new(None) }; REMEMBERED] };
+    // On the heap: a loaded extension module has little static thread-local room.
+    static HAVERSINES: Box<[Cell<Option<HaversineCall>>; REMEMBERED]> =
+        Box::new([const { Cell::new(None) }; REMEMBERED]);
 }
 
 /// `haversine`, remembering recent calls by their arguments' bits (a pure function, so

@@ -9,7 +9,11 @@ bytes. Each figure is given per second of wall-clock time and per second of the
 process's CPU time: on a shared machine the second is the steadier measure of one core.
 
     .venv/bin/python -m benchmarks.replay [--customers 8000] [--days 1] [--repeat 5]
-        [--reference-events 20000] [--plan PLAN.json]
+        [--fresh 5] [--reference-events 20000] [--plan PLAN.json]
+
+``--repeat`` runs replay one after the other in this process; ``--fresh`` runs it once in
+each of that many new processes (timed after their imports), as a single ``riskstream
+replay`` runs: all of its memory is new to it, which costs the most on a virtual machine.
 
 ``--plan`` also writes the rule plan the native runtime reads, for profiling it without
 Python: ``cargo run --release --no-default-features --example replay_bench -- PLAN.json
@@ -20,7 +24,10 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -60,6 +67,21 @@ def timed_replay(events: Path, outputs: ReplayOutputs, engine: Engine) -> Timing
     return Timing(stats.events, time.perf_counter() - wall, time.process_time() - cpu)
 
 
+def fresh_replay(events: Path, folder: Path) -> Timing:
+    """One replay in a new process, timed there as ``timed_replay`` times it."""
+    command = [sys.executable, "-m", "benchmarks.replay", "--time-once", str(events), str(folder)]
+    answer = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    figures = json.loads(answer.splitlines()[-1])
+    return Timing(figures["events"], figures["wall"], figures["cpu"])
+
+
+def time_once(events: Path, folder: Path) -> None:
+    """``--time-once``: the child of ``fresh_replay``; prints its timing as JSON."""
+    outputs = ReplayOutputs(folder / "fresh-signals.jsonl", folder / "fresh-decisions.jsonl")
+    timing = timed_replay(events, outputs, "native")
+    print(json.dumps({"events": timing.events, "wall": timing.wall, "cpu": timing.cpu}))
+
+
 def head(source: Path, target: Path, lines: int) -> Path:
     with source.open("rb") as reader, target.open("wb") as writer:
         for number, line in enumerate(reader):
@@ -76,17 +98,32 @@ def same_outputs(first: ReplayOutputs, second: ReplayOutputs) -> bool:
     )
 
 
+def fresh_rows(fresh: list[Timing]) -> list[tuple[str, str]]:
+    if not fresh:
+        return []
+    rates = sorted(timing.per_wall_second for timing in fresh)
+    return [
+        ("native: fresh process, events/s (median)", f"{statistics.median(rates):,.0f}"),
+        ("native: fresh process, slowest and fastest", f"{rates[0]:,.0f} - {rates[-1]:,.0f}"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=8000)
     parser.add_argument("--days", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--fresh", type=int, default=5)
+    parser.add_argument("--time-once", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
         "--reference-events", type=int, default=20_000,
         help="Time the Python reference on this many events (it is ~30x slower).",
     )  # fmt: skip
     parser.add_argument("--plan", type=Path, default=None, help="Write the native plan here.")
     args = parser.parse_args()
+    if args.time_once is not None:
+        time_once(*args.time_once)
+        return
     console = Console()
     if not available():
         raise SystemExit("the native runtime is not built: run `make install`")
@@ -106,6 +143,13 @@ def main() -> None:
                 f"native run {run + 1}: {native[-1].per_wall_second:,.0f} events/s "
                 f"({native[-1].per_cpu_second:,.0f} per CPU second)"
             )
+        fresh: list[Timing] = []
+        for run in range(args.fresh):
+            fresh.append(fresh_replay(events, base))
+            console.print(
+                f"native, fresh process {run + 1}: {fresh[-1].per_wall_second:,.0f} events/s "
+                f"({fresh[-1].per_cpu_second:,.0f} per CPU second)"
+            )
         sample = head(events, base / "sample.jsonl", args.reference_events)
         with console.status("timing the reference engine on a sample"):
             sample_native = ReplayOutputs(base / "sn.jsonl", base / "dn.jsonl")
@@ -120,9 +164,9 @@ def main() -> None:
         ("native: events/s, whole command (median)", f"{wall:,.0f}"),
         ("native: events/s per CPU second (median)", f"{cpu:,.0f}"),
         ("native: us/event (CPU)", f"{1e6 / cpu:,.1f}"),
-        # The first run's memory is all new to the process, and fresh pages cost the most
-        # on a virtual machine; the later runs reuse some (the median is of all runs).
-        ("native: first run, events/s", f"{native[0].per_wall_second:,.0f}"),
+        # A new process's memory is all new, and fresh pages cost the most on a virtual
+        # machine; runs in one process reuse some.
+        *fresh_rows(fresh),
         (f"reference ({reference.events:,} events): events/s", f"{reference.per_wall_second:,.0f}"),
         ("reference: events/s per CPU second", f"{reference.per_cpu_second:,.0f}"),
         ("native and reference outputs identical", "yes" if identical else "NO"),

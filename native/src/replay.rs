@@ -210,6 +210,13 @@ impl Replay {
     pub fn run(&mut self, count: usize) -> Result<Produced, GiveUp> {
         let mut produced = Produced::default();
         let end = (self.cursor + count).min(self.events.len());
+        // Room for every decision line at once: the pages a generous guess leaves unused
+        // are never touched, and growing by doubling would touch each size on the way.
+        let transactions = self.events[self.cursor..end]
+            .iter()
+            .filter(|loaded| loaded.kind == Kind::Transaction)
+            .count();
+        produced.decisions.reserve(transactions * 96);
         while self.cursor < end {
             let index = self.cursor;
             self.cursor += 1;

@@ -48,6 +48,23 @@ impl Node {
                 Some(value) => field_of(value, field, *slot).map(Cow::Borrowed),
                 None => Err(TYPE), // null.field
             },
+            // `variable.a.b` (`steps.here.lat`), as `eval` reads it, without its calls.
+            Node::Select {
+                operand,
+                field,
+                slot,
+            } => match &**operand {
+                Node::VarField {
+                    var,
+                    field: first,
+                    slot: first_slot,
+                } => match lookup(ctx, *var) {
+                    Some(value) => field_of(field_of(value, first, *first_slot)?, field, *slot)
+                        .map(Cow::Borrowed),
+                    None => Err(TYPE),
+                },
+                _ => self.eval(ctx),
+            },
             _ => self.eval(ctx),
         }
     }

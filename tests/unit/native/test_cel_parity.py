@@ -1,4 +1,4 @@
-"""The native CEL fast path (``native/src/cel.rs``) against the Python reference.
+"""The native CEL fast path (``native/src/cel/``) against the Python reference.
 
 For every source, the native compiler must accept exactly what ``compile_expression``'s
 fast path accepts (``fast_plain``), with the same ``field_path``; over generated plain

@@ -3,6 +3,7 @@ pub mod cel_parse;
 pub mod dec;
 pub mod engine;
 pub mod event;
+pub mod filters;
 pub mod ip;
 pub mod plan;
 pub mod replay;

@@ -1,4 +1,4 @@
-//! The CEL fast path (`riskstream/agents/cep/fastcel.py`, the `fast_plain` variant) and
+//! The CEL fast path (`riskstream/agents/cep/fastcel/`, the `fast_plain` variant) and
 //! the parts of `expressions.py` around it: `Expression.evaluate`, `Expression.test_plain`
 //! and `distance_km`.
 //!

@@ -73,33 +73,8 @@ impl Node {
     /// operator, or the result of `test`): the boolean operators without building values.
     pub(super) fn truth<'a>(&'a self, ctx: &Ctx<'a>) -> Result<Truth, Fault> {
         match self {
-            Node::And(left, right) => {
-                let first = match left.truth(ctx) {
-                    Ok(Truth::False) => return Ok(Truth::False),
-                    Ok(truth) => Ok(truth),
-                    Err(Fault::Fallback) => return Err(FALLBACK),
-                    Err(error) => Err(error),
-                };
-                match right.truth(ctx)? {
-                    // its error wins
-                    Truth::False => Ok(Truth::False),
-                    Truth::True if first == Ok(Truth::True) => Ok(Truth::True),
-                    _ => Err(first.err().unwrap_or(TYPE)),
-                }
-            }
-            Node::Or(left, right) => {
-                let first = match left.truth(ctx) {
-                    Ok(Truth::True) => return Ok(Truth::True),
-                    Ok(truth) => Ok(truth),
-                    Err(Fault::Fallback) => return Err(FALLBACK),
-                    Err(error) => Err(error),
-                };
-                match right.truth(ctx)? {
-                    Truth::True => Ok(Truth::True),
-                    Truth::False if first == Ok(Truth::False) => Ok(Truth::False),
-                    _ => Err(first.err().unwrap_or(TYPE)),
-                }
-            }
+            Node::And(left, right) => junction(left, right, ctx, Truth::False),
+            Node::Or(left, right) => junction(left, right, ctx, Truth::True),
             Node::Not(operand) => match operand.truth(ctx)? {
                 Truth::True => Ok(Truth::False),
                 Truth::False => Ok(Truth::True),
@@ -237,5 +212,34 @@ impl Node {
                 }
             }
         }
+    }
+}
+
+/// `&&` (`decisive` false) and `||` (`decisive` true) as fastcel evaluates them: the left
+/// side decides alone when it is `decisive`; otherwise the right side's error wins, a
+/// decisive right side decides, and both sides agreeing decide; any other pair is the
+/// left side's error, or no overload.
+#[inline]
+fn junction<'a>(
+    left: &'a Node,
+    right: &'a Node,
+    ctx: &Ctx<'a>,
+    decisive: Truth,
+) -> Result<Truth, Fault> {
+    let other = if decisive == Truth::True {
+        Truth::False
+    } else {
+        Truth::True
+    };
+    let first = match left.truth(ctx) {
+        Ok(truth) if truth == decisive => return Ok(truth),
+        Ok(truth) => Ok(truth),
+        Err(Fault::Fallback) => return Err(FALLBACK),
+        Err(error) => Err(error),
+    };
+    match right.truth(ctx)? {
+        truth if truth == decisive => Ok(truth),
+        truth if truth == other && first == Ok(other) => Ok(other),
+        _ => Err(first.err().unwrap_or(TYPE)),
     }
 }

@@ -268,28 +268,12 @@ impl<'a> Reader<'a> {
                 }
             }
             b'{' => {
-                self.pos += 1;
                 let mut items = Vec::new();
-                self.ws();
-                if self.peek()? == b'}' {
-                    self.pos += 1;
-                    return Some(Json::Object(items));
-                }
-                loop {
-                    self.ws();
-                    let key = self.string()?;
-                    if self.next_token()? != b':' {
-                        return None;
-                    }
-                    self.ws();
-                    let value = self.value(depth + 1)?;
-                    items.push((key, value));
-                    match self.next_token()? {
-                        b',' => continue,
-                        b'}' => return Some(Json::Object(items)),
-                        _ => return None,
-                    }
-                }
+                self.members(|reader, key| {
+                    items.push((key, reader.value(depth + 1)?));
+                    Some(())
+                })?;
+                Some(Json::Object(items))
             }
             _ => self.number().map(Json::Number),
         }

@@ -33,10 +33,10 @@ from rich.console import Console
 from rich.progress import Progress
 
 from benchmarks.figures import figures_table
+from riskstream.simulation.traffic import SimConfig, TrafficSimulator
+from riskstream.streams.kafka_io import consume, producer, topic_for
 from riskstream.streams.settings import Settings, TopicNames
 from riskstream.streams.topics import create_topics
-from riskstream.tools.kafka_io import consume, producer, topic_for
-from riskstream.tools.simulate import SimConfig, TrafficSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console()

@@ -29,10 +29,10 @@ from rich.console import Console
 
 from benchmarks.figures import figures_table
 from benchmarks.pipeline import bootstrap, sandbox, wait_ready
+from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.codec import dumps
+from riskstream.streams.kafka_io import producer, topic_for
 from riskstream.streams.topics import create_topics
-from riskstream.tools.kafka_io import producer, topic_for
-from riskstream.tools.simulate import SimConfig, TrafficSimulator
 
 console = Console()
 

@@ -1,4 +1,7 @@
-"""The labelled traffic simulator behind ``riskstream simulate``.
+"""The labelled traffic simulators: a library that commands, benchmarks and tests use.
+
+``riskstream simulate`` runs the population model below;
+:mod:`.traffic` is the small, quick simulator of the demo and the benchmarks.
 
 Background wallet traffic from a seeded population (customers with their own cities,
 devices, IP addresses, instruments, spending habits and a day/night rhythm; merchants
@@ -8,6 +11,10 @@ ground truth written to a separate labels file.
 
 One idea per module:
 
+- :mod:`.event`: the simulated event, its ground truth kept beside it;
+- :mod:`.traffic`: seeded ordinary traffic with a few injected attacks, and malformed
+  messages;
+- :mod:`.scenarios`: the fraud stories of the default pack, and their look-alikes;
 - :mod:`.config`: the options of a run;
 - :mod:`.geography`: cities, time zones, distances and journeys;
 - :mod:`.rhythm`: the day/night intensity and session times drawn from it;

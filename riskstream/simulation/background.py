@@ -25,12 +25,12 @@ from typing import Any
 
 from riskstream.simulation import feedback
 from riskstream.simulation.config import SimulationConfig, derived_seed
+from riskstream.simulation.event import Kind, SimEvent
 from riskstream.simulation.geography import City, geo, journey_ms, local_hour, near, pick_city
 from riskstream.simulation.ids import MOBILE
 from riskstream.simulation.population import Customer, Merchant, Population
 from riskstream.simulation.rhythm import DAY_MS, session_times
 from riskstream.streams.events import from_epoch_ms
-from riskstream.tools.simulate import Kind, SimEvent
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS

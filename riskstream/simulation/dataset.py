@@ -23,9 +23,9 @@ from typing import Any
 
 from riskstream.simulation.background import Background, Draft
 from riskstream.simulation.config import SimulationConfig
+from riskstream.simulation.event import SimEvent
 from riskstream.simulation.injection import Injection, inject
 from riskstream.simulation.population import build_population
-from riskstream.tools.simulate import SimEvent
 
 ID_PREFIX = {"transaction": "tx", "account_event": "ae", "feedback": "fb"}
 FIELD_ORDER = (

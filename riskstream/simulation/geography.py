@@ -1,6 +1,6 @@
 """Where customers and merchants are: cities, time zones, nearby points, journeys.
 
-The cities of the scenario library (:data:`riskstream.tools.scenarios.CITIES`) plus more
+The cities of the scenario library (:data:`riskstream.simulation.scenarios.CITIES`) plus more
 Chinese cities, each with a fixed UTC offset (daylight saving is ignored: November
 offsets) and a share of the customers, mostly in China for a CNY wallet.
 """
@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from riskstream.agents.cep.expressions import distance_km
-from riskstream.tools.scenarios import CITIES
+from riskstream.simulation.scenarios import CITIES
 
 HOUR_MS = 3_600_000
 

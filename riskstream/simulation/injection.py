@@ -2,7 +2,7 @@
 
 For every rule of the default pack, ``fraud_per_pattern`` positive stories and as many
 look-alikes (the hard negatives), each built by its own
-:class:`~riskstream.tools.scenarios.ScenarioBuilder` (its base a random moment of its
+:class:`~riskstream.simulation.scenarios.ScenarioBuilder` (its base a random moment of its
 share of the period, its seed derived from the run's seed), so the instances are spread
 evenly over the period. A story's events end at its base; its history (weeks of
 baseline, months of dormancy, a merchant's week of sales) reaches back before it, and
@@ -19,7 +19,7 @@ Positive stories also get their feedback (:data:`.feedback.REPORTS`): the victim
 disputes, chargebacks and analysts' verdicts, after a log-normal delay. Only the
 story's attack transactions are reported (not the victim's history before a takeover,
 nor the baseline before a spike), and the reports are part of the attack; every event
-keeps its role from the story (:mod:`riskstream.tools.scenarios`).
+keeps its role from the story (:mod:`riskstream.simulation.scenarios`).
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from typing import Any
 from riskstream.simulation import feedback
 from riskstream.simulation.background import Draft
 from riskstream.simulation.config import SimulationConfig, derived_seed
+from riskstream.simulation.event import SimEvent
 from riskstream.simulation.ids import BROADBAND
 from riskstream.simulation.population import Merchant, Population
+from riskstream.simulation.scenarios import Scenario, ScenarioBuilder, pack_rule_ids
 from riskstream.streams.events import from_epoch_ms, to_epoch_ms
-from riskstream.tools.scenarios import Scenario, ScenarioBuilder, pack_rule_ids
-from riskstream.tools.simulate import SimEvent
 
 _BUILDER_ID = re.compile(r"^.+-(?P<kind>acct|dev|card|bank|merch|tx|ae|fb)-\d{5}$")
 _MINT_KINDS = {"acct": "account", "dev": "device", "card": "card", "bank": "bank"}

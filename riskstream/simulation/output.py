@@ -59,7 +59,7 @@ def write_labels(dataset: Dataset, path: Path) -> None:
 def produce(settings: Settings, dataset: Dataset, rate: float) -> int:
     """Produce the events to the input topics, keyed by account, in event-time order, at
     ``rate`` events per second (0: as fast as possible); kafka_io shows the progress."""
-    from riskstream.tools.kafka_io import produce_events  # noqa: PLC0415 - kafka-python
+    from riskstream.streams.kafka_io import produce_events  # noqa: PLC0415 - kafka-python
 
     return produce_events(
         settings, dataset.events, rate=rate if rate > 0 else None, total=len(dataset.events)

@@ -11,10 +11,11 @@ from riskstream.agents.cep.compiler import RuleSet
 from riskstream.agents.cep.runner import LocalRunner
 from riskstream.agents.validation import event_from_mapping
 from riskstream.rules.loader import default_ruleset
+from riskstream.simulation.event import SimEvent
+from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.codec import loads
+from riskstream.streams.kafka_io import Record, consume, producer, topic_for
 from riskstream.streams.settings import Settings
-from riskstream.tools.kafka_io import Record, consume, producer, topic_for
-from riskstream.tools.simulate import SimConfig, SimEvent, TrafficSimulator
 from tests.unit.factories import account_event, txn
 
 CROSS_TOPIC_PATTERNS = frozenset({"account_takeover"})

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from riskstream.tools.simulate import SimEvent
+from riskstream.simulation.event import SimEvent
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import send
 from tests.unit.factories import txn

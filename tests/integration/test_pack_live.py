@@ -27,11 +27,11 @@ from typing import Any
 
 import pytest
 
+from riskstream.simulation.event import SimEvent
+from riskstream.simulation.scenarios import build_all, pack_rule_ids, stream
 from riskstream.streams.codec import loads
+from riskstream.streams.kafka_io import Record
 from riskstream.streams.settings import Settings
-from riskstream.tools.kafka_io import Record
-from riskstream.tools.scenarios import build_all, pack_rule_ids, stream
-from riskstream.tools.simulate import SimEvent
 from tests.integration.conftest import ROOT, Sandbox, Worker
 from tests.integration.helpers import comparable, expected_signals, read_all, send
 

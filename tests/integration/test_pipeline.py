@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from riskstream.simulation.traffic import poison_messages
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.outputs import DeadLetterHeaders
-from riskstream.tools.simulate import poison_messages
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import (
     assert_same_signals,

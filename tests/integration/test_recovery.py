@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.codec import loads
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
-from riskstream.tools.simulate import SimConfig, TrafficSimulator
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import (
     assert_same_signals,

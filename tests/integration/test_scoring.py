@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from riskstream.streams.codec import dumps, loads
+from riskstream.streams.kafka_io import producer
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import create_topics
-from riskstream.tools.kafka_io import producer
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import read_all, send_raw, wait_for_signals
 

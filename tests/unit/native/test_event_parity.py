@@ -26,8 +26,8 @@ from riskstream.agents.validation import InvalidEventError, parse_event
 from riskstream.offline.jsonl import MAX_LINE_BYTES
 from riskstream.simulation.config import SimulationConfig
 from riskstream.simulation.dataset import generate
+from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.events import Event
-from riskstream.tools.simulate import SimConfig, TrafficSimulator
 
 MUTATIONS = 6000
 INT64 = (-(2**63), 2**63 - 1)

@@ -10,8 +10,8 @@ import orjson
 from riskstream.offline.backtest import BacktestInputs, run_backtest
 from riskstream.offline.labels import read_labels
 from riskstream.rules.loader import PACK_DIR, load_file
-from riskstream.tools.scenarios import Scenario, build_all
-from riskstream.tools.simulate import SimConfig, TrafficSimulator
+from riskstream.simulation.scenarios import Scenario, build_all
+from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 

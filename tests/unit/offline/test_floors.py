@@ -29,7 +29,7 @@ from riskstream.offline.evaluation import Evaluation
 from riskstream.simulation.config import SimulationConfig
 from riskstream.simulation.dataset import generate
 from riskstream.simulation.output import write_events, write_labels
-from riskstream.tools.scenarios import pack_rule_ids
+from riskstream.simulation.scenarios import pack_rule_ids
 
 CONFIG = SimulationConfig(seed=7, customers=1000, days=1.0, fraud_per_pattern=3)
 

@@ -16,8 +16,8 @@ from riskstream.agents.validation import parse_event
 from riskstream.simulation.config import SimulationConfig
 from riskstream.simulation.dataset import FIELD_ORDER, Dataset, generate
 from riskstream.simulation.output import write_events, write_labels
+from riskstream.simulation.scenarios import pack_rule_ids
 from riskstream.streams.events import AccountEvent, Feedback, Transaction
-from riskstream.tools.scenarios import pack_rule_ids
 from tests.unit.simulation.conftest import SMALL
 
 QUIET = Console(quiet=True)

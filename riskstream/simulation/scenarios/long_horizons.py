@@ -3,8 +3,8 @@ account, the amount spike, the merchant's fraud rate."""
 
 from __future__ import annotations
 
-from riskstream.tools.scenarios.builder import ScenarioBuilderBase, money
-from riskstream.tools.scenarios.model import DAY, MINUTE, Scenario, day_start
+from riskstream.simulation.scenarios.builder import ScenarioBuilderBase, money
+from riskstream.simulation.scenarios.model import DAY, MINUTE, Scenario, day_start
 
 
 class LongHorizonStories(ScenarioBuilderBase):

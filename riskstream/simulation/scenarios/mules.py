@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from riskstream.tools.scenarios.builder import ScenarioBuilderBase
-from riskstream.tools.scenarios.model import HOUR, MINUTE, Scenario
+from riskstream.simulation.scenarios.builder import ScenarioBuilderBase
+from riskstream.simulation.scenarios.model import HOUR, MINUTE, Scenario
 
 
 class MuleStories(ScenarioBuilderBase):

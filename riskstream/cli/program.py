@@ -1,9 +1,9 @@
-"""The ``riskstream`` command: Faust's CLI (``worker`` and friends) plus our commands."""
+"""The program: Faust's CLI (``worker`` and friends) plus our commands."""
 
 from __future__ import annotations
 
 from riskstream.app import create_app
-from riskstream.tools import commands
+from riskstream.cli import commands
 
 
 def main() -> None:

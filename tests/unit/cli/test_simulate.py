@@ -10,12 +10,12 @@ from typing import Any
 import orjson
 import pytest
 
+from riskstream.cli.simulate import parse_start
 from riskstream.simulation import output
 from riskstream.simulation.config import SimulationConfig
 from riskstream.simulation.dataset import generate
+from riskstream.streams import kafka_io
 from riskstream.streams.settings import Settings
-from riskstream.tools import kafka_io
-from riskstream.tools.simulate_cli import parse_start
 
 
 def run_command(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import faust
 from faust.cli import AppCommand, option
 
+from riskstream.cli.offline import wide_console
 from riskstream.simulation.config import DEFAULT_START, SimulationConfig
 from riskstream.streams.settings import get_settings
-from riskstream.tools.offline_commands import wide_console
 
 
 def parse_start(text: str) -> datetime:

@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from riskstream.agents.cep.expressions import distance_km
-from riskstream.tools.scenarios.builder import ScenarioBuilderBase
-from riskstream.tools.scenarios.model import CITIES, HOUR, MINUTE, Scenario
+from riskstream.simulation.scenarios.builder import ScenarioBuilderBase
+from riskstream.simulation.scenarios.model import CITIES, HOUR, MINUTE, Scenario
 
 
 class TakeoverAndLoginStories(ScenarioBuilderBase):

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from riskstream.cli.rules import RulesCommandError, run_action, validate_paths
 from riskstream.rules.loader import PACK_DIR
 from riskstream.streams.settings import Settings
-from riskstream.tools.rules_cli import RulesCommandError, run_action, validate_paths
 
 GOOD = """
 id: t.one

@@ -5,12 +5,26 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from kafka import KafkaConsumer, KafkaProducer
 from rich.progress import Progress
 
 from riskstream.streams.settings import Settings
-from riskstream.tools.simulate import SimEvent
+
+
+class InputEvent(Protocol):
+    """An event for an input topic, e.g. the simulator's
+    :class:`~riskstream.simulation.event.SimEvent`."""
+
+    @property
+    def kind(self) -> str:
+        """``transaction``, ``account_event`` or ``feedback``: which input topic."""
+
+    @property
+    def key(self) -> bytes: ...
+
+    def encode(self) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +48,7 @@ def producer(settings: Settings) -> KafkaProducer:
     )
 
 
-def topic_for(settings: Settings, event: SimEvent) -> str:
+def topic_for(settings: Settings, event: InputEvent) -> str:
     names = settings.topics
     return {
         "transaction": names.transactions,
@@ -45,7 +59,7 @@ def topic_for(settings: Settings, event: SimEvent) -> str:
 
 def produce_events(
     settings: Settings,
-    events: Iterable[SimEvent],
+    events: Iterable[InputEvent],
     *,
     rate: float | None = None,
     total: int | None = None,

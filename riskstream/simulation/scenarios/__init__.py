@@ -44,10 +44,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from riskstream.tools.scenarios.cards_and_cash import CardAndCashStories
-from riskstream.tools.scenarios.logins import TakeoverAndLoginStories
-from riskstream.tools.scenarios.long_horizons import LongHorizonStories
-from riskstream.tools.scenarios.model import (
+from riskstream.simulation.scenarios.cards_and_cash import CardAndCashStories
+from riskstream.simulation.scenarios.logins import TakeoverAndLoginStories
+from riskstream.simulation.scenarios.long_horizons import LongHorizonStories
+from riskstream.simulation.scenarios.model import (
     CITIES,
     DAY,
     FEEDBACK,
@@ -60,8 +60,8 @@ from riskstream.tools.scenarios.model import (
     pack_rule_ids,
     stream,
 )
-from riskstream.tools.scenarios.mules import MuleStories
-from riskstream.tools.scenarios.velocity import VelocityStories
+from riskstream.simulation.scenarios.mules import MuleStories
+from riskstream.simulation.scenarios.velocity import VelocityStories
 
 __all__ = [
     "CITIES",

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from riskstream.tools.scenarios.model import (
+from riskstream.simulation.event import Kind, Role, SimEvent
+from riskstream.simulation.scenarios.model import (
     FEEDBACK,
     HOUR,
     SECOND,
@@ -20,7 +21,6 @@ from riskstream.tools.scenarios.model import (
     day_start,
     event_order,
 )
-from riskstream.tools.simulate import Kind, Role, SimEvent
 
 
 def _ms(moment: datetime) -> datetime:
@@ -37,7 +37,7 @@ class ScenarioBuilderBase:
     the events and their roles, and the scenario made of them.
 
     The stories themselves are in the mixins of the rule families, each a subclass of
-    this; :class:`~riskstream.tools.scenarios.ScenarioBuilder` is all of them.
+    this; :class:`~riskstream.simulation.scenarios.ScenarioBuilder` is all of them.
     """
 
     def __init__(self, base: datetime, seed: int = 7, prefix: str = "sc") -> None:

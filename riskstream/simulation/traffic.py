@@ -1,4 +1,6 @@
-"""Seeded wallet traffic with labelled, injected fraud (contract v1 events)."""
+"""Seeded wallet traffic with labelled, injected fraud (contract v1 events): the small,
+quick simulator of the demo, the benchmarks and the tests; ``riskstream simulate`` uses
+the population model of the rest of this package."""
 
 from __future__ import annotations
 
@@ -7,37 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
+from riskstream.simulation.event import SimEvent
 from riskstream.streams.codec import dumps
-
-Kind = Literal["transaction", "account_event", "feedback"]
-# Which part of its labelled story an event is: "attack", the fraud itself (the
-# fraudster's actions, and the reports of them), or "context", what the story needs
-# around it (a victim's ordinary history, a merchant's normal sales, every event of a
-# look-alike). Meaningless on an event without a scenario.
-Role = Literal["attack", "context"]
-
-
-@dataclass(frozen=True, slots=True)
-class SimEvent:
-    kind: Kind
-    payload: dict[str, Any]
-    scenario: str | None = None  # ground truth, kept off the event itself
-    role: Role = "attack"  # with a scenario: the event's part in it
-
-    @property
-    def occurred_at(self) -> datetime:
-        value = self.payload["occurred_at"]
-        assert isinstance(value, datetime)
-        return value
-
-    @property
-    def key(self) -> bytes:
-        return str(self.payload["account_id"]).encode()
-
-    def encode(self) -> bytes:
-        return dumps(self.payload)
 
 
 @dataclass(frozen=True, slots=True)

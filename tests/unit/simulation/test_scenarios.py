@@ -11,9 +11,9 @@ import pytest
 from riskstream.agents.cep.runner import LocalRunner
 from riskstream.agents.validation import event_from_mapping
 from riskstream.rules.loader import default_ruleset
+from riskstream.simulation.event import SimEvent
+from riskstream.simulation.scenarios import Scenario, build_all, pack_rule_ids, stream
 from riskstream.streams.outputs import Signal
-from riskstream.tools.scenarios import Scenario, build_all, pack_rule_ids, stream
-from riskstream.tools.simulate import SimEvent
 
 NOON = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BASES = {

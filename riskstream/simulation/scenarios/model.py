@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from riskstream.rules.loader import default_pack
-from riskstream.tools.simulate import Kind, SimEvent
+from riskstream.simulation.event import Kind, SimEvent
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from riskstream.tools.scenarios.builder import ScenarioBuilderBase
-from riskstream.tools.scenarios.model import MINUTE, Scenario
+from riskstream.simulation.scenarios.builder import ScenarioBuilderBase
+from riskstream.simulation.scenarios.model import MINUTE, Scenario
 
 
 class CardAndCashStories(ScenarioBuilderBase):

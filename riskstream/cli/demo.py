@@ -18,11 +18,11 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 from rich.console import Console
 
+from riskstream.simulation.traffic import SimConfig, TrafficSimulator, poison_messages
 from riskstream.streams.codec import loads
+from riskstream.streams.kafka_io import produce_events, producer
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import create_topics
-from riskstream.tools.kafka_io import produce_events, producer
-from riskstream.tools.simulate import SimConfig, TrafficSimulator, poison_messages
 
 console = Console(highlight=False, soft_wrap=True)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import faust
 from faust.cli import AppCommand, argument, option
 
+from riskstream.cli.offline import register_offline
+from riskstream.cli.simulate import register_simulate
 from riskstream.streams.settings import get_settings
 from riskstream.streams.topics import catalog, create_topics
-from riskstream.tools.offline_commands import register_offline
-from riskstream.tools.simulate_cli import register_simulate
 
 
 def register(app: faust.App) -> None:
@@ -42,7 +42,7 @@ def register(app: faust.App) -> None:
     ) -> None:
         """Penalty center: list | add --entity-id ... --kind ... --reason ... --operator ...
         | remove PENALTY_ID --operator ... --reason ..."""
-        from riskstream.tools import penalties_cli  # noqa: PLC0415
+        from riskstream.cli import penalties as penalties_cli  # noqa: PLC0415
 
         settings = get_settings()
         try:
@@ -71,7 +71,7 @@ def register(app: faust.App) -> None:
     async def rules(self: AppCommand, action: str, targets: tuple[str, ...]) -> None:
         """Rules: validate [PATHS] | push PATHS | list | show ID | enable|shadow|disable ID
         | delete ID | schema."""
-        from riskstream.tools import rules_cli  # noqa: PLC0415
+        from riskstream.cli import rules as rules_cli  # noqa: PLC0415
 
         try:
             rules_cli.run_action(get_settings(), action, list(targets), self.say)
@@ -101,6 +101,6 @@ def register(app: faust.App) -> None:
     )
     async def demo(self: AppCommand, accounts: int, rate: float, linger: float) -> None:
         """Run a worker, produce simulated traffic with fraud, print the signals."""
-        from riskstream.tools.demo import run_demo  # noqa: PLC0415 - heavy, demo only
+        from riskstream.cli.demo import run_demo  # noqa: PLC0415 - heavy, demo only
 
         run_demo(get_settings(), accounts=accounts, rate=rate, linger_s=linger)

@@ -13,6 +13,9 @@ pub mod state;
 pub mod value;
 pub mod windows;
 
+#[cfg(test)]
+mod conformance;
+
 #[cfg(feature = "extension-module")]
 mod lib_py;
 

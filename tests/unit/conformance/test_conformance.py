@@ -1,0 +1,145 @@
+"""The conformance cases (``tests/conformance/``) through the core's Python door.
+
+``cel/*.json``: every case's expression over its variables through the ``_evaluate`` hook
+(``Expr::evaluate`` and ``Expr::test``), with events as event views and as plain maps;
+``cel/compile.json`` through ``_field_path``. ``native/src/conformance/`` runs the same
+files in ``cargo test``; ``tests/conformance/README.md``
+says what a case holds. A case marked ``pending`` is a known difference of the core: it
+must still fail here (strict xfail), so that fixing it is noticed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2] / "conformance"
+VARIABLES = ["event", "entity", "agg", "steps", "profiles", "penalties", "spent_today"]
+KINDS = {
+    "KeyError": "no_such_key",
+    "TypeError": "no_such_overload",
+    "ZeroDivisionError": "division_by_zero",
+    "OverflowError": "overflow",
+    "ValueError": "invalid_argument",
+    "RuntimeError": "runtime_error",
+}
+
+
+def cases(directory: str, *, only: str | None = None, but: str | None = None) -> list[Any]:
+    """(file, case) for every case of ``directory/*.json``."""
+    found = []
+    for path in sorted((ROOT / directory).glob("*.json")):
+        if (only is None or path.stem == only) and path.stem != but:
+            found += [(path.stem, case) for case in json.loads(path.read_text())["cases"]]
+    assert found, f"no cases in {ROOT / directory}"
+    return found
+
+
+def load(directory: str, *, only: str | None = None, but: str | None = None) -> list[Any]:
+    """The cases as pytest params named ``file/case``."""
+    return [
+        pytest.param(
+            case,
+            id=f"{file}/{case['name']}",
+            marks=[pytest.mark.xfail(strict=True, reason=case["pending"])]
+            if "pending" in case
+            else [],
+        )
+        for file, case in cases(directory, only=only, but=but)
+    ]
+
+
+@pytest.fixture(scope="module")
+def core() -> ModuleType:
+    """The core's Python module: ``riskstream.core``, or ``riskstream_native`` where the
+    package does not carry the core yet (the module is being renamed)."""
+    errors = []
+    for name in ("riskstream.core", "riskstream_native"):
+        try:
+            return importlib.import_module(name)
+        except ImportError as error:
+            errors.append(f"{name}: {error}")
+    pytest.fail(
+        f"the core is not importable ({'; '.join(errors)}); `make install` builds it",
+        pytrace=False,
+    )
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def from_json(value: Any) -> Any:
+    """A case's value: ``{"$double": "NaN" | "Infinity" | "-Infinity"}`` is that double."""
+    if isinstance(value, dict):
+        if list(value) == ["$double"]:
+            return float(value["$double"])
+        return {key: from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    return value
+
+
+def typed(value: Any) -> Any:
+    """A comparable form: types kept apart (1 is not 1.0 nor True), doubles bit for bit
+    (any NaN the same), members in order."""
+    if isinstance(value, dict):
+        return ("map", [(key, typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(item) for item in value])
+    if isinstance(value, float):
+        return ("double", "nan" if math.isnan(value) else value.hex())
+    return (type(value).__name__, value)
+
+
+# --- CEL -----------------------------------------------------------------------------------
+
+
+def expected_outcomes(case: dict[str, Any]) -> tuple[Any, Any]:
+    """(evaluate, test) as the case says; ``test`` unless given: true only for a value
+    true, false for an error, fallback with a fallback."""
+    if "value" in case:
+        evaluated: tuple[str, Any] = ("value", typed(from_json(case["value"])))
+        test: Any = case["value"] is True
+    elif "error" in case:
+        evaluated, test = ("error", case["error"]), False
+    else:
+        assert case.get("fallback") is True, case
+        evaluated, test = ("fallback", None), "fallback"
+    return evaluated, case.get("test", test)
+
+
+def got_outcomes(outcomes: tuple[Any, Any]) -> tuple[Any, Any]:
+    (kind, payload), (test_kind, test) = outcomes
+    if kind == "value":
+        evaluated: tuple[str, Any] = ("value", typed(payload))
+    elif kind == "error":
+        evaluated = ("error", KINDS.get(payload, payload))
+    else:
+        evaluated = ("fallback", None)
+    return evaluated, ("fallback" if test_kind == "fallback" else test)
+
+
+@pytest.mark.parametrize("case", load("cel", but="compile"))
+def test_cel(core: ModuleType, case: dict[str, Any]) -> None:
+    variables = {name: from_json(case[name]) for name in VARIABLES if name in case}
+    want = expected_outcomes(case)
+    for views in (True, False):
+        got = got_outcomes(core._evaluate(case["expr"], variables, views))
+        assert got == want, f"{case['expr']!r} (event views: {views})"
+
+
+@pytest.mark.parametrize("case", load("cel", only="compile"))
+def test_cel_compile(core: ModuleType, case: dict[str, Any]) -> None:
+    try:
+        field_path = core._field_path(case["expr"])
+    except ValueError:
+        assert case.get("refused") is True, "refused"
+        return
+    assert case.get("refused") is not True, "accepted"
+    assert field_path == case["field_path"]

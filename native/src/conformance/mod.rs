@@ -1,9 +1,12 @@
 //! The conformance cases (`tests/conformance/`, data that every implementation runs) run
-//! against the core's own functions: `cel/*.json` through [`crate::cel::Expr`].
-//! `tests/unit/conformance/test_conformance.py` runs the same files through the Python
-//! module; `tests/conformance/README.md` says what a case holds.
+//! against the core's own functions: `cel/*.json` through [`crate::cel::Expr`],
+//! `events/*.json` through [`crate::event::parse_strict`] and
+//! [`crate::event::from_projection`]. `tests/unit/conformance/test_conformance.py` runs
+//! the same files through the Python module; `tests/conformance/README.md` says what a
+//! case holds.
 
 mod cel;
+mod events;
 mod json;
 
 use std::fs;

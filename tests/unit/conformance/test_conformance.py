@@ -2,14 +2,17 @@
 
 ``cel/*.json``: every case's expression over its variables through the ``_evaluate`` hook
 (``Expr::evaluate`` and ``Expr::test``), with events as event views and as plain maps;
-``cel/compile.json`` through ``_field_path``. ``native/src/conformance/`` runs the same
-files in ``cargo test``; ``tests/conformance/README.md``
+``cel/compile.json`` through ``_field_path``. ``events/*.json``: every raw line through
+the contract (``parse_event``: the verdict, the reason, the fields at fault) and through
+the core's strict reader (``_parse_line``) and ``_from_projection``. ``native/src/
+conformance/`` runs the same files in ``cargo test``; ``tests/conformance/README.md``
 says what a case holds. A case marked ``pending`` is a known difference of the core: it
 must still fail here (strict xfail), so that fixing it is noticed.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import math
@@ -18,6 +21,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from riskstream.agents.validation import InvalidEventError, parse_event
 
 ROOT = Path(__file__).resolve().parents[2] / "conformance"
 VARIABLES = ["event", "entity", "agg", "steps", "profiles", "penalties", "spent_today"]
@@ -29,6 +34,7 @@ KINDS = {
     "ValueError": "invalid_argument",
     "RuntimeError": "runtime_error",
 }
+MAX_BYTES = 1 << 20  # a case's max_bytes unless it says otherwise: the replay's line limit
 
 
 def cases(directory: str, *, only: str | None = None, but: str | None = None) -> list[Any]:
@@ -143,3 +149,96 @@ def test_cel_compile(core: ModuleType, case: dict[str, Any]) -> None:
         return
     assert case.get("refused") is not True, "accepted"
     assert field_path == case["field_path"]
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def line_of(case: dict[str, Any]) -> bytes:
+    if "line_base64" in case:
+        return base64.b64decode(case["line_base64"])
+    return str(case["line"]).encode()
+
+
+def contract_verdict(case: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The case's verdict as ``parse_event`` gives it, and the event when valid."""
+    limits = {"max_bytes": case.get("max_bytes", MAX_BYTES), "now_ms": case.get("now_ms")}
+    try:
+        event = parse_event(line_of(case), **limits)
+    except InvalidEventError as error:
+        verdict: dict[str, Any] = {"verdict": "invalid", "reason": error.rejection.reason}
+        if error.rejection.reason == "invalid":
+            fields = [part.split(": ", 1)[0].split(".", 1)[0] for part in
+                      error.rejection.detail.split("; ")]  # fmt: skip
+            verdict["fields"] = list(dict.fromkeys(fields))
+        return verdict, None
+    return {"verdict": "valid", "ms": event.occurred_ms}, event
+
+
+EVENT_CASES = load("events", but="ip_prefix")
+PREFIXES = {case["ip"]: case["prefix"] for _, case in cases("events", only="ip_prefix")}
+
+
+@pytest.mark.parametrize("case", EVENT_CASES)
+def test_event_contract(case: dict[str, Any]) -> None:
+    verdict, _ = contract_verdict(case)
+    keys = ["verdict", "reason", "fields", "ms"]
+    assert verdict == {key: case[key] for key in keys if key in case}
+
+
+def same_projection(got: dict[str, Any], case: dict[str, Any]) -> None:
+    assert typed(got) == typed(from_json(case["projection"]))
+
+
+def check_native_event(event: tuple[int, str, float | None], case: dict[str, Any]) -> None:
+    ms, projection, amount = event
+    assert ms == case["ms"]
+    same_projection(json.loads(projection), case)
+    expected = case["projection"].get("amount")
+    assert typed(amount) == typed(None if expected is None else float(expected))
+
+
+@pytest.mark.parametrize("case", EVENT_CASES)
+def test_event_native(core: ModuleType, case: dict[str, Any]) -> None:
+    if "strict" in case:
+        projection: dict[str, Any] = case.get("projection", {})
+
+        def ip_prefix(ip: str) -> str | None:
+            """``_ip_prefix`` as the case has it (the core asks for every ``ip``)."""
+            known = projection.get("ip_prefix") if projection.get("ip") == ip else PREFIXES.get(ip)
+            return None if known is None else str(known)
+
+        read = core._parse_line(line_of(case), ip_prefix)
+        assert ("unsure" if read is None else "read") == case["strict"]
+        if read is not None:
+            assert case["verdict"] == "valid"
+            check_native_event(read, case)
+    if case["verdict"] == "valid":
+        text = json.dumps({"ms": case["ms"], "fields": from_json(case["projection"])})
+        if case.get("from_projection") == "refused":
+            with pytest.raises(ValueError):
+                core._from_projection(text.encode())
+        else:
+            check_native_event(core._from_projection(text.encode()), case)
+
+
+# The reference engine's projection, while it exists (it goes with the Python engine).
+try:
+    from riskstream.agents.cep.expressions import _ip_prefix, project
+except ImportError:  # pragma: no cover - after the Python engine is gone
+    project = _ip_prefix = None  # type: ignore[assignment]
+WITHOUT_REFERENCE = pytest.mark.skipif(project is None, reason="the Python engine is gone")
+
+
+@WITHOUT_REFERENCE
+@pytest.mark.parametrize("case", EVENT_CASES)
+def test_event_projection_of_the_python_engine(case: dict[str, Any]) -> None:
+    _, event = contract_verdict(case)
+    if event is not None:
+        same_projection(project(event), case)
+
+
+@WITHOUT_REFERENCE
+@pytest.mark.parametrize("case", load("events", only="ip_prefix"))
+def test_ip_prefix_of_the_python_engine(case: dict[str, Any]) -> None:
+    assert _ip_prefix(case["ip"]) == case["prefix"]

@@ -9,28 +9,34 @@ WITH_CARGO := export PATH="$(CARGO_BIN):$$PATH"; command -v cargo >/dev/null 2>&
 	echo "error: cargo not found (neither on PATH nor in $(CARGO_BIN)): the native runtime needs Rust." >&2; \
 	echo "Install it with rustup: curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2; \
 	exit 1; }
-NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock native/pyproject.toml \
-	native/riskstream_native.pyi $(wildcard native/src/*.rs native/src/*/*.rs)
+# What the installed package's build reads besides the Python sources (which the editable
+# install serves from riskstream/ as they are).
+NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock \
+	$(wildcard native/src/*.rs native/src/*/*.rs native/src/*/*/*.rs)
 
 .PHONY: demo test lint unit integration native-test install broker-start broker-stop clean \
 	distclean bench-engine bench-pipeline bench-scorer bench-replay
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+
+# One install: `pip install -e '.[dev]'`, whose build backend, maturin, compiles the Rust
+# core (native/, PyO3) in release mode into native/target and puts it into the package as
+# riskstream/_core*.so. When only the Rust sources changed since, `maturin develop
+# --skip-install` rebuilds just that module in place, from the same native/target: seconds
+# to a minute, not the minutes of a build from nothing. Both see the venv's interpreter as
+# $(BIN)/python (pip run as `python -m pip`): another path to it (bin/python3) would
+# change PYO3_PYTHON, and cargo would rebuild PyO3 and all that depends on it.
+$(BIN)/.installed: pyproject.toml $(NATIVE_SOURCES) | $(BIN)/python
+	@$(WITH_CARGO); set -e; \
+	$(if $(filter pyproject.toml,$?), \
+		echo "pip install -e '.[dev]'"; $(BIN)/python -m pip install --quiet -e '.[dev]', \
+		echo "maturin develop --release --skip-install"; \
+		VIRTUAL_ENV="$(abspath $(VENV))" $(BIN)/maturin develop --quiet --release --skip-install)
 	touch $@
 
-# The native runtime (native/, Rust through PyO3): maturin (a dev dependency) builds it
-# in release mode into native/target, reused by every rebuild, and installs it with its
-# type stub into the venv. Rebuilt when a source changes.
-$(BIN)/.native: $(NATIVE_SOURCES) | $(BIN)/.installed
-	@$(WITH_CARGO); echo "maturin develop --release --manifest-path native/Cargo.toml"; \
-		VIRTUAL_ENV="$(abspath $(VENV))" \
-		$(BIN)/maturin develop --quiet --release --manifest-path native/Cargo.toml
-	touch $@
-
-install: $(BIN)/.installed $(BIN)/.native
+install: $(BIN)/.installed
 
 demo: install
 	bash deploy/demo.sh

@@ -22,7 +22,7 @@ use crate::replay::Replay as Core;
 use crate::state::{Shown, SignalOut};
 use crate::value::{event_slot, slot, EventView, Value};
 
-create_exception!(riskstream_native, Unsupported, PyException);
+create_exception!(riskstream._core, Unsupported, PyException);
 
 /// Bytes Python's `bytes.strip()` removes.
 fn is_space(byte: &u8) -> bool {
@@ -38,7 +38,7 @@ fn strip(line: &[u8]) -> &[u8] {
     &line[start..end.max(start)]
 }
 
-#[pyclass(unsendable, module = "riskstream_native")]
+#[pyclass(unsendable, module = "riskstream._core")]
 pub struct Replay {
     core: Core,
     ip_prefix: PyObject,
@@ -455,6 +455,7 @@ fn _evaluate(
 }
 
 #[pymodule]
+#[pyo3(name = "_core")]
 fn riskstream_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Replay>()?;
     module.add("Unsupported", module.py().get_type::<Unsupported>())?;

@@ -26,22 +26,14 @@ from riskstream.agents.cep.runner import ACCOUNT_KEY
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.agents.validation import InvalidEventError, parse_event
+from riskstream.core import Replay, Unsupported
 from riskstream.offline.jsonl import MAX_LINE_BYTES, BadLine
 from riskstream.offline.replay import ReplayStats
 from riskstream.streams.outputs import Signal
 
-try:
-    import riskstream_native as _native
-except ImportError:  # not built: the reference replays
-    _native = None  # type: ignore[assignment]  # typed by native/riskstream_native.pyi
-
 
 class NativeUnsupported(Exception):  # noqa: N818 - a signal to use the reference
     """The native runtime does not model this run; the reference engine replays it."""
-
-
-def available() -> bool:
-    return _native is not None
 
 
 def _ms(seconds: float) -> int:
@@ -148,12 +140,10 @@ class NativeReplay:
     """One pass of the native engine and scorer over a file of events."""
 
     def __init__(self, center: RuleCenter, policy: DecisionPolicy | None = None) -> None:
-        if _native is None:
-            raise NativeUnsupported("the native module is not built (`make install` builds it)")
         policy = policy or DecisionPolicy()
         try:
-            self._core = _native.Replay(plan_of(center, policy), _ip_prefix)
-        except _native.Unsupported as error:
+            self._core = Replay(plan_of(center, policy), _ip_prefix)
+        except Unsupported as error:
             raise NativeUnsupported(str(error)) from None
         self._groups = rule_groups(center)
         self.stats = ReplayStats()
@@ -174,7 +164,7 @@ class NativeReplay:
             projection = {"ms": event.occurred_ms, "fields": project(event)}
             try:
                 self._core.add_projection(line, orjson.dumps(projection))
-            except _native.Unsupported as error:
+            except Unsupported as error:
                 raise NativeUnsupported(f"line {line}: {error}") from None
         self._core.sort()
         return bad
@@ -187,7 +177,7 @@ class NativeReplay:
         started = time.perf_counter()
         try:
             decisions, signals, shadow = self._core.run(count)
-        except _native.Unsupported as error:
+        except Unsupported as error:
             raise NativeUnsupported(str(error)) from None
         dressed = [self._signal(item) for item in signals]
         dressed_shadow = [self._signal(item) for item in shadow]

@@ -13,7 +13,6 @@ must still fail here (strict xfail), so that fixing it is noticed.
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import math
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import riskstream.core
 from riskstream.agents.validation import InvalidEventError, parse_event
 
 ROOT = Path(__file__).resolve().parents[2] / "conformance"
@@ -63,18 +63,8 @@ def load(directory: str, *, only: str | None = None, but: str | None = None) -> 
 
 @pytest.fixture(scope="module")
 def core() -> ModuleType:
-    """The core's Python module: ``riskstream.core``, or ``riskstream_native`` where the
-    package does not carry the core yet (the module is being renamed)."""
-    errors = []
-    for name in ("riskstream.core", "riskstream_native"):
-        try:
-            return importlib.import_module(name)
-        except ImportError as error:
-            errors.append(f"{name}: {error}")
-    pytest.fail(
-        f"the core is not importable ({'; '.join(errors)}); `make install` builds it",
-        pytrace=False,
-    )
+    """The core's Python module: ``riskstream.core``."""
+    return riskstream.core
 
 
 # --- values --------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
-"""The native module under test: built and installed by ``make install``.
-
-These tests never skip: without the module they fail and say how to build it.
-"""
+"""The native module under test: ``riskstream.core``, the door to the Rust core that
+``make install`` builds into the package as ``riskstream._core``."""
 
 from __future__ import annotations
 
@@ -9,15 +7,9 @@ from types import ModuleType
 
 import pytest
 
+from riskstream import core
+
 
 @pytest.fixture(scope="session")
 def native() -> ModuleType:
-    try:
-        import riskstream_native  # noqa: PLC0415 - a failure here is the test's message
-    except ImportError as error:
-        pytest.fail(
-            f"the native module riskstream_native is not importable ({error}); "
-            "`make install` builds it (Rust from rustup and maturin from the dev extras)",
-            pytrace=False,
-        )
-    return riskstream_native
+    return core

@@ -1,9 +1,9 @@
-"""riskstream's native replay runtime (``native/src``, Rust through PyO3).
+"""riskstream's native replay runtime (``native/src``, Rust through PyO3), built into the
+package as ``riskstream._core``; the rest of the code reaches it through ``riskstream.core``.
 
 ``riskstream.offline.native`` drives :class:`Replay`. The functions whose names start with
 an underscore are test hooks (``tests/unit/native``): they expose the strict event reader
 and the CEL fast path one call at a time, to be compared with the Python reference.
-maturin ships this stub (and ``py.typed``) with the module.
 """
 
 from collections.abc import Callable
@@ -11,7 +11,7 @@ from typing import Any, Literal, TypedDict, final
 
 __all__ = ["Replay", "Unsupported", "_evaluate", "_field_path", "_from_projection", "_parse_line"]
 
-class Unsupported(Exception):
+class Unsupported(Exception):  # noqa: N818 - the name the native module gives it
     """The native runtime does not model this run (or this projection)."""
 
 # (group, rule, signal_id, entity_id, evidence, aggregates shown, trigger_event_id,

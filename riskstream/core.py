@@ -1,0 +1,21 @@
+"""The native core (``native/``, Rust through PyO3), built into the package as
+``riskstream._core`` by ``make install``: this module is the only one that imports it.
+
+:class:`Replay` is the native engine and scorer that ``riskstream.offline.native`` drives;
+:class:`Unsupported` is what it raises for a run it does not model. The names that start
+with an underscore are test hooks (``tests/unit/native``) that hold the event reader and
+the CEL fast path to the Python reference. ``riskstream/_core.pyi`` types them all.
+"""
+
+from __future__ import annotations
+
+from riskstream._core import (
+    Replay,
+    Unsupported,
+    _evaluate,
+    _field_path,
+    _from_projection,
+    _parse_line,
+)
+
+__all__ = ["Replay", "Unsupported", "_evaluate", "_field_path", "_from_projection", "_parse_line"]

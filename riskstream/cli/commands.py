@@ -5,6 +5,8 @@ from __future__ import annotations
 import faust
 from faust.cli import AppCommand, argument, option
 
+from riskstream.cli.broker import require_broker
+from riskstream.cli.command import Command
 from riskstream.cli.offline import register_offline
 from riskstream.cli.simulate import register_simulate
 from riskstream.streams.settings import get_settings
@@ -26,6 +28,7 @@ def register(app: faust.App) -> None:
         option("--ttl", type=str, default="24h"),
         option("--per-transaction-limit", type=str, default=None),
         option("--daily-limit", type=str, default=None),
+        base=Command,
     )
     async def penalties(
         self: AppCommand,
@@ -67,6 +70,7 @@ def register(app: faust.App) -> None:
     @app.command(
         argument("action", type=str),
         argument("targets", nargs=-1),
+        base=Command,
     )
     async def rules(self: AppCommand, action: str, targets: tuple[str, ...]) -> None:
         """Rules: validate [PATHS] | push PATHS | list | show ID | enable|shadow|disable ID
@@ -80,11 +84,12 @@ def register(app: faust.App) -> None:
         except ValueError as error:
             raise self.UsageError(str(error)) from None
 
-    @app.command(argument("action", type=str, default="create", required=False))
+    @app.command(argument("action", type=str, default="create", required=False), base=Command)
     async def topics(self: AppCommand, action: str) -> None:
         """Create (idempotently) or list riskstream's topics."""
         settings = get_settings()
         if action == "create":
+            require_broker(settings)
             for name, result in create_topics(settings).items():
                 self.say(f"{name}: {result}")
         elif action == "list":
@@ -98,9 +103,12 @@ def register(app: faust.App) -> None:
         option("--accounts", type=int, default=600, help="Simulated customers."),
         option("--rate", type=float, default=400.0, help="Events per second."),
         option("--linger", type=float, default=5.0, help="Seconds to wait for late signals."),
+        base=Command,
     )
     async def demo(self: AppCommand, accounts: int, rate: float, linger: float) -> None:
         """Run a worker, produce simulated traffic with fraud, print the signals."""
         from riskstream.cli.demo import run_demo  # noqa: PLC0415 - heavy, demo only
 
-        run_demo(get_settings(), accounts=accounts, rate=rate, linger_s=linger)
+        settings = get_settings()
+        require_broker(settings)
+        run_demo(settings, accounts=accounts, rate=rate, linger_s=linger)

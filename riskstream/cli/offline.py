@@ -10,6 +10,7 @@ import faust
 from faust.cli import AppCommand, argument, option
 from rich.console import Console
 
+from riskstream.cli.command import Command
 from riskstream.streams.settings import get_settings
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def register_offline(app: faust.App) -> None:
         option("--shadow", type=str, default=None, help="Write shadow rules' signals here."),
         option("--rules", type=str, default=None, help="Rule files or a directory of them."),
         ENGINE_OPTION,
+        base=Command,
     )
     async def replay(
         self: AppCommand,
@@ -79,6 +81,7 @@ def register_offline(app: faust.App) -> None:
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
         ENGINE_OPTION,
+        base=Command,
     )
     async def backtest(
         self: AppCommand,

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from riskstream.agents.scorer import make_penalty
 from riskstream.agents.validation import describe_validation_error
+from riskstream.cli.broker import require_broker
 from riskstream.streams.codec import dumps
 from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
 from riskstream.streams.settings import Settings
@@ -27,6 +28,7 @@ class PenaltyCommandError(Exception):
 
 def read_book(settings: Settings) -> PenaltyBook:
     book = PenaltyBook()
+    require_broker(settings)
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
     )
@@ -44,6 +46,7 @@ def read_book(settings: Settings) -> PenaltyBook:
 
 
 def _publish(settings: Settings, records: list[tuple[str, str, bytes | None]]) -> None:
+    require_broker(settings)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     try:
         for topic, key, value in records:

@@ -12,6 +12,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.rule_center import RuleCenter, encode_rule
+from riskstream.cli.broker import require_broker
 from riskstream.rules.loader import (
     PACK_DIR,
     AnyRuleDoc,
@@ -61,6 +62,7 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
         default_pack() if settings.load_pack else [],
         default_score_rules() if settings.load_pack else [],
     )
+    require_broker(settings)
     consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
@@ -128,6 +130,7 @@ def schema_json() -> str:
 
 
 def _send(settings: Settings, records: list[tuple[str, bytes | None]]) -> None:
+    require_broker(settings)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     try:
         for key, value in records:

@@ -8,6 +8,8 @@ from pathlib import Path
 import faust
 from faust.cli import AppCommand, option
 
+from riskstream.cli.broker import require_broker
+from riskstream.cli.command import Command
 from riskstream.cli.offline import wide_console
 from riskstream.simulation.config import DEFAULT_START, SimulationConfig
 from riskstream.streams.settings import get_settings
@@ -37,6 +39,7 @@ def register_simulate(app: faust.App) -> None:
                help="Produce the events to the input topics at KAFKA_BOOTSTRAP."),
         option("--rate", type=float, default=0.0,
                help="With --kafka: events per second (0: as fast as possible)."),
+        base=Command,
     )  # fmt: skip
     async def simulate(
         self: AppCommand,
@@ -67,6 +70,8 @@ def register_simulate(app: faust.App) -> None:
             )  # fmt: skip
         except ValueError as error:
             raise self.UsageError(str(error)) from None
+        if kafka:  # before the run: generating one can take a while
+            require_broker(get_settings())
         console = wide_console()
         dataset, seconds = output.generate_with_progress(config, console)
         if out is not None:

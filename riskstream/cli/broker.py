@@ -1,0 +1,59 @@
+"""Is a Kafka broker there? Asked once, before a command opens its first Kafka client.
+
+Kafka's clients retry an absent broker for 30 s, logging every attempt, and then fail
+with a traceback; a command asks first and, with nobody listening, says so in one line.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from riskstream.streams.settings import Settings
+
+HINT = (
+    "start the local one with `make broker-start` (deploy/local/kafka.sh start), "
+    "or set KAFKA_BOOTSTRAP to yours"
+)
+CONNECT_TIMEOUT_S = 5.0
+DEFAULT_PORT = 9092
+
+
+class NoBrokerError(Exception):
+    """No bootstrap address of the settings accepts a connection."""
+
+    def __init__(self, bootstrap: str, reasons: list[str]) -> None:
+        super().__init__(f"no Kafka broker at {bootstrap} ({'; '.join(reasons)}); {HINT}")
+
+
+def _address(entry: str) -> tuple[str, int]:
+    """``host:port``, ``[::1]:port`` or ``PLAINTEXT://host:port`` -> (host, port)."""
+    entry = entry.strip().rpartition("://")[2]
+    host, colon, port = entry.rpartition(":")
+    if not colon or "]" in port:  # no port: ``host``, ``[::1]``
+        host, port = entry, str(DEFAULT_PORT)
+    return host.strip("[]"), int(port)
+
+
+def _why_not(error: OSError) -> str:
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    if isinstance(error, TimeoutError):
+        return "no answer"
+    return (error.strerror or str(error)).lower()
+
+
+def require_broker(settings: Settings, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Return if some bootstrap address accepts a TCP connection; else raise
+    :class:`NoBrokerError`, saying why for each address."""
+    reasons: list[tuple[str, str]] = []
+    for entry in settings.kafka_bootstrap.split(","):
+        try:
+            with socket.create_connection(_address(entry), timeout=timeout_s):
+                return
+        except ValueError:
+            reasons.append((entry.strip(), "not host:port"))
+        except OSError as error:
+            reasons.append((entry.strip(), _why_not(error)))
+    if len(reasons) == 1:
+        raise NoBrokerError(settings.kafka_bootstrap, [reasons[0][1]])
+    raise NoBrokerError(settings.kafka_bootstrap, [f"{a}: {why}" for a, why in reasons])

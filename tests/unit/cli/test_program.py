@@ -1,0 +1,154 @@
+"""``riskstream`` speaks as riskstream: its version, its help, and one line per mistake.
+
+Every command line runs as a subprocess (all of them at once: each takes a second or
+two to import), with the broker pointed at a closed local port: no broker is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.metadata import metadata, version
+from pathlib import Path
+
+import pytest
+
+from riskstream.cli.program import HIDDEN_COMMANDS
+
+CLOSED = "127.0.0.1:1"  # nothing listens on port 1
+TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class Done:
+    status: int
+    out: str
+    err: str
+
+
+def environment(data_dir: Path) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items()
+           if name not in {"NO_COLOR", "FORCE_COLOR"}}  # fmt: skip
+    return {**env, "KAFKA_BOOTSTRAP": CLOSED, "RISKSTREAM_KAFKA_BOOTSTRAP": CLOSED,
+            "RISKSTREAM_DATA_DIR": str(data_dir)}  # fmt: skip
+
+
+# Found by click while parsing, and raised by a command as it runs.
+USAGE_ERRORS = [("bogus",), ("replay", "--engine", "x", "e.jsonl"), ("topics", "bogus")]
+NEED_A_BROKER = [
+    ("worker",),
+    ("topics", "create"),
+    ("rules", "list"),
+    ("penalties", "list"),
+    ("simulate", "--kafka"),
+]
+OTHERS = [("--version",), ("--help",), ("clean-versions", "--help")]
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Done]:
+    folder = tmp_path_factory.mktemp("cli")
+    env = environment(folder / "var")
+    running = {
+        args: subprocess.Popen(
+            [sys.executable, "-m", "riskstream", *args],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in USAGE_ERRORS + NEED_A_BROKER + OTHERS
+    }
+    done = {}
+    for args, process in running.items():
+        try:
+            out, err = process.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        done[args] = Done(process.returncode, out, err)
+    return done
+
+
+def test_version_is_riskstreams(ran: dict[tuple[str, ...], Done]) -> None:
+    done = ran[("--version",)]
+    assert done.status == 0
+    assert done.out.strip() == f"riskstream {version('riskstream')}"
+
+
+def commands_listed(help_text: str) -> set[str]:
+    section = help_text.split("Commands:", 1)[1]
+    return {line.split()[0] for line in section.splitlines() if line.startswith("  ")
+            and not line.startswith("   ")}  # fmt: skip
+
+
+def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]) -> None:
+    done = ran[("--help",)]
+    assert done.status == 0
+    assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
+    assert "faust-streaming.github.io" not in done.out
+    assert commands_listed(done.out) == {
+        "backtest", "demo", "penalties", "replay", "rules", "simulate", "topics", "worker",
+    }  # fmt: skip
+    assert "--app" not in done.out and "--json" not in done.out
+
+
+def test_hidden_commands_still_run(ran: dict[tuple[str, ...], Done]) -> None:
+    assert "clean_versions" in HIDDEN_COMMANDS
+    done = ran[("clean-versions", "--help")]
+    assert done.status == 0 and "Usage: riskstream clean-versions" in done.out
+
+
+def one_line(done: Done) -> str:
+    assert "Traceback" not in done.err, done.err
+    lines = done.err.splitlines()
+    assert len(lines) == 1, done.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
+def test_a_usage_error_is_one_line(ran: dict[tuple[str, ...], Done], args: tuple[str, ...]) -> None:
+    done = ran[args]
+    line = one_line(done)
+    assert done.status == 2
+    assert line.startswith("riskstream") and "--help`" in line
+
+
+@pytest.mark.parametrize("args", NEED_A_BROKER, ids=" ".join)
+def test_no_broker_is_one_line_with_a_hint(
+    ran: dict[tuple[str, ...], Done], args: tuple[str, ...]
+) -> None:
+    done = ran[args]
+    line = one_line(done)
+    assert done.status == 1
+    assert line.startswith(f"riskstream {args[0]}: no Kafka broker at {CLOSED}")
+    assert "make broker-start" in line
+
+
+@pytest.fixture
+def terminal() -> Iterator[tuple[int, int]]:
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    yield leader, follower
+    os.close(leader)
+    os.close(follower)
+
+
+def test_logs_are_plain_when_stderr_is_no_terminal(
+    tmp_path: Path, terminal: tuple[int, int]
+) -> None:
+    """stdout on a terminal, stderr to a file: mode used to colour the file's lines."""
+    _, follower = terminal
+    done = subprocess.run(
+        [sys.executable, "-m", "riskstream", "--loglevel", "info", "topics", "list"],
+        env=environment(tmp_path), stdin=subprocess.DEVNULL, stdout=follower,
+        stderr=subprocess.PIPE, timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert b"[INFO]" in done.stderr
+    assert b"\x1b[" not in done.stderr

@@ -45,6 +45,7 @@ lint: install
 	$(BIN)/ruff check riskstream tests benchmarks
 	$(BIN)/ruff format --check riskstream tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: install
 	$(BIN)/pytest tests/unit

@@ -9,7 +9,16 @@ and the CEL fast path one call at a time, to be compared with the Python referen
 from collections.abc import Callable
 from typing import Any, Literal, TypedDict, final
 
-__all__ = ["Replay", "Unsupported", "_evaluate", "_field_path", "_from_projection", "_parse_line"]
+__all__ = [
+    "LiveEngine",
+    "Replay",
+    "Unsupported",
+    "_evaluate",
+    "_field_path",
+    "_from_projection",
+    "_parse_line",
+    "state_last_seen",
+]
 
 class Unsupported(Exception):  # noqa: N818 - the name the native module gives it
     """The native runtime does not model this run (or this projection)."""
@@ -43,6 +52,48 @@ class Replay:
         """The next ``count`` events: (decision lines, signals, shadow signals)."""
 
     def counts(self) -> _Counts: ...
+
+# (status "applied" | "duplicate" | "late" | "error", signals, shadow signals, why "error")
+_EventOutcome = tuple[str, list[_Signal], list[_Signal], str | None]
+
+@final
+class LiveEngine:
+    """The live pipeline's engine: an entity's events of one micro-batch applied to its
+    state record (``native/src/live.rs``)."""
+
+    def __new__(cls, plan: bytes, cache_bytes: int) -> LiveEngine:
+        """``plan``: ``agents.plan.plan_of``; ``cache_bytes``: memory for decoded states.
+        Raises :class:`Unsupported` for a rule set the core cannot run."""
+
+    def cache_stats(self) -> tuple[int, int, int, int]:
+        """The state cache: (hits, misses, states kept, bytes they take, roughly)."""
+
+    def group_of(self, source: str) -> int | None:
+        """The group whose key expression is spelled ``source``."""
+
+    def routes(self, projection: bytes) -> list[tuple[int, str]]:
+        """The other groups' entities of an event: (group, key). ValueError when a key
+        expression fails."""
+
+    def apply(
+        self, batches: list[tuple[int, str, bytes | None, list[bytes]]]
+    ) -> list[tuple[bytes, list[_EventOutcome], str | None]]:
+        """Batches of (group, key, stored record, [projection ...]); per batch the record
+        to write back, each event's outcome, and why the stored record was unreadable
+        (the entity then started afresh). The GIL is released while it computes."""
+
+    def import_state(self, group: int, json: bytes) -> bytes:
+        """The record of a state given as JSON (``tables.legacy.import_document``).
+        ValueError when the JSON is not such a state."""
+
+    def what_if(self, stored: bytes | None, key: str, projection: bytes) -> list[_Signal]:
+        """The account rules' active signals were the event applied now to ``stored``."""
+
+    def spent_on(self, stored: bytes | None, now_ms: int) -> str:
+        """An account record's outgoing total on ``now_ms``'s UTC day (a decimal)."""
+
+def state_last_seen(record: bytes) -> int | None:
+    """A record's last event time (-1: none); None when it is not a core record."""
 
 # --- test hooks ----------------------------------------------------------------------------
 

@@ -10,12 +10,23 @@ the CEL fast path to the Python reference. ``riskstream/_core.pyi`` types them a
 from __future__ import annotations
 
 from riskstream._core import (
+    LiveEngine,
     Replay,
     Unsupported,
     _evaluate,
     _field_path,
     _from_projection,
     _parse_line,
+    state_last_seen,
 )
 
-__all__ = ["Replay", "Unsupported", "_evaluate", "_field_path", "_from_projection", "_parse_line"]
+__all__ = [
+    "LiveEngine",
+    "Replay",
+    "Unsupported",
+    "_evaluate",
+    "_field_path",
+    "_from_projection",
+    "_parse_line",
+    "state_last_seen",
+]

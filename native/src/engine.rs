@@ -70,7 +70,7 @@ pub struct Engine {
     entity_keys: [Rc<str>; 3],
     agg_buffer: Cell<Option<AggItems>>,    // see `evaluate`
     entity_buffer: Cell<Option<AggItems>>, // see `process`
-    shared_filters: SharedFilters,
+    pub(crate) shared_filters: SharedFilters,
 }
 
 impl Engine {

@@ -1,10 +1,13 @@
 pub mod cel;
 pub mod cel_parse;
+pub mod codec;
 pub mod dec;
 pub mod engine;
 pub mod event;
 pub mod filters;
+pub mod import;
 pub mod ip;
+pub mod live;
 pub mod plan;
 pub mod replay;
 pub mod scoring;
@@ -18,6 +21,8 @@ mod conformance;
 
 #[cfg(feature = "extension-module")]
 mod lib_py;
+#[cfg(feature = "extension-module")]
+mod live_py;
 
 // Replay allocates and frees many small values (entries, views, window state); glibc's
 // allocator spent about a third of the run on them.

@@ -65,7 +65,10 @@ fn python_prefix(
     }
 }
 
-fn signal_tuple<'py>(py: Python<'py>, signal: &SignalOut) -> PyResult<Bound<'py, PyTuple>> {
+pub(crate) fn signal_tuple<'py>(
+    py: Python<'py>,
+    signal: &SignalOut,
+) -> PyResult<Bound<'py, PyTuple>> {
     let shown = PyDict::new(py);
     for (name, value) in &signal.shown {
         match value {
@@ -458,6 +461,8 @@ fn _evaluate(
 #[pyo3(name = "_core")]
 fn riskstream_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Replay>()?;
+    module.add_class::<crate::live_py::LiveEngine>()?;
+    module.add_function(wrap_pyfunction!(crate::live_py::state_last_seen, module)?)?;
     module.add("Unsupported", module.py().get_type::<Unsupported>())?;
     module.add_function(wrap_pyfunction!(_parse_line, module)?)?;
     module.add_function(wrap_pyfunction!(_from_projection, module)?)?;

@@ -24,6 +24,9 @@ struct PlanDoc {
 struct GroupDoc {
     key: String,
     account: bool,
+    /// The fields the group's rules read of stored entries; all when absent or null.
+    #[serde(default)]
+    stored: Option<Vec<String>>,
     rules: Vec<RuleDoc>,
 }
 
@@ -210,6 +213,8 @@ pub struct GroupPlan {
     pub reads_entity: bool,
     /// Where the group's rules' match bits start in an event's (`Shared::flags`).
     pub base: usize,
+    /// The slots a stored entry keeps (a bit per `EVENT_FIELDS` index); all when None.
+    pub stored: Option<u32>,
 }
 
 impl RulePlan {
@@ -415,12 +420,26 @@ impl Plan {
                 baseline_days = baseline_days.max(rule_doc.baseline_days);
                 rules.push(rule(rule_doc)?);
             }
+            if rules.len() > 64 {
+                return Err(format!("key {}: more than 64 rules on one key", group.key));
+            }
             let reads_entity = rules.iter().any(RulePlan::reads_entity);
             let base = groups
                 .iter()
                 .map(|group: &GroupPlan| group.rules.len())
                 .sum();
+            let stored = match &group.stored {
+                None => None,
+                Some(names) => {
+                    // A name no event has (a rule may read one) keeps nothing.
+                    let slots = names
+                        .iter()
+                        .filter_map(|name| crate::value::event_slot(name));
+                    Some(slots.fold(0u32, |mask, slot| mask | 1 << slot))
+                }
+            };
             groups.push(GroupPlan {
+                stored,
                 base,
                 reads_entity,
                 key,

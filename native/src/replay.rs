@@ -143,6 +143,7 @@ impl Replay {
         fields.amount = event.amount;
         fields.amount_text = event.amount_text;
         fields.flags = smallvec::smallvec![Cell::new(0); self.plan.rules];
+        fields.mask = mask;
         self.events.push(Loaded {
             line,
             kind: event.kind,
@@ -386,7 +387,7 @@ impl Replay {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::{parse_strict, Interner};
 
@@ -405,7 +406,7 @@ mod tests {
         "condition": "agg.n >= 3", "steps": [], "absent": null, "within_ms": 0,
         "horizon_ms": 1200000, "baseline_days": 0, "unfiltered_bits": 3}"#;
 
-    fn plan() -> Plan {
+    pub(crate) fn plan() -> Plan {
         let rule = |id: &str, entity: &str| RULE.replace("ID", id).replace("ENTITY", entity);
         let json = PLAN
             .replace(
@@ -416,7 +417,7 @@ mod tests {
         Plan::from_json(json.as_bytes()).expect("a plan")
     }
 
-    fn payment(id: &str, minute: u32, account: &str, device: &str) -> String {
+    pub(crate) fn payment(id: &str, minute: u32, account: &str, device: &str) -> String {
         format!(
             r#"{{"event_id": "{id}", "type": "payment", "occurred_at": "2026-11-02T10:{minute:02}:00Z", "account_id": "{account}", "device_id": "{device}", "amount": "10.00", "currency": "CNY"}}"#
         )

@@ -159,6 +159,11 @@ impl State {
         }
     }
 
+    /// Every id applied, as (time, id) in that order.
+    pub fn seen_order(&self) -> &VecDeque<(i64, Rc<str>)> {
+        &self.seen_order
+    }
+
     /// Record `event_id` (new to the entity) as seen at `ts_ms`.
     pub fn remember(&mut self, event_id: Rc<str>, ts_ms: i64, repeats: bool) {
         if repeats {

@@ -103,6 +103,8 @@ pub struct EventView {
     pub amount_text: Option<Rc<str>>,
     /// Set by each key group as it applies the event (an event has one entity per group).
     pub flags: Flags,
+    /// The bits of its type and kind (`plan::event_mask`), as rules' `events` read them.
+    pub mask: u32,
 }
 
 impl PartialEq for EventView {

@@ -44,13 +44,7 @@ def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -
                     "forward_failed": scorer.router.failed,
                 },
                 "rules_version": center.ruleset.version,
-                "state_cache": {
-                    name: {"hits": table.cache_hits, "misses": table.cache_misses}
-                    for name, table in (
-                        ("accounts", pipeline.accounts),
-                        ("entities", pipeline.entities),
-                    )
-                },
+                "state_cache": pipeline.rules.cache_stats(),
             }
         )
 

@@ -20,27 +20,28 @@ from typing import Any
 import faust
 from faust.types import Message
 
-from riskstream.agents.cep.engine import Outcome, RuleEngine
-from riskstream.agents.cep.expressions import project
-from riskstream.agents.cep.runner import ACCOUNT_KEY, route
+from riskstream.agents.live_rules import (
+    CoreSignal,
+    LiveRules,
+    Snapshot,
+    fields_ms,
+    projection,
+    projection_bytes,
+)
 from riskstream.agents.rekey import RekeyBuffer, RekeyedEvent, decode
 from riskstream.agents.rule_center import RuleCenter
-from riskstream.agents.scoring import is_spend
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.batching import caught_up
 from riskstream.streams.codec import dumps
-from riskstream.streams.events import Transaction
 from riskstream.streams.outputs import DeadLetterHeaders, Signal
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
-from riskstream.tables.entity_state import EntityState
 from riskstream.tables.faust_tables import (
-    StateTable,
+    RecordTable,
     await_changelog_metadata,
     topic_partitions,
 )
-from riskstream.tables.spend import record_spend
 
 log = logging.getLogger(__name__)
 ACCOUNT_DELETES_PER_EVENT = 16
@@ -56,6 +57,8 @@ class IngestStats:
     applied: int = 0
     duplicates: int = 0
     late: int = 0
+    failed: int = 0  # events the core could not evaluate (see the log)
+    unreadable_records: int = 0  # state records that were not readable: started afresh
     dead_lettered: int = 0
     rerouted: int = 0
     rekeyed: int = 0
@@ -74,6 +77,8 @@ class IngestStats:
             "applied": self.applied,
             "duplicates": self.duplicates,
             "late": self.late,
+            "failed": self.failed,
+            "unreadable_records": self.unreadable_records,
             "dead_lettered": self.dead_lettered,
             "rerouted": self.rerouted,
             "rekeyed": self.rekeyed,
@@ -94,14 +99,14 @@ class IngestPipeline:
         app: faust.App,
         settings: Settings,
         center: RuleCenter,
-        accounts: StateTable[EntityState],
-        entities: StateTable[EntityState],
+        accounts: RecordTable,
+        entities: RecordTable,
     ) -> None:
         names = settings.topics
         self.app = app
         self.settings = settings
         self.center = center
-        self.engine = RuleEngine()
+        self.rules = LiveRules(settings.state_cache_mb * 1024 * 1024)
         self.accounts = accounts
         self.entities = entities
         self.stats = IngestStats()
@@ -184,8 +189,8 @@ class IngestPipeline:
         if not keys:
             del self._doomed_accounts[partition]
 
-    async def handle(self, message: Message) -> Outcome | None:
-        """One input message; returns the account-level outcome when it got that far."""
+    async def handle(self, message: Message) -> None:
+        """One input message: validated, applied to its account, forwarded to its entities."""
         self.stats.received += 1
         if self._doomed_accounts:
             self._delete_doomed_accounts(message.partition)
@@ -197,7 +202,7 @@ class IngestPipeline:
             )
         except InvalidEventError as rejected:
             await self.dead_letter(message, rejected.rejection)
-            return None
+            return
         key = event.account_id.encode()
         if message.key != key:
             # Keyed wrongly, the event sits on another account's partition and would
@@ -207,31 +212,72 @@ class IngestPipeline:
                 key=key, value=message.value, headers=[(REROUTED_HEADER, origin)]
             )
             self.stats.rerouted += 1
-            return None
-        fields = project(event)
-        ruleset = self.center.ruleset
-        account_rules = ruleset.key_groups.get(ACCOUNT_KEY, [])
-        state = self.accounts.get_for_update(event.account_id) or EntityState()
-        outcome = self.engine.process(state, fields, account_rules, event.account_id)
-        if outcome.status == "applied" and is_spend(event):
-            assert isinstance(event, Transaction)
-            record_spend(state, event.occurred_ms, event.amount)
+            return
+        fields, core_event = projection(event)
+        snapshot = self.rules.snapshot(self.center.ruleset)
+        table = self.accounts.table
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
-        self.accounts.set(event.account_id, state)
-        if outcome.status == "applied":
-            self.stats.applied += 1
-        elif outcome.status == "duplicate":
-            self.stats.duplicates += 1
-        else:
-            self.stats.late += 1
-        await self._publish(outcome)
+        stored = self._current(snapshot, 0, key, table.get(key))
+        [(record, outcomes, unreadable)] = snapshot.engine.apply(
+            [(0, event.account_id, stored, [core_event])]
+        )
+        table[key] = record
+        self._count_unreadable(unreadable, key)
+        await self._outcomes(snapshot, outcomes, account=True)
         # Too late for the account's windows is not too late for a merchant's week:
         # every key group judges lateness against its own horizon.
-        for source, value, _ in route(ruleset, fields):
-            self.rekey.add(RekeyedEvent(source, value, fields))
+        groups = snapshot.groups
+        try:
+            routes = snapshot.engine.routes(core_event)
+        except ValueError as error:
+            log.warning("event %s: no entity keys: %s", event.event_id, error)
+            return
+        for group, value in routes:
+            self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, fields))
             self.stats.rekeyed += 1
-        return outcome
+
+    def _current(
+        self, snapshot: Snapshot, group: int, key: bytes, stored: bytes | None
+    ) -> bytes | None:
+        try:
+            return snapshot.current(group, stored)
+        except ValueError as error:
+            self._count_unreadable(str(error), key)
+            return None
+
+    def _count_unreadable(self, reason: str | None, key: bytes) -> None:
+        if reason is not None:
+            self.stats.unreadable_records += 1
+            log.error("state record %r unreadable, started afresh: %s", key[:200], reason)
+
+    async def _outcomes(
+        self,
+        snapshot: Snapshot,
+        outcomes: list[tuple[str, list[CoreSignal], list[CoreSignal], str | None]],
+        *,
+        account: bool,
+    ) -> None:
+        stats = self.stats
+        for status, signals, shadow, error in outcomes:
+            if account:
+                if status == "applied":
+                    stats.applied += 1
+                elif status == "duplicate":
+                    stats.duplicates += 1
+                elif status == "late":
+                    stats.late += 1
+            else:
+                stats.entity_events += 1
+            if error is not None:
+                stats.failed += 1
+                log.error("the core could not evaluate an event: %s", error)
+            for item in signals:
+                await self.publish(snapshot.signal(item))
+            for item in shadow:
+                rule_id = snapshot.groups[item[0]][item[1]].id
+                stats.shadow_signals += 1
+                stats.shadow_by_rule[rule_id] += 1
 
     async def flush_rekeyed(self, why: str) -> None:
         """Send the buffered items, one bundle per partition. A copy sent again after
@@ -242,40 +288,37 @@ class IngestPipeline:
     async def _send_bundle(self, partition: int, bundle: bytes) -> None:
         await self.rekey_topic.send(value=bundle, partition=partition, force=True)
 
-    async def handle_rekeyed(self, message: Message) -> list[Outcome]:
+    async def handle_rekeyed(self, message: Message) -> None:
         """One re-key message: each entity's record is read once and written once."""
-        touched: dict[str, EntityState] = {}
-        outcomes = []
+        snapshot = self.rules.snapshot(self.center.ruleset)
+        engine = snapshot.engine
+        batches: dict[str, tuple[int, str, list[bytes]]] = {}
         for item in decode(message.key, message.value):
-            group = self.center.ruleset.key_groups.get(item.group)
-            if not group:
+            group = engine.group_of(item.group)
+            if group is None:
                 continue  # the rules of this key were deleted meanwhile
-            table_key = item.table_key
-            state = touched.get(table_key)
-            if state is None:
-                state = touched[table_key] = (
-                    self.entities.get_for_update(table_key) or EntityState()
-                )
-            outcome = self.engine.process(state, item.fields, group, item.value)
-            outcomes.append(outcome)
-            self.stats.entity_events += 1
-            await self._publish(outcome)
-            if len(outcomes) % 32 == 0:
-                await asyncio.sleep(0)  # score requests share this event loop
-        # Written after the whole message, within its iteration (Faust files a write
-        # under the current event's partition, and a bundle's keys all hash to it). A
-        # crash before the end has the message delivered again, and its items already
-        # applied are recognised by their event ids.
-        for table_key, state in touched.items():
-            self.entities.set(table_key, state)
-        return outcomes
-
-    async def _publish(self, outcome: Outcome) -> None:
-        for signal in outcome.signals:
-            await self.publish(signal)
-        for signal in outcome.shadow:
-            self.stats.shadow_signals += 1
-            self.stats.shadow_by_rule[signal.rule_id] += 1
+            batch = batches.get(item.table_key)
+            if batch is None:
+                batch = batches[item.table_key] = (group, item.value, [])
+            batch[2].append(projection_bytes(fields_ms(item.fields), item.fields))
+        if not batches:
+            return
+        table = self.entities.table
+        keys = [table_key.encode() for table_key in batches]
+        results = engine.apply(
+            [
+                (group, value, self._current(snapshot, group, key, table.get(key)), events)
+                for key, (group, value, events) in zip(keys, batches.values(), strict=True)
+            ]
+        )
+        # Written within the message's iteration (Faust files a write under the current
+        # event's partition, and a bundle's keys all hash to it). A crash before the end
+        # has the message delivered again, and the items already applied are recognised
+        # by their event ids.
+        for key, (record, outcomes, unreadable) in zip(keys, results, strict=True):
+            table[key] = record
+            self._count_unreadable(unreadable, key)
+            await self._outcomes(snapshot, outcomes, account=False)
 
     async def publish(self, signal: Signal) -> None:
         # At once rather than at the next offset commit (up to a commit interval later):

@@ -19,7 +19,7 @@ import faust
 from riskstream.agents.cep.compiler import RuleSet
 from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.rekey import KEY_SEPARATOR
-from riskstream.streams.codec import loads
+from riskstream.core import state_last_seen
 from riskstream.streams.settings import Settings
 from riskstream.tables.faust_tables import await_changelog_metadata
 
@@ -34,7 +34,9 @@ def expired(
         group = key.decode(errors="replace").split(KEY_SEPARATOR, 1)[0]
         if group not in rules.key_groups:
             return True
-    last_seen = int(loads(raw)["p"][1])
+    last_seen = state_last_seen(raw)
+    if last_seen is None:
+        return False  # not a record the core wrote: left for the worker to convert
     return last_seen < now_ms - retention_ms
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from riskstream.agents.cep.compiler import RuleError, RuleSet
+from riskstream.agents.live_rules import check_ruleset
 from riskstream.agents.scoring import CompiledScoreRule, compile_score_rule
 from riskstream.rules.loader import AnyRuleDoc, parse_any
 from riskstream.streams.follow import follow_topic
@@ -105,7 +106,11 @@ class RuleCenter:
             if isinstance(doc, ScoreRuleDoc):
                 self.score_rules = {**self.score_rules, doc.id: compile_score_rule(doc)}
             else:
-                self.ruleset = self.ruleset.with_doc(doc)
+                ruleset = self.ruleset.with_doc(doc)
+                reason = check_ruleset(ruleset)
+                if reason is not None:
+                    raise RuleError(f"rule {doc.id}: the core cannot run it: {reason}")
+                self.ruleset = ruleset
             self.sources[doc.id] = "topic"
             self.changes += 1
             log.info(

@@ -21,11 +21,10 @@ import faust
 import orjson
 from pydantic import ValidationError
 
-from riskstream.agents.cep.engine import RuleEngine
-from riskstream.agents.cep.runner import ACCOUNT_KEY
+from riskstream.agents.live_rules import LiveRules, Snapshot, projection
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
-from riskstream.agents.scoring import cannot_judge, gather, own_signals, policy_from, score
+from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
@@ -34,9 +33,8 @@ from riskstream.streams.outputs import Decision
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
-from riskstream.tables.entity_state import EntityState
-from riskstream.tables.faust_tables import StateTable
-from riskstream.tables.spend import DAY_MS, spent_on
+from riskstream.tables.faust_tables import RecordTable
+from riskstream.tables.spend import DAY_MS
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +89,7 @@ class Scorer:
         app: faust.App,
         settings: Settings,
         center: RuleCenter,
-        accounts: StateTable[EntityState],
+        accounts: RecordTable,
     ) -> None:
         names = settings.topics
         self.app = app
@@ -100,7 +98,9 @@ class Scorer:
         # The account's rule state (and its daily totals), local here because requests
         # are routed to the account's owner: the transaction is tried on a copy of it.
         self.accounts = accounts
-        self.engine = RuleEngine()
+        # Its own engine (not the pipeline's): a what-if decodes the stored record anew
+        # and leaves it as it is.
+        self.rules = LiveRules(0)
         self.profiles = ProfileBook()
         self.penalties = PenaltyBook()
         self.profiles_ready = asyncio.Event()
@@ -180,7 +180,17 @@ class Scorer:
         self.remember(decision)
 
     def spent_today(self, account_id: str, now: datetime) -> Decimal:
-        return spent_on(self.accounts.get(account_id), to_epoch_ms(now))
+        snapshot = self.rules.snapshot(self.center.ruleset)
+        record = self._account_record(snapshot, account_id)
+        return Decimal(snapshot.engine.spent_on(record, to_epoch_ms(now)))
+
+    def _account_record(self, snapshot: Snapshot, account_id: str) -> bytes | None:
+        stored = self.accounts.table.get(account_id.encode())
+        try:
+            return snapshot.current(0, stored)
+        except ValueError as error:
+            log.warning("account %s: unreadable state record: %s", account_id, error)
+            return None
 
     async def decide(self, transaction: Transaction) -> Decision:
         """The decision for a transaction; the same event id always gets the same one."""
@@ -195,12 +205,17 @@ class Scorer:
                 self.policy,
             )
         now = datetime.now(UTC)
-        # One read serves both: the day's total, then (the copy being ours) the rule
-        # state the transaction is tried on, never written back.
-        state = self.accounts.get(transaction.account_id) or EntityState()
-        spent = spent_on(state, to_epoch_ms(now))
-        rules = self.center.ruleset.key_groups.get(ACCOUNT_KEY, [])
-        own = own_signals(self.engine, state, transaction, rules)
+        # One read serves both: the day's total, and the rule state the transaction is
+        # tried on (never written back). Signals published so far only tell what earlier
+        # events did; the transaction that completes a burst, a takeover or a cash-out
+        # would otherwise be judged without the very pattern it completes.
+        snapshot = self.rules.snapshot(self.center.ruleset)
+        record = self._account_record(snapshot, transaction.account_id)
+        spent = Decimal(snapshot.engine.spent_on(record, to_epoch_ms(now)))
+        what_if = snapshot.engine.what_if(
+            record, transaction.account_id, projection(transaction)[1]
+        )
+        own = [snapshot.signal(item) for item in what_if]
         evidence = gather(transaction, self.profiles, self.penalties, now, spent, own)
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version

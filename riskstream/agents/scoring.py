@@ -27,15 +27,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from riskstream.agents.cep.compiler import CompiledRule, RuleError
-from riskstream.agents.cep.engine import RuleEngine
+from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
 from riskstream.streams.events import Event, Transaction, to_epoch_ms
 from riskstream.streams.outputs import Decision, DecisionKind, Reason, Signal
 from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
-from riskstream.tables.entity_state import EntityState
 
 # The entities a transaction touches: (entity type, transaction field).
 TRANSACTION_ENTITIES = (
@@ -141,7 +139,7 @@ def gather(
     own: Iterable[Signal] = (),
 ) -> Evidence:
     """The profiles and penalties of the transaction's entities, plus ``own``: the
-    signals the transaction itself fires (see :func:`own_signals`)."""
+    signals the transaction itself fires on its account's rules (the core's what-if)."""
     evidence = Evidence(transaction, spent_today=spent_today)
     # Scoring in event time (replay), ``now`` is the transaction's own time, whose epoch
     # milliseconds the event keeps; converting a datetime costs more than the lookups.
@@ -162,19 +160,6 @@ def gather(
         if all(item.signal_id != signal.signal_id for item in known):
             known.append(ActiveSignal.of(signal))
     return evidence
-
-
-def own_signals(
-    engine: RuleEngine, state: EntityState, transaction: Transaction, rules: list[CompiledRule]
-) -> list[Signal]:
-    """The active signals the transaction fires on its account's rules, found by applying
-    it to ``state``: pass a copy (one just read from the table), never the stored one.
-
-    Signals published so far only tell what earlier events did; the transaction that
-    completes a burst, a takeover or a cash-out would otherwise be judged without the
-    very pattern it completes.
-    """
-    return engine.process(state, project(transaction), rules, transaction.account_id).signals
 
 
 def _imposed(evidence: Evidence) -> list[tuple[str, str, str]]:

@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
-from riskstream.agents.cep.compiler import CompiledRule, CompiledStep
-from riskstream.agents.cep.engine import EngineLimits, make_signal, ttl_ms
+from riskstream.agents.cep.engine import EngineLimits, make_signal
 from riskstream.agents.cep.expressions import _ip_prefix, project
-from riskstream.agents.cep.runner import ACCOUNT_KEY
+from riskstream.agents.plan import plan_of as agent_plan
+from riskstream.agents.plan import rule_groups
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.agents.validation import InvalidEventError, parse_event
@@ -36,104 +36,11 @@ class NativeUnsupported(Exception):  # noqa: N818 - a signal to use the referenc
     """The native runtime does not model this run; the reference engine replays it."""
 
 
-def _ms(seconds: float) -> int:
-    return int(seconds * 1000)
-
-
-def _step(step: CompiledStep) -> dict[str, Any]:
-    return {
-        "name": step.name,
-        "when": step.when.source,
-        "match": step.match.source if step.match else None,
-        "times": step.times,
-        "bit": step.bit,
-    }
-
-
-def _rule(rule: CompiledRule) -> dict[str, Any]:
-    doc = rule.doc
-    return {
-        "id": doc.id,
-        "version": doc.version,
-        "active": doc.mode == "active",
-        "entity": doc.entity,
-        "ttl_ms": ttl_ms(doc),
-        "pattern": doc.signal_pattern,
-        "severity": doc.severity,
-        "penalty": doc.penalty,
-        "events": list(doc.events),
-        "when": rule.when.source if rule.when else None,
-        "window": {"type": rule.window_type, "size": rule.window_size, "hop": rule.window_hop}
-        if doc.window
-        else None,
-        "aggregates": [
-            {
-                "name": agg.name,
-                "fn": agg.spec.fn,
-                "path": list(agg.path),
-                "where": agg.where.source if agg.where else None,
-                "bit": agg.bit,
-                "of": list(agg.spec.of) if agg.spec.of else None,
-                "horizon_days": int(agg.spec.horizon.total_seconds() // 86400)
-                if agg.spec.horizon
-                else 0,
-            }
-            for agg in rule.aggregates
-        ],
-        "condition": rule.condition.source if rule.condition else None,
-        "steps": [_step(step) for step in rule.steps],
-        "absent": _step(rule.absent) if rule.absent else None,
-        "within_ms": _ms(doc.sequence.within.total_seconds()) if doc.sequence else 0,
-        "horizon_ms": rule.horizon_ms,
-        "baseline_days": rule.baseline_days,
-        "unfiltered_bits": rule.unfiltered_bits,
-    }
-
-
-def rule_groups(center: RuleCenter) -> list[list[CompiledRule]]:
-    """The live rules by key group as the runner routes them: the account's first."""
-    groups = center.ruleset.key_groups
-    others = [group for source, group in groups.items() if source != ACCOUNT_KEY]
-    return [groups.get(ACCOUNT_KEY, []), *others]
-
-
 def plan_of(
     center: RuleCenter, policy: DecisionPolicy, limits: EngineLimits | None = None
 ) -> bytes:
     """The rule set, scoring rules and policy as the native runtime reads them."""
-    limits = limits or EngineLimits()
-    groups = rule_groups(center)
-    return orjson.dumps(
-        {
-            "groups": [
-                {
-                    "key": group[0].key.source if group else ACCOUNT_KEY,
-                    "account": index == 0,
-                    "rules": [_rule(rule) for rule in group],
-                }
-                for index, group in enumerate(groups)
-            ],
-            "min_horizon_ms": _ms(limits.min_horizon.total_seconds()),
-            "max_entries": limits.max_entries,
-            "score_rules": [
-                {
-                    "id": rule.doc.id,
-                    "code": rule.doc.code,
-                    "description": rule.doc.description,
-                    "points": rule.doc.points,
-                    "active": rule.doc.mode == "active",
-                    "when": rule.when.source,
-                }
-                for rule in center.score_rules.values()
-            ],
-            "policy": {
-                "review_at": policy.review_at,
-                "challenge_at": policy.challenge_at,
-                "reject_at": policy.reject_at,
-                "unknown": policy.unknown,
-            },
-        }
-    )
+    return agent_plan(center.ruleset, list(center.score_rules.values()), policy, limits)
 
 
 class NativeReplay:
@@ -145,7 +52,7 @@ class NativeReplay:
             self._core = Replay(plan_of(center, policy), _ip_prefix)
         except Unsupported as error:
             raise NativeUnsupported(str(error)) from None
-        self._groups = rule_groups(center)
+        self._groups = rule_groups(center.ruleset)
         self.stats = ReplayStats()
 
     def load(self, path: Path, max_bytes: int = MAX_LINE_BYTES) -> list[BadLine]:

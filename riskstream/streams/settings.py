@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         description="Under load, events bound for the entity stage (devices, IPs, "
         "merchants ...) leave in bundles of at most this many; with no backlog, at once.",
     )
+    state_cache_mb: int = Field(
+        256,
+        ge=0,
+        description="Memory for decoded entity states kept between batches (state lives in"
+        " RocksDB; a state whose record changed meanwhile is read again).",
+    )
     entity_retention_days: float = Field(
         400.0, gt=0, description="Entity and account records silent for longer are deleted."
     )

@@ -1,71 +1,30 @@
 """The Faust tables (RocksDB-backed, changelogged) that hold riskstream's state.
 
-Faust takes a table's serializer from its value type's Faust options, which pydantic
-models and dataclasses lack (faust-streaming #556); so tables hold raw bytes and
-:class:`StateTable` turns them into state objects through the one codec.
+Values are raw bytes: the native core's versioned state records (``native/src/codec.rs``),
+which only the core reads and writes. Faust would take a serializer from the value
+type's Faust options, which our types lack (faust-streaming #556).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
 
-from riskstream.streams.codec import WireState, dumps, loads
-from riskstream.tables.entity_state import EntityState
-
-StateT = TypeVar("StateT", bound=WireState)
 log = logging.getLogger(__name__)
 
 ACCOUNT_STATE = "account-state"
 ENTITY_STATE = "entity-state"
 
 
-class StateTable(Generic[StateT]):
-    """A typed view of a bytes-valued Faust table, keyed by ``str``."""
+class RecordTable:
+    """A bytes-valued Faust table of the core's state records, keyed by bytes."""
 
-    def __init__(self, table: Any, state: type[StateT], cache_size: int = 10_000) -> None:
+    def __init__(self, table: Any) -> None:
         self.table = table
-        self.state = state
-        # key -> (bytes last set, the object set): see ``get_for_update``.
-        self._cache: OrderedDict[str, tuple[bytes, StateT]] = OrderedDict()
-        self._cache_size = cache_size
-        self.cache_hits = 0
-        self.cache_misses = 0
-
-    def get(self, key: str) -> StateT | None:
-        """A fresh object, decoded from the stored bytes: the caller may change it freely."""
-        raw = self.table.get(key.encode())
-        return None if raw is None else self.state.from_wire(loads(raw))
-
-    def get_for_update(self, key: str) -> StateT | None:
-        """The state to change and ``set`` back: the very object last set under ``key``
-        while the stored bytes are still those it was set with (no decoding, and what it
-        keeps beside its record, such as running windows, lives on); else decoded.
-        Only for one caller that always sets back what it got."""
-        raw = self.table.get(key.encode())
-        if raw is None:
-            self._cache.pop(key, None)
-            return None
-        # Handed out once: an update that fails before its ``set`` leaves nothing behind.
-        cached = self._cache.pop(key, None)
-        if cached is not None and cached[0] == raw:
-            self.cache_hits += 1
-            return cached[1]
-        self.cache_misses += 1
-        return self.state.from_wire(loads(raw))
-
-    def set(self, key: str, value: StateT) -> None:
-        raw = dumps(value.to_wire())
-        self.table[key.encode()] = raw
-        if self._cache_size:
-            self._cache[key] = (raw, value)
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
 
 
 async def topic_partitions(app: faust.App, topic: str) -> int:
@@ -86,7 +45,7 @@ async def topic_partitions(app: faust.App, topic: str) -> int:
             await asyncio.sleep(1)
 
 
-async def await_changelog_metadata(app: faust.App, table: StateTable[Any]) -> None:
+async def await_changelog_metadata(app: faust.App, table: RecordTable) -> None:
     """Wait until the producer knows the partitions of the table's changelog topic."""
     await topic_partitions(app, table.table.changelog_topic.get_topic_name())
 
@@ -113,7 +72,7 @@ def _table(
 
 def account_state_table(
     app: faust.App, partitions: int, record_max: int | None = None
-) -> StateTable[EntityState]:
+) -> RecordTable:
     """Rule state per account, keyed by the account id (the input topics' message key)."""
     # Changelog writes follow the partition the event came on: upstream producers may
     # use another partitioner than ours (librdkafka's default is not murmur2).
@@ -121,12 +80,12 @@ def account_state_table(
         app, ACCOUNT_STATE, partitions, "Rule state per account.", use_partitioner=False,
         record_max=record_max,
     )  # fmt: skip
-    return StateTable(table, EntityState)
+    return RecordTable(table)
 
 
 def entity_state_table(
     app: faust.App, partitions: int, record_max: int | None = None
-) -> StateTable[EntityState]:
+) -> RecordTable:
     """Rule state per other entity (device, IP, counterparty ...), keyed by the re-key
     topic's message key: ``<key expression>\\x1f<key value>``."""
     # We produce the re-key topic ourselves, with the partitioner Faust also uses for
@@ -135,4 +94,4 @@ def entity_state_table(
         app, ENTITY_STATE, partitions, "Rule state per device, IP, merchant ...",
         use_partitioner=True, record_max=record_max,
     )  # fmt: skip
-    return StateTable(table, EntityState)
+    return RecordTable(table)

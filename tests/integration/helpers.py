@@ -62,10 +62,15 @@ def send(settings: Settings, events: Iterable[SimEvent], rate: float | None = No
     return count
 
 
-def send_raw(settings: Settings, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
+def send_raw(
+    settings: Settings,
+    topic: str,
+    records: Iterable[tuple[bytes | None, bytes]],
+    partition: int | None = None,
+) -> None:
     sink = producer(settings)
     for key, value in records:
-        sink.send(topic, key=key, value=value)
+        sink.send(topic, key=key, value=value, partition=partition)
     sink.flush()
     sink.close()
 

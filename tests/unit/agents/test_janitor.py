@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from riskstream.agents.janitor import expired, sweep
-from riskstream.streams.codec import dumps
-from riskstream.tables.entity_state import EntityState
+from riskstream.agents.live_rules import projection_bytes
+from riskstream.agents.plan import plan_of
+from riskstream.core import LiveEngine
 from tests.unit.rules.harness import pack_rule
 
 DAY = 86_400_000
@@ -10,7 +11,25 @@ RULES = pack_rule("velocity.device")
 
 
 def record(last_seen_ms: int) -> bytes:
-    return dumps(EntityState(watermark_ms=last_seen_ms, last_seen_ms=last_seen_ms).to_wire())
+    """The account record of one login at ``last_seen_ms``, as the core writes it."""
+    fields = {
+        "event_id": f"e-{last_seen_ms}",
+        "type": "login",
+        "account_id": "acc",
+        "ts": last_seen_ms / 1000,
+        "hour": 0,
+        "kind": "account_event",
+    }
+    engine = LiveEngine(plan_of(RULES), 0)
+    [(raw, _, _)] = engine.apply([(0, "acc", None, [projection_bytes(last_seen_ms, fields)])])
+    return raw
+
+
+def test_records_not_written_by_the_core_are_left_alone() -> None:
+    legacy = b'{"w":1,"e":[],"s":{},"f":[],"b":{},"p":[-1,1,0,0],"t":[]}'
+    assert not expired(
+        b"acc", legacy, rekeyed=False, rules=RULES, now_ms=400 * DAY, retention_ms=DAY
+    )
 
 
 def test_silent_entities_expire_after_the_retention() -> None:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-from faust.types import Message
+from faust.types import EventT, Message
 
+from riskstream.agents.batches import PartitionBatches
 from riskstream.agents.live_rules import (
     CoreSignal,
     LiveRules,
@@ -46,6 +47,7 @@ from riskstream.tables.faust_tables import (
 log = logging.getLogger(__name__)
 ACCOUNT_DELETES_PER_EVENT = 16
 REKEY_LINGER_S = 0.05
+INGEST_LINGER_S = 0.02
 REROUTED_HEADER = "riskstream.rerouted-from"
 
 
@@ -114,6 +116,9 @@ class IngestPipeline:
         self.rekey_topic_name = rekey_topic_name(settings)
         self.rekey_topic = app.topic(self.rekey_topic_name)
         self.rekey = RekeyBuffer(settings.partitions)  # replaced by the topic's own count
+        self.batches = PartitionBatches(
+            app, self.handle_batch, settings.ingest_batch_max_events, INGEST_LINGER_S
+        )
         self._flush_hooked = False
         # Account records the janitor found expired, by the partition they are stored
         # under; deleted while an event of that partition is processed (see below).
@@ -138,10 +143,14 @@ class IngestPipeline:
             assert isinstance(buffer, DrainingProducerBuffer)  # see RiskApp._new_producer
             buffer.before_flush.append(lambda: self.flush_rekeyed("commit"))
             self._flush_hooked = True
-        linger = asyncio.get_running_loop().create_task(self._linger())
+        loop = asyncio.get_running_loop()
+        linger = loop.create_task(self._linger())
+        batch_linger = loop.create_task(self.batches.linger())
         try:
-            async for event in stream.events():
-                await self.handle(event.message)
+            # Acknowledged by ``batches`` once their batch is applied.
+            manual: Any = stream  # Faust's StreamT stub lacks noack()
+            async for event in manual.noack().events():
+                await self.batches.add(event)
                 if self.rekey.size >= self.settings.rekey_bundle_max_items:
                     await self.flush_rekeyed("full")
                 elif caught_up(self.app, event):
@@ -151,6 +160,7 @@ class IngestPipeline:
                 await asyncio.sleep(0)
         finally:
             linger.cancel()
+            batch_linger.cancel()
 
     async def _linger(self) -> None:
         """Items never wait much longer than this, whatever the input does."""
@@ -189,11 +199,49 @@ class IngestPipeline:
         if not keys:
             del self._doomed_accounts[partition]
 
-    async def handle(self, message: Message) -> None:
-        """One input message: validated, applied to its account, forwarded to its entities."""
-        self.stats.received += 1
+    async def handle_batch(self, partition: int, events: list[EventT[Any]]) -> None:
+        """A partition's input events: validated, applied to their accounts (each
+        account's record read and written once), forwarded to their other entities."""
         if self._doomed_accounts:
-            self._delete_doomed_accounts(message.partition)
+            self._delete_doomed_accounts(partition)
+        admitted = [item for event in events if (item := await self._admit(event.message))]
+        if not admitted:
+            return
+        snapshot = self.rules.snapshot(self.center.ruleset)
+        by_account: dict[str, list[bytes]] = {}
+        for account, _, core_event in admitted:
+            by_account.setdefault(account, []).append(core_event)
+        table = self.accounts.table
+        keys = [account.encode() for account in by_account]
+        results = snapshot.engine.apply(
+            [
+                (0, account, self._current(snapshot, 0, key, table.get(key)), core_events)
+                for key, (account, core_events) in zip(keys, by_account.items(), strict=True)
+            ]
+        )
+        # A duplicate is written back too: if a crash left the local store ahead of the
+        # changelog, this puts the changelog level again.
+        for key, (record, outcomes, unreadable) in zip(keys, results, strict=True):
+            table[key] = record
+            self._count_unreadable(unreadable, key)
+            await self._outcomes(snapshot, outcomes, account=True)
+        # Too late for the account's windows is not too late for a merchant's week:
+        # every key group judges lateness against its own horizon.
+        groups = snapshot.groups
+        for _, fields, core_event in admitted:
+            try:
+                routes = snapshot.engine.routes(core_event)
+            except ValueError as error:
+                log.warning("event %s: no entity keys: %s", fields.get("event_id"), error)
+                continue
+            for group, value in routes:
+                self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, fields))
+                self.stats.rekeyed += 1
+
+    async def _admit(self, message: Message) -> tuple[str, dict[str, Any], bytes] | None:
+        """A valid event on its account's partition: (account, fields, the core's event);
+        anything else is dead-lettered or sent round again under the right key."""
+        self.stats.received += 1
         try:
             event = parse_event(
                 message.value,
@@ -202,7 +250,7 @@ class IngestPipeline:
             )
         except InvalidEventError as rejected:
             await self.dead_letter(message, rejected.rejection)
-            return
+            return None
         key = event.account_id.encode()
         if message.key != key:
             # Keyed wrongly, the event sits on another account's partition and would
@@ -212,30 +260,9 @@ class IngestPipeline:
                 key=key, value=message.value, headers=[(REROUTED_HEADER, origin)]
             )
             self.stats.rerouted += 1
-            return
+            return None
         fields, core_event = projection(event)
-        snapshot = self.rules.snapshot(self.center.ruleset)
-        table = self.accounts.table
-        # A duplicate is written back too: if a crash left the local store ahead of the
-        # changelog, this puts the changelog level again.
-        stored = self._current(snapshot, 0, key, table.get(key))
-        [(record, outcomes, unreadable)] = snapshot.engine.apply(
-            [(0, event.account_id, stored, [core_event])]
-        )
-        table[key] = record
-        self._count_unreadable(unreadable, key)
-        await self._outcomes(snapshot, outcomes, account=True)
-        # Too late for the account's windows is not too late for a merchant's week:
-        # every key group judges lateness against its own horizon.
-        groups = snapshot.groups
-        try:
-            routes = snapshot.engine.routes(core_event)
-        except ValueError as error:
-            log.warning("event %s: no entity keys: %s", event.event_id, error)
-            return
-        for group, value in routes:
-            self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, fields))
-            self.stats.rekeyed += 1
+        return event.account_id, fields, core_event
 
     def _current(
         self, snapshot: Snapshot, group: int, key: bytes, stored: bytes | None

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         description="Under load, events bound for the entity stage (devices, IPs, "
         "merchants ...) leave in bundles of at most this many; with no backlog, at once.",
     )
+    ingest_batch_max_events: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Input events of one partition applied as one batch at most (an"
+        " account's record is written once per batch).",
+    )
     state_cache_mb: int = Field(
         256,
         ge=0,

@@ -46,10 +46,15 @@ def plan_of(
 class NativeReplay:
     """One pass of the native engine and scorer over a file of events."""
 
-    def __init__(self, center: RuleCenter, policy: DecisionPolicy | None = None) -> None:
+    def __init__(
+        self,
+        center: RuleCenter,
+        policy: DecisionPolicy | None = None,
+        limits: EngineLimits | None = None,
+    ) -> None:
         policy = policy or DecisionPolicy()
         try:
-            self._core = Replay(plan_of(center, policy), _ip_prefix)
+            self._core = Replay(plan_of(center, policy, limits), _ip_prefix)
         except Unsupported as error:
             raise NativeUnsupported(str(error)) from None
         self._groups = rule_groups(center.ruleset)

@@ -4,10 +4,11 @@
 (``Expr::evaluate`` and ``Expr::test``), with events as event views and as plain maps;
 ``cel/compile.json`` through ``_field_path``. ``events/*.json``: every raw line through
 the contract (``parse_event``: the verdict, the reason, the fields at fault) and through
-the core's strict reader (``_parse_line``) and ``_from_projection``. ``native/src/
-conformance/`` runs the same files in ``cargo test``; ``tests/conformance/README.md``
-says what a case holds. A case marked ``pending`` is a known difference of the core: it
-must still fail here (strict xfail), so that fixing it is noticed.
+the core's strict reader (``_parse_line``) and ``_from_projection``, and Python's own
+``project`` and ``_ip_prefix``. ``native/src/conformance/`` runs the same files in
+``cargo test``; ``tests/conformance/README.md`` says what a case holds. A case marked
+``pending`` is a known difference of the core: it must still fail here (strict xfail), so
+that fixing it is noticed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 
 import riskstream.core
+from riskstream.agents.cep.expressions import _ip_prefix, project
 from riskstream.agents.validation import InvalidEventError, parse_event
 
 ROOT = Path(__file__).resolve().parents[2] / "conformance"
@@ -212,23 +214,17 @@ def test_event_native(core: ModuleType, case: dict[str, Any]) -> None:
             check_native_event(core._from_projection(text.encode()), case)
 
 
-# The reference engine's projection, while it exists (it goes with the Python engine).
-try:
-    from riskstream.agents.cep.expressions import _ip_prefix, project
-except ImportError:  # pragma: no cover - after the Python engine is gone
-    project = _ip_prefix = None  # type: ignore[assignment]
-WITHOUT_REFERENCE = pytest.mark.skipif(project is None, reason="the Python engine is gone")
+# Python's own projection (``project``), which the rule center's checks, the scorer and
+# the lines the strict reader is unsure of go through.
 
 
-@WITHOUT_REFERENCE
 @pytest.mark.parametrize("case", EVENT_CASES)
-def test_event_projection_of_the_python_engine(case: dict[str, Any]) -> None:
+def test_event_projection_of_python(case: dict[str, Any]) -> None:
     _, event = contract_verdict(case)
     if event is not None:
         same_projection(project(event), case)
 
 
-@WITHOUT_REFERENCE
 @pytest.mark.parametrize("case", load("events", only="ip_prefix"))
-def test_ip_prefix_of_the_python_engine(case: dict[str, Any]) -> None:
+def test_ip_prefix_of_python(case: dict[str, Any]) -> None:
     assert _ip_prefix(case["ip"]) == case["prefix"]

@@ -30,6 +30,9 @@ class PartitionBatches:
         self.linger_s = linger_s
         self._pending: dict[int, list[EventT[Any]]] = {}
         self._since: dict[int, float] = {}
+        # One batch of a partition at a time: the next one reads the records the
+        # previous one writes (the linger and the stream may both start one).
+        self._running: dict[int, asyncio.Lock] = {}
         self.batches = 0
 
     @property
@@ -46,16 +49,17 @@ class PartitionBatches:
             await self.run(partition)
 
     async def run(self, partition: int) -> None:
-        events = self._pending.pop(partition, None)
-        self._since.pop(partition, None)
-        if not events:
-            return
-        # Writes are filed under the partition's own events' (see ``acting_as``).
-        with acting_as(events[-1]):
-            await self.process(partition, events)
-        self.batches += 1
-        for event in events:
-            event.ack()
+        async with self._running.setdefault(partition, asyncio.Lock()):
+            events = self._pending.pop(partition, None)
+            self._since.pop(partition, None)
+            if not events:
+                return
+            # Writes are filed under the partition's own events' (see ``acting_as``).
+            with acting_as(events[-1]):
+                await self.process(partition, events)
+            self.batches += 1
+            for event in events:
+                event.ack()
 
     async def linger(self) -> None:
         """Batches never wait much longer than ``linger_s``, nor through a rebalance."""

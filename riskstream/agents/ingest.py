@@ -22,6 +22,7 @@ from faust.types import EventT, Message
 
 from riskstream.agents.batches import PartitionBatches
 from riskstream.agents.live_rules import (
+    BatchOut,
     CoreSignal,
     LiveRules,
     Snapshot,
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 ACCOUNT_DELETES_PER_EVENT = 16
 REKEY_LINGER_S = 0.05
 INGEST_LINGER_S = 0.02
+ENTITY_BATCH_BUNDLES = 8
 REROUTED_HEADER = "riskstream.rerouted-from"
 
 
@@ -119,6 +121,11 @@ class IngestPipeline:
         self.batches = PartitionBatches(
             app, self.handle_batch, settings.ingest_batch_max_events, INGEST_LINGER_S
         )
+        # Bundles of a partition applied together: a busy merchant's record is written
+        # once for them all.
+        self.entity_batches = PartitionBatches(
+            app, self.handle_rekeyed_batch, ENTITY_BATCH_BUNDLES, INGEST_LINGER_S
+        )
         self._flush_hooked = False
         # Account records the janitor found expired, by the partition they are stored
         # under; deleted while an event of that partition is processed (see below).
@@ -171,9 +178,14 @@ class IngestPipeline:
     async def _entity_agent(self, stream: faust.StreamT[bytes]) -> None:
         await self.center.ready.wait()
         await await_changelog_metadata(self.app, self.entities)
-        async for event in stream.events():
-            await self.handle_rekeyed(event.message)
-            await asyncio.sleep(0)
+        linger = asyncio.get_running_loop().create_task(self.entity_batches.linger())
+        try:
+            manual: Any = stream  # Faust's StreamT stub lacks noack()
+            async for event in manual.noack().events():
+                await self.entity_batches.add(event)
+                await asyncio.sleep(0)
+        finally:
+            linger.cancel()
 
     def schedule_account_deletes(
         self, by_partition: dict[int, list[bytes]], still_expired: Callable[[bytes, bytes], bool]
@@ -213,30 +225,39 @@ class IngestPipeline:
             by_account.setdefault(account, []).append(core_event)
         table = self.accounts.table
         keys = [account.encode() for account in by_account]
-        results = snapshot.engine.apply(
-            [
-                (0, account, self._current(snapshot, 0, key, table.get(key)), core_events)
-                for key, (account, core_events) in zip(keys, by_account.items(), strict=True)
-            ]
-        )
+        batches = [
+            (0, account, table.get(key), core_events)
+            for key, (account, core_events) in zip(keys, by_account.items(), strict=True)
+        ]
+        cores = [core_event for _, _, core_event in admitted]
+        results, routes = await self.rules.run(lambda: snapshot.work(batches, cores))
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
-        for key, (record, outcomes, unreadable) in zip(keys, results, strict=True):
-            table[key] = record
-            self._count_unreadable(unreadable, key)
-            await self._outcomes(snapshot, outcomes, account=True)
+        await self._write(snapshot, table, keys, results, account=True)
         # Too late for the account's windows is not too late for a merchant's week:
         # every key group judges lateness against its own horizon.
         groups = snapshot.groups
-        for _, fields, core_event in admitted:
-            try:
-                routes = snapshot.engine.routes(core_event)
-            except ValueError as error:
-                log.warning("event %s: no entity keys: %s", fields.get("event_id"), error)
+        for (_, fields, _), found in zip(admitted, routes, strict=True):
+            if isinstance(found, str):
+                log.warning("event %s: no entity keys: %s", fields.get("event_id"), found)
                 continue
-            for group, value in routes:
+            for group, value in found:
                 self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, fields))
                 self.stats.rekeyed += 1
+
+    async def _write(
+        self,
+        snapshot: Snapshot,
+        table: Any,
+        keys: list[bytes],
+        results: list[BatchOut],
+        *,
+        account: bool,
+    ) -> None:
+        for key, (record, outcomes, unreadable) in zip(keys, results, strict=True):
+            table[key] = record
+            self._count_unreadable(unreadable, key)
+            await self._outcomes(snapshot, outcomes, account=account)
 
     async def _admit(self, message: Message) -> tuple[str, dict[str, Any], bytes] | None:
         """A valid event on its account's partition: (account, fields, the core's event);
@@ -263,15 +284,6 @@ class IngestPipeline:
             return None
         fields, core_event = projection(event)
         return event.account_id, fields, core_event
-
-    def _current(
-        self, snapshot: Snapshot, group: int, key: bytes, stored: bytes | None
-    ) -> bytes | None:
-        try:
-            return snapshot.current(group, stored)
-        except ValueError as error:
-            self._count_unreadable(str(error), key)
-            return None
 
     def _count_unreadable(self, reason: str | None, key: bytes) -> None:
         if reason is not None:
@@ -315,13 +327,17 @@ class IngestPipeline:
     async def _send_bundle(self, partition: int, bundle: bytes) -> None:
         await self.rekey_topic.send(value=bundle, partition=partition, force=True)
 
-    async def handle_rekeyed(self, message: Message) -> None:
-        """One re-key message: each entity's record is read once and written once."""
+    async def handle_rekeyed_batch(self, partition: int, events: list[EventT[Any]]) -> None:
+        await self.handle_rekeyed([event.message for event in events])
+
+    async def handle_rekeyed(self, messages: list[Message]) -> None:
+        """Re-key messages of one partition: each entity's record is read once and
+        written once."""
         snapshot = self.rules.snapshot(self.center.ruleset)
-        engine = snapshot.engine
         batches: dict[str, tuple[int, str, list[bytes]]] = {}
-        for item in decode(message.key, message.value):
-            group = engine.group_of(item.group)
+        items = [item for message in messages for item in decode(message.key, message.value)]
+        for item in items:
+            group = snapshot.group_index.get(item.group)
             if group is None:
                 continue  # the rules of this key were deleted meanwhile
             batch = batches.get(item.table_key)
@@ -332,20 +348,16 @@ class IngestPipeline:
             return
         table = self.entities.table
         keys = [table_key.encode() for table_key in batches]
-        results = engine.apply(
-            [
-                (group, value, self._current(snapshot, group, key, table.get(key)), events)
-                for key, (group, value, events) in zip(keys, batches.values(), strict=True)
-            ]
-        )
-        # Written within the message's iteration (Faust files a write under the current
-        # event's partition, and a bundle's keys all hash to it). A crash before the end
-        # has the message delivered again, and the items already applied are recognised
-        # by their event ids.
-        for key, (record, outcomes, unreadable) in zip(keys, results, strict=True):
-            table[key] = record
-            self._count_unreadable(unreadable, key)
-            await self._outcomes(snapshot, outcomes, account=False)
+        inputs = [
+            (group, value, table.get(key), events)
+            for key, (group, value, events) in zip(keys, batches.values(), strict=True)
+        ]
+        results, _ = await self.rules.run(lambda: snapshot.work(inputs, []))
+        # Written under the partition's own message (Faust files a write under the
+        # current event's partition, and a bundle's keys all hash to it). A crash before
+        # the end has the messages delivered again, and the items already applied are
+        # recognised by their event ids.
+        await self._write(snapshot, table, keys, results, account=False)
 
     async def publish(self, signal: Signal) -> None:
         # At once rather than at the next offset commit (up to a commit interval later):

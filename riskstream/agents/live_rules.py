@@ -8,8 +8,11 @@ the very rule versions that produced them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import orjson
 
@@ -24,6 +27,12 @@ from riskstream.tables.legacy import import_document, is_legacy
 
 # What the core hands back for a signal (see ``riskstream/_core.pyi``).
 CoreSignal = tuple[Any, ...]
+# (status, signals, shadow signals, why the core could not evaluate it)
+CoreOutcome = tuple[str, list[CoreSignal], list[CoreSignal], str | None]
+# (group, key, stored record, [events]) in; (record, outcomes, why unreadable) out
+BatchIn = tuple[int, str, bytes | None, list[bytes]]
+BatchOut = tuple[bytes, list[CoreOutcome], str | None]
+T = TypeVar("T")
 
 
 def projection(event: Event) -> tuple[dict[str, Any], bytes]:
@@ -55,6 +64,38 @@ class Snapshot:
     ruleset: RuleSet
     engine: LiveEngine
     groups: list[list[CompiledRule]]
+    # Key expression -> group index (the account group's key is its own).
+    group_index: dict[str, int] = field(default_factory=dict)
+
+    def work(
+        self, batches: list[BatchIn], routed: list[bytes]
+    ) -> tuple[list[BatchOut], list[list[tuple[int, str]] | str]]:
+        """Apply ``batches`` and find the other entities of the ``routed`` events: one
+        call to run in the core's thread (``LiveRules.run``). A stored record the core
+        cannot read (of the previous format, damaged) starts the entity afresh."""
+        inputs: list[BatchIn] = []
+        unreadable: list[str | None] = []
+        for group, key, stored, events in batches:
+            try:
+                current = self.current(group, stored)
+                unreadable.append(None)
+            except ValueError as error:
+                current = None
+                unreadable.append(str(error))
+            inputs.append((group, key, current, events))
+        results = [
+            (record, outcomes, reason or converted)
+            for (record, outcomes, reason), converted in zip(
+                self.engine.apply(inputs), unreadable, strict=True
+            )
+        ]
+        routes: list[list[tuple[int, str]] | str] = []
+        for event in routed:
+            try:
+                routes.append(self.engine.routes(event))
+            except ValueError as error:
+                routes.append(str(error))
+        return results, routes
 
     def current(self, group: int, record: bytes | None) -> bytes | None:
         """``record`` in the core's format: a record of the previous format converted
@@ -77,6 +118,13 @@ class LiveRules:
     def __init__(self, cache_bytes: int) -> None:
         self.cache_bytes = cache_bytes
         self._snapshot: Snapshot | None = None
+        # The core computes in its own thread, the GIL released, so that the event loop
+        # (score requests, the web server) is not held up by a batch. One thread: the
+        # engine is used by one caller at a time.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="riskstream-core")
+
+    async def run(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work)
 
     def cache_stats(self) -> dict[str, int]:
         if self._snapshot is None:
@@ -88,5 +136,7 @@ class LiveRules:
         current = self._snapshot
         if current is None or current.ruleset is not ruleset:
             engine = LiveEngine(plan_of(ruleset), self.cache_bytes)
-            current = self._snapshot = Snapshot(ruleset, engine, rule_groups(ruleset))
+            groups = rule_groups(ruleset)
+            index = {group[0].key.source: at for at, group in enumerate(groups) if group}
+            current = self._snapshot = Snapshot(ruleset, engine, groups, index)
         return current

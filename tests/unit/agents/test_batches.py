@@ -96,3 +96,28 @@ async def test_the_linger_and_a_rebalance_send_what_waits() -> None:
     finally:
         task.cancel()
     assert faust.streams.current_event() is None, "the current event is only lent"
+
+
+async def test_a_partition_runs_one_batch_at_a_time() -> None:
+    app = FakeApp(FakeConsumer({("t", 0): 100}))
+    log: list[str] = []
+    release = asyncio.Event()
+
+    async def process(partition: int, events: list[Any]) -> None:
+        offsets = [item.message.offset for item in events]
+        log.append(f"start {offsets}")
+        if offsets == [1]:
+            await release.wait()  # the first batch is still writing
+        log.append(f"end {offsets}")
+
+    held = PartitionBatches(app, process, 100, 60.0)  # type: ignore[arg-type]
+    await held.add(event(0, 1))  # type: ignore[arg-type]
+    first = asyncio.get_running_loop().create_task(held.run(0))
+    await asyncio.sleep(0.01)
+    await held.add(event(0, 2))  # type: ignore[arg-type]
+    second = asyncio.get_running_loop().create_task(held.run(0))
+    await asyncio.sleep(0.01)
+    assert log == ["start [1]"], "the second batch waits for the first"
+    release.set()
+    await asyncio.gather(first, second)
+    assert log == ["start [1]", "end [1]", "start [2]", "end [2]"]

@@ -1,9 +1,10 @@
 """riskstream's native replay runtime (``native/src``, Rust through PyO3), built into the
 package as ``riskstream._core``; the rest of the code reaches it through ``riskstream.core``.
 
-``riskstream.offline.native`` drives :class:`Replay`. The functions whose names start with
-an underscore are test hooks (``tests/unit/native``): they expose the strict event reader
-and the CEL fast path one call at a time, to be compared with the Python reference.
+``riskstream.offline.native`` drives :class:`Replay`, ``riskstream.agents.live_rules``
+:class:`LiveEngine`. The functions whose names start with an underscore are test hooks
+(``tests/unit/conformance``): they expose the strict event reader and the CEL evaluation
+one call at a time, for the conformance cases of ``tests/conformance/``.
 """
 
 from collections.abc import Callable

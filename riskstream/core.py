@@ -3,8 +3,9 @@
 
 :class:`Replay` is the native engine and scorer that ``riskstream.offline.native`` drives;
 :class:`Unsupported` is what it raises for a run it does not model. The names that start
-with an underscore are test hooks (``tests/unit/native``) that hold the event reader and
-the CEL fast path to the Python reference. ``riskstream/_core.pyi`` types them all.
+with an underscore are test hooks: the conformance runner (``tests/unit/conformance``)
+holds the event reader and the CEL evaluation to the cases of ``tests/conformance/``
+through them. ``riskstream/_core.pyi`` types them all.
 """
 
 from __future__ import annotations

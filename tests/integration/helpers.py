@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from riskstream.agents.cep.compiler import RuleSet
-from riskstream.agents.cep.runner import LocalRunner
-from riskstream.agents.validation import event_from_mapping
-from riskstream.rules.loader import default_ruleset
+from riskstream.agents.rule_center import RuleCenter
+from riskstream.offline.native import NativeReplay
+from riskstream.offline.rules import rule_center
 from riskstream.simulation.event import SimEvent
 from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.codec import loads
@@ -37,13 +39,17 @@ def traffic(seed: int = 11, accounts: int = 120) -> list[SimEvent]:
 def expected_signals(
     events: Iterable[SimEvent], rules: RuleSet | None = None
 ) -> dict[str, dict[str, object]]:
-    """What the functional core concludes from the events, by signal id."""
-    runner = LocalRunner(rules or default_ruleset())
-    found: dict[str, dict[str, object]] = {}
-    for item in events:
-        for signal in runner.signals(event_from_mapping(item.payload)):
-            found[signal.signal_id] = signal.model_dump(mode="json")
-    return found
+    """What the core concludes from the events, by signal id: their replay (in event-time
+    order, as ``riskstream replay`` runs it) under the shipped rules or ``rules``."""
+    center = rule_center() if rules is None else RuleCenter([r.doc for r in rules.rules.values()])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.jsonl"
+        path.write_bytes(b"".join(event.encode() + b"\n" for event in events))
+        replay = NativeReplay(center)
+        bad = replay.load(path)
+        assert bad == [], bad
+        _, signals, _ = replay.run(len(replay))
+    return {signal.signal_id: signal.model_dump(mode="json") for signal in signals}
 
 
 def send(settings: Settings, events: Iterable[SimEvent], rate: float | None = None) -> int:

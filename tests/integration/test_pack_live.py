@@ -65,14 +65,12 @@ def wait_for(
 
 
 def replayed_signals(sandbox: Sandbox, events: list[SimEvent], folder: Path) -> dict[str, Any]:
-    """The signals ``riskstream replay`` writes for the events, by id: on the native
-    runtime (which ``tests/unit/offline/test_native_parity.py`` holds byte for byte to
-    the Python engine), so the worker is held to both."""
+    """The signals ``riskstream replay`` writes for the events, by id: the core's replay,
+    which the conformance cases (``tests/conformance/engine/``) pin."""
     source, signals = folder / "events.jsonl", folder / "signals.jsonl"
     source.write_bytes(b"".join(event.encode() + b"\n" for event in events))
     done = subprocess.run(
-        [sys.executable, "-m", "riskstream", "replay", str(source), "--signals", str(signals),
-         "--engine", "native"],
+        [sys.executable, "-m", "riskstream", "replay", str(source), "--signals", str(signals)],
         env=sandbox.env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -16,8 +16,10 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
+from riskstream.offline import run as run_module
 from riskstream.offline.run import ReplayOutputs, replay_file
 
 GOLDEN = Path(__file__).resolve().parents[2] / "conformance" / "replay"
@@ -25,6 +27,17 @@ OUTPUTS = ("signals", "decisions", "shadow")
 
 
 def test_the_recorded_day_replays_byte_for_byte(tmp_path: Path) -> None:
+    replay_and_compare(tmp_path)
+
+
+def test_the_chunks_a_replay_runs_in_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_module, "NATIVE_CHUNK", 97)
+    replay_and_compare(tmp_path)
+
+
+def replay_and_compare(tmp_path: Path) -> None:
     outputs = ReplayOutputs(*(tmp_path / f"{name}.jsonl" for name in OUTPUTS))
     # The native path, never a silent fallback to the reference (while there is one).
     native: dict[str, Any] = (

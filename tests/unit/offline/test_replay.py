@@ -1,4 +1,4 @@
-"""Replay: the engine and the scorer offline, in event-time order, deterministic."""
+"""Replay: the core's engine and scorer offline, in event-time order, deterministic."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ import orjson
 import pytest
 
 from riskstream.agents.cep.compiler import RuleError
-from riskstream.agents.cep.runner import LocalRunner
 from riskstream.offline.jsonl import in_event_time_order, read_events
-from riskstream.offline.replay import Replayer
-from riskstream.offline.rules import rule_center
 from riskstream.offline.run import ReplayOutputs, replay_file
 from riskstream.rules.loader import default_ruleset
 from riskstream.streams.codec import dumps
 from riskstream.streams.events import Event, Feedback
 from tests.unit.factories import account_event, at, txn
+from tests.unit.rules.harness import Runner
 
 
 def burst(count: int = 14, account: str = "acc-1") -> list[Event]:
@@ -144,17 +142,18 @@ def test_replay_is_byte_identical_and_order_of_the_file_does_not_matter(tmp_path
     assert outputs[0][0].count(b"\n") == 2
 
 
-def test_replay_signals_are_the_engine_s_signals(tmp_path: Path) -> None:
+def test_replay_signals_are_the_live_engine_s_signals(tmp_path: Path) -> None:
+    """The replay (``Replay``) and the worker's engine (``LiveEngine``, event by event in
+    time order) fire the same signals."""
     events = [*burst(14, "acc-1"), *burst(30, "acc-3")]
     path = write_events(tmp_path / "events.jsonl", events)
+    runner = Runner(default_ruleset())
     ordered = in_event_time_order(read_events(path)[0])
-    runner = LocalRunner(default_ruleset())
-    expected = [s for item in ordered for s in runner.signals(item.event)]
-    replayed: list[str] = []
-    Replayer(rule_center()).run(
-        ordered, lambda step: replayed.extend(s.signal_id for s in step.signals)
-    )
-    assert replayed == [s.signal_id for s in expected] and len(expected) == 2
+    expected = [s.signal_id for item in ordered for s in runner.signals(item.event)]
+    out = ReplayOutputs(tmp_path / "s.jsonl")
+    replay_file(path, out)
+    assert [s["signal_id"] for s in lines(tmp_path / "s.jsonl")] == expected
+    assert len(expected) == 2
 
 
 def test_a_repeated_transaction_gets_the_same_decision_and_no_new_signal(tmp_path: Path) -> None:

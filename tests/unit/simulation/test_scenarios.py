@@ -1,4 +1,4 @@
-"""The scenario library against the default pack, run by the functional core."""
+"""The scenario library against the default pack, run by the core as the worker runs it."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from functools import cache
 
 import pytest
 
-from riskstream.agents.cep.runner import LocalRunner
 from riskstream.agents.validation import event_from_mapping
 from riskstream.rules.loader import default_ruleset
 from riskstream.simulation.event import SimEvent
 from riskstream.simulation.scenarios import Scenario, build_all, pack_rule_ids, stream
 from riskstream.streams.outputs import Signal
+from tests.unit.rules.harness import Runner
 
 NOON = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BASES = {
@@ -31,7 +31,7 @@ def scenarios(base_name: str, seed: int) -> tuple[Scenario, ...]:
 
 
 def run(events: list[SimEvent]) -> list[Signal]:
-    runner = LocalRunner(RULES)
+    runner = Runner(RULES)
     return [
         signal for item in events for signal in runner.signals(event_from_mapping(item.payload))
     ]

@@ -1,15 +1,25 @@
+"""The live engine (:class:`~riskstream.core.LiveEngine`) event by event: firing,
+duplicates and their signals again, lateness, records that outlive a rule set."""
+
 from __future__ import annotations
 
-from riskstream.agents.cep.engine import RuleEngine
-from riskstream.agents.cep.expressions import project
-from riskstream.agents.cep.runner import LocalRunner
-from riskstream.streams.codec import dumps, loads
-from riskstream.tables.entity_state import EntityState
-from tests.unit.factories import account_event, txn
-from tests.unit.rules.harness import fired, pack_rule, rules_from_yaml, run
+from riskstream.agents.plan import ACCOUNT_KEY
+from riskstream.streams.events import Feedback
+from tests.unit.factories import account_event, at, txn
+from tests.unit.rules.harness import Runner, fired, pack_rule, rules_from_yaml, run
 
 VELOCITY = pack_rule("velocity.account")
 TAKEOVER = pack_rule("account_takeover")
+RULE = """
+- id: test.count
+  version: {version}
+  description: test
+  events: [payment]
+  window: {{type: sliding, size: 10m}}
+  aggregates: {{n: {{fn: count}}}}
+  condition: agg.n > {limit}
+  severity: 50
+"""
 
 
 def test_velocity_fires_once_per_burst() -> None:
@@ -44,19 +54,19 @@ def test_out_of_order_within_lateness_counts() -> None:
 
 def test_duplicate_changes_nothing_and_redelivers() -> None:
     events = [txn(f"e{i}", i) for i in range(11)]
-    runner = LocalRunner(VELOCITY)
+    runner = Runner(VELOCITY)
     signals = [s for event in events for s in runner.signals(event)]
-    (state,) = runner.states.values()
-    before = dumps(state.to_wire())
+    assert len(signals) == 1
+    before = runner.record(ACCOUNT_KEY, "acc-1")
     again = runner.process(events[10])
     assert again[0].status == "duplicate"
     assert again[0].signals == signals
     assert runner.process(events[3])[0].signals == []
-    assert dumps(state.to_wire()) == before
+    assert runner.record(ACCOUNT_KEY, "acc-1") == before
 
 
 def test_too_old_events_are_late() -> None:
-    runner = LocalRunner(VELOCITY)
+    runner = Runner(VELOCITY)
     runner.process(txn("new", 100_000))
     assert runner.process(txn("old", 100))[0].status == "late"
 
@@ -82,26 +92,22 @@ def test_takeover_negatives() -> None:
         assert run(TAKEOVER, events) == [], events
 
 
-def test_state_round_trips_and_processing_continues_identically() -> None:
-    runner = LocalRunner(VELOCITY)
-    for i in range(8):
-        runner.process(txn(f"e{i}", i))
-    (state,) = runner.states.values()
-    restored = EntityState.from_wire(loads(dumps(state.to_wire())))
-    assert restored == state
-    engine = RuleEngine()
-    rules = list(VELOCITY.rules.values())
-    more = [project(txn(f"m{i}", 10 + i)) for i in range(4)]
-    a = [engine.process(state, fields, rules, "acc-1").signals for fields in more]
-    b = [engine.process(restored, fields, rules, "acc-1").signals for fields in more]
+def test_a_record_read_back_continues_as_the_cached_state() -> None:
+    """Decoding every record (no cache) and keeping decoded states give the same records
+    and the same signals."""
+    events = [txn(f"e{i}", i) for i in range(8)] + [txn(f"m{i}", 10 + i) for i in range(4)]
+    decoded, cached = Runner(VELOCITY, cache_bytes=0), Runner(VELOCITY, cache_bytes=1 << 20)
+    a = [decoded.signals(event) for event in events]
+    b = [cached.signals(event) for event in events]
     assert a == b
     assert sum(len(x) for x in a) == 1
+    assert decoded.records == cached.records
 
 
 def test_a_new_rule_version_rereads_history() -> None:
     loose = rules_from_yaml(RULE.format(limit=100, version=1))
     strict = rules_from_yaml(RULE.format(limit=3, version=2))
-    runner = LocalRunner(loose)
+    runner = Runner(loose)
     assert [s for i in range(3) for s in runner.signals(txn(f"e{i}", i))] == []
     runner.rules = strict
     signals = runner.signals(txn("e3", 3))
@@ -111,22 +117,10 @@ def test_a_new_rule_version_rereads_history() -> None:
 
 def test_shadow_rules_are_evaluated_but_not_published() -> None:
     shadow = rules_from_yaml(RULE.format(limit=3, version=1) + "  mode: shadow\n")
-    runner = LocalRunner(shadow)
+    runner = Runner(shadow)
     outcomes = [o for i in range(5) for o in runner.process(txn(f"e{i}", i))]
     assert [s for o in outcomes for s in o.signals] == []
     assert len([s for o in outcomes for s in o.shadow]) == 1
-
-
-RULE = """
-- id: test.count
-  version: {version}
-  description: test
-  events: [payment]
-  window: {{type: sliding, size: 10m}}
-  aggregates: {{n: {{fn: count}}}}
-  condition: agg.n > {limit}
-  severity: 50
-"""
 
 
 def test_fired_helper_filters_by_rule() -> None:
@@ -140,9 +134,6 @@ def test_whole_money_amounts_are_plain_decimal_text() -> None:
 
 
 def test_an_event_too_late_for_its_account_still_reaches_other_keys() -> None:
-    from riskstream.streams.events import Feedback  # noqa: PLC0415
-    from tests.unit.factories import at  # noqa: PLC0415
-
     feedback = [
         Feedback.model_validate(
             {"event_id": f"f{i}", "type": "feedback", "target_event_id": "p", "label": "fraud",
@@ -154,25 +145,27 @@ def test_an_event_too_late_for_its_account_still_reaches_other_keys() -> None:
     assert len(run(pack_rule("merchant.fraud_rate"), [*feedback, sale])) == 1
 
 
-def test_a_deleted_rule_leaves_nothing_behind_in_the_entity_state() -> None:
+def test_a_deleted_rule_leaves_nothing_behind_in_the_record() -> None:
     both = rules_from_yaml(RULE.format(limit=100, version=1))
-    runner = LocalRunner(both.with_doc(VELOCITY.rules["velocity.account"].doc))
+    velocity = VELOCITY.rules["velocity.account"].doc
+    runner = Runner(both.with_doc(velocity))
     for i in range(5):
         runner.process(txn(f"e{i}", i))
-    (state,) = runner.states.values()
-    assert {tag for entry in state.entries for tag in entry.flags} == {
-        "test.count@1",
-        "velocity.account@2",
-    }
-    runner.rules = both.without("test.count").with_doc(VELOCITY.rules["velocity.account"].doc)
+    with_both = runner.record(ACCOUNT_KEY, "acc-1")
+    runner.rules = both.without("test.count").with_doc(velocity)
     runner.process(txn("after", 10))
-    assert {tag for entry in state.entries for tag in entry.flags} == {"velocity.account@2"}
-    assert state.tags == ["velocity.account@2"]
-    runner.rules = both.without("test.count")
+    alone = Runner(VELOCITY)
+    for i in [*range(5)]:
+        alone.process(txn(f"e{i}", i))
+    alone.process(txn("after", 10))
+    # The record holds what the velocity rule alone would have left: no trace of the other.
+    assert runner.record(ACCOUNT_KEY, "acc-1") == alone.record(ACCOUNT_KEY, "acc-1")
+    assert with_both != runner.record(ACCOUNT_KEY, "acc-1")
+    runner.rules = both.without("test.count")  # no rule on accounts at all
     runner.process(txn("last", 11))
-    assert state.entries == []
-    assert state.fired == []
-    assert "after" in state.seen  # duplicates are still recognised
+    empty = runner.record(ACCOUNT_KEY, "acc-1")
+    assert empty is not None and len(empty) < len(alone.record(ACCOUNT_KEY, "acc-1") or b"")
+    assert runner.process(txn("after", 10))[0].status == "duplicate"  # ids still known
 
 
 def test_a_rule_can_impose_a_penalty_through_its_signal() -> None:

@@ -44,7 +44,7 @@ def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -
                     "forward_failed": scorer.router.failed,
                 },
                 "rules_version": center.ruleset.version,
-                "state_cache": pipeline.rules.cache_stats(),
+                "state_cache": await pipeline.rules.cache_stats(),
             }
         )
 

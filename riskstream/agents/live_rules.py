@@ -126,10 +126,12 @@ class LiveRules:
     async def run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work)
 
-    def cache_stats(self) -> dict[str, int]:
-        if self._snapshot is None:
+    async def cache_stats(self) -> dict[str, int]:
+        """The state cache, asked in the core's thread (the engine has one caller)."""
+        snapshot = self._snapshot
+        if snapshot is None:
             return {}
-        hits, misses, states, size = self._snapshot.engine.cache_stats()
+        hits, misses, states, size = await self.run(snapshot.engine.cache_stats)
         return {"hits": hits, "misses": misses, "states": states, "bytes": size}
 
     def snapshot(self, ruleset: RuleSet) -> Snapshot:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import click
 import faust
 from faust.cli import AppCommand, argument, option
 from rich.console import Console
 
 from riskstream.cli.command import Command
 from riskstream.streams.settings import get_settings
-
-if TYPE_CHECKING:
-    from riskstream.offline.run import Engine
 
 
 def wide_console() -> Console:
@@ -25,15 +20,6 @@ def wide_console() -> Console:
     return console
 
 
-ENGINE_OPTION = option(
-    "--engine",
-    type=click.Choice(["auto", "native", "python"]),
-    default="auto",
-    help="native: the Rust runtime (an error where it declines); python: the reference "
-    "engine; auto: native where it can.",
-)
-
-
 def register_offline(app: faust.App) -> None:
     @app.command(
         argument("events", type=str),
@@ -41,7 +27,6 @@ def register_offline(app: faust.App) -> None:
         option("--decisions", type=str, default=None, help="Write decisions here (JSONL)."),
         option("--shadow", type=str, default=None, help="Write shadow rules' signals here."),
         option("--rules", type=str, default=None, help="Rule files or a directory of them."),
-        ENGINE_OPTION,
         base=Command,
     )
     async def replay(
@@ -51,13 +36,12 @@ def register_offline(app: faust.App) -> None:
         decisions: str | None,
         shadow: str | None,
         rules: str | None,
-        engine: Engine,
     ) -> None:
         """Replay a JSONL file of events offline, in event-time order, through the same
-        rule engine and scorer as the workers; no broker needed."""
+        rule engine and scorer as the workers (the core); no broker needed."""
         from riskstream.agents.cep.compiler import RuleError  # noqa: PLC0415
         from riskstream.agents.scoring import policy_from  # noqa: PLC0415
-        from riskstream.offline.native import NativeUnsupported  # noqa: PLC0415
+        from riskstream.core import Unsupported  # noqa: PLC0415
         from riskstream.offline.run import ReplayOutputs, replay_file, summary_table  # noqa: PLC0415
 
         outputs = ReplayOutputs(
@@ -67,10 +51,8 @@ def register_offline(app: faust.App) -> None:
         )
         policy = policy_from(get_settings())
         try:
-            stats, bad = replay_file(
-                Path(events), outputs, Path(rules) if rules else None, policy, engine=engine
-            )
-        except (OSError, RuleError, NativeUnsupported) as error:
+            stats, bad = replay_file(Path(events), outputs, Path(rules) if rules else None, policy)
+        except (OSError, RuleError, Unsupported) as error:
             raise SystemExit(f"replay: {error}") from None
         wide_console().print(summary_table(stats, bad))
 
@@ -80,7 +62,6 @@ def register_offline(app: faust.App) -> None:
         option("--rules", type=str, default=None, help="Candidate rule files or directory."),
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
-        ENGINE_OPTION,
         base=Command,
     )
     async def backtest(
@@ -90,15 +71,14 @@ def register_offline(app: faust.App) -> None:
         rules: str | None,
         current: str | None,
         report_dir: str,
-        engine: Engine,
     ) -> None:
         """Replay with ground truth: precision, recall and alert volume per rule and
         scenario, ROC AUC and average precision of the scores, current rules against a
         candidate set; a Markdown report with plots."""
         from riskstream.agents.cep.compiler import RuleError  # noqa: PLC0415
         from riskstream.agents.scoring import policy_from  # noqa: PLC0415
+        from riskstream.core import Unsupported  # noqa: PLC0415
         from riskstream.offline.backtest import BacktestInputs, run_backtest  # noqa: PLC0415
-        from riskstream.offline.native import NativeUnsupported  # noqa: PLC0415
 
         inputs = BacktestInputs(
             events=Path(events),
@@ -108,8 +88,8 @@ def register_offline(app: faust.App) -> None:
             report_dir=Path(report_dir),
         )
         try:
-            result = run_backtest(inputs, policy_from(get_settings()), wide_console(), engine)
-        except (OSError, RuleError, NativeUnsupported) as error:
+            result = run_backtest(inputs, policy_from(get_settings()), wide_console())
+        except (OSError, RuleError, Unsupported) as error:
             raise SystemExit(f"backtest: {error}") from None
         console = wide_console()
         for line in result.bad_events[:20]:

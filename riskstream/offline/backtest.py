@@ -8,17 +8,15 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 
-from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.offline.evaluation import Collector, Evaluation, evaluate
-from riskstream.offline.jsonl import BadLine, NumberedEvent, in_event_time_order, read_events
+from riskstream.offline.jsonl import BadLine
 from riskstream.offline.labels import GroundTruth, read_labels
-from riskstream.offline.native import NativeReplay, NativeUnsupported
+from riskstream.offline.native import NativeReplay
 from riskstream.offline.plots import plot_alerts_per_day, plot_pr_curves
-from riskstream.offline.replay import Replayer
 from riskstream.offline.report import build_tables, write_markdown
 from riskstream.offline.rules import rule_center
-from riskstream.offline.run import NATIVE_CHUNK, Engine
+from riskstream.offline.run import NATIVE_CHUNK
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,30 +40,23 @@ def run_backtest(
     inputs: BacktestInputs,
     policy: DecisionPolicy | None = None,
     console: Console | None = None,
-    engine: Engine = "auto",
 ) -> BacktestResult:
-    """``engine`` as for :func:`~riskstream.offline.run.replay_file`."""
+    """Replay the events on the core with the current rules and the candidate ones, and
+    judge both against the labels."""
     console = console or Console(stderr=True)
-    # Rules first: a bad rule file stops the run before any work is done.
+    # Rules first: a bad rule file, or rules the core cannot run, stop the run before any
+    # work is done.
     centers = {"current": rule_center(inputs.current)}
     if inputs.candidate is not None:
         centers["candidate"] = rule_center(inputs.candidate)
+    replays = {name: NativeReplay(center, policy) for name, center in centers.items()}
     truth, bad_labels = read_labels(inputs.labels)
     result = BacktestResult(bad_labels=bad_labels)
     replayed = 0
-    ordered: list[NumberedEvent] | None = None  # read only if the reference replays
     for name, center in centers.items():
         with console.status(f"replaying the events with the {name} rules"):
-            native = _native_run(inputs.events, center, policy, truth, engine, console, name)
-            if native is not None:
-                collector, replayed, result.bad_events = native
-            else:
-                if ordered is None:
-                    events, result.bad_events = read_events(inputs.events)
-                    ordered = in_event_time_order(events)
-                collector = Collector(truth)
-                Replayer(center, policy).run(ordered, collector)
-                replayed = len(ordered)
+            replay = replays.pop(name)
+            collector, replayed, result.bad_events = _replay(inputs.events, replay, truth)
         modes: dict[str, str] = {
             rule_id: rule.doc.mode for rule_id, rule in center.ruleset.rules.items()
         }
@@ -102,32 +93,16 @@ def run_backtest(
     return result
 
 
-def _native_run(
-    events: Path,
-    center: RuleCenter,
-    policy: DecisionPolicy | None,
-    truth: GroundTruth,
-    engine: Engine,
-    console: Console,
-    name: str,
-) -> tuple[Collector, int, list[BadLine]] | None:
-    """The replay on the native runtime: (what it produced, events replayed, bad lines);
-    None when the reference engine is to replay instead."""
-    if engine == "python":
-        return None
-    try:
-        native = NativeReplay(center, policy)
-        bad = native.load(events)
-        collector = Collector(truth)
-        for _ in range(0, len(native), NATIVE_CHUNK):
-            decisions, signals, shadow = native.run(NATIVE_CHUNK)
-            collector.add_alerts(signals, shadow)
-            for line in decisions.splitlines():
-                record = orjson.loads(line)
-                collector.add_decision(record["event_id"], record["score"], record["decision"])
-    except NativeUnsupported as error:
-        if engine == "native":
-            raise
-        console.print(f"{name} rules on the reference engine: {error}", soft_wrap=True)
-        return None
-    return collector, len(native), bad
+def _replay(
+    events: Path, replay: NativeReplay, truth: GroundTruth
+) -> tuple[Collector, int, list[BadLine]]:
+    """The replay of the events file: (what it produced, events replayed, bad lines)."""
+    bad = replay.load(events)
+    collector = Collector(truth)
+    for _ in range(0, len(replay), NATIVE_CHUNK):
+        decisions, signals, shadow = replay.run(NATIVE_CHUNK)
+        collector.add_alerts(signals, shadow)
+        for line in decisions.splitlines():
+            record = orjson.loads(line)
+            collector.add_decision(record["event_id"], record["score"], record["decision"])
+    return collector, len(replay), bad

@@ -23,13 +23,12 @@ from datetime import date
 
 from riskstream.offline.labels import EventClass, GroundTruth
 from riskstream.offline.metrics import CurvePoint, average_precision, pr_curve, ratio, roc_auc
-from riskstream.offline.replay import Step
 from riskstream.streams.outputs import Signal
 
 
 @dataclass(slots=True)
 class Collector:
-    """Gathers what a replay produced, step by step."""
+    """Gathers what a replay produced, chunk by chunk."""
 
     truth: GroundTruth
     alerts: list[tuple[Signal, str]] = field(default_factory=list)  # (signal, mode)
@@ -37,12 +36,6 @@ class Collector:
     labels: list[bool] = field(default_factory=list)
     decisions: Counter[tuple[str, EventClass]] = field(default_factory=Counter)
     unjudged: int = 0
-
-    def __call__(self, step: Step) -> None:
-        self.add_alerts(step.signals, step.shadow)
-        if step.decision is not None:
-            decision = step.decision
-            self.add_decision(decision.event_id, decision.score, decision.decision)
 
     def add_alerts(self, signals: Iterable[Signal], shadow: Iterable[Signal]) -> None:
         self.alerts.extend((signal, "active") for signal in signals)

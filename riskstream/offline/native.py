@@ -1,24 +1,25 @@
-"""Replay on the native runtime (``native/``, Rust through PyO3): the same routing, rule
-engine and scorer as :class:`~riskstream.offline.replay.Replayer`, tens of times faster.
+"""Replay on the core (``native/``, Rust through PyO3): the live pipeline's routing, rule
+engine and scorer over a file of events, in event-time order.
 
-The Python engine stays the reference. The native one takes the rule set as the Python
-compiler resolved it (:func:`plan_of`) and computes the same values in the same order;
-wherever it cannot be sure of that (an expression outside the CEL fast path, an
-aggregate it does not model, a value beyond int64, a sum beyond Decimal's 28 digits),
-it declines with :class:`NativeUnsupported` and the reference replays the file instead.
-Lines its strict reader is not sure of are validated here, by the contract's own models,
-and handed over as their projection. Differential tests hold the outputs byte for byte
-to the reference's.
+The core takes the rule set as the Python compiler resolved it (:func:`plan_of`). Lines
+its strict reader is not sure of are validated here, by the contract's own models, and
+handed over as their projection. What the core cannot run is an error, never a fallback:
+a rule set it cannot compile is refused (:class:`RuleError`); a value it cannot hold (an
+attribute beyond int64, naming the line) or an evaluation it gives up on stops the run
+(:class:`Unsupported`).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.cep.engine import EngineLimits, make_signal
 from riskstream.agents.cep.expressions import _ip_prefix, project
 from riskstream.agents.plan import plan_of as agent_plan
@@ -28,12 +29,22 @@ from riskstream.agents.scoring import DecisionPolicy
 from riskstream.agents.validation import InvalidEventError, parse_event
 from riskstream.core import Replay, Unsupported
 from riskstream.offline.jsonl import MAX_LINE_BYTES, BadLine
-from riskstream.offline.replay import ReplayStats
 from riskstream.streams.outputs import Signal
 
 
-class NativeUnsupported(Exception):  # noqa: N818 - a signal to use the reference
-    """The native runtime does not model this run; the reference engine replays it."""
+@dataclass(slots=True)
+class ReplayStats:
+    events: int = 0
+    transactions: int = 0
+    seconds: float = 0.0
+    statuses: Counter[str] = field(default_factory=Counter)
+    signals_by_rule: Counter[str] = field(default_factory=Counter)
+    shadow_by_rule: Counter[str] = field(default_factory=Counter)
+    decisions: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
 def plan_of(
@@ -44,7 +55,7 @@ def plan_of(
 
 
 class NativeReplay:
-    """One pass of the native engine and scorer over a file of events."""
+    """One pass of the core's engine and scorer over a file of events."""
 
     def __init__(
         self,
@@ -56,7 +67,7 @@ class NativeReplay:
         try:
             self._core = Replay(plan_of(center, policy, limits), _ip_prefix)
         except Unsupported as error:
-            raise NativeUnsupported(str(error)) from None
+            raise RuleError(f"the core cannot run these rules: {error}") from None
         self._groups = rule_groups(center.ruleset)
         self.stats = ReplayStats()
 
@@ -77,7 +88,7 @@ class NativeReplay:
             try:
                 self._core.add_projection(line, orjson.dumps(projection))
             except Unsupported as error:
-                raise NativeUnsupported(f"line {line}: {error}") from None
+                raise Unsupported(f"line {line}: {error}") from None
         self._core.sort()
         return bad
 
@@ -87,10 +98,7 @@ class NativeReplay:
     def run(self, count: int) -> tuple[bytes, list[Signal], list[Signal]]:
         """The next ``count`` events: their decision lines, signals and shadow signals."""
         started = time.perf_counter()
-        try:
-            decisions, signals, shadow = self._core.run(count)
-        except Unsupported as error:
-            raise NativeUnsupported(str(error)) from None
+        decisions, signals, shadow = self._core.run(count)
         dressed = [self._signal(item) for item in signals]
         dressed_shadow = [self._signal(item) for item in shadow]
         stats = self.stats

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
-from riskstream.offline.jsonl import BadLine, in_event_time_order, read_events
-from riskstream.offline.native import NativeReplay, NativeUnsupported
-from riskstream.offline.replay import Replayer, ReplayStats, Step, decision_line
+from riskstream.offline.jsonl import BadLine
+from riskstream.offline.native import NativeReplay, ReplayStats
 from riskstream.offline.rules import rule_center
 from riskstream.streams.codec import dumps
 
-PROGRESS_EVERY = 5_000
+# Events the core replays at a time (the progress bar moves on between two).
 NATIVE_CHUNK = 50_000
+PROGRESS_FROM = 20_000  # events: a shorter replay shows no progress bar
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,52 +30,18 @@ class ReplayOutputs:
     shadow: Path | None = None
 
 
-Engine = Literal["auto", "native", "python"]
-
-
 def replay_file(
     events_path: Path,
     outputs: ReplayOutputs,
     rules: Path | None = None,
     policy: DecisionPolicy | None = None,
     console: Console | None = None,
-    engine: Engine = "auto",
 ) -> tuple[ReplayStats, list[BadLine]]:
-    """Replay a JSONL file of events; write what was asked for; report bad lines.
-
-    ``engine``: ``native`` (the Rust runtime; an error where it declines), ``python``
-    (the reference), or ``auto``: native where it can, else the reference.
-    """
+    """Replay a JSONL file of events on the core; write what was asked for; report bad
+    lines. :class:`RuleError` for rules the core cannot run, ``Unsupported`` for a value
+    or an evaluation it cannot (see :mod:`riskstream.offline.native`)."""
     console = console or Console(stderr=True)
-    center = rule_center(rules)
-    if engine != "python":
-        try:
-            return _replay_native(events_path, outputs, center, policy, console)
-        except NativeUnsupported as error:
-            if engine == "native":
-                raise
-            console.print(f"replaying with the reference engine: {error}", soft_wrap=True)
-    events, bad = read_events(events_path)
-    _report(console, events_path, bad)
-    ordered = in_event_time_order(events)
-    replayer = Replayer(center, policy)
-    with _sinks(outputs) as sinks, _progress(console, len(ordered)) as progress:
-        write = _writer(sinks)
-        task = progress.add_task("replaying", total=len(ordered))
-        for start in range(0, len(ordered), PROGRESS_EVERY):
-            replayer.run(ordered[start : start + PROGRESS_EVERY], write)
-            progress.update(task, advance=min(PROGRESS_EVERY, len(ordered) - start))
-    return replayer.stats, bad
-
-
-def _replay_native(
-    events_path: Path,
-    outputs: ReplayOutputs,
-    center: RuleCenter,
-    policy: DecisionPolicy | None,
-    console: Console,
-) -> tuple[ReplayStats, list[BadLine]]:
-    native = NativeReplay(center, policy)
+    native = NativeReplay(rule_center(rules), policy)
     bad = native.load(events_path)
     _report(console, events_path, bad)
     total = len(native)
@@ -123,24 +88,8 @@ def _progress(console: Console, total: int) -> Progress:
     return Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeRemainingColumn(), console=console, transient=True,
-        disable=total < 4 * PROGRESS_EVERY,
+        disable=total < PROGRESS_FROM,
     )  # fmt: skip
-
-
-def _writer(sinks: dict[str, BinaryIO]) -> Callable[[Step], None]:
-    signals, decisions, shadow = (sinks.get(name) for name in ("signals", "decisions", "shadow"))
-
-    def write(step: Step) -> None:
-        if signals is not None:
-            for signal in step.signals:
-                signals.write(dumps(signal) + b"\n")
-        if shadow is not None:
-            for signal in step.shadow:
-                shadow.write(dumps(signal) + b"\n")
-        if decisions is not None and step.decision is not None:
-            decisions.write(dumps(decision_line(step.decision)) + b"\n")
-
-    return write
 
 
 def summary_table(stats: ReplayStats, bad: list[BadLine]) -> Table:

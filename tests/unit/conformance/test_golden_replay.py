@@ -1,4 +1,4 @@
-"""A simulated day replayed through the native path, byte for byte as recorded.
+"""A simulated day replayed by the core, byte for byte as recorded.
 
 ``tests/conformance/replay/``: ``events.jsonl`` (``riskstream simulate --seed 11
 --customers 80 --days 1 --fraud-per-pattern 2``: 1,402 events, every fraud pattern of the
@@ -11,10 +11,8 @@ were recorded.
 from __future__ import annotations
 
 import difflib
-import inspect
 import io
 from pathlib import Path
-from typing import Any
 
 import pytest
 from rich.console import Console
@@ -39,13 +37,7 @@ def test_the_chunks_a_replay_runs_in_change_nothing(
 
 def replay_and_compare(tmp_path: Path) -> None:
     outputs = ReplayOutputs(*(tmp_path / f"{name}.jsonl" for name in OUTPUTS))
-    # The native path, never a silent fallback to the reference (while there is one).
-    native: dict[str, Any] = (
-        {"engine": "native"} if "engine" in inspect.signature(replay_file).parameters else {}
-    )
-    stats, bad = replay_file(
-        GOLDEN / "events.jsonl", outputs, console=Console(file=io.StringIO()), **native
-    )
+    stats, bad = replay_file(GOLDEN / "events.jsonl", outputs, console=Console(file=io.StringIO()))
     assert bad == []
     assert stats.events == 1402
     for name in OUTPUTS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import random
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import orjson
 import pytest
 
 from riskstream.agents.cep.compiler import RuleError
-from riskstream.offline.jsonl import in_event_time_order, read_events
 from riskstream.offline.run import ReplayOutputs, replay_file
 from riskstream.rules.loader import default_ruleset
 from riskstream.streams.codec import dumps
@@ -115,8 +113,8 @@ def test_invalid_lines_are_reported_by_number_and_skipped(tmp_path: Path) -> Non
         burst(3),
         [b"{not json\n", b"\n", b'{"type": "payment", "event_id": "x"}\n', b'{"type": "nope"}\n'],
     )
-    events, bad = read_events(path)
-    assert len(events) == 3
+    stats, bad = replay_file(path, ReplayOutputs())
+    assert stats.events == 3
     assert [(line.line, line.reason) for line in bad] == [
         (4, "not_json"),
         (6, "invalid"),
@@ -148,8 +146,8 @@ def test_replay_signals_are_the_live_engine_s_signals(tmp_path: Path) -> None:
     events = [*burst(14, "acc-1"), *burst(30, "acc-3")]
     path = write_events(tmp_path / "events.jsonl", events)
     runner = Runner(default_ruleset())
-    ordered = in_event_time_order(read_events(path)[0])
-    expected = [s.signal_id for item in ordered for s in runner.signals(item.event)]
+    ordered = sorted(events, key=lambda event: event.occurred_ms)  # ties: the file's order
+    expected = [s.signal_id for event in ordered for s in runner.signals(event)]
     out = ReplayOutputs(tmp_path / "s.jsonl")
     replay_file(path, out)
     assert [s["signal_id"] for s in lines(tmp_path / "s.jsonl")] == expected
@@ -187,17 +185,16 @@ def test_rules_from_a_directory_replace_the_pack(tmp_path: Path) -> None:
         replay_file(path, out, rules=rules)
 
 
-@pytest.mark.parametrize("enabled", [True, False])
-def test_reading_events_leaves_the_garbage_collector_as_it_was(
-    tmp_path: Path, enabled: bool
-) -> None:
-    """read_events pauses cyclic collection while it parses, also when a line is bad."""
-    path = write_events(tmp_path / "events.jsonl", burst(3), [b"[1]\n"])
-    was = gc.isenabled()
-    try:
-        gc.enable() if enabled else gc.disable()
-        events, bad = read_events(path)
-        assert gc.isenabled() is enabled
-    finally:
-        gc.enable() if was else gc.disable()
-    assert len(events) == 3 and [(line.line, line.reason) for line in bad] == [(4, "not_object")]
+def test_rules_the_core_cannot_run_are_refused_before_the_replay(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "mean.yaml").write_text(
+        "id: test.mean\nversion: 1\ndescription: A mean the core does not run.\n"
+        "events: [payment]\nwindow: {type: sliding, size: 10m}\n"
+        "aggregates: {avg: {fn: mean, field: amount}}\ncondition: agg.avg > 3.0\nseverity: 30\n"
+    )
+    path = write_events(tmp_path / "events.jsonl", burst(3))
+    out = ReplayOutputs(tmp_path / "s.jsonl")
+    with pytest.raises(RuleError, match=r"the core cannot run these rules: .*mean"):
+        replay_file(path, out, rules=rules)
+    assert not (tmp_path / "s.jsonl").exists()

@@ -15,7 +15,7 @@ NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock \
 	$(wildcard native/src/*.rs native/src/*/*.rs native/src/*/*/*.rs)
 
 .PHONY: demo test lint unit integration native-test install broker-start broker-stop clean \
-	distclean bench-engine bench-pipeline bench-scorer bench-replay
+	distclean bench-pipeline bench-scorer bench-replay
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,9 +77,6 @@ clean:
 
 distclean: clean
 	rm -rf native/target
-
-bench-engine: install
-	$(BIN)/python -m benchmarks.engine_throughput
 
 bench-pipeline: install
 	$(BIN)/python -m benchmarks.pipeline

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 import orjson
 
 from riskstream.agents.cep.compiler import CompiledRule, RuleSet
-from riskstream.agents.cep.engine import make_signal
 from riskstream.agents.cep.expressions import project
 from riskstream.agents.plan import plan_of, rule_groups
+from riskstream.agents.signals import make_signal
 from riskstream.core import LiveEngine, Unsupported
 from riskstream.streams.events import Event
 from riskstream.streams.outputs import Signal

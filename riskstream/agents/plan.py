@@ -12,10 +12,16 @@ from typing import Any
 
 import orjson
 
-from riskstream.agents.cep.compiler import CompiledRule, CompiledStep, RuleSet
-from riskstream.agents.cep.engine import EngineLimits, _stored, ttl_ms
-from riskstream.agents.cep.runner import ACCOUNT_KEY
+from riskstream.agents.cep.compiler import (
+    ACCOUNT_KEY,
+    CompiledRule,
+    CompiledStep,
+    EngineLimits,
+    RuleSet,
+)
+from riskstream.agents.cep.compiler import group_stored as _stored
 from riskstream.agents.scoring import CompiledScoreRule, DecisionPolicy
+from riskstream.agents.signals import ttl_ms
 
 
 def _ms(seconds: float) -> int:

@@ -34,9 +34,9 @@ from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyReques
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
 from riskstream.tables.faust_tables import RecordTable
-from riskstream.tables.spend import DAY_MS
 
 log = logging.getLogger(__name__)
+DAY_MS = 86_400_000
 
 
 class RequestError(ValueError):

@@ -1,1 +1,1 @@
-"""Offline: replay and backtest through the live pipeline's functional core, no broker."""
+"""Offline: replay and backtest on the core the live pipeline runs, no broker."""

@@ -19,13 +19,13 @@ from typing import Any
 
 import orjson
 
-from riskstream.agents.cep.compiler import RuleError
-from riskstream.agents.cep.engine import EngineLimits, make_signal
+from riskstream.agents.cep.compiler import EngineLimits, RuleError
 from riskstream.agents.cep.expressions import _ip_prefix, project
 from riskstream.agents.plan import plan_of as agent_plan
 from riskstream.agents.plan import rule_groups
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
+from riskstream.agents.signals import make_signal
 from riskstream.agents.validation import InvalidEventError, parse_event
 from riskstream.core import Replay, Unsupported
 from riskstream.offline.jsonl import MAX_LINE_BYTES, BadLine

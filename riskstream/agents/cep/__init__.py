@@ -1,1 +1,2 @@
-"""The rule engine: compiled declarative rules over per-entity window state (no Kafka)."""
+"""Rule documents compiled for the core (the plan's bits, horizons, key groups and stored
+fields) and their expressions checked by the ``cel`` package; the core runs the rules."""

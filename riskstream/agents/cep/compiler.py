@@ -1,4 +1,10 @@
-"""Rule documents compiled into executable rules, and the set of rules in force."""
+"""Rule documents compiled for the core, and the set of rules in force.
+
+The compiler checks what the rule model cannot (events, references between aggregates
+and steps, every expression through the ``cel`` package) and resolves what the plan
+(:mod:`riskstream.agents.plan`) hands the core: the match bits of aggregates and steps,
+each rule's horizon, the key groups and the event fields stored entries keep.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ from riskstream.agents.cep.expressions import Expression, ExpressionError, compi
 from riskstream.streams.events import ACCOUNT_EVENT_TYPES, FEEDBACK_TYPES, TRANSACTION_TYPES
 from riskstream.streams.rule_model import AggregateSpec, RuleDoc
 
+# The key of the account group: every event meets its account's record first.
+ACCOUNT_KEY = "event.account_id"
 KINDS = {"transaction", "account_event", "feedback"}
 KNOWN_TYPES = TRANSACTION_TYPES | ACCOUNT_EVENT_TYPES | FEEDBACK_TYPES
 # A count window has no time bound of its own; it reaches this far back at most.
@@ -43,6 +51,15 @@ class RuleError(ValueError):
     """A rule document that cannot be put in force; the message says what to fix."""
 
 
+@dataclass(frozen=True, slots=True)
+class EngineLimits:
+    """What the core keeps of an entity whatever its rules."""
+
+    max_entries: int = 5_000
+    # Kept even when no rule needs it, so a duplicate is recognised for this long.
+    min_horizon: timedelta = timedelta(minutes=30)
+
+
 def _ms(value: timedelta) -> int:
     return int(value.total_seconds() * 1000)
 
@@ -63,8 +80,8 @@ class CompiledStep:
     match: Expression | None
     times: int
     bit: int
-    # What ``match`` reads of the earlier steps (None: whole steps), so that only those
-    # fields are put in front of it.
+    # What ``match`` reads of the earlier steps (None: whole steps): stored entries keep
+    # those fields.
     reads_of_steps: dict[str, frozenset[str]] | None = None
 
 
@@ -79,14 +96,7 @@ class CompiledRule:
     absent: CompiledStep | None
     horizon_ms: int
     baseline_days: int
-    tag: str  # names this version's match bits inside stored entries
-    # Derived once, for the hot path.
-    event_names: frozenset[str] = frozenset()  # doc.events
-    takes_all: bool = False  # "*" in doc.events
-    all_steps: tuple[CompiledStep, ...] = ()  # steps, then absent
-    filtered: tuple[CompiledAggregate, ...] = ()  # aggregates with a ``where``
     unfiltered_bits: int = 0  # bit 0 and the bits of aggregates without one
-    with_horizon: tuple[CompiledAggregate, ...] = ()  # baseline aggregates
     window_type: str = ""  # doc.window.type ("" for a sequence)
     window_size: int = 0  # in ms, or in events for a count window
     window_hop: int = 0  # in ms: the hop, the size for tumbling (0: none)
@@ -98,41 +108,9 @@ class CompiledRule:
     def id(self) -> str:
         return self.doc.id
 
-    @property
-    def by_account(self) -> bool:
-        return self.key.field_path == "account_id"
 
-    def takes(self, fields: dict[str, Any]) -> bool:
-        names = self.event_names
-        kind = fields["type"]
-        try:
-            if kind in names or fields.get("kind") in names:
-                return True
-        except TypeError:  # an unhashable value: compare as the list does
-            events = self.doc.events
-            return kind in events or fields.get("kind") in events or self.takes_all
-        return self.takes_all
-
-    def flags(self, variables: dict[str, Any], plain: bool = False) -> int:
-        """The entry's match bits for this rule (0: the rule ignores the event);
-        ``plain``: every value of ``variables`` is plain (see ``Expression.test_plain``)."""
-        if not self.takes(variables["event"]):
-            return 0
-        test = Expression.test_plain if plain else Expression.test
-        if self.when is not None and not test(self.when, variables):
-            return 0
-        bits = self.unfiltered_bits
-        for aggregate in self.filtered:
-            if test(aggregate.where, variables):  # type: ignore[arg-type]
-                bits |= aggregate.bit
-        for step in self.all_steps:
-            if test(step.when, variables):
-                bits |= step.bit
-        return bits
-
-
-# Stored whatever the rules read: what ``CompiledRule.takes`` tests (an entry keeps its
-# event id and time anyway).
+# Stored whatever the rules read: what a rule's ``events`` are matched against (an entry
+# keeps its event id and time anyway).
 ALWAYS_STORED = frozenset({"type", "kind"})
 
 
@@ -158,6 +136,17 @@ def stored_fields(
             names |= fields
     names |= {agg.path[0] for agg in aggregates if agg.spec.field}
     return frozenset(names)
+
+
+def group_stored(rules: list[CompiledRule]) -> tuple[str, ...] | None:
+    """The event fields a key group's entries keep, sorted: what any of its rules reads
+    of a stored entry (None: every field)."""
+    stored: set[str] = set()
+    for rule in rules:
+        if rule.stored is None:
+            return None
+        stored |= rule.stored
+    return tuple(sorted(stored))
 
 
 def compile_rule(doc: RuleDoc) -> CompiledRule:
@@ -256,15 +245,9 @@ def _compile(doc: RuleDoc) -> CompiledRule:
         absent=absent,
         horizon_ms=_ms(reach + doc.lateness),
         baseline_days=baseline_days,
-        tag=f"{doc.id}@{doc.version}",
-        event_names=frozenset(doc.events),
-        takes_all="*" in doc.events,
-        all_steps=all_steps,
-        filtered=tuple(agg for agg in aggregates if agg.where is not None),
         unfiltered_bits=functools.reduce(
             operator.or_, (agg.bit for agg in aggregates if agg.where is None), 1
         ),
-        with_horizon=tuple(agg for agg in aggregates if agg.spec.horizon is not None),
         stored=stored_fields(expressions, aggregates, all_steps),
         **_window_facts(doc),
     )  # fmt: skip
@@ -304,7 +287,7 @@ class RuleSet:
 
     @cached_property
     def key_groups(self) -> dict[str, list[CompiledRule]]:
-        """Live rules by key expression: each group shares one entity state per key value."""
+        """Live rules by key expression: each group shares one entity record per key value."""
         groups: dict[str, list[CompiledRule]] = {}
         for rule in sorted(self.live(), key=lambda item: item.id):
             groups.setdefault(rule.key.source.strip(), []).append(rule)

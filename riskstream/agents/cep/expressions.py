@@ -1,4 +1,11 @@
-"""CEL conditions: compiled once per rule version, evaluated over plain dict contexts."""
+"""Rule expressions through the ``cel`` package, and the event as rules see it.
+
+The core compiles and evaluates the detection rules' expressions itself. Here a rule
+document's expressions are checked when it is loaded (a source the ``cel`` package does
+not compile is refused, naming where it is); what a rule reads of the event is worked out
+for the fields stored entries keep; the scoring rules are evaluated; and ``project``
+gives the event's fields as rules see them (the core's ``from_projection`` reads it).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,11 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import cel
 
-from riskstream.agents.cep.fastcel import Fallback, compile_fast_pair, is_plain
 from riskstream.streams.events import AccountEvent, Event, Feedback, Transaction
 
 _FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -51,23 +57,12 @@ class Expression:
     # variable -> the fields the expression reads of it (None: the whole value); only
     # these cross into CEL, since converting a context costs more than evaluating it.
     reads: dict[str, frozenset[str] | None]
-    # The native fast path (see fastcel), None when the source is outside its subset.
-    fast: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
-    # The same without its guard, for contexts known to be plain (see ``test_plain``).
-    fast_plain: Callable[[dict[str, Any]], Any] | None = field(default=None, compare=False)
 
     def evaluate(self, variables: dict[str, Any]) -> Any:
+        """The value, by the ``cel`` package; ``event.<field>`` reads a missing field as
+        null."""
         if self.field_path is not None:
             return variables["event"].get(self.field_path)
-        if self.fast is not None:
-            try:
-                return self.fast(variables)
-            except Fallback:
-                pass
-        return self.evaluate_cel(variables)
-
-    def evaluate_cel(self, variables: dict[str, Any]) -> Any:
-        """The reference: the ``cel`` package itself."""
         narrowed: dict[str, Any] = {}
         for name, fields in self.reads.items():
             value = variables.get(name)
@@ -86,19 +81,6 @@ class Expression:
         """True only for a boolean true; errors and non-booleans are false."""
         try:
             return self.evaluate(variables) is True
-        except EVALUATION_ERRORS:
-            return False
-
-    def test_plain(self, variables: dict[str, Any]) -> bool:
-        """As :meth:`test`, for a context whose every value is plain (``is_plain``): the
-        fast path's guard could not fail on it, so it is skipped."""
-        fast = self.fast_plain
-        if fast is None:
-            return self.test(variables)
-        try:
-            return fast(variables) is True
-        except Fallback:
-            return self.test(variables)
         except EVALUATION_ERRORS:
             return False
 
@@ -134,11 +116,7 @@ def _compiled(source: str) -> Expression:
         other = re.search(rf"\b{name}\b(?!\.[A-Za-z_])", source)
         reads[variable] = None if other or not dotted else frozenset(dotted)
     uses_functions = bool(functions & set(FUNCTIONS))
-    fast = compile_fast_pair(source, reads, FUNCTIONS if uses_functions else {})
-    return Expression(
-        source, program, match.group(1) if match else None, uses_functions, reads,
-        *(fast or (None, None)),
-    )  # fmt: skip
+    return Expression(source, program, match.group(1) if match else None, uses_functions, reads)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -211,10 +189,3 @@ def cel_view(fields: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(amount, str):
         view["amount"] = float(amount)
     return view
-
-
-def plain_view(fields: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``cel_view(fields)`` when every value in it is plain, so that expressions may
-    skip their guard on it (``Expression.test_plain``); None otherwise."""
-    view = cel_view(fields)
-    return view if is_plain(view) else None

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import pytest
 
-from riskstream.agents.cep.engine import EngineLimits
+from riskstream.agents.cep.compiler import EngineLimits
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.offline.jsonl import MAX_LINE_BYTES
 from riskstream.offline.native import NativeReplay

@@ -3,7 +3,7 @@ duplicates and their signals again, lateness, records that outlive a rule set.""
 
 from __future__ import annotations
 
-from riskstream.agents.plan import ACCOUNT_KEY
+from riskstream.agents.cep.compiler import ACCOUNT_KEY
 from riskstream.streams.events import Feedback
 from tests.unit.factories import account_event, at, txn
 from tests.unit.rules.harness import Runner, fired, pack_rule, rules_from_yaml, run

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from riskstream.agents.plan import ACCOUNT_KEY
+from riskstream.agents.cep.compiler import ACCOUNT_KEY
 from riskstream.rules.loader import default_ruleset
 from riskstream.streams.events import to_epoch_ms
 from tests.unit.factories import T0, txn

@@ -16,9 +16,8 @@ from typing import Any
 
 import yaml
 
-from riskstream.agents.cep.compiler import RuleSet
+from riskstream.agents.cep.compiler import ACCOUNT_KEY, RuleSet
 from riskstream.agents.live_rules import CoreSignal, LiveRules, Snapshot, projection
-from riskstream.agents.plan import ACCOUNT_KEY
 from riskstream.rules.loader import default_pack, parse_rule
 from riskstream.streams.events import Event
 from riskstream.streams.outputs import Signal
@@ -82,7 +81,7 @@ class Runner:
         self, snapshot: Snapshot, group: int, source: str, key: str, core_event: bytes
     ) -> Outcome:
         stored = snapshot.current(group, self.records.get((source, key)))
-        [(record, outcomes, unreadable)] = snapshot.engine.apply(
+        [(record, outcomes, unreadable, _)] = snapshot.engine.apply(
             [(group, key, stored, [core_event])]
         )
         assert unreadable is None, unreadable

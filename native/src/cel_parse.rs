@@ -1,17 +1,16 @@
-//! The tokenizer and parser of the CEL fast path: fastcel's `_tokenize` and `_Parser`,
-//! accepting and refusing the same sources, and `expressions._FIELD_PATH`.
+//! The tokenizer and parser of the CEL fast path: the subset of CEL it evaluates (what
+//! is CEL at all the `cel` crate's parser has decided first; the fast path refuses the
+//! rest of the language, which the interpreter takes), and the `event.<field>` sources.
 
 use crate::cel::{ArithOp, CmpOp, Node, Var};
 use crate::value::Value;
 
-/// Deeper nesting is refused: fastcel refuses on RecursionError, and a chain too deep
-/// for Python's recursion limit would fail at evaluation there. These limits are well
-/// below Python's (about 120 levels of parentheses), so refusing is the safe side.
+/// Deeper nesting is left to the interpreter: the fast path evaluates its trees by
+/// recursion, so their depth is bounded.
 const MAX_NESTING: usize = 48;
 const MAX_TREE_DEPTH: usize = 200;
 
-/// CEL's reserved words, which `cel.compile` rejects as identifiers (the rule would not
-/// compile in Python at all).
+/// CEL's reserved words, which CEL rejects as identifiers.
 const CEL_RESERVED: [&str; 17] = [
     "as",
     "break",
@@ -32,7 +31,8 @@ const CEL_RESERVED: [&str; 17] = [
     "while",
 ];
 
-/// Python's `str.isspace` (and `\s` of a str regex).
+/// Python's `str.isspace` (and `\s` of a str regex): more than CEL's whitespace, which
+/// is all that reaches the fast path.
 pub(crate) fn py_isspace(c: char) -> bool {
     matches!(
         c,
@@ -58,7 +58,8 @@ fn is_ident_char(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
-/// `_FIELD_PATH`: `^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$`.
+/// The field of a source that is just `event.<field>`:
+/// `^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$`.
 pub(crate) fn field_path(source: &str) -> Option<&str> {
     let field = source.trim_matches(py_isspace).strip_prefix("event.")?;
     let bytes = field.as_bytes();
@@ -216,7 +217,7 @@ struct Parser<'s> {
     unknown_variables: bool,
 }
 
-/// fastcel's `_Parser(...).parse()`: Err(reason) when it refuses the source.
+/// The fast path's tree of a source: Err(reason) when it is outside the subset.
 pub(crate) fn parse(source: &str) -> Result<Parsed, String> {
     let mut parser = Parser {
         tokens: tokenize(source)?,

@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 
+use super::ops::Num;
 use super::ErrorKind;
 
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
@@ -85,6 +86,16 @@ pub(super) fn remembered_haversine(lat1: f64, lat2: f64, dlon: f64) -> Result<f6
         slot.set(Some((key, result)));
         result
     })
+}
+
+/// `distance_km(lat1, lon1, lat2, lon2)` of CEL numbers: the longitudes' difference
+/// exact when both are ints (Python's `int - int`), the rest in doubles.
+pub(super) fn distance_of([lat1, lon1, lat2, lon2]: [Num; 4]) -> Result<f64, ErrorKind> {
+    let dlon = match (lon2, lon1) {
+        (Num::Int(a), Num::Int(b)) => (a as i128 - b as i128) as f64,
+        _ => lon2.float() - lon1.float(),
+    };
+    remembered_haversine(lat1.float(), lat2.float(), dlon)
 }
 
 /// `expressions.distance_km` with float arguments: the great-circle distance in km, or

@@ -2,15 +2,14 @@
 
 use std::borrow::Cow;
 
-use super::distance::remembered_haversine;
+use super::distance::distance_of;
 use super::ops::{
     arith, boolean, compare, equal, field_of, has_field, is_container, lookup, Eval, Num,
 };
-use super::{Ctx, Fault, Node, FALLBACK, TYPE};
+use super::{Ctx, ErrorKind, Fault, Node, FALLBACK, TYPE};
 use crate::value::Value;
 
-/// What a result is to a boolean operator: fastcel compares results with `is True` and
-/// `is False`, and hands containers back where it checks for them.
+/// What a result is to a boolean operator, which takes booleans alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Truth {
     True,
@@ -78,14 +77,12 @@ impl Node {
             Node::Not(operand) => match operand.truth(ctx)? {
                 Truth::True => Ok(Truth::False),
                 Truth::False => Ok(Truth::True),
-                Truth::Container => Err(FALLBACK),
-                Truth::Scalar => Err(TYPE),
+                Truth::Container | Truth::Scalar => Err(TYPE),
             },
             Node::Cond(condition, if_true, if_false) => match condition.truth(ctx)? {
                 Truth::True => if_true.truth(ctx),
                 Truth::False => if_false.truth(ctx),
-                Truth::Container => Err(FALLBACK),
-                Truth::Scalar => Err(TYPE),
+                Truth::Container | Truth::Scalar => Err(TYPE),
             },
             Node::Cmp(op, left, right) => {
                 // The common `variable.field <op> literal`, without building operands.
@@ -105,7 +102,7 @@ impl Node {
             Node::In(operand, items) => {
                 let value = operand.operand(ctx)?;
                 if is_container(&value) {
-                    return Err(FALLBACK);
+                    return Ok(Truth::False); // the literals are scalars
                 }
                 let found = items
                     .iter()
@@ -157,14 +154,15 @@ impl Node {
             Node::Cond(condition, if_true, if_false) => match condition.truth(ctx)? {
                 Truth::True => if_true.eval(ctx),
                 Truth::False => if_false.eval(ctx),
-                Truth::Container => Err(FALLBACK),
-                Truth::Scalar => Err(TYPE),
+                Truth::Container | Truth::Scalar => Err(TYPE),
             },
             Node::Neg(operand) => match *operand.operand(ctx)? {
                 Value::Float(value) => Ok(Cow::Owned(Value::Float(-value))),
-                Value::Int(value) if value != i64::MIN => Ok(Cow::Owned(Value::Int(-value))),
-                Value::Null | Value::Str(_) => Err(TYPE),
-                _ => Err(FALLBACK), // CEL's own quirks: -true, -(int64 min), maps, lists
+                Value::Int(value) => match value.checked_neg() {
+                    Some(negated) => Ok(Cow::Owned(Value::Int(negated))),
+                    None => Err(Fault::Error(ErrorKind::Overflow)), // -(int64 min)
+                },
+                _ => Err(TYPE),
             },
             Node::Arith(op, left, right) => {
                 let left = left.operand(ctx)?;
@@ -177,8 +175,8 @@ impl Node {
                     Value::Map(items) => items.len(),
                     Value::Event(view) => view.present().count(),
                     Value::Str(text) if text.is_ascii() => text.len(),
-                    // the cel package sizes other strings its own way; other types fail there
-                    _ => return Err(FALLBACK),
+                    Value::Str(text) => text.chars().count(), // code points
+                    _ => return Err(TYPE),
                 };
                 Ok(Cow::Owned(Value::Int(size as i64)))
             }
@@ -199,23 +197,18 @@ impl Node {
                     }
                 }
                 if !numeric || arguments.len() != 4 {
-                    return Err(FALLBACK); // CEL's own wording of a failed call
+                    return Err(TYPE); // no overload of distance_km takes these
                 }
-                let [lat1, lon1, lat2, lon2] = numbers;
-                let dlon = match (lon2, lon1) {
-                    (Num::Int(a), Num::Int(b)) => (a as i128 - b as i128) as f64,
-                    _ => lon2.float() - lon1.float(),
-                };
-                match remembered_haversine(lat1.float(), lat2.float(), dlon) {
+                match distance_of(numbers) {
                     Ok(distance) => Ok(Cow::Owned(Value::Float(distance))),
-                    Err(_) => Err(FALLBACK),
+                    Err(kind) => Err(Fault::Error(kind)),
                 }
             }
         }
     }
 }
 
-/// `&&` (`decisive` false) and `||` (`decisive` true) as fastcel evaluates them: the left
+/// `&&` (`decisive` false) and `||` (`decisive` true) as CEL evaluates them: the left
 /// side decides alone when it is `decisive`; otherwise the right side's error wins, a
 /// decisive right side decides, and both sides agreeing decide; any other pair is the
 /// left side's error, or no overload.
@@ -234,7 +227,7 @@ fn junction<'a>(
     let first = match left.truth(ctx) {
         Ok(truth) if truth == decisive => return Ok(truth),
         Ok(truth) => Ok(truth),
-        Err(Fault::Fallback) => return Err(FALLBACK),
+        Err(Fault::Fallback) => return Err(FALLBACK), // the interpreter decides the whole
         Err(error) => Err(error),
     };
     match right.truth(ctx)? {

@@ -1,25 +1,26 @@
-//! The CEL fast path (`riskstream/agents/cep/fastcel/`, the `fast_plain` variant) and
-//! the parts of `expressions.py` around it: `Expression.evaluate`, `Expression.test_plain`
-//! and `distance_km`.
+//! Rule expressions in CEL: a fast path for the subset rules mostly use, and the `cel`
+//! crate's interpreter for the whole language.
 //!
-//! Every value reaching it is plain (null, bool, int64, double, string, lists and
-//! string-keyed maps of them), so fastcel's guard is not needed. What fastcel evaluates,
-//! this evaluates to the same value or the same Python exception class; where fastcel
-//! raises `Fallback` (hand the evaluation to the `cel` package) this gives
-//! [`Fault::Fallback`]. Sources fastcel refuses are refused by [`Expr::compile`] (the
-//! parser is in `cel_parse.rs`).
+//! [`Expr::compile`] takes a source when CEL does (the `cel` crate's parser decides):
+//! the fast path (`cel_parse.rs`, a tree evaluated over our values in place) takes the
+//! sources of its subset, the interpreter ([`full`]) the rest. Where the fast path meets
+//! a case it does not decide (two lists or maps compared), the interpreter evaluates the
+//! source instead, and the two agree on every conformance case: an evaluation always
+//! gives a value or an evaluation error, never [`Fault::Fallback`]. `distance_km` is the
+//! one function rules have beyond CEL's standard library.
 
+mod depth;
 mod distance;
 mod eval;
+mod full;
 mod ops;
 #[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
+use std::rc::Rc;
 
 use crate::value::{event_slot, Value};
 use eval::Truth;
-use ops::is_container;
 
 pub use distance::{distance_km, EARTH_RADIUS_KM};
 
@@ -65,7 +66,7 @@ impl Var {
     }
 }
 
-/// A context: each variable present or not (a Python context dict without the key).
+/// A context: each variable present or not (an absent one reads as null).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Ctx<'a> {
     pub vars: [Option<&'a Value>; N_VARS],
@@ -92,7 +93,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The Python exception class an evaluation raises.
+/// The kind of an evaluation error, by the Python exception class that stood for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     Key,
@@ -118,9 +119,10 @@ impl ErrorKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
-    /// The Python reference raises this exception.
+    /// An evaluation error (CEL's no_such_key, no_such_overload, ...).
     Error(ErrorKind),
-    /// fastcel raises `Fallback` (the `cel` package decides): give up the native run.
+    /// The core does not decide: give up the native run. Expressions never give it (the
+    /// interpreter decides what the fast path does not); the engine's own checks do.
     Fallback,
 }
 
@@ -153,7 +155,7 @@ pub(crate) enum ArithOp {
 pub(crate) enum Node {
     Lit(Value),
     Var(Option<Var>),
-    /// `variable.field` (fastcel's `variable_field`).
+    /// `variable.field`.
     VarField {
         var: Option<Var>,
         field: Box<str>,
@@ -216,11 +218,15 @@ impl Node {
     }
 }
 
-/// A compiled expression: `compile_expression` with its fast path.
+/// A compiled expression.
 #[derive(Clone, Debug)]
 pub struct Expr {
     source: String,
-    root: Node,
+    /// The fast path's tree, when the source is in its subset.
+    root: Option<Node>,
+    /// The `cel` crate's program: the source when it is not in the subset, and the
+    /// fast path's fallback when it is.
+    full: Rc<full::Program>,
     /// Set when the source is just `event.<field>`: (field, its slot).
     field_path: Option<(Box<str>, Option<usize>)>,
     variables: Vec<Var>,
@@ -231,17 +237,29 @@ pub struct Expr {
 }
 
 impl Expr {
-    /// Compile; Err(reason) when fastcel refuses the source.
+    /// Compile; Err(reason) when the source is not CEL.
     pub fn compile(source: &str) -> Result<Expr, String> {
-        let parsed = crate::cel_parse::parse(source)?;
+        let full = full::Program::compile(source)?;
         let field_path = crate::cel_parse::field_path(source)
             .map(|field| (Box::<str>::from(field), event_slot(field)));
+        let (root, variables, unknown_variables) = match crate::cel_parse::parse(source) {
+            Ok(parsed) => (
+                Some(parsed.root),
+                parsed.variables,
+                parsed.unknown_variables,
+            ),
+            Err(_) => {
+                let (variables, unknown) = full.variables();
+                (None, variables, unknown)
+            }
+        };
         Ok(Expr {
             source: source.to_string(),
-            root: parsed.root,
+            root,
+            full: Rc::new(full),
             field_path,
-            variables: parsed.variables,
-            unknown_variables: parsed.unknown_variables,
+            variables,
+            unknown_variables,
             shared_slot: None,
         })
     }
@@ -250,9 +268,22 @@ impl Expr {
         &self.source
     }
 
-    /// `Expression.field_path`: the field when the source is just `event.<field>`.
+    /// The field when the source is just `event.<field>`.
     pub fn field_path(&self) -> Option<&str> {
         self.field_path.as_ref().map(|(field, _)| &**field)
+    }
+
+    /// Whether the fast path evaluates it (else the `cel` crate's interpreter).
+    pub fn is_fast(&self) -> bool {
+        self.root.is_some()
+    }
+
+    /// The same expression with the interpreter alone, to hold the two to each other.
+    #[cfg(test)]
+    pub(crate) fn interpreted(mut self) -> Expr {
+        self.root = None;
+        self.field_path = None;
+        self
     }
 
     /// The variables the expression reads, in order of first use.
@@ -273,66 +304,56 @@ impl Expr {
         self.shared_slot = Some(slot);
     }
 
-    /// Whether it names variables none of [`Var`] (always null here, as in Python).
+    /// Whether it names variables none of [`Var`] (always null).
     pub fn reads_unknown_variables(&self) -> bool {
         self.unknown_variables
     }
 
-    /// `Expression.evaluate` on a plain context.
+    /// The expression's value, or its evaluation error.
     pub fn evaluate(&self, ctx: &Ctx) -> Result<Value, Fault> {
         if let Some((field, slot)) = &self.field_path {
-            return field_path_value(ctx, field, *slot);
+            if let Some(value) = field_path_value(ctx, field, *slot) {
+                return value;
+            }
         }
-        self.fast(ctx).map(Cow::into_owned)
-    }
-
-    /// fastcel's `evaluate_plain`: maps and lists as results are handed back.
-    fn fast<'a>(&'a self, ctx: &Ctx<'a>) -> Result<Cow<'a, Value>, Fault> {
-        let value = self.root.eval(ctx)?;
-        if is_container(&value) {
-            return Err(FALLBACK);
-        }
-        Ok(value)
-    }
-
-    /// `Expression.test_plain`: true only for a boolean true; evaluation errors are false
-    /// (`EVALUATION_ERRORS`); Fallback is returned.
-    pub fn test(&self, ctx: &Ctx) -> Result<bool, Fault> {
-        let truth = match self.root.truth(ctx) {
-            Ok(Truth::Container) => Err(FALLBACK), // as `fast` does
-            other => other,
+        let Some(root) = &self.root else {
+            return self.full.evaluate(ctx);
         };
-        match truth {
+        match root.eval(ctx) {
+            Ok(value) => Ok(value.into_owned()),
+            Err(Fault::Fallback) => self.full.evaluate(ctx),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Whether a rule condition holds: true only for a boolean true; an evaluation
+    /// error is false.
+    pub fn test(&self, ctx: &Ctx) -> Result<bool, Fault> {
+        let Some(root) = &self.root else {
+            return Ok(holds(self.full.evaluate(ctx)));
+        };
+        match root.truth(ctx) {
             Ok(truth) => Ok(truth == Truth::True),
-            Err(Fault::Error(kind)) => caught(kind),
-            Err(Fault::Fallback) => match &self.field_path {
-                // `test` then `evaluate`, which takes the field path shortcut.
-                Some((field, slot)) => match field_path_value(ctx, field, *slot) {
-                    Ok(value) => Ok(matches!(value, Value::Bool(true))),
-                    Err(Fault::Error(kind)) => caught(kind),
-                    Err(Fault::Fallback) => Err(FALLBACK),
-                },
-                None => Err(FALLBACK),
-            },
+            Err(Fault::Error(_)) => Ok(false),
+            Err(Fault::Fallback) => Ok(holds(self.evaluate(ctx))),
         }
     }
 }
 
-/// `Expression.test` takes every evaluation error (`EVALUATION_ERRORS`) for "no match".
-fn caught(_kind: ErrorKind) -> Result<bool, Fault> {
-    Ok(false)
+fn holds(result: Result<Value, Fault>) -> bool {
+    matches!(result, Ok(Value::Bool(true)))
 }
 
-/// `variables["event"].get(field)`. Not a map: Python's AttributeError, which nothing
-/// catches; the native run gives up (Fallback).
-fn field_path_value(ctx: &Ctx, field: &str, slot: Option<usize>) -> Result<Value, Fault> {
+/// `event.<field>` over an event or a map: the field, null when it is absent; over no
+/// event, no_such_key. None over anything else (the tree decides).
+fn field_path_value(ctx: &Ctx, field: &str, slot: Option<usize>) -> Option<Result<Value, Fault>> {
     match ctx.get(Var::Event) {
-        None => Err(KEY),
-        Some(Value::Event(view)) => Ok(slot
+        None => Some(Err(KEY)),
+        Some(Value::Event(view)) => Some(Ok(slot
             .and_then(|slot| view.get(slot))
             .cloned()
-            .unwrap_or(Value::Null)),
-        Some(value @ Value::Map(_)) => Ok(value.field(field).cloned().unwrap_or(Value::Null)),
-        Some(_) => Err(FALLBACK),
+            .unwrap_or(Value::Null))),
+        Some(value @ Value::Map(_)) => Some(Ok(value.field(field).cloned().unwrap_or(Value::Null))),
+        Some(_) => None,
     }
 }

@@ -1,5 +1,4 @@
-//! Values under CEL's operators: field access, equality, order and arithmetic, as fastcel
-//! defines them.
+//! Values under CEL's operators: field access, equality, order and arithmetic.
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -23,7 +22,7 @@ pub(super) fn lookup<'a>(ctx: &Ctx<'a>, var: Option<Var>) -> Option<&'a Value> {
     var.and_then(|var| ctx.vars[var as usize])
 }
 
-/// `_field_of`: a map's key (KeyError when missing), no overload on a scalar.
+/// A field: a map's key (no_such_key when missing), no overload on anything else.
 #[inline]
 pub(super) fn field_of<'v>(
     value: &'v Value,
@@ -37,7 +36,6 @@ pub(super) fn field_of<'v>(
             .find(|(key, _)| **key == *field)
             .map(|(_, item)| item)
             .ok_or(KEY),
-        Value::List(_) => Err(FALLBACK),
         _ => Err(TYPE),
     }
 }
@@ -47,7 +45,6 @@ pub(super) fn has_field(value: &Value, field: &str, slot: Option<usize>) -> Resu
     match value {
         Value::Event(view) => Ok(slot.is_some_and(|slot| view.get(slot).is_some())),
         Value::Map(items) => Ok(items.iter().any(|(key, _)| **key == *field)),
-        Value::List(_) => Err(FALLBACK),
         _ => Err(TYPE),
     }
 }
@@ -61,7 +58,8 @@ pub(super) fn compare(op: CmpOp, left: &Value, right: &Value) -> Result<bool, Fa
     }
 }
 
-/// fastcel's `equal`.
+/// `==`: numbers as numbers, other types apart; two lists or maps (element by element)
+/// are the interpreter's.
 #[inline]
 pub(super) fn equal(left: &Value, right: &Value) -> Result<bool, Fault> {
     Ok(match (left, right) {
@@ -72,7 +70,8 @@ pub(super) fn equal(left: &Value, right: &Value) -> Result<bool, Fault> {
         (Value::Str(a), Value::Str(b)) => a == b,
         (Value::Int(a), Value::Float(b)) => *a as f64 == *b,
         (Value::Float(a), Value::Int(b)) => *a == *b as f64,
-        _ if is_container(left) || is_container(right) => return Err(FALLBACK),
+        // lists and maps, element by element: the interpreter decides
+        _ if is_container(left) && is_container(right) => return Err(FALLBACK),
         _ => false,
     })
 }
@@ -91,7 +90,7 @@ fn float_order(op: CmpOp, a: f64, b: f64) -> Result<bool, Fault> {
     })
 }
 
-/// fastcel's `_ordered` and the comparison itself.
+/// `<`, `<=`, `>`, `>=`: ints, doubles (and one against the other), strings, booleans.
 #[inline]
 fn order(op: CmpOp, left: &Value, right: &Value) -> Result<bool, Fault> {
     let ordering = match (left, right) {
@@ -101,7 +100,6 @@ fn order(op: CmpOp, left: &Value, right: &Value) -> Result<bool, Fault> {
         (Value::Float(a), Value::Float(b)) => return float_order(op, *a, *b),
         (Value::Int(a), Value::Float(b)) => return float_order(op, *a as f64, *b),
         (Value::Float(a), Value::Int(b)) => return float_order(op, *a, *b as f64),
-        _ if is_container(left) || is_container(right) => return Err(FALLBACK),
         _ => return Err(TYPE),
     };
     Ok(match op {
@@ -125,7 +123,7 @@ fn int_arith(op: ArithOp, a: i64, b: i64) -> Result<i64, Fault> {
             } else if a == i64::MIN && b == -1 {
                 Err(OVERFLOW)
             } else {
-                Ok(a / b) // truncates toward zero, as fastcel's divide
+                Ok(a / b) // truncates toward zero
             }
         }
     }
@@ -163,7 +161,9 @@ pub(super) fn arith(op: ArithOp, left: &Value, right: &Value) -> Result<Value, F
             text.push_str(b);
             Ok(Value::Str(Rc::from(text)))
         }
-        _ if is_container(left) || is_container(right) => Err(FALLBACK),
+        (Value::List(a), Value::List(b)) if op == ArithOp::Add => Ok(Value::List(Rc::new(
+            a.iter().chain(b.iter()).cloned().collect(),
+        ))),
         _ => Err(TYPE),
     }
 }

@@ -43,6 +43,19 @@ fn files(directory: &str) -> Vec<(String, Vec<Json>)> {
         .collect()
 }
 
+/// Runs `check` on a thread with a stack for debug builds: the `cel` crate's parser,
+/// unoptimised, takes about 100 KiB of stack a level of parentheses, and the cases go to
+/// its limit of 96.
+pub(crate) fn on_a_large_stack(check: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(check)
+        .expect("a thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 /// Failures by case, checked at the end: a case marked `pending` (a known difference of
 /// this implementation) must still fail, so that fixing it is noticed.
 #[derive(Default)]

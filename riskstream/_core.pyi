@@ -77,11 +77,13 @@ class LiveEngine:
         expression fails."""
 
     def apply(
-        self, batches: list[tuple[int, str, bytes | None, list[bytes]]]
-    ) -> list[tuple[bytes, list[_EventOutcome], str | None]]:
+        self, batches: list[tuple[int, str, bytes | None, list[bytes]]], routes: bool = False
+    ) -> list[tuple[bytes, list[_EventOutcome], str | None, list[list[tuple[int, str]] | str]]]:
         """Batches of (group, key, stored record, [projection ...]); per batch the record
-        to write back, each event's outcome, and why the stored record was unreadable
-        (the entity then started afresh). The GIL is released while it computes."""
+        to write back, each event's outcome, why the stored record was unreadable (the
+        entity then started afresh), and with ``routes`` each event's other entities
+        (as :meth:`routes`) or why they could not be told. The GIL is released while it
+        computes."""
 
     def import_state(self, group: int, json: bytes) -> bytes:
         """The record of a state given as JSON (``tables.legacy.import_document``).

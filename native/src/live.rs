@@ -240,10 +240,23 @@ impl Live {
             Some(state) => (*state, None),
             None => self.load(batch.group, stored),
         };
-        let mut outcomes = Vec::with_capacity(batch.events.len());
-        for event in batch.events {
-            outcomes.push(self.step(&mut state, batch.group, &batch.key, event));
+        // In event-time order, as replay applies them (ties keep their arrival order): a
+        // batch gathers an entity's events from several input partitions, and an event
+        // older than the last one applied makes the running windows start over.
+        let mut events = batch.events;
+        let mut order: Vec<usize> = (0..events.len()).collect();
+        order.sort_by_key(|index| events[*index].ts_ms);
+        let mut outcomes: Vec<Option<Result<Outcome, String>>> =
+            (0..events.len()).map(|_| None).collect();
+        let mut taken: Vec<Option<Event>> = events.drain(..).map(Some).collect();
+        for index in order {
+            let event = taken[index].take().expect("each event once");
+            outcomes[index] = Some(self.step(&mut state, batch.group, &batch.key, event));
         }
+        let outcomes: Vec<Result<Outcome, String>> = outcomes
+            .into_iter()
+            .map(|outcome| outcome.expect("every event applied"))
+            .collect();
         let record = codec::encode(&state, &self.plan.groups[batch.group]);
         self.cache.put(cache_key, record.clone(), Box::new(state));
         BatchOut {

@@ -27,6 +27,14 @@ pub struct LiveEngine {
     live: Confined<Live>,
 }
 
+/// As Python passes a batch: bytes objects are read as slices (PyO3 would extract a
+/// `Vec<u8>` element by element).
+type BatchArg<'py> = (
+    usize,
+    String,
+    Option<Bound<'py, PyBytes>>,
+    Vec<Bound<'py, PyBytes>>,
+);
 type BatchIn = (usize, String, Option<Vec<u8>>, Vec<Vec<u8>>);
 
 fn event_of(projection: &[u8]) -> PyResult<Event> {
@@ -80,40 +88,69 @@ impl LiveEngine {
 
     /// Apply batches of (group, key, stored record or None, [projection JSON ...]), the
     /// GIL released meanwhile. Per batch: (record to write, [(status or "error", signals,
-    /// shadow signals, error or None) per event], why the stored record was unreadable).
+    /// shadow signals, error or None) per event], why the stored record was unreadable,
+    /// and with `routes` each event's other entities as `routes` gives them, or why not).
     #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (batches, routes = false))]
     fn apply<'py>(
         &mut self,
         py: Python<'py>,
-        batches: Vec<BatchIn>,
-    ) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyList>, Option<String>)>> {
-        let mut parsed = Vec::with_capacity(batches.len());
-        for (group, key, stored, projections) in batches {
-            if group >= self.live.0.plan.groups.len() {
-                return Err(PyValueError::new_err(format!("no group {group}")));
-            }
-            let mut events = Vec::with_capacity(projections.len());
-            for projection in &projections {
-                events.push(event_of(projection)?);
-            }
-            parsed.push(Confined(Batch {
-                group,
-                key: Rc::from(key),
-                stored,
-                events,
-            }));
+        batches: Vec<BatchArg<'py>>,
+        routes: bool,
+    ) -> PyResult<
+        Vec<(
+            Bound<'py, PyBytes>,
+            Bound<'py, PyList>,
+            Option<String>,
+            Bound<'py, PyList>,
+        )>,
+    > {
+        let groups = self.live.0.plan.groups.len();
+        if let Some((group, ..)) = batches.iter().find(|(group, ..)| *group >= groups) {
+            return Err(PyValueError::new_err(format!("no group {group}")));
         }
+        let batches: Vec<BatchIn> = batches
+            .into_iter()
+            .map(|(group, key, stored, events)| {
+                let stored = stored.map(|record| record.as_bytes().to_vec());
+                let events = events
+                    .iter()
+                    .map(|event| event.as_bytes().to_vec())
+                    .collect();
+                (group, key, stored, events)
+            })
+            .collect();
+        let batches = Confined(batches);
         let live = &mut self.live;
-        let outs: Confined<Vec<BatchOut>> = py.allow_threads(move || {
-            Confined(
-                parsed
-                    .into_iter()
-                    .map(|batch| live.0.apply(batch.0))
-                    .collect(),
-            )
+        type Routes = Vec<Result<Vec<(usize, Rc<str>)>, String>>;
+        let outs: Confined<Result<Vec<(BatchOut, Routes)>, String>> = py.allow_threads(move || {
+            let mut outs = Vec::with_capacity(batches.0.len());
+            for (group, key, stored, projections) in batches.0 {
+                let mut events = Vec::with_capacity(projections.len());
+                let mut found = Vec::new();
+                for projection in &projections {
+                    let event = match from_projection(projection) {
+                        Ok(event) => event,
+                        Err(reason) => return Confined(Err(format!("projection: {reason}"))),
+                    };
+                    if routes {
+                        found.push(live.0.routes(&event).map_err(|give_up| give_up.0));
+                    }
+                    events.push(event);
+                }
+                let out = live.0.apply(Batch {
+                    group,
+                    key: Rc::from(key),
+                    stored,
+                    events,
+                });
+                outs.push((out, found));
+            }
+            Confined(Ok(outs))
         });
-        let mut result = Vec::with_capacity(outs.0.len());
-        for out in outs.0 {
+        let outs = outs.0.map_err(PyValueError::new_err)?;
+        let mut result = Vec::with_capacity(outs.len());
+        for (out, found) in outs {
             let outcomes = PyList::empty(py);
             for outcome in &out.outcomes {
                 let item = match outcome {
@@ -137,7 +174,25 @@ impl LiveEngine {
                 };
                 outcomes.append(item)?;
             }
-            result.push((PyBytes::new(py, &out.record), outcomes, out.unreadable));
+            let routes = PyList::empty(py);
+            for entities in found {
+                match entities {
+                    Ok(entities) => {
+                        let pairs: Vec<(usize, &str)> = entities
+                            .iter()
+                            .map(|(group, key)| (*group, &**key))
+                            .collect();
+                        routes.append(pairs)?;
+                    }
+                    Err(reason) => routes.append(reason)?,
+                }
+            }
+            result.push((
+                PyBytes::new(py, &out.record),
+                outcomes,
+                out.unreadable,
+                routes,
+            ));
         }
         Ok(result)
     }
@@ -167,7 +222,7 @@ impl LiveEngine {
     fn what_if<'py>(
         &mut self,
         py: Python<'py>,
-        stored: Option<Vec<u8>>,
+        stored: Option<&[u8]>,
         key: &str,
         projection: &[u8],
     ) -> PyResult<Bound<'py, PyList>> {
@@ -175,7 +230,7 @@ impl LiveEngine {
         let signals = self
             .live
             .0
-            .what_if(stored.as_deref(), &Rc::from(key), event)
+            .what_if(stored, &Rc::from(key), event)
             .map_err(PyValueError::new_err)?;
         let out = PyList::empty(py);
         for signal in &signals {
@@ -186,8 +241,8 @@ impl LiveEngine {
 
     /// An account record's outgoing total on `now_ms`'s UTC day, as a decimal string.
     #[pyo3(signature = (stored, now_ms))]
-    fn spent_on(&mut self, stored: Option<Vec<u8>>, now_ms: i64) -> String {
-        self.live.0.spent_on(stored.as_deref(), now_ms).normalized()
+    fn spent_on(&mut self, stored: Option<&[u8]>, now_ms: i64) -> String {
+        self.live.0.spent_on(stored, now_ms).normalized()
     }
 }
 

@@ -220,30 +220,30 @@ class IngestPipeline:
         if not admitted:
             return
         snapshot = self.rules.snapshot(self.center.ruleset)
-        by_account: dict[str, list[bytes]] = {}
-        for account, _, core_event in admitted:
-            by_account.setdefault(account, []).append(core_event)
+        by_account: dict[str, list[tuple[bytes, dict[str, Any]]]] = {}
+        for account, fields, core_event in admitted:
+            by_account.setdefault(account, []).append((core_event, fields))
         table = self.accounts.table
         keys = [account.encode() for account in by_account]
         batches = [
-            (0, account, table.get(key), core_events)
-            for key, (account, core_events) in zip(keys, by_account.items(), strict=True)
+            (0, account, table.get(key), [core for core, _ in items])
+            for key, (account, items) in zip(keys, by_account.items(), strict=True)
         ]
-        cores = [core_event for _, _, core_event in admitted]
-        results, routes = await self.rules.run(lambda: snapshot.work(batches, cores))
+        results = await self.rules.run(lambda: snapshot.work(batches, routes=True))
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
         await self._write(snapshot, table, keys, results, account=True)
         # Too late for the account's windows is not too late for a merchant's week:
         # every key group judges lateness against its own horizon.
         groups = snapshot.groups
-        for (_, fields, _), found in zip(admitted, routes, strict=True):
-            if isinstance(found, str):
-                log.warning("event %s: no entity keys: %s", fields.get("event_id"), found)
-                continue
-            for group, value in found:
-                self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, fields))
-                self.stats.rekeyed += 1
+        for items, (*_, routes) in zip(by_account.values(), results, strict=True):
+            for (_, fields), found in zip(items, routes, strict=True):
+                if isinstance(found, str):
+                    log.warning("event %s: no entity keys: %s", fields.get("event_id"), found)
+                    continue
+                for group, value in found:
+                    self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, fields))
+                    self.stats.rekeyed += 1
 
     async def _write(
         self,
@@ -254,7 +254,7 @@ class IngestPipeline:
         *,
         account: bool,
     ) -> None:
-        for key, (record, outcomes, unreadable) in zip(keys, results, strict=True):
+        for key, (record, outcomes, unreadable, _) in zip(keys, results, strict=True):
             table[key] = record
             self._count_unreadable(unreadable, key)
             await self._outcomes(snapshot, outcomes, account=account)
@@ -352,7 +352,7 @@ class IngestPipeline:
             (group, value, table.get(key), events)
             for key, (group, value, events) in zip(keys, batches.values(), strict=True)
         ]
-        results, _ = await self.rules.run(lambda: snapshot.work(inputs, []))
+        results = await self.rules.run(lambda: snapshot.work(inputs))
         # Written under the partition's own message (Faust files a write under the
         # current event's partition, and a bundle's keys all hash to it). A crash before
         # the end has the messages delivered again, and the items already applied are

@@ -29,9 +29,11 @@ from riskstream.tables.legacy import import_document, is_legacy
 CoreSignal = tuple[Any, ...]
 # (status, signals, shadow signals, why the core could not evaluate it)
 CoreOutcome = tuple[str, list[CoreSignal], list[CoreSignal], str | None]
-# (group, key, stored record, [events]) in; (record, outcomes, why unreadable) out
+# (group, key, stored record, [events]) in; (record, outcomes, why unreadable, each
+# event's other entities (group, key) or why they could not be told) out
 BatchIn = tuple[int, str, bytes | None, list[bytes]]
-BatchOut = tuple[bytes, list[CoreOutcome], str | None]
+Routes = list[tuple[int, str]] | str
+BatchOut = tuple[bytes, list[CoreOutcome], str | None, list[Routes]]
 T = TypeVar("T")
 
 
@@ -67,12 +69,12 @@ class Snapshot:
     # Key expression -> group index (the account group's key is its own).
     group_index: dict[str, int] = field(default_factory=dict)
 
-    def work(
-        self, batches: list[BatchIn], routed: list[bytes]
-    ) -> tuple[list[BatchOut], list[list[tuple[int, str]] | str]]:
-        """Apply ``batches`` and find the other entities of the ``routed`` events: one
-        call to run in the core's thread (``LiveRules.run``). A stored record the core
-        cannot read (of the previous format, damaged) starts the entity afresh."""
+    def work(self, batches: list[BatchIn], routes: bool = False) -> list[BatchOut]:
+        """Apply ``batches`` (with ``routes``: find each event's other entities too), in
+        the core's thread (``LiveRules.run``). A stored record of the previous format is
+        converted; one the core cannot read starts the entity afresh."""
+        if not any(is_legacy(stored) for _, _, stored, _ in batches):
+            return self.engine.apply(batches, routes)
         inputs: list[BatchIn] = []
         unreadable: list[str | None] = []
         for group, key, stored, events in batches:
@@ -83,19 +85,12 @@ class Snapshot:
                 current = None
                 unreadable.append(str(error))
             inputs.append((group, key, current, events))
-        results = [
-            (record, outcomes, reason or converted)
-            for (record, outcomes, reason), converted in zip(
-                self.engine.apply(inputs), unreadable, strict=True
+        return [
+            (record, outcomes, reason or converted, found)
+            for (record, outcomes, reason, found), converted in zip(
+                self.engine.apply(inputs, routes), unreadable, strict=True
             )
         ]
-        routes: list[list[tuple[int, str]] | str] = []
-        for event in routed:
-            try:
-                routes.append(self.engine.routes(event))
-            except ValueError as error:
-                routes.append(str(error))
-        return results, routes
 
     def current(self, group: int, record: bytes | None) -> bytes | None:
         """``record`` in the core's format: a record of the previous format converted

@@ -21,7 +21,7 @@ def record(last_seen_ms: int) -> bytes:
         "kind": "account_event",
     }
     engine = LiveEngine(plan_of(RULES), 0)
-    [(raw, _, _)] = engine.apply([(0, "acc", None, [projection_bytes(last_seen_ms, fields)])])
+    [(raw, _, _, _)] = engine.apply([(0, "acc", None, [projection_bytes(last_seen_ms, fields)])])
     return raw
 
 

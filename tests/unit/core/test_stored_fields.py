@@ -54,7 +54,7 @@ def busy_merchant_record() -> int:
                        account=f"acc-{n % 700}", counterparty_id="merch-busy"))[1]
         for n in range(5_000)
     ]  # fmt: skip
-    [(record, outcomes, _)] = snapshot.engine.apply([(group, "merch-busy", None, events)])
+    [(record, outcomes, _, _)] = snapshot.engine.apply([(group, "merch-busy", None, events)])
     assert {outcome[0] for outcome in outcomes} == {"applied"}
     return len(record)
 

@@ -42,7 +42,7 @@ def test_windows_of_converted_records_count_the_old_events() -> None:
         _, core_event = projection(event)
         targets = [(0, event.account_id), *engine.routes(core_event)]
         for group, value in targets:
-            [(record, outcomes, unreadable)] = engine.apply(
+            [(record, outcomes, unreadable, _)] = engine.apply(
                 [(group, value, table.get((group, value)), [core_event])]
             )
             assert unreadable is None

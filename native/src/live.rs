@@ -432,3 +432,46 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+    use crate::event::{parse_strict, Interner};
+    use crate::replay::tests::{payment, plan};
+
+    fn entries_kept(max_entries: usize) -> usize {
+        let mut plan = plan();
+        plan.max_entries = max_entries;
+        let mut live = Live::new(plan, 0);
+        let mut ids = Interner::default();
+        let events: Vec<Event> = (0..60)
+            .map(|n| {
+                let line = payment(&format!("e{n}"), n / 2, "acc-a", "dev-1");
+                parse_strict(line.as_bytes(), &mut |_| None, &mut ids).expect("strict")
+            })
+            .collect();
+        let out = live.apply(Batch {
+            group: 1,
+            key: Rc::from("dev-1"),
+            stored: None,
+            events,
+        });
+        let shared = &live.engine.shared_filters;
+        let state = codec::decode(&out.record, &live.plan, 1, shared).expect("a record");
+        state.entries.len()
+    }
+
+    #[test]
+    fn without_a_cap_an_entity_keeps_every_entry_of_its_horizon() {
+        assert_eq!(entries_kept(20), 20, "a cap keeps the newest");
+        assert_eq!(
+            entries_kept(usize::MAX),
+            60,
+            "no cap keeps all the horizon holds"
+        );
+        let json = br#"{"groups": [], "min_horizon_ms": 0, "score_rules": [],
+            "policy": {"review_at": 40, "challenge_at": 60, "reject_at": 80, "unknown": "review"}}"#;
+        let plan = Plan::from_json(json).expect("a plan");
+        assert_eq!(plan.max_entries, usize::MAX, "no max_entries: no cap");
+    }
+}

@@ -15,7 +15,10 @@ use crate::value::EVENT_NAMES;
 struct PlanDoc {
     groups: Vec<GroupDoc>,
     min_horizon_ms: i64,
-    max_entries: usize,
+    /// At most this many entries per entity, the oldest going first; no cap when absent
+    /// or null (a busy merchant's week counts every event).
+    #[serde(default)]
+    max_entries: Option<usize>,
     score_rules: Vec<ScoreRuleDoc>,
     policy: PolicyDoc,
 }
@@ -464,7 +467,7 @@ impl Plan {
         Ok(Plan {
             rules: groups.iter().map(|group| group.rules.len()).sum(),
             groups,
-            max_entries: doc.max_entries,
+            max_entries: doc.max_entries.unwrap_or(usize::MAX),
             shared_filters,
             score_rules,
             policy: Policy {

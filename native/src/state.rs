@@ -213,10 +213,10 @@ impl State {
             let (_, id) = self.seen_order.pop_front().expect("an id");
             State::forget(&mut self.seen, &id);
         }
-        if self.seen_order.len() > 2 * max_entries {
+        if self.seen_order.len() > max_entries.saturating_mul(2) {
             // The newest, and every stored entry (so that it is never applied twice).
             let stored: HashSet<&str> = self.entries.iter().map(|entry| &*entry.event_id).collect();
-            let excess = self.seen_order.len() - 2 * max_entries;
+            let excess = self.seen_order.len() - max_entries.saturating_mul(2);
             let mut index = 0;
             let mut visited = 0;
             while visited < excess {

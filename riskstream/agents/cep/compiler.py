@@ -55,7 +55,9 @@ class RuleError(ValueError):
 class EngineLimits:
     """What the core keeps of an entity whatever its rules."""
 
-    max_entries: int = 5_000
+    # At most this many entries per entity (None: no cap, every event in the horizon
+    # counts; memory is the state cache's, and records live in RocksDB).
+    max_entries: int | None = None
     # Kept even when no rule needs it, so a duplicate is recognised for this long.
     min_horizon: timedelta = timedelta(minutes=30)
 

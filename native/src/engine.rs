@@ -11,10 +11,11 @@ use blake2::Blake2bVar;
 
 use crate::cel::{Ctx, ErrorKind, Fault, Var, N_VARS};
 use crate::filters::{fault, flags, test, SharedFilters};
+use crate::plan::event_mask;
 use crate::plan::{GroupPlan, RulePlan};
 use crate::sequences::matches;
 use crate::state::{Entry, Fired, Shared, Shown, SignalOut, State};
-use crate::value::Value;
+use crate::value::{slot, Value};
 use crate::windows::{aggregate, update_baselines, windows_for, GiveUp};
 
 pub const MAX_EVIDENCE: usize = 50;
@@ -51,6 +52,35 @@ pub struct Input {
     /// Whether another event may carry the same id. When none can, its id cannot be a
     /// duplicate and need not be looked up or remembered (the replay knows all ids).
     pub repeats: bool,
+}
+
+impl Input {
+    /// The engine's input for an event just read, its view given room for the match bits
+    /// of a plan's `rules`; `repeats` as the caller knows it.
+    pub fn of(event: crate::event::Event, rules: usize, repeats: bool) -> Input {
+        let type_name = event
+            .view
+            .get(slot::TYPE)
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let mask = event_mask(event.kind.name(), type_name);
+        let mut view = event.view;
+        let fields = Rc::make_mut(&mut view); // a view just read: not shared
+        fields.event_id = match fields.get(slot::EVENT_ID) {
+            Some(Value::Str(id)) => id.clone(),
+            _ => Rc::from(""),
+        };
+        fields.amount = event.amount;
+        fields.amount_text = event.amount_text;
+        fields.flags = smallvec::smallvec![Cell::new(0); rules];
+        fields.mask = mask;
+        Input {
+            ts_ms: event.ts_ms,
+            mask,
+            event: view,
+            repeats,
+        }
+    }
 }
 
 impl std::ops::Deref for Input {

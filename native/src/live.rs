@@ -6,7 +6,6 @@
 //! are still those last written is not decoded again (anything else that wrote it —
 //! a changelog recovery, the janitor — changes the bytes, and the cache is bypassed).
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -152,25 +151,9 @@ impl Live {
             .position(|group| group.key.source() == source)
     }
 
-    /// The engine's input for an event just read (`Replay::add` does the same).
+    /// The engine's input for an event just read: live, any id may come again.
     pub fn input(&self, event: Event) -> Input {
-        let mask = event_mask(event.kind.name(), str_slot(&event, slot::TYPE));
-        let mut view = event.view;
-        let fields = Rc::make_mut(&mut view);
-        fields.event_id = match fields.get(slot::EVENT_ID) {
-            Some(Value::Str(id)) => id.clone(),
-            _ => Rc::from(""),
-        };
-        fields.amount = event.amount;
-        fields.amount_text = event.amount_text;
-        fields.flags = smallvec::smallvec![Cell::new(0); self.plan.rules];
-        fields.mask = mask;
-        Input {
-            ts_ms: event.ts_ms,
-            mask,
-            event: view,
-            repeats: true, // live, any id may come again
-        }
+        Input::of(event, self.plan.rules, true)
     }
 
     /// The other groups' entities of an event (group index, key), in plan order: the
@@ -323,12 +306,11 @@ mod tests {
             .collect()
     }
 
+    type Table = HashMap<(usize, Rc<str>), Vec<u8>>;
+
     /// Every event as its own batch, the records kept in a map as a table keeps them.
-    fn run_live(
-        live: &mut Live,
-        lines: &[String],
-    ) -> (Vec<Rc<str>>, HashMap<(usize, Rc<str>), Vec<u8>>) {
-        let mut table: HashMap<(usize, Rc<str>), Vec<u8>> = HashMap::default();
+    fn run_live(live: &mut Live, lines: &[String]) -> (Vec<Rc<str>>, Table) {
+        let mut table = Table::default();
         let mut signals = Vec::new();
         for event in events(lines) {
             let account: Rc<str> = Rc::from(str_slot(&event, slot::ACCOUNT_ID));

@@ -2,7 +2,6 @@
 //! order through the engine, every transaction decided from the state before it.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::cell::Cell;
 use std::rc::Rc;
 
 use smallvec::SmallVec;
@@ -10,7 +9,7 @@ use smallvec::SmallVec;
 use crate::dec::Dec;
 use crate::engine::{key_value, Engine, Input, Outcome, Status};
 use crate::event::{Event, Kind};
-use crate::plan::{event_mask, Plan};
+use crate::plan::Plan;
 use crate::scoring::{decide, decision_line, ActiveSignal, Policy, ProfileBook, ScoreRule};
 use crate::state::{Shared, SignalOut, State};
 use crate::value::{slot, Value};
@@ -128,32 +127,10 @@ impl Replay {
     }
 
     pub fn add(&mut self, line: u64, event: Event) {
-        let type_name = event
-            .view
-            .get(slot::TYPE)
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let mask = event_mask(event.kind.name(), type_name);
-        let mut record = event.view;
-        let fields = Rc::make_mut(&mut record); // a view just read: not shared
-        fields.event_id = match fields.get(slot::EVENT_ID) {
-            Some(Value::Str(id)) => id.clone(),
-            _ => Rc::from(""),
-        };
-        fields.amount = event.amount;
-        fields.amount_text = event.amount_text;
-        fields.flags = smallvec::smallvec![Cell::new(0); self.plan.rules];
-        fields.mask = mask;
-        self.events.push(Loaded {
-            line,
-            kind: event.kind,
-            input: Input {
-                ts_ms: event.ts_ms,
-                mask,
-                event: record,
-                repeats: true, // until `sort` knows better
-            },
-        });
+        let kind = event.kind;
+        // Any id may come again until `sort` knows better.
+        let input = Input::of(event, self.plan.rules, true);
+        self.events.push(Loaded { line, kind, input });
         let loaded = self.events.last().expect("just added");
         let at = (loaded.input.ts_ms, loaded.line);
         match route(&self.plan, &loaded.input) {

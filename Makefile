@@ -78,8 +78,10 @@ clean:
 distclean: clean
 	rm -rf native/target
 
+# Options through ARGS, e.g. a quick run:
+#   make bench-pipeline ARGS="--events 5000 --skip-scale --skip-two-workers"
 bench-pipeline: install
-	$(BIN)/python -m benchmarks.pipeline
+	$(BIN)/python -m benchmarks.pipeline $(ARGS)
 
 bench-scorer: install
 	$(BIN)/python -m benchmarks.scorer

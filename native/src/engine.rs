@@ -1,5 +1,5 @@
-//! The rule runtime (`agents.cep.engine.RuleEngine` in the Python reference): an event
-//! and one entity's state in, signals out, each event applied once.
+//! The rule runtime: an event and one entity's state in, signals out, each event applied
+//! once.
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -1,7 +1,8 @@
-//! The Python face: `riskstream_native.Replay`, driven by `riskstream.offline.native`,
+//! The Python face: `riskstream._core.Replay`, driven by `riskstream.offline.native`,
 //! and the test hooks (`_parse_line`, `_from_projection`, `_field_path`, `_evaluate`)
-//! through which `tests/unit/native` holds the event reader and the CEL fast path to the
-//! Python reference. `riskstream_native.pyi` (next to Cargo.toml) types them all.
+//! through which the conformance tests (`tests/unit/conformance`) run the event reader
+//! and CEL case by case. `riskstream/_core.pyi` types them all; `live_py.rs` holds the
+//! live engine.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -187,8 +188,8 @@ impl Replay {
 
     /// The next `count` events: (decision lines, signals, shadow signals); a signal is
     /// (group, rule, signal_id, entity_id, evidence, aggregates, trigger_event_id,
-    /// detected_ms, expires_ms). Raises Unsupported where the reference would compute
-    /// something not modelled here (the caller starts over with the reference).
+    /// detected_ms, expires_ms). Raises Unsupported where the run meets something the
+    /// core cannot compute (a sum beyond 28 digits, say).
     fn run<'py>(
         &mut self,
         py: Python<'py>,
@@ -237,8 +238,8 @@ impl Replay {
 
 // --- test hooks -------------------------------------------------------------------------
 //
-// Not used by replay: they expose the event reader and the CEL fast path one call at a
-// time, so that Python tests can compare them with the reference over generated cases.
+// Not used by replay: they expose the event reader and CEL one call at a time, so that
+// the conformance cases (`tests/conformance/`) run through Python too.
 
 /// An event as the hooks hand it over: (occurred_ms, `projection_json`, the amount as
 /// the CEL view holds it, a double, or None without an amount).

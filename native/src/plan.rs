@@ -1,6 +1,6 @@
 //! The rule set as the Python side compiled it (`riskstream.native.plan`), read from JSON:
 //! every duration already in milliseconds, every bit already assigned, expressions as
-//! CEL source compiled here by the native fast path.
+//! CEL source compiled here (the fast path, else the full language through the `cel` crate).
 
 use std::rc::Rc;
 

@@ -1,4 +1,4 @@
-//! Replay (`offline.replay.Replayer` in the Python reference): events in event-time
+//! Replay (`riskstream replay`, `offline.native`): events in event-time
 //! order through the engine, every transaction decided from the state before it.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};

@@ -1,4 +1,4 @@
-//! One entity's rule state (`tables.entity_state` in the Python reference), in memory.
+//! One entity's rule state, in memory (`codec.rs` writes and reads it as a record).
 
 use std::collections::VecDeque;
 use std::rc::Rc;

@@ -19,7 +19,7 @@ import orjson
 from riskstream.agents.cep.compiler import CompiledRule, RuleSet
 from riskstream.agents.cep.expressions import project
 from riskstream.agents.plan import plan_of, rule_groups
-from riskstream.agents.signals import make_signal
+from riskstream.agents.signals import dress
 from riskstream.core import LiveEngine, Unsupported
 from riskstream.streams.events import Event
 from riskstream.streams.outputs import Signal
@@ -100,11 +100,7 @@ class Snapshot:
         return self.engine.import_state(group, import_document(record))
 
     def signal(self, item: CoreSignal) -> Signal:
-        group, rule, signal_id, entity_id, evidence, shown, trigger, detected_ms, _ = item
-        doc = self.groups[group][rule].doc
-        return make_signal(
-            doc, entity_id, "", evidence, shown, trigger, detected_ms, signal_id=signal_id
-        )
+        return dress(self.groups, item)
 
 
 class LiveRules:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from riskstream.streams.events import from_epoch_ms
 from riskstream.streams.outputs import Signal, deterministic_id
 from riskstream.streams.rule_model import RuleDoc
+
+if TYPE_CHECKING:
+    from riskstream.agents.cep.compiler import CompiledRule
 
 
 def ttl_ms(doc: RuleDoc) -> int:
@@ -41,4 +45,15 @@ def make_signal(
         detected_at=from_epoch_ms(detected_ms),
         expires_at=from_epoch_ms(detected_ms + ttl_ms(doc)),
         **({"penalty": {"kind": doc.penalty}} if doc.penalty else {}),
+    )
+
+
+def dress(groups: Sequence[Sequence[CompiledRule]], item: tuple[Any, ...]) -> Signal:
+    """A signal as the core hands it over (``riskstream/_core.pyi``: group, rule, id,
+    entity, evidence, aggregates, trigger, detected_ms, expires_ms), dressed by the rule
+    document of the plan the core ran (``groups``: ``agents.plan.rule_groups``)."""
+    group, rule, signal_id, entity_id, evidence, shown, trigger, detected_ms, _ = item
+    doc = groups[group][rule].doc
+    return make_signal(
+        doc, entity_id, "", evidence, shown, trigger, detected_ms, signal_id=signal_id
     )

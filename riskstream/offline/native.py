@@ -25,7 +25,7 @@ from riskstream.agents.plan import plan_of as agent_plan
 from riskstream.agents.plan import rule_groups
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import DecisionPolicy
-from riskstream.agents.signals import make_signal
+from riskstream.agents.signals import dress
 from riskstream.agents.validation import InvalidEventError, parse_event
 from riskstream.core import Replay, Unsupported
 from riskstream.offline.jsonl import MAX_LINE_BYTES, BadLine
@@ -117,8 +117,4 @@ class NativeReplay:
         return decisions, dressed, dressed_shadow
 
     def _signal(self, item: tuple[Any, ...]) -> Signal:
-        group, rule, signal_id, entity_id, evidence, shown, trigger, detected_ms, _ = item
-        doc = self._groups[group][rule].doc
-        return make_signal(
-            doc, entity_id, "", evidence, shown, trigger, detected_ms, signal_id=signal_id
-        )
+        return dress(self._groups, item)

@@ -30,8 +30,12 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         app,
         settings,
         center,
-        account_state_table(app, settings.partitions, settings.state_record_max_bytes),
-        entity_state_table(app, settings.partitions, settings.state_record_max_bytes),
+        account_state_table(
+            app, settings.partitions, settings.state_record_max_bytes, settings.store_mb
+        ),
+        entity_state_table(
+            app, settings.partitions, settings.state_record_max_bytes, settings.store_mb
+        ),
     )
     app.pipeline = pipeline
 

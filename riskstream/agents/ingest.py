@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +45,6 @@ from riskstream.tables.faust_tables import (
 )
 
 log = logging.getLogger(__name__)
-ACCOUNT_DELETES_PER_EVENT = 16
 REKEY_LINGER_S = 0.05
 INGEST_LINGER_S = 0.02
 ENTITY_BATCH_BUNDLES = 8
@@ -127,10 +125,6 @@ class IngestPipeline:
             app, self.handle_rekeyed_batch, ENTITY_BATCH_BUNDLES, INGEST_LINGER_S
         )
         self._flush_hooked = False
-        # Account records the janitor found expired, by the partition they are stored
-        # under; deleted while an event of that partition is processed (see below).
-        self._doomed_accounts: dict[int, list[bytes]] = {}
-        self._still_expired: Callable[[bytes, bytes], bool] = lambda key, raw: False
         self.signals_topic = app.topic(names.signals)
         self.dead_letter_topic = app.topic(names.dead_letter)
         self._reroute_topics = {name: app.topic(name) for name in self.inputs.topics}
@@ -149,6 +143,8 @@ class IngestPipeline:
             buffer = self.app.producer.buffer
             assert isinstance(buffer, DrainingProducerBuffer)  # see RiskApp._new_producer
             buffer.before_flush.append(lambda: self.flush_rekeyed("commit"))
+            buffer.before_flush.append(self.accounts.send_changelog)
+            buffer.before_flush.append(self.entities.send_changelog)
             self._flush_hooked = True
         loop = asyncio.get_running_loop()
         linger = loop.create_task(self._linger())
@@ -187,35 +183,9 @@ class IngestPipeline:
         finally:
             linger.cancel()
 
-    def schedule_account_deletes(
-        self, by_partition: dict[int, list[bytes]], still_expired: Callable[[bytes, bytes], bool]
-    ) -> None:
-        """Account records to delete, by partition; each is checked again before it goes."""
-        self._doomed_accounts = {p: list(keys) for p, keys in by_partition.items() if keys}
-        self._still_expired = still_expired
-
-    def _delete_doomed_accounts(self, partition: int) -> None:
-        # An account record is filed under the partition its events arrive on, and
-        # Faust writes (deletes too) only for the partition of the event in hand: so
-        # the deletes wait for an event of their partition, a few per event.
-        keys = self._doomed_accounts.get(partition)
-        if not keys:
-            return
-        table = self.accounts.table
-        for _ in range(min(len(keys), ACCOUNT_DELETES_PER_EVENT)):
-            key = keys.pop()
-            raw = table.get(key)  # looks in this partition's store only
-            if raw is not None and self._still_expired(key, raw):
-                del table[key]
-                self.stats.accounts_expired += 1
-        if not keys:
-            del self._doomed_accounts[partition]
-
     async def handle_batch(self, partition: int, events: list[EventT[Any]]) -> None:
         """A partition's input events: validated, applied to their accounts (each
         account's record read and written once), forwarded to their other entities."""
-        if self._doomed_accounts:
-            self._delete_doomed_accounts(partition)
         admitted = [item for event in events if (item := await self._admit(event.message))]
         if not admitted:
             return
@@ -223,16 +193,16 @@ class IngestPipeline:
         by_account: dict[str, list[tuple[bytes, dict[str, Any]]]] = {}
         for account, fields, core_event in admitted:
             by_account.setdefault(account, []).append((core_event, fields))
-        table = self.accounts.table
         keys = [account.encode() for account in by_account]
+        stored = self.accounts.get_many(partition, keys)
         batches = [
-            (0, account, table.get(key), [core for core, _ in items])
-            for key, (account, items) in zip(keys, by_account.items(), strict=True)
+            (0, account, record, [core for core, _ in items])
+            for record, (account, items) in zip(stored, by_account.items(), strict=True)
         ]
         results = await self.rules.run(lambda: snapshot.work(batches, routes=True))
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
-        await self._write(snapshot, table, keys, results, account=True)
+        await self._write(snapshot, self.accounts, partition, keys, results, account=True)
         # Too late for the account's windows is not too late for a merchant's week:
         # every key group judges lateness against its own horizon.
         groups = snapshot.groups
@@ -248,16 +218,18 @@ class IngestPipeline:
     async def _write(
         self,
         snapshot: Snapshot,
-        table: Any,
+        table: RecordTable,
+        partition: int,
         keys: list[bytes],
         results: list[BatchOut],
         *,
         account: bool,
     ) -> None:
-        for key, (record, outcomes, unreadable, _) in zip(keys, results, strict=True):
-            table[key] = record
+        table.put_many(partition, [(key, out[0]) for key, out in zip(keys, results, strict=True)])
+        for key, (_, outcomes, unreadable, _) in zip(keys, results, strict=True):
             self._count_unreadable(unreadable, key)
             await self._outcomes(snapshot, outcomes, account=account)
+        await table.send_changelog()
 
     async def _admit(self, message: Message) -> tuple[str, dict[str, Any], bytes] | None:
         """A valid event on its account's partition: (account, fields, the core's event);
@@ -328,9 +300,9 @@ class IngestPipeline:
         await self.rekey_topic.send(value=bundle, partition=partition, force=True)
 
     async def handle_rekeyed_batch(self, partition: int, events: list[EventT[Any]]) -> None:
-        await self.handle_rekeyed([event.message for event in events])
+        await self.handle_rekeyed(partition, [event.message for event in events])
 
-    async def handle_rekeyed(self, messages: list[Message]) -> None:
+    async def handle_rekeyed(self, partition: int, messages: list[Message]) -> None:
         """Re-key messages of one partition: each entity's record is read once and
         written once."""
         snapshot = self.rules.snapshot(self.center.ruleset)
@@ -346,18 +318,17 @@ class IngestPipeline:
             batch[2].append(projection_bytes(fields_ms(item.fields), item.fields))
         if not batches:
             return
-        table = self.entities.table
         keys = [table_key.encode() for table_key in batches]
+        stored = self.entities.get_many(partition, keys)
         inputs = [
-            (group, value, table.get(key), events)
-            for key, (group, value, events) in zip(keys, batches.values(), strict=True)
+            (group, value, record, events)
+            for record, (group, value, events) in zip(stored, batches.values(), strict=True)
         ]
         results = await self.rules.run(lambda: snapshot.work(inputs))
-        # Written under the partition's own message (Faust files a write under the
-        # current event's partition, and a bundle's keys all hash to it). A crash before
-        # the end has the messages delivered again, and the items already applied are
-        # recognised by their event ids.
-        await self._write(snapshot, table, keys, results, account=False)
+        # A bundle's keys all hash to its partition, the one their records are filed
+        # under. A crash before the end has the messages delivered again, and the items
+        # already applied are recognised by their event ids.
+        await self._write(snapshot, self.entities, partition, keys, results, account=False)
 
     async def publish(self, signal: Signal) -> None:
         # At once rather than at the next offset commit (up to a commit interval later):

@@ -3,15 +3,16 @@
 A re-keyed entity's record (device, IP, merchant ...) goes when the entity has been
 silent longer than the retention (dormancy and baselines need a long memory, so the
 default is generous), or when no rule in force uses its key any more. An account's
-record goes when the account has been silent longer than the retention; it is stored
-under the partition its events arrive on, which only a stream may write, so the sweep
-hands those deletes to the ingest stream (``IngestPipeline.schedule_account_deletes``).
+record goes when the account has been silent longer than the retention. Each record is
+deleted from the partition it is stored under (an account's is the partition its
+events arrive on), straight from the sweep.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import faust
@@ -21,7 +22,7 @@ from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.rekey import KEY_SEPARATOR
 from riskstream.core import state_last_seen
 from riskstream.streams.settings import Settings
-from riskstream.tables.faust_tables import await_changelog_metadata
+from riskstream.tables.faust_tables import RecordTable, await_changelog_metadata
 
 log = logging.getLogger(__name__)
 
@@ -40,41 +41,53 @@ def expired(
     return last_seen < now_ms - retention_ms
 
 
-def sweep(table: Any, *, rekeyed: bool, rules: RuleSet, now_ms: int, retention_ms: int) -> int:
-    """Delete the expired records of the partitions this worker owns; returns how many."""
-    doomed = [
-        key
-        for key, raw in table.items()
-        if expired(key, raw, rekeyed=rekeyed, rules=rules, now_ms=now_ms, retention_ms=retention_ms)
-    ]
-    for key in doomed:
-        del table[key]
-    return len(doomed)
-
-
-def expired_accounts(
-    table: Any, owned: set[int], *, rules: RuleSet, now_ms: int, retention_ms: int
+def expired_keys(
+    partitions: Iterable[tuple[int, Iterable[tuple[bytes, bytes]]]],
+    *,
+    rekeyed: bool,
+    rules: RuleSet,
+    now_ms: int,
+    retention_ms: int,
 ) -> dict[int, list[bytes]]:
-    """Expired account records of the ``owned`` partitions, by the partition they are
-    stored under (Faust's RocksDB store keeps one database per partition)."""
-    store = table.data
-    databases = getattr(store, "_dbs", None)
-    if databases is None:
-        return {}  # not a RocksDB store: no partition to find
+    """The keys of the expired records among (partition, its records), by partition."""
     found: dict[int, list[bytes]] = {}
-    for partition, database in list(databases.items()):
-        if partition not in owned:
-            continue
+    for partition, records in partitions:
         keys = [
             key
-            for key, raw in store._visible_items(database)
+            for key, raw in records
             if expired(
-                key, raw, rekeyed=False, rules=rules, now_ms=now_ms, retention_ms=retention_ms
+                key, raw, rekeyed=rekeyed, rules=rules, now_ms=now_ms, retention_ms=retention_ms
             )
         ]
         if keys:
             found[partition] = keys
     return found
+
+
+async def sweep(
+    app: faust.App,
+    table: RecordTable,
+    *,
+    rekeyed: bool,
+    rules: RuleSet,
+    now_ms: int,
+    retention_ms: int,
+) -> int:
+    """Delete the expired records of the partitions this worker owns; returns how many.
+
+    The scan and the deletes run without a pause between them, so no batch writes a
+    record in between; a batch that read a record before and writes it after puts it
+    back with its new events, which is what it should be.
+    """
+    owned = owned_partitions(app, table.table)
+    doomed = expired_keys(
+        ((partition, records) for partition, records in table.partitions() if partition in owned),
+        rekeyed=rekeyed, rules=rules, now_ms=now_ms, retention_ms=retention_ms,
+    )  # fmt: skip
+    for partition, keys in doomed.items():
+        table.put_many(partition, [(key, None) for key in keys])
+    await table.send_changelog()
+    return sum(map(len, doomed.values()))
 
 
 def owned_partitions(app: faust.App, table: Any) -> set[int]:
@@ -87,33 +100,22 @@ def register_janitor(app: faust.App, pipeline: IngestPipeline, settings: Setting
     retention_ms = int(settings.entity_retention_days * 86_400_000)
 
     @app.timer(interval=settings.cleanup_interval_s)  # type: ignore[untyped-decorator]
-    async def expire_entities() -> None:
+    async def expire_records() -> None:
         if not pipeline.center.ready.is_set():
             return
         rules = pipeline.center.ruleset
         await await_changelog_metadata(app, pipeline.entities)  # deletes are writes too
+        await await_changelog_metadata(app, pipeline.accounts)
         now_ms = int(time.time() * 1000)
-        removed = sweep(
-            pipeline.entities.table, rekeyed=True, rules=rules, now_ms=now_ms,
-            retention_ms=retention_ms,
-        )  # fmt: skip
-        if removed:
-            log.info("expired %d idle entity records", removed)
-        accounts = pipeline.accounts.table
-        doomed = expired_accounts(
-            accounts, owned_partitions(app, accounts), rules=rules, now_ms=now_ms,
-            retention_ms=retention_ms,
-        )  # fmt: skip
-
-        def still_expired(key: bytes, raw: bytes) -> bool:
-            now_ms = int(time.time() * 1000)
-            return expired(
-                key, raw, rekeyed=False, rules=rules, now_ms=now_ms, retention_ms=retention_ms
-            )
-
-        pipeline.schedule_account_deletes(doomed, still_expired)
-        if doomed:
-            log.info(
-                "%d idle account records to delete as their partitions' events come",
-                sum(map(len, doomed.values())),
-            )
+        for table, rekeyed, what in (
+            (pipeline.entities, True, "entity"),
+            (pipeline.accounts, False, "account"),
+        ):
+            removed = await sweep(
+                app, table, rekeyed=rekeyed, rules=rules, now_ms=now_ms,
+                retention_ms=retention_ms,
+            )  # fmt: skip
+            if removed:
+                log.info("expired %d idle %s records", removed, what)
+            if not rekeyed:
+                pipeline.stats.accounts_expired += removed

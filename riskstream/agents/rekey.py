@@ -10,6 +10,7 @@ table's changelog, so an entity's record and its events stay on one partition nu
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +45,12 @@ class RekeyedEvent:
         return cls(str(body["g"]), str(body["k"]), body["f"])
 
 
+@functools.lru_cache(maxsize=65_536)
 def partition_of(table_key: str, partitions: int) -> int:
-    """The partition Faust's producer gives ``table_key`` (murmur2, as Kafka's Java client)."""
+    """The partition Faust's producer gives ``table_key`` (murmur2, as Kafka's Java client).
+
+    Cached: busy merchants and addresses come back all the time, and murmur2 in Python
+    costs more than the rest of an item's forwarding."""
     return int(_partitioner(table_key.encode(), list(range(partitions)), None))
 
 

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = Field(
         None, validation_alias=_env("KAFKA_SASL_PASSWORD")
     )
+    kafka_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
+        "lz4",
+        validation_alias=_env("KAFKA_COMPRESSION"),
+        description="Compression of the record batches the worker produces (state"
+        " records and re-keyed events compress several times over).",
+    )
     web_port: int = Field(6066, ge=1, le=65535, validation_alias=_env("WEB_PORT"))
     web_host: str = Field("127.0.0.1", validation_alias=_env("WEB_HOST"))
     data_dir: Path = Field(Path("./var"), validation_alias=_env("DATA_DIR"))
@@ -93,6 +99,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory for decoded entity states kept between batches (state lives in"
         " RocksDB; a state whose record changed meanwhile is read again).",
+    )
+    store_mb: int = Field(
+        16,
+        ge=2,
+        le=4096,
+        description="RocksDB memory per partition database (block cache and write"
+        " buffers); a worker has one per table and partition it holds.",
     )
     entity_retention_days: float = Field(
         400.0, gt=0, description="Entity and account records silent for longer are deleted."

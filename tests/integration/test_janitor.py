@@ -1,4 +1,4 @@
-"""Idle account records are deleted by the janitor, through the ingest stream."""
+"""Idle account records are deleted by the janitor."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ def test_an_account_silent_past_the_retention_is_forgotten(
     time.sleep(3)  # a sweep or two
 
     # The same events again: an account's record remembers its event ids, so they are
-    # duplicates while the record lives and new once it was deleted. The idle account's
-    # deletion waits for an event of its partition, which its own first one is.
+    # duplicates while the record lives and new once it was deleted.
     send(settings, idle + active)
     stats = worker.wait_for("received", 12)
     deadline = time.monotonic() + 30
     while stats["applied"] + stats["duplicates"] < 12 and time.monotonic() < deadline:
         time.sleep(0.5)
         stats = worker.stats()
-    assert stats["accounts_expired"] == 1, stats
+    # At least once: its second life is as old, and a later sweep may take it again.
+    assert stats["accounts_expired"] >= 1, stats
     assert stats["duplicates"] == 3, stats  # the active account's
     assert stats["applied"] == 9, stats  # 6 the first time, the idle account's 3 again

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from riskstream.agents.janitor import expired, sweep
+from riskstream.agents.janitor import expired, expired_keys
 from riskstream.agents.live_rules import projection_bytes
 from riskstream.agents.plan import plan_of
 from riskstream.core import LiveEngine
@@ -50,12 +50,12 @@ def test_rekeyed_records_of_keys_no_rule_uses_expire_at_once() -> None:
     assert expired(gone, fresh, rekeyed=True, rules=RULES, now_ms=now, retention_ms=DAY)
 
 
-def test_sweep_deletes_only_the_expired() -> None:
+def test_only_the_expired_are_found_in_each_partition() -> None:
     now = 1000 * DAY
-    table = {
-        b"event.device_id\x1fdev-1": record(now),
-        b"event.device_id\x1fdev-2": record(now - 30 * DAY),
-        b"event.ip\x1f10.0.0.1": record(now),
-    }
-    assert sweep(table, rekeyed=True, rules=RULES, now_ms=now, retention_ms=7 * DAY) == 2
-    assert list(table) == [b"event.device_id\x1fdev-1"]
+    partitions = [
+        (0, [(b"event.device_id\x1fdev-1", record(now)), (b"event.ip\x1f10.0.0.1", record(now))]),
+        (1, []),
+        (3, [(b"event.device_id\x1fdev-2", record(now - 30 * DAY))]),
+    ]
+    found = expired_keys(partitions, rekeyed=True, rules=RULES, now_ms=now, retention_ms=7 * DAY)
+    assert found == {0: [b"event.ip\x1f10.0.0.1"], 3: [b"event.device_id\x1fdev-2"]}

@@ -29,6 +29,7 @@ from riskstream.agents.live_rules import (
     projection,
     projection_bytes,
 )
+from riskstream.agents.partitioning import Rerouter
 from riskstream.agents.rekey import RekeyBuffer, RekeyedEvent, decode
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 REKEY_LINGER_S = 0.05
 INGEST_LINGER_S = 0.02
 ENTITY_BATCH_BUNDLES = 8
-REROUTED_HEADER = "riskstream.rerouted-from"
 
 
 @dataclass(slots=True)
@@ -63,6 +63,7 @@ class IngestStats:
     unreadable_records: int = 0  # state records that were not readable: started afresh
     dead_lettered: int = 0
     rerouted: int = 0
+    rerouted_partition: int = 0  # the right key on another partition than murmur2's
     rekeyed: int = 0
     entity_events: int = 0
     signals: int = 0
@@ -83,6 +84,7 @@ class IngestStats:
             "unreadable_records": self.unreadable_records,
             "dead_lettered": self.dead_lettered,
             "rerouted": self.rerouted,
+            "rerouted_partition": self.rerouted_partition,
             "rekeyed": self.rekeyed,
             "entity_events": self.entity_events,
             "signals": self.signals,
@@ -127,7 +129,12 @@ class IngestPipeline:
         self._flush_hooked = False
         self.signals_topic = app.topic(names.signals)
         self.dead_letter_topic = app.topic(names.dead_letter)
-        self._reroute_topics = {name: app.topic(name) for name in self.inputs.topics}
+        self.rerouter = Rerouter(
+            partition_count=lambda topic: topic_partitions(app, topic),
+            topics={name: app.topic(name) for name in self.inputs.topics},
+            dead_letter=self.dead_letter,
+            counters=self.stats,
+        )
         app.agent(self.inputs, name="ingest")(self._ingest_agent)
         app.agent(self.rekey_topic, name="entities")(self._entity_agent)
 
@@ -233,7 +240,7 @@ class IngestPipeline:
 
     async def _admit(self, message: Message) -> tuple[str, dict[str, Any], bytes] | None:
         """A valid event on its account's partition: (account, fields, the core's event);
-        anything else is dead-lettered or sent round again under the right key."""
+        anything else is dead-lettered or sent round again to that partition."""
         self.stats.received += 1
         try:
             event = parse_event(
@@ -244,16 +251,8 @@ class IngestPipeline:
         except InvalidEventError as rejected:
             await self.dead_letter(message, rejected.rejection)
             return None
-        key = event.account_id.encode()
-        if message.key != key:
-            # Keyed wrongly, the event sits on another account's partition and would
-            # split its state; send it round again under the right key.
-            origin = f"{message.topic}/{message.partition}/{message.offset}".encode()
-            await self._reroute_topics[message.topic].send(
-                key=key, value=message.value, headers=[(REROUTED_HEADER, origin)]
-            )
-            self.stats.rerouted += 1
-            return None
+        if not await self.rerouter.admit(message, event.account_id.encode()):
+            return None  # sent round to its account's partition, or dead-lettered
         fields, core_event = projection(event)
         return event.account_id, fields, core_event
 

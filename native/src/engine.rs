@@ -138,9 +138,12 @@ impl Engine {
     ) -> Result<Outcome, GiveUp> {
         let event_id = event.event_id.clone();
         if event.repeats && state.seen.contains(&event_id) {
+            // Nothing again, signals included: the worker publishes a batch's signals
+            // before it writes the batch's state, so an event the state knows was
+            // published with its signals.
             return Ok(Outcome {
                 status: Status::Duplicate,
-                signals: redelivery(state, &event_id, group),
+                signals: Vec::new(),
                 shadow: Vec::new(),
             });
         }
@@ -316,6 +319,7 @@ impl Engine {
                     }
                 }
                 if fires {
+                    let window = window.materialized(&state.entries, tag);
                     let mut shown = Vec::new();
                     aggregate(
                         rule,
@@ -445,16 +449,6 @@ fn fire(
         signal: signal.clone(),
     });
     signal
-}
-
-/// A repeated event: the signals it made the first time, again (active rules only).
-fn redelivery(state: &State, event_id: &str, group: &GroupPlan) -> Vec<Rc<SignalOut>> {
-    state
-        .fired
-        .iter()
-        .filter(|record| &*record.emitted_by == event_id && group.rules[record.rule].active)
-        .map(|record| record.signal.clone())
-        .collect()
 }
 
 /// The entity key of an event under a key expression (`runner._key_in_view`).

@@ -49,6 +49,25 @@ pub struct Window {
     pub dedupe_by_key: bool,
     /// The running window's results, in the order of the rule's window aggregates.
     pub running: Option<Results>,
+    /// Results taken from the running window for a window it does not hold whole (see
+    /// `displaced`): its members are the entries in this range that the rule takes, read
+    /// only if it fires.
+    pub span: Option<(usize, usize)>,
+}
+
+impl Window {
+    /// The window with its members read out, for a firing rule's evidence and figures.
+    pub fn materialized(mut self, entries: &[Entry], tag: usize) -> Window {
+        if let Some((low, stop)) = self.span.take() {
+            self.members = entries[low..stop]
+                .iter()
+                .filter(|item| item.bits(tag) & 1 != 0)
+                .cloned()
+                .collect();
+            self.running = None;
+        }
+        self
+    }
 }
 
 /// `round(x, digits)` of a double, as Python rounds (the exact value, ties to even).
@@ -99,8 +118,12 @@ pub fn windows_for(
                     members: Vec::new(),
                     dedupe_by_key: false,
                     running: Some(results),
+                    span: None,
                 }]);
             }
+        }
+        if let Some(windows) = displaced(rule, tag, state, entry, at, size)? {
+            return Ok(windows);
         }
         state.running.remove(&tag);
         return Ok(sliding_windows(&state.entries, tag, size, at));
@@ -115,6 +138,7 @@ pub fn windows_for(
                 members: Vec::new(),
                 dedupe_by_key: true,
                 running: Some(results),
+                span: None,
             }]);
         }
     }
@@ -152,6 +176,9 @@ fn running(
     };
     let low = state.entries[..at].partition_point(|item| item.ts_ms < start);
     let mut window = Running::new(rule, size, aligned);
+    if aligned.is_none() {
+        window.set_low(start);
+    }
     for item in &state.entries[low..=at] {
         if item.bits(tag) & 1 != 0 {
             window.push(rule, tag, item.clone())?;
@@ -160,6 +187,95 @@ fn running(
     let results = window.results();
     state.running.insert(tag, window);
     Ok(Some(results))
+}
+
+/// The sliding windows of an entry that came out of order, or at the time of the last
+/// one, taken from the rule's running window rather than read entry by entry.
+///
+/// These are the windows `sliding_windows` gives: one ending at each entry from the
+/// entry's time on. The running window holds every entry the rule takes from its start
+/// on, so the one ending at a given entry is the running window less its entries after
+/// that end, plus the older entries its start reaches back to: a few entries each for an
+/// entry a little out of order, where reading every member cost a busy entity's whole
+/// window per event. Only counts and sums can be taken back out this way; a rule with
+/// another window aggregate, or an entry older than the running window's start, is left
+/// to `sliding_windows`.
+fn displaced(
+    rule: &RulePlan,
+    tag: usize,
+    state: &mut State,
+    entry: &Entry,
+    at: usize,
+    size: i64,
+) -> Result<Option<Windows>, GiveUp> {
+    let State {
+        running, entries, ..
+    } = state;
+    let Some(window) = running.get_mut(&tag) else {
+        return Ok(None);
+    };
+    let whole = match window.members.front() {
+        None => true,
+        Some(first) => entries[0].sort_key() <= first.sort_key(),
+    };
+    if window.start_ms.is_some() || entry.ts_ms < window.low_ms || !whole {
+        return Ok(None);
+    }
+    let Some(mut parts) = window.invertible_parts() else {
+        return Ok(None);
+    };
+    if entry.bits(tag) & 1 != 0 {
+        window.insert(rule, tag, entry.clone())?;
+        parts = window.invertible_parts().expect("counts and sums still");
+    }
+    let ts = entry.ts_ms;
+    let mut first = at;
+    while first > 0 && entries[first - 1].ts_ms >= ts {
+        first -= 1;
+    }
+    let count = entries.len();
+    let mut stop = first;
+    while stop < count && entries[stop].ts_ms < ts + size {
+        stop += 1;
+    }
+    // From the last window back to the first: each ends earlier and starts earlier than
+    // the one after it, so entries only leave at the top and join at the bottom.
+    let members = &window.members;
+    let mut top = members.len();
+    let mut bottom = entries.partition_point(|item| item.ts_ms < window.low_ms);
+    let mut found = Vec::new();
+    for index in (first..stop).rev() {
+        let end = &entries[index];
+        if end.bits(tag) & 1 == 0 {
+            continue;
+        }
+        while top > 0 && members[top - 1].sort_key() > end.sort_key() {
+            top -= 1;
+            running::apply_parts(&mut parts, rule, tag, &members[top], true)?;
+        }
+        let start = end.ts_ms - size + 1;
+        while bottom > 0 && entries[bottom - 1].ts_ms >= start {
+            bottom -= 1;
+            if entries[bottom].bits(tag) & 1 != 0 {
+                running::apply_parts(&mut parts, rule, tag, &entries[bottom], false)?;
+            }
+        }
+        let mut last = index + 1;
+        while last < count && entries[last].sort_key() <= end.sort_key() {
+            last += 1;
+        }
+        found.push(Window {
+            key: WindowKey::Id('s', end.event_id.clone()),
+            start_ms: start,
+            end_ms: end.ts_ms,
+            members: Vec::new(),
+            dedupe_by_key: false,
+            running: Some(parts.iter().map(|(_, part)| part.value()).collect()),
+            span: Some((bottom, last)),
+        });
+    }
+    found.reverse();
+    Ok(Some(found.into_iter().collect()))
 }
 
 fn sliding_windows(entries: &[Entry], tag: usize, size: i64, at: usize) -> Windows {
@@ -199,6 +315,7 @@ fn sliding_windows(entries: &[Entry], tag: usize, size: i64, at: usize) -> Windo
             members,
             dedupe_by_key: false,
             running: None,
+            span: None,
         });
     }
     windows
@@ -248,6 +365,7 @@ fn aligned_windows(
                 members,
                 dedupe_by_key: true,
                 running: None,
+                span: None,
             }
         })
         .collect()
@@ -288,6 +406,7 @@ fn count_windows(entries: &[Entry], tag: usize, at: usize, size: usize) -> Windo
             members,
             dedupe_by_key: false,
             running: None,
+            span: None,
         });
     }
     windows

@@ -149,6 +149,18 @@ impl Part {
         Ok(())
     }
 
+    /// A copy, for the parts that can take out any entry (not only the oldest).
+    pub(super) fn invertible_copy(&self) -> Option<Part> {
+        match self {
+            Part::Count(n) => Some(Part::Count(*n)),
+            Part::Sum { total, n } => Some(Part::Sum {
+                total: *total,
+                n: *n,
+            }),
+            Part::Distinct(_) | Part::Extreme(_) => None,
+        }
+    }
+
     /// The value as CEL sees it.
     pub(super) fn value(&self) -> Value {
         match self {

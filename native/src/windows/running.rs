@@ -54,6 +54,8 @@ impl Runs {
 /// One rule's window over an entity's in-order entries, kept current.
 pub struct Running {
     pub(super) start_ms: Option<i64>,
+    /// A sliding window's start: it holds every entry of the rule from here on.
+    pub(super) low_ms: i64,
     size: i64,
     pub members: VecDeque<Entry>,
     pub(super) parts: Vec<(usize, Part)>,
@@ -63,6 +65,7 @@ impl Running {
     pub(super) fn new(rule: &RulePlan, size: i64, start_ms: Option<i64>) -> Running {
         Running {
             start_ms,
+            low_ms: i64::MIN,
             size,
             members: VecDeque::new(),
             parts: {
@@ -88,18 +91,37 @@ impl Running {
         entry: &Entry,
         remove: bool,
     ) -> Result<(), GiveUp> {
-        let bits = entry.bits(tag);
-        for (index, part) in self.parts.iter_mut() {
-            let agg = &rule.aggs[*index];
-            if bits & agg.bit != 0 {
-                part.apply(entry, agg, remove)?;
-            }
+        apply_parts(&mut self.parts, rule, tag, entry, remove)
+    }
+
+    /// A copy of the parts if each can take an entry back out wherever it stands
+    /// (counts and sums), for the windows a displaced entry changes.
+    pub(super) fn invertible_parts(&self) -> Option<Vec<(usize, Part)>> {
+        self.parts
+            .iter()
+            .map(|(index, part)| part.invertible_copy().map(|copy| (*index, copy)))
+            .collect()
+    }
+
+    /// Takes in an entry out of order (at or after the window's start), in its place.
+    pub(super) fn insert(
+        &mut self,
+        rule: &RulePlan,
+        tag: usize,
+        entry: Entry,
+    ) -> Result<(), GiveUp> {
+        self.apply(rule, tag, &entry, false)?;
+        let mut at = self.members.len();
+        while at > 0 && self.members[at - 1].sort_key() > entry.sort_key() {
+            at -= 1;
         }
+        self.members.insert(at, entry);
         Ok(())
     }
 
     pub(super) fn expire(&mut self, rule: &RulePlan, tag: usize, ts_ms: i64) -> Result<(), GiveUp> {
         let start = ts_ms - self.size + 1;
+        self.low_ms = self.low_ms.max(start);
         while self
             .members
             .front()
@@ -117,7 +139,30 @@ impl Running {
         Ok(())
     }
 
+    pub(super) fn set_low(&mut self, low_ms: i64) {
+        self.low_ms = low_ms;
+    }
+
     pub(super) fn results(&self) -> Results {
         self.parts.iter().map(|(_, part)| part.value()).collect()
     }
+}
+
+/// Adds an entry to (or takes it out of) the parts of the aggregates whose filter it
+/// passes.
+pub(super) fn apply_parts(
+    parts: &mut [(usize, Part)],
+    rule: &RulePlan,
+    tag: usize,
+    entry: &Entry,
+    remove: bool,
+) -> Result<(), GiveUp> {
+    let bits = entry.bits(tag);
+    for (index, part) in parts.iter_mut() {
+        let agg = &rule.aggs[*index];
+        if bits & agg.bit != 0 {
+            part.apply(entry, agg, remove)?;
+        }
+    }
+    Ok(())
 }

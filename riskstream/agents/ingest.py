@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,10 +233,17 @@ class IngestPipeline:
         *,
         account: bool,
     ) -> None:
-        table.put_many(partition, [(key, out[0]) for key, out in zip(keys, results, strict=True)])
+        deliveries: list[Awaitable[Any]] = []
         for key, (_, outcomes, unreadable, _) in zip(keys, results, strict=True):
             self._count_unreadable(unreadable, key)
-            await self._outcomes(snapshot, outcomes, account=account)
+            deliveries += await self._outcomes(snapshot, outcomes, account=account)
+        # Signals first, state after: a state that knows an event was applied knows its
+        # signals went out, so a repeat of the event publishes nothing. A crash between
+        # the two has the event applied again and its signals published again,
+        # byte-identical: the only repeats there are.
+        if deliveries:
+            await asyncio.gather(*deliveries)
+        table.put_many(partition, [(key, out[0]) for key, out in zip(keys, results, strict=True)])
         await table.send_changelog()
 
     async def _admit(self, message: Message) -> tuple[str, dict[str, Any], bytes] | None:
@@ -267,8 +275,10 @@ class IngestPipeline:
         outcomes: list[tuple[str, list[CoreSignal], list[CoreSignal], str | None]],
         *,
         account: bool,
-    ) -> None:
+    ) -> list[Awaitable[Any]]:
+        """Counts the outcomes and publishes their signals; returns their deliveries."""
         stats = self.stats
+        deliveries = []
         for status, signals, shadow, error in outcomes:
             if account:
                 if status == "applied":
@@ -283,11 +293,12 @@ class IngestPipeline:
                 stats.failed += 1
                 log.error("the core could not evaluate an event: %s", error)
             for item in signals:
-                await self.publish(snapshot.signal(item))
+                deliveries.append(await self.publish(snapshot.signal(item)))
             for item in shadow:
                 rule_id = snapshot.groups[item[0]][item[1]].id
                 stats.shadow_signals += 1
                 stats.shadow_by_rule[rule_id] += 1
+        return deliveries
 
     async def flush_rekeyed(self, why: str) -> None:
         """Send the buffered items, one bundle per partition. A copy sent again after
@@ -329,15 +340,16 @@ class IngestPipeline:
         # already applied are recognised by their event ids.
         await self._write(snapshot, self.entities, partition, keys, results, account=False)
 
-    async def publish(self, signal: Signal) -> None:
-        # At once rather than at the next offset commit (up to a commit interval later):
-        # the scorer should see it within the second. Sent again after a crash, it is
-        # byte-identical, which consumers dedupe by id.
-        await self.signals_topic.send(
+    async def publish(self, signal: Signal) -> Awaitable[Any]:
+        """Sends ``signal`` at once (not at the next commit: the scorer should see it
+        within the second); returns its delivery. Sent again after a crash, it is
+        byte-identical, which consumers dedupe by id."""
+        delivery = await self.signals_topic.send(
             key=signal.entity_id.encode(), value=dumps(signal), force=True
         )
         self.stats.signals += 1
         self.stats.signals_by_rule[signal.rule_id] += 1
+        return delivery
 
     async def dead_letter(self, message: Message, rejection: Rejection) -> None:
         """Forward the untouched bytes with the reason and where they came from."""

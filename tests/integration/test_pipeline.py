@@ -36,6 +36,25 @@ def test_events_in_signals_out_from_both_detectors(sandbox: Sandbox, worker: Wor
     assert stats["late"] == 0
 
 
+def test_the_stream_delivered_twice_publishes_each_signal_once(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    settings = sandbox.settings
+    events = traffic(seed=13, accounts=60)
+    expected = expected_signals(events)
+    assert expected
+    worker.start()
+    send(settings, events)
+    worker.wait_for("applied", len(events))
+    wait_for_signals(settings, set(expected))
+    send(settings, events)  # every event again, as a producer retrying all of it would
+    stats = worker.wait_for("duplicates", len(events))
+    assert stats["applied"] == len(events), stats
+    worker.wait_for("entity_events", stats["rekeyed"])  # the entity stages saw them too
+    records = read_all(settings, settings.topics.signals)
+    assert assert_same_signals(records, expected) == 0  # not one published again
+
+
 def test_poison_goes_to_dead_letter_and_good_events_still_flow(
     sandbox: Sandbox, worker: Worker
 ) -> None:

@@ -11,6 +11,7 @@ from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
 from riskstream.agents.scorer import Scorer
 from riskstream.agents.scoring_views import register_scoring_views
 from riskstream.rules.loader import default_pack, default_score_rules
+from riskstream.streams import quiet_logs
 from riskstream.streams.app import RiskApp, create_faust_app
 from riskstream.streams.settings import Settings, get_settings
 from riskstream.tables.faust_tables import (
@@ -22,6 +23,13 @@ from riskstream.tables.faust_tables import (
 def create_app(settings: Settings | None = None) -> RiskApp:
     settings = settings or get_settings()
     app = create_faust_app(settings)
+    repeats = quiet_logs.install(settings.log_repeat_interval_s)
+
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+    async def sum_up_repeated_logs() -> None:
+        quiet_logs.cover(repeats)  # loggers made since
+        repeats.flush()
+
     center = RuleCenter(
         default_pack() if settings.load_pack else [],
         default_score_rules() if settings.load_pack else [],

@@ -9,6 +9,10 @@ from faust.web import Request, Response, View
 
 from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.scorer import Scorer
+from riskstream.streams.health import HealthMonitor
+from riskstream.streams.kafka_view import kafka_view
+
+HEALTH_CHECK_INTERVAL_S = 1.0
 
 
 def is_ready(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -> bool:
@@ -23,21 +27,40 @@ def is_ready(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -> bool:
     )
 
 
+def health(
+    app: faust.App, pipeline: IngestPipeline, scorer: Scorer, monitor: HealthMonitor
+) -> dict[str, Any]:
+    """``/health/``'s body: ready, or why not (from memory only: it is polled)."""
+    verdict = monitor.verdict
+    if not verdict.healthy:
+        return {"status": "not_ready", "ready": False, "reason": verdict.reason,
+                "detail": verdict.detail}  # fmt: skip
+    if not is_ready(app, pipeline, scorer):
+        return {"status": "recovering", "ready": False, "reason": "recovering"}
+    return {"status": "ready", "ready": True}
+
+
 def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -> None:
     center = pipeline.center
+    settings = pipeline.settings
+    monitor = HealthMonitor(settings.health_broker_timeout_s, settings.health_stall_timeout_s)
+    watched = [*pipeline.inputs.topics, pipeline.rekey_topic_name]
+
+    @app.timer(interval=HEALTH_CHECK_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def watch_kafka() -> None:
+        monitor.observe(kafka_view(app, watched))
 
     @app.page("/health/")
-    async def health(self: View, request: Request) -> Response:
-        ready = is_ready(app, pipeline, scorer)
-        body: dict[str, Any] = {"status": "ready" if ready else "recovering", "ready": ready}
-        return self.json(body, status=200 if ready else 503)
+    async def health_page(self: View, request: Request) -> Response:
+        body = health(app, pipeline, scorer, monitor)
+        return self.json(body, status=200 if body["ready"] else 503)
 
     @app.page("/stats/")
     async def stats(self: View, request: Request) -> Response:
         return self.json(
             {
                 "ingest": pipeline.stats.as_dict(),
-                "ready": is_ready(app, pipeline, scorer),
+                "ready": health(app, pipeline, scorer, monitor)["ready"],
                 "scorer": {
                     "scored": scorer.scored,
                     "forwarded": scorer.router.forwarded,

@@ -36,7 +36,8 @@ from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.batching import caught_up
 from riskstream.streams.codec import dumps
-from riskstream.streams.outputs import DeadLetterHeaders, Signal
+from riskstream.streams.dead_letter import letter_for, sender_for
+from riskstream.streams.outputs import Signal
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
@@ -129,7 +130,7 @@ class IngestPipeline:
         )
         self._flush_hooked = False
         self.signals_topic = app.topic(names.signals)
-        self.dead_letter_topic = app.topic(names.dead_letter)
+        self.dead_letters = sender_for(app, settings)
         self.rerouter = Rerouter(
             partition_count=lambda topic: topic_partitions(app, topic),
             topics={name: app.topic(name) for name in self.inputs.topics},
@@ -256,12 +257,16 @@ class IngestPipeline:
                 max_bytes=self.settings.max_message_bytes,
                 now_ms=int(time.time() * 1000),
             )
+            fields, core_event = projection(event)
         except InvalidEventError as rejected:
             await self.dead_letter(message, rejected.rejection)
             return None
+        except Exception as error:  # a bug costs this message, not the agent
+            log.exception("event at %s unprocessable", _where(message))
+            await self.dead_letter(message, Rejection("unprocessable", repr(error)))
+            return None
         if not await self.rerouter.admit(message, event.account_id.encode()):
             return None  # sent round to its account's partition, or dead-lettered
-        fields, core_event = projection(event)
         return event.account_id, fields, core_event
 
     def _count_unreadable(self, reason: str | None, key: bytes) -> None:
@@ -317,7 +322,7 @@ class IngestPipeline:
         written once."""
         snapshot = self.rules.snapshot(self.center.ruleset)
         batches: dict[str, tuple[int, str, list[bytes]]] = {}
-        items = [item for message in messages for item in decode(message.key, message.value)]
+        items = [item for message in messages for item in await self._rekeyed_items(message)]
         for item in items:
             group = snapshot.group_index.get(item.group)
             if group is None:
@@ -352,22 +357,28 @@ class IngestPipeline:
         return delivery
 
     async def dead_letter(self, message: Message, rejection: Rejection) -> None:
-        """Forward the untouched bytes with the reason and where they came from."""
-        headers = [
-            (DeadLetterHeaders.REASON, rejection.reason.encode()),
-            (DeadLetterHeaders.DETAIL, rejection.detail[:2000].encode()),
-            (DeadLetterHeaders.TOPIC, message.topic.encode()),
-            (DeadLetterHeaders.PARTITION, str(message.partition).encode()),
-            (DeadLetterHeaders.OFFSET, str(message.offset).encode()),
-            (DeadLetterHeaders.TIMESTAMP, str(message.timestamp).encode()),
-        ]
-        await self.dead_letter_topic.send(
-            key=message.key, value=message.value or b"", headers=headers
+        """Forward the message with the reason and where it came from. Returns once the
+        broker has it, however long that takes: until then the message is not
+        acknowledged, so its offset is not committed (``streams/dead_letter.py``)."""
+        stored = await self.dead_letters.deliver(
+            letter_for(message, rejection.reason, rejection.detail)
         )
         self.stats.dead_lettered += 1
         self.stats.dead_letter_reasons[rejection.reason] += 1
         log.warning(
-            "dead-lettered %s/%s/%s: %s (%s)",
-            message.topic, message.partition, message.offset, rejection.reason,
-            rejection.detail[:200],
+            "dead-lettered %s: %s (%s)%s",
+            _where(message), rejection.reason, rejection.detail[:200],
+            " (cut short to fit the topic)" if stored.truncated else "",
         )  # fmt: skip
+
+    async def _rekeyed_items(self, message: Message) -> list[RekeyedEvent]:
+        """The items of a re-key message; one that cannot be read is dead-lettered."""
+        try:
+            return list(decode(message.key, message.value))
+        except Exception as error:  # not written by riskstream, or damaged
+            await self.dead_letter(message, Rejection("unreadable_rekey", repr(error)))
+            return []
+
+
+def _where(message: Message) -> str:
+    return f"{message.topic}/{message.partition}/{message.offset}"

@@ -68,7 +68,8 @@ def deterministic_id(*parts: str | int) -> str:
 
 
 class DeadLetterHeaders:
-    """Header names on a dead-letter record; its value is the original bytes, untouched."""
+    """Header names on a dead-letter record; its value is the original bytes, untouched,
+    unless they would not fit the topic (see ``riskstream.streams.dead_letter``)."""
 
     REASON = "riskstream.dlq.reason"
     DETAIL = "riskstream.dlq.detail"
@@ -76,3 +77,10 @@ class DeadLetterHeaders:
     PARTITION = "riskstream.dlq.partition"
     OFFSET = "riskstream.dlq.offset"
     TIMESTAMP = "riskstream.dlq.timestamp"
+    # Only on a record cut short to fit: what was cut (``value`` or ``value,key``), and
+    # the size and sha256 (hex) of each part before the cut.
+    TRUNCATED = "riskstream.dlq.truncated"
+    ORIGINAL_SIZE = "riskstream.dlq.original-size"
+    ORIGINAL_SHA256 = "riskstream.dlq.original-sha256"
+    KEY_ORIGINAL_SIZE = "riskstream.dlq.key-original-size"
+    KEY_ORIGINAL_SHA256 = "riskstream.dlq.key-original-sha256"

@@ -111,6 +111,24 @@ class Settings(BaseSettings):
         400.0, gt=0, description="Entity and account records silent for longer are deleted."
     )
     cleanup_interval_s: float = Field(3600.0, gt=0, description="How often to look.")
+    health_broker_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="/health/ answers 503 once the consumer has had no connection to any"
+        " broker this long.",
+    )
+    health_stall_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="/health/ answers 503 once an input partition has had messages waiting"
+        " and no committed progress this long.",
+    )
+    log_repeat_interval_s: float = Field(
+        30.0,
+        gt=0,
+        description="A warning or error of the Kafka and Faust libraries that repeats is"
+        " logged once, then summed up once per this interval.",
+    )
     load_pack: bool = Field(
         True, description="Start from the shipped rule pack (the rules topic overlays it)."
     )

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from riskstream.streams.settings import Settings
@@ -112,3 +112,24 @@ def create_topics(settings: Settings, *, timeout_s: float = 30.0) -> dict[str, s
     for name, result in outcome.items():
         log.info("topic %s: %s", name, result)
     return outcome
+
+
+def topic_max_message_bytes(settings: Settings, topic: str) -> int | None:
+    """The largest record batch ``topic`` takes (its ``max.message.bytes``, its own or the
+    broker's default), or None if the broker does not say."""
+    try:
+        admin = admin_client(settings)
+    except KafkaError as error:
+        log.warning("cannot read the configuration of %s: %r", topic, error)
+        return None
+    try:
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic, configs=["max.message.bytes"])
+        # "all": with kafka-python's default ("modified") a default value is left out.
+        described = admin.describe_configs([resource], config_filter="all")
+        entry = described.get("topic", {}).get(topic, {}).get("max.message.bytes")
+        return int(entry["value"]) if entry else None
+    except (KafkaError, KeyError, TypeError, ValueError) as error:
+        log.warning("cannot read max.message.bytes of %s: %r", topic, error)
+        return None
+    finally:
+        admin.close()

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from kafka.admin import NewTopic
+
 from riskstream.agents.cep.compiler import RuleSet
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.offline.native import NativeReplay
@@ -18,6 +20,7 @@ from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.codec import loads
 from riskstream.streams.kafka_io import Record, consume, producer, topic_for
 from riskstream.streams.settings import Settings
+from riskstream.streams.topics import admin_client
 from tests.unit.factories import account_event, txn
 
 CROSS_TOPIC_PATTERNS = frozenset({"account_takeover"})
@@ -79,6 +82,16 @@ def send_raw(
         sink.send(topic, key=key, value=value, partition=partition)
     sink.flush()
     sink.close()
+
+
+def create_topic(settings: Settings, name: str, *, max_message_bytes: int) -> None:
+    """``name`` with the partitions a worker would give it, and its own size limit."""
+    admin = admin_client(settings)
+    try:
+        config = {"max.message.bytes": str(max_message_bytes)}
+        admin.create_topics([NewTopic(name, settings.partitions, 1, topic_configs=config)])
+    finally:
+        admin.close()
 
 
 def read_all(settings: Settings, topic: str, idle_s: float = 2.0) -> list[Record]:

@@ -4,7 +4,8 @@ Each test runs a broker of its own (so stopping it disturbs no other test), stop
 kills it while a worker is running, keeps it down for longer than the consumer
 session, starts it again from the same disk and sends more traffic. Every signal must
 come out exactly as the functional core computes it, with window state from before the
-outage, and every event must be applied exactly once.
+outage, and every event must be applied exactly once. Meanwhile the worker says it is
+not ready, and writes a few lines about the outage, not one per retry.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.conftest import KAFKA_SCRIPT, Sandbox, Worker, free_ports
@@ -31,7 +33,10 @@ from tests.integration.helpers import (
 
 pytestmark = pytest.mark.integration
 
-OUTAGE_S = 15.0  # longer than the sandbox's 10 s consumer session
+OUTAGE_S = 20.0  # longer than the sandbox's 10 s consumer session
+# Lines the worker may write from the broker's stop until it is ready again (before
+# the log was rate-limited: ~90,000 for a 15 s outage).
+MAX_OUTAGE_LOG_LINES = 200
 
 
 @dataclass
@@ -91,6 +96,22 @@ def on_broker(sandbox: Sandbox, bootstrap: str) -> Sandbox:
     return Sandbox(settings, {**sandbox.env, "KAFKA_BOOTSTRAP": bootstrap}, sandbox.data_dir)
 
 
+def log_lines(worker: Worker) -> int:
+    with worker.log_path.open("rb") as log:
+        return sum(1 for _ in log)
+
+
+def health_for(worker: Worker, seconds: float) -> list[tuple[int, str]]:
+    """``/health/``'s answers (status, reason) every half second for ``seconds``."""
+    answers: list[tuple[int, str]] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{worker.url}/health/", timeout=2)
+        answers.append((answer.status_code, answer.json().get("reason", "")))
+        time.sleep(0.5)
+    return answers
+
+
 @pytest.mark.parametrize("how", ["sigterm", "kill9"])
 def test_worker_resumes_after_the_broker_restarts(
     sandbox: Sandbox, own_broker: OwnBroker, tmp_path: Path, how: str
@@ -109,11 +130,17 @@ def test_worker_resumes_after_the_broker_restarts(
         send(box.settings, first)
         # Mid-backlog: accounts half done, their devices, IPs ... still in the re-key topic.
         at_stop = worker.wait_for("applied", len(first) // 4)
+        lines_before = log_lines(worker)
         own_broker.stop(how)
         assert at_stop["entity_events"] < at_stop["rekeyed"] or at_stop["applied"] < len(first)
-        time.sleep(OUTAGE_S)
+        during = health_for(worker, OUTAGE_S)
         assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
+        assert during[-1] == (503, "broker_unreachable"), during
+        assert sum(status == 503 for status, _ in during) >= len(during) // 2, during
         own_broker.start()
+        worker.wait_ready(90)
+        outage_lines = log_lines(worker) - lines_before
+        assert outage_lines < MAX_OUTAGE_LOG_LINES, worker.log_tail(300)
         send(box.settings, second)
 
         records = wait_for_signals(box.settings, set(expected), timeout_s=180)

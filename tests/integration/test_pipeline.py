@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from kafka import KafkaProducer
 
 from riskstream.simulation.traffic import poison_messages
 from riskstream.streams.codec import dumps, loads
+from riskstream.streams.dead_letter import DeadLetter
 from riskstream.streams.outputs import DeadLetterHeaders
+from riskstream.streams.topics import topic_max_message_bytes
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import (
     assert_same_signals,
+    create_topic,
     expected_signals,
     read_all,
     send,
@@ -141,3 +147,47 @@ def test_wrongly_keyed_event_is_rerouted_to_its_account(sandbox: Sandbox, worker
     assert [body["entity_id"] for body in signals] == ["acct-rekey"]
     assert signals[0]["aggregates"]["n"] == 11
     assert worker.stats()["rerouted"] == 6
+
+
+def test_messages_too_large_for_a_dead_letter_are_cut_short_not_lost(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    """One message just under the dead-letter topic's limit (which the headers push over
+    it) and one above the producer's request size: each is stored cut short, with its size
+    and hash, and the traffic after them flows."""
+    settings = sandbox.settings
+    producer_max = settings.state_record_max_bytes  # the worker's producer takes no more
+    # The input topic takes more than the producer (as a topic of another team might).
+    create_topic(settings, settings.topics.transactions, max_message_bytes=producer_max + 2**20)
+    worker.start()
+    dead_letter_max = topic_max_message_bytes(settings, settings.topics.dead_letter)
+    assert dead_letter_max is not None and dead_letter_max < producer_max
+    key = b"acct-big"
+    room = DeadLetter(key, b"", ()).size() + 4  # the record's own bytes, the length's varint
+    just_under = b"j" * (dead_letter_max - room)
+    beyond_producer = b"p" * (producer_max + 2**19)
+    assert DeadLetter(key, just_under, ()).size() <= dead_letter_max
+    big = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, max_request_size=2**25)
+    for value in (just_under, beyond_producer):
+        big.send(settings.topics.transactions, key=key, value=value, partition=0).get(timeout=30)
+    big.close()
+    events = traffic(seed=14, accounts=30)
+    send(settings, events)
+
+    stats = worker.wait_for("applied", len(events), timeout_s=90)
+    assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
+    assert stats["dead_lettered"] == 2, stats
+    letters = read_all(settings, settings.topics.dead_letter)
+    assert len(letters) == 2
+    for letter, original in zip(letters, (just_under, beyond_producer), strict=True):
+        headers = letter.headers
+        assert headers[DeadLetterHeaders.REASON] == b"oversized"
+        assert headers[DeadLetterHeaders.TRUNCATED] == b"value"
+        assert headers[DeadLetterHeaders.ORIGINAL_SIZE] == str(len(original)).encode()
+        digest = hashlib.sha256(original).hexdigest().encode()
+        assert headers[DeadLetterHeaders.ORIGINAL_SHA256] == digest
+        assert letter.key == key
+        assert original.startswith(letter.value)
+        stored = DeadLetter(letter.key, letter.value, tuple(headers.items()))
+        assert dead_letter_max - 4096 < stored.size() <= dead_letter_max  # as much as fits
+    assert "Traceback" not in worker.log_path.read_text(errors="replace")

@@ -196,8 +196,9 @@ def account_state_table(
     app: faust.App, partitions: int, record_max: int | None = None, store_mb: int = 16
 ) -> RecordTable:
     """Rule state per account, keyed by the account id (the input topics' message key)."""
-    # Changelog writes follow the partition the event came on: upstream producers may
-    # use another partitioner than ours (librdkafka's default is not murmur2).
+    # Records are filed under the partition the event came on, which ingest makes the
+    # account's murmur2 partition (a misplaced event is sent there first:
+    # agents/partitioning.py), so Faust's own lookups find them where murmur2 says.
     table = _table(
         app, ACCOUNT_STATE, partitions, "Rule state per account.", use_partitioner=False,
         record_max=record_max, store_mb=store_mb,

@@ -197,8 +197,8 @@ fn running(
 /// on, so the one ending at a given entry is the running window less its entries after
 /// that end, plus the older entries its start reaches back to: a few entries each for an
 /// entry a little out of order, where reading every member cost a busy entity's whole
-/// window per event. Only counts and sums can be taken back out this way; a rule with
-/// another window aggregate, or an entry older than the running window's start, is left
+/// window per event. Counts, sums and distinct counts can be taken back out this way;
+/// a rule with a min or max, or an entry older than the running window's start, is left
 /// to `sliding_windows`.
 fn displaced(
     rule: &RulePlan,
@@ -221,13 +221,13 @@ fn displaced(
     if window.start_ms.is_some() || entry.ts_ms < window.low_ms || !whole {
         return Ok(None);
     }
-    let Some(mut parts) = window.invertible_parts() else {
+    if !window.invertible() {
         return Ok(None);
-    };
+    }
     if entry.bits(tag) & 1 != 0 {
         window.insert(rule, tag, entry.clone())?;
-        parts = window.invertible_parts().expect("counts and sums still");
     }
+    let mut parts = window.invertible_parts().expect("checked above");
     let ts = entry.ts_ms;
     let mut first = at;
     while first > 0 && entries[first - 1].ts_ms >= ts {

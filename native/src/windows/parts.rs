@@ -149,7 +149,12 @@ impl Part {
         Ok(())
     }
 
-    /// A copy, for the parts that can take out any entry (not only the oldest).
+    pub(super) fn invertible(&self) -> bool {
+        !matches!(self, Part::Extreme(_))
+    }
+
+    /// A copy, for the parts that can take out any entry (not only the oldest): all but
+    /// min and max. A distinct part's copy costs its distinct values, not its entries.
     pub(super) fn invertible_copy(&self) -> Option<Part> {
         match self {
             Part::Count(n) => Some(Part::Count(*n)),
@@ -157,7 +162,8 @@ impl Part {
                 total: *total,
                 n: *n,
             }),
-            Part::Distinct(_) | Part::Extreme(_) => None,
+            Part::Distinct(values) => Some(Part::Distinct(values.clone())),
+            Part::Extreme(_) => None,
         }
     }
 

@@ -94,8 +94,14 @@ impl Running {
         apply_parts(&mut self.parts, rule, tag, entry, remove)
     }
 
-    /// A copy of the parts if each can take an entry back out wherever it stands
-    /// (counts and sums), for the windows a displaced entry changes.
+    /// Whether each part can take an entry back out wherever it stands (all but min
+    /// and max).
+    pub(super) fn invertible(&self) -> bool {
+        self.parts.iter().all(|(_, part)| part.invertible())
+    }
+
+    /// A copy of the parts if each can take an entry back out wherever it stands, for
+    /// the windows a displaced entry changes.
     pub(super) fn invertible_parts(&self) -> Option<Vec<(usize, Part)>> {
         self.parts
             .iter()

@@ -1,5 +1,5 @@
-"""Events out of order, or at the time of the last one, under sliding windows of counts
-and sums: the core takes their windows from the running window (``displaced`` in
+"""Events out of order, or at the time of the last one, under sliding windows of counts,
+sums and distinct counts: the core takes their windows from the running window (``displaced`` in
 native/src/windows/mod.rs) instead of reading every member. A `max` aggregate cannot be
 taken back out of a window, so the same rule with one added reads every member: both
 must give the same signals, event by event."""
@@ -23,8 +23,9 @@ RULE = """
   aggregates:
     n: {{fn: count}}
     total: {{fn: sum, field: amount, where: 'event.status != "failed"'}}
+    amounts: {{fn: distinct, field: amount}}
 {extra}
-  condition: agg.n >= {limit} && agg.total > {floor}
+  condition: agg.n >= {limit} && agg.total > {floor} && agg.amounts >= 2
   severity: 50
 """
 READS_EVERY_MEMBER = "    top: {fn: max, field: amount}"

@@ -125,8 +125,16 @@ pub fn windows_for(
         if let Some(windows) = displaced(rule, tag, state, entry, at, size)? {
             return Ok(windows);
         }
-        state.running.remove(&tag);
-        return Ok(sliding_windows(&state.entries, tag, size, at));
+        // An entry older than the running window's start leaves it as it is; any other
+        // entry it did not take in leaves it wrong.
+        let older = state
+            .running
+            .get(&tag)
+            .is_some_and(|window| window.start_ms.is_none() && entry.ts_ms < window.low_ms);
+        if !older {
+            state.running.remove(&tag);
+        }
+        return sliding_windows(rule, &state.entries, tag, size, at);
     }
     if kind == WindowKind::Tumbling && last {
         let start = ts.div_euclid(hop) * hop;
@@ -278,13 +286,28 @@ fn displaced(
     Ok(Some(found.into_iter().collect()))
 }
 
-fn sliding_windows(entries: &[Entry], tag: usize, size: i64, at: usize) -> Windows {
+/// The sliding windows of an entry: one ending at each entry from the entry's time on,
+/// within the window's size. Their aggregates come from one pass over the entries in
+/// order, each entry added once when a window's end reaches it and taken out once when
+/// a start passes it (the oldest first, as min and max need): the cost is the entries
+/// the windows span, not the windows times their members. Members are read out only
+/// for a window that fires (`Window::materialized`).
+fn sliding_windows(
+    rule: &RulePlan,
+    entries: &[Entry],
+    tag: usize,
+    size: i64,
+    at: usize,
+) -> Result<Windows, GiveUp> {
     let ts = entries[at].ts_ms;
     let mut first = at;
     while first > 0 && entries[first - 1].ts_ms >= ts {
         first -= 1;
     }
     let count = entries.len();
+    let mut parts = running::fresh_parts(rule);
+    let mut low = entries.partition_point(|item| item.ts_ms < entries[first].ts_ms - size + 1);
+    let mut high = low;
     let mut windows = Windows::new();
     for index in first..count {
         let end = &entries[index];
@@ -299,26 +322,29 @@ fn sliding_windows(entries: &[Entry], tag: usize, size: i64, at: usize) -> Windo
         while stop < count && entries[stop].sort_key() <= end.sort_key() {
             stop += 1;
         }
-        let mut low = index;
-        while low > 0 && entries[low - 1].ts_ms >= start {
-            low -= 1;
+        while high < stop {
+            if entries[high].bits(tag) & 1 != 0 {
+                running::apply_parts(&mut parts, rule, tag, &entries[high], false)?;
+            }
+            high += 1;
         }
-        let members = entries[low..stop]
-            .iter()
-            .filter(|item| item.bits(tag) & 1 != 0)
-            .cloned()
-            .collect();
+        while low < high && entries[low].ts_ms < start {
+            if entries[low].bits(tag) & 1 != 0 {
+                running::apply_parts(&mut parts, rule, tag, &entries[low], true)?;
+            }
+            low += 1;
+        }
         windows.push(Window {
             key: WindowKey::Id('s', end.event_id.clone()),
             start_ms: start,
             end_ms: end.ts_ms,
-            members,
+            members: Vec::new(),
             dedupe_by_key: false,
-            running: None,
-            span: None,
+            running: Some(parts.iter().map(|(_, part)| part.value()).collect()),
+            span: Some((low, stop)),
         });
     }
-    windows
+    Ok(windows)
 }
 
 fn aligned_windows(

@@ -172,3 +172,13 @@ pub(super) fn apply_parts(
     }
     Ok(())
 }
+
+/// New parts for a rule's window aggregates, in the rule's order.
+pub(super) fn fresh_parts(rule: &RulePlan) -> Vec<(usize, Part)> {
+    rule.aggs
+        .iter()
+        .enumerate()
+        .filter(|(_, agg)| is_window_agg(agg))
+        .map(|(index, agg)| (index, Part::of(agg.func)))
+        .collect()
+}

@@ -196,6 +196,7 @@ class IngestPipeline:
         """A partition's input events: validated, applied to their accounts (each
         account's record read and written once), forwarded to their other entities."""
         admitted = [item for event in events if (item := await self._admit(event.message))]
+        await self.rerouter.settle()
         if not admitted:
             return
         snapshot = self.rules.snapshot(self.center.ruleset)

@@ -28,6 +28,7 @@ from riskstream.agents.validation import Rejection
 
 REROUTED_HEADER = "riskstream.rerouted-from"
 MISROUTED_REASON = "misrouted"
+REROUTE_FAILED_REASON = "reroute_failed"
 PARTITION_COUNT_TTL_S = 60.0  # a topic that grows partitions is seen within this
 SUMMARY_INTERVAL_S = 60.0
 KEY_CACHE_SIZE = 1 << 16
@@ -172,6 +173,8 @@ class Rerouter:
         self._dead_letter = dead_letter
         self._counters = counters
         self._log = log or RerouteLog()
+        # Copies handed to the producer, not yet known to be stored: see ``settle``.
+        self._sent: list[tuple[InputMessage, Awaitable[Any]]] = []
 
     async def admit(self, message: InputMessage, account_key: bytes) -> bool:
         """True: apply the message here. False: it was sent round to its account's
@@ -195,12 +198,13 @@ class Rerouter:
             )
             await self._dead_letter(message, Rejection(MISROUTED_REASON, detail))
             return False
-        await self._topics[message.topic].send(
+        delivery = await self._topics[message.topic].send(
             key=account_key,
             value=message.value,
             partition=home,
             headers=[*header_items(message.headers), (REROUTED_HEADER, where.encode())],
         )
+        self._sent.append((message, delivery))
         if placement is Placement.WRONG_KEY:
             self._counters.rerouted += 1
             what = f"keyed {message.key!r}, not by its account id {account_key!r}"
@@ -212,3 +216,15 @@ class Rerouter:
             )
         self._log.note(placement, message.topic, f"{where} {what}; sent to partition {home}")
         return False
+
+    async def settle(self) -> None:
+        """Waits until every copy sent round is stored; one the broker refuses is
+        dead-lettered instead. The caller acknowledges the originals only after this, so
+        no offset is committed for a message that is in no topic."""
+        sent, self._sent = self._sent, []
+        for message, delivery in sent:
+            try:
+                await delivery
+            except Exception as error:  # refused: keep it in the dead-letter topic
+                detail = f"could not be sent to its account's partition: {error!r}"
+                await self._dead_letter(message, Rejection(REROUTE_FAILED_REASON, detail))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 from riskstream.agents.ingest import IngestStats
 from riskstream.agents.partitioning import (
     MISROUTED_REASON,
+    REROUTE_FAILED_REASON,
     REROUTED_HEADER,
     PartitionCounts,
     Placement,
@@ -90,9 +92,16 @@ class Message:
 @dataclass
 class FakeTopic:
     sent: list[dict[str, Any]] = field(default_factory=list)
+    refuse: bool = False  # the broker refuses what is sent
 
-    async def send(self, **record: Any) -> None:
+    async def send(self, **record: Any) -> asyncio.Future[None]:
         self.sent.append(record)
+        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.refuse:
+            delivery.set_exception(RuntimeError("MessageSizeTooLargeError"))
+        else:
+            delivery.set_result(None)
+        return delivery
 
 
 @dataclass
@@ -236,3 +245,26 @@ def test_the_reroute_header_is_found_in_every_form_faust_gives_headers() -> None
     assert rerouted_from({REROUTED_HEADER: origin}) == origin
     assert rerouted_from(None) is None
     assert rerouted_from([]) is None
+
+
+async def test_a_copy_the_broker_refuses_is_dead_lettered_when_settled(
+    harness: Harness,
+) -> None:
+    key, _, wrong = placed_account()
+    harness.topic.refuse = True
+    message = Message(key, wrong)
+    assert not await harness.rerouter.admit(message, key)
+    assert harness.letters == []  # not known yet: the original is not acknowledged yet
+    await harness.rerouter.settle()
+    [(letter, rejection)] = harness.letters
+    assert letter is message
+    assert rejection.reason == REROUTE_FAILED_REASON
+    await harness.rerouter.settle()
+    assert len(harness.letters) == 1  # settled once
+
+
+async def test_stored_copies_settle_quietly(harness: Harness) -> None:
+    key, _, wrong = placed_account()
+    assert not await harness.rerouter.admit(Message(key, wrong), key)
+    await harness.rerouter.settle()
+    assert harness.letters == []

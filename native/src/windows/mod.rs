@@ -13,6 +13,7 @@ use crate::state::{Entry, State};
 use crate::value::Value;
 
 pub use aggregate::{aggregate, update_baselines};
+use parts::Part;
 use running::Running;
 pub use running::Runs;
 
@@ -272,18 +273,24 @@ fn displaced(
         while last < count && entries[last].sort_key() <= end.sort_key() {
             last += 1;
         }
-        found.push(Window {
-            key: WindowKey::Id('s', end.event_id.clone()),
-            start_ms: start,
-            end_ms: end.ts_ms,
-            members: Vec::new(),
-            dedupe_by_key: false,
-            running: Some(parts.iter().map(|(_, part)| part.value()).collect()),
-            span: Some((bottom, last)),
-        });
+        found.push(spanned(end, size, &parts, (bottom, last)));
     }
     found.reverse();
     Ok(Some(found.into_iter().collect()))
+}
+
+/// The sliding window ending at `end`, its results from `parts`, its members the
+/// entries of `span` the rule takes.
+fn spanned(end: &Entry, size: i64, parts: &[(usize, Part)], span: (usize, usize)) -> Window {
+    Window {
+        key: WindowKey::Id('s', end.event_id.clone()),
+        start_ms: end.ts_ms - size + 1,
+        end_ms: end.ts_ms,
+        members: Vec::new(),
+        dedupe_by_key: false,
+        running: Some(parts.iter().map(|(_, part)| part.value()).collect()),
+        span: Some(span),
+    }
 }
 
 /// The sliding windows of an entry: one ending at each entry from the entry's time on,
@@ -334,15 +341,7 @@ fn sliding_windows(
             }
             low += 1;
         }
-        windows.push(Window {
-            key: WindowKey::Id('s', end.event_id.clone()),
-            start_ms: start,
-            end_ms: end.ts_ms,
-            members: Vec::new(),
-            dedupe_by_key: false,
-            running: Some(parts.iter().map(|(_, part)| part.value()).collect()),
-            span: Some((low, stop)),
-        });
+        windows.push(spanned(end, size, &parts, (low, stop)));
     }
     Ok(windows)
 }

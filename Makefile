@@ -14,8 +14,8 @@ WITH_CARGO := export PATH="$(CARGO_BIN):$$PATH"; command -v cargo >/dev/null 2>&
 NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock \
 	$(wildcard native/src/*.rs native/src/*/*.rs native/src/*/*/*.rs)
 
-.PHONY: demo test lint unit integration native-test install broker-start broker-stop clean \
-	distclean bench-pipeline bench-scorer bench-replay
+.PHONY: demo test lint unit integration test-faults native-test install broker-start broker-stop \
+	clean distclean bench-pipeline bench-scorer bench-replay
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ unit: install
 
 integration: install
 	$(BIN)/pytest tests/integration
+
+# The fault suite (tests/faults, docs/faults.md): each scenario against replay, ~20 min.
+# Not part of `make test`: pyproject's addopts deselect the `faults` marker, -m selects it.
+# -s shows its progress lines as they come.
+test-faults: install
+	$(BIN)/pytest -m faults tests/faults -s -rxXfE
 
 # The Rust side's lint (rustfmt, clippy with warnings as errors) and unit tests (no
 # Python linked: the extension-module feature off).

@@ -15,7 +15,7 @@ from riskstream.agents.cep.compiler import RuleSet
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.offline.native import NativeReplay
 from riskstream.offline.rules import rule_center
-from riskstream.simulation.event import SimEvent
+from riskstream.simulation.event import Kind, SimEvent
 from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.codec import loads
 from riskstream.streams.kafka_io import Record, consume, producer, topic_for
@@ -153,7 +153,7 @@ def comparable(body: dict[str, object]) -> dict[str, object]:
     return body
 
 
-def split_patterns() -> tuple[list, list]:
+def split_patterns() -> tuple[list[SimEvent], list[SimEvent]]:
     """A velocity burst and a takeover, each cut in two by the restart.
 
     Neither half fires on its own: the second half fires only if the window state
@@ -162,7 +162,7 @@ def split_patterns() -> tuple[list, list]:
 
     def wrap(event: object) -> SimEvent:
         payload = event.model_dump()  # type: ignore[attr-defined]
-        kind = "transaction" if "amount" in payload else "account_event"
+        kind: Kind = "transaction" if "amount" in payload else "account_event"
         return SimEvent(kind, payload)
 
     base = time.time() - 3600

@@ -1,0 +1,52 @@
+"""The fault suite's fixtures: the integration suite's broker, sandbox and worker, one
+seeded stream with replay's signals for the whole session, and a scenario run per test.
+
+The suite runs only when asked for (``make test-faults``: ``pytest -m faults``); plain
+``pytest`` deselects it (``addopts`` in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.faults.harness import FaultRun
+from tests.faults.scoreboard import ROWS, table
+from tests.faults.stream import FaultStream, build_stream
+from tests.integration.conftest import Sandbox, Worker, kafka_bootstrap, sandbox, worker
+from tests.integration.test_broker_faults import own_broker
+
+__all__ = ["fault_run", "fault_stream", "kafka_bootstrap", "own_broker", "sandbox", "worker"]
+
+
+@pytest.fixture(scope="session")
+def fault_stream() -> FaultStream:
+    started = time.monotonic()
+    stream = build_stream()
+    print(
+        f"\n[faults] stream: {len(stream.events):,} events, {len(stream.expected)} replay "
+        f"signals ({time.monotonic() - started:.1f} s)",
+        flush=True,
+    )
+    return stream
+
+
+@pytest.fixture
+def fault_run(
+    request: pytest.FixtureRequest, fault_stream: FaultStream, sandbox: Sandbox, worker: Worker
+) -> Iterator[FaultRun]:
+    """The scenario's run on the default sandbox and worker (named after the test)."""
+    name = request.node.name.removeprefix("test_")
+    yield FaultRun(name, sandbox, worker, fault_stream)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not ROWS:
+        return
+    terminalreporter.section("fault scenarios: the live signals against replay's")
+    for line in table(ROWS):
+        terminalreporter.write_line(line)
+    total = sum(row.seconds for row in ROWS)
+    terminalreporter.write_line(f"{len(ROWS)} scenarios in {total / 60:.1f} min")

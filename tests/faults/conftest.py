@@ -8,7 +8,6 @@ The suite runs only when asked for (``make test-faults``: ``pytest -m faults``);
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -36,10 +35,9 @@ def fault_stream() -> FaultStream:
 @pytest.fixture
 def fault_run(
     request: pytest.FixtureRequest, fault_stream: FaultStream, sandbox: Sandbox, worker: Worker
-) -> Iterator[FaultRun]:
+) -> FaultRun:
     """The scenario's run on the default sandbox and worker (named after the test)."""
-    name = request.node.name.removeprefix("test_")
-    yield FaultRun(name, sandbox, worker, fault_stream)
+    return FaultRun(request.node.name.removeprefix("test_"), sandbox, worker, fault_stream)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -14,7 +14,7 @@ from tests.faults.lag import GroupLag
 from tests.faults.scoreboard import ROWS, Row, save, table
 from tests.faults.stream import FaultStream
 from tests.faults.traffic import Arrival, Sender
-from tests.faults.verdict import explain, judge
+from tests.faults.verdict import NotReplaysSignalsError, explain, judge
 from tests.integration.conftest import Sandbox, Worker
 from tests.integration.helpers import read_all
 
@@ -55,13 +55,13 @@ class FaultRun:
         self.sender = Sender(self.sandbox.settings, stream, rate, self.scenario).start()
         return self.sender
 
-    def recovered(self, since: float) -> float:
-        """Waits until the group has caught up with what was waiting at ``since`` (a
-        restart); records and returns the seconds from then."""
+    def recovered(self, since: float, what: str = "the restart") -> float:
+        """Waits until the group has caught up with what was waiting now, ``since`` being
+        when ``what`` happened (a restart, a member joining); records the seconds."""
         self.lag.catch_up(CATCH_UP_TIMEOUT_S, self.worker.log_tail)
         seconds = time.monotonic() - since
         self.recoveries.append(seconds)
-        self.say(f"caught up {seconds:.1f} s after the restart")
+        self.say(f"caught up {seconds:.1f} s after {what}")
         return seconds
 
     def tally(self, worker: Worker) -> None:
@@ -115,6 +115,6 @@ class FaultRun:
     def assert_exact(self) -> None:
         """The scenario's verdict: replay's signals, and repeats only where allowed."""
         assert self.row is not None, "finish() first"
-        assert self.row.exact, f"{self.scenario}: not replay's signals: " + "; ".join(
-            self.row.notes
-        )
+        if not self.row.exact:
+            notes = "; ".join(self.row.notes)
+            raise NotReplaysSignalsError(f"{self.scenario}: not replay's signals: {notes}")

@@ -15,12 +15,14 @@ import pytest
 from tests.faults.harness import READY_TIMEOUT_S, FaultRun
 from tests.faults.stream import FaultStream
 from tests.faults.traffic import arrivals
+from tests.faults.verdict import known_gap
 from tests.integration.conftest import Sandbox, Worker, second_member
 from tests.integration.test_broker_faults import OUTAGE_S, OwnBroker, on_broker
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1200)]
 
 
+@known_gap("16-17", "0-3", also="none republished")
 def test_second_worker_joins_and_leaves(fault_run: FaultRun, tmp_path: Path) -> None:
     run = fault_run
     run.start()
@@ -31,19 +33,20 @@ def test_second_worker_joins_and_leaves(fault_run: FaultRun, tmp_path: Path) -> 
         run.say("a second worker joins")
         since = time.monotonic()
         joining.start(READY_TIMEOUT_S)
-        run.recovered(since)
+        run.recovered(since, "the second worker started")
         sender.wait_sent(0.66)
         run.say("the second worker leaves (SIGTERM)")
         run.tally(joining)
         since = time.monotonic()
         assert joining.stop(signal.SIGTERM) == 0, joining.log_tail()
-        run.recovered(since)
+        run.recovered(since, "the second worker stopped")
     finally:
         joining.ensure_stopped()
     run.finish(republish_allowed=True)
     run.assert_exact()
 
 
+@known_gap("3-13", "0-3", also="none republished")
 def test_broker_bounce(
     fault_stream: FaultStream, sandbox: Sandbox, own_broker: OwnBroker, tmp_path: Path
 ) -> None:
@@ -65,7 +68,7 @@ def test_broker_bounce(
         worker.wait_ready(READY_TIMEOUT_S)
         run.say(f"ready {time.monotonic() - since:.1f} s after the broker came back")
         sender.resume()
-        run.recovered(since)
+        run.recovered(since, "the broker came back")
         run.finish(republish_allowed=True)
         run.assert_exact()
     finally:

@@ -15,7 +15,7 @@ from tests.faults.verdict import known_gap
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1200)]
 
 
-@known_gap("5-10", "0-2")
+@known_gap("4-10", "0-2")
 def test_no_fault(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()

@@ -18,7 +18,7 @@ from tests.faults.verdict import known_gap
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1200)]
 
 
-@known_gap("14-19", "1-6", also="none lost, none republished")
+@known_gap("14-22", "1-6", also="none lost, none republished")
 def test_kill9_three_times(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()
@@ -41,7 +41,7 @@ def test_sigterm(fault_run: FaultRun) -> None:
     run.assert_exact()
 
 
-@known_gap("6-8", "1")
+@known_gap("4-8", "1-2")
 def test_lost_data_dir_after_sigterm(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()
@@ -52,7 +52,7 @@ def test_lost_data_dir_after_sigterm(fault_run: FaultRun) -> None:
     run.assert_exact()
 
 
-@known_gap("3-4", "2-3")
+@known_gap("1-4", "2-5")
 def test_lost_data_dir_after_kill9(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()

@@ -20,14 +20,17 @@ from riskstream.streams.kafka_io import Record
 from tests.faults.stream import FaultStream
 
 Body = dict[str, object]
-RUNS = "runs of 2026-12-07"  # when the figures of the marks below were measured
+RUNS = "3 runs of 2026-12-07"  # when the figures of the marks below were measured
 
 
 class NotReplaysSignalsError(AssertionError):
     """The published signals are not replay's: the one failure a known gap may excuse."""
 
 
-SEVERAL_PARTITIONS = "devices, IPs, cards and merchants that accounts on several partitions feed"
+SEVERAL_PARTITIONS = (
+    "entities that several input partitions feed (devices, IPs, cards and merchants used "
+    "from accounts on several partitions; an account's own topics)"
+)
 
 
 def known_gap(

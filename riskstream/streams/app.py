@@ -80,6 +80,7 @@ def create_faust_app(settings: Settings) -> RiskApp:
         broker_commit_interval=settings.commit_interval_s,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        table_standby_replicas=settings.standby_replicas,
         producer_compression_type=(
             None if settings.kafka_compression == "none" else settings.kafka_compression
         ),

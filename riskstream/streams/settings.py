@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         description="Memory for decoded entity states kept between batches (state lives in"
         " RocksDB; a state whose record changed meanwhile is read again).",
     )
+    standby_replicas: int = Field(
+        1,
+        ge=0,
+        le=8,
+        description="Standby copies of each table partition other workers keep up to date"
+        " (from the changelogs), for a fast failover; each costs its holder the reading.",
+    )
     store_mb: int = Field(
         16,
         ge=2,

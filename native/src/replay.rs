@@ -44,6 +44,9 @@ pub struct Produced {
 /// (group index, key): a state, as `Replay::states` keys it.
 type StateKey = (usize, Rc<str>);
 
+/// (time, id, line): where an event falls in the order `sort` gives.
+type Place = (i64, Rc<str>, u64);
+
 /// (event index, group index, key): a state and the last event that touches it.
 type Finished = (usize, usize, Rc<str>);
 
@@ -70,7 +73,7 @@ pub struct Replay {
     /// Gathered by `add`, while each event is fresh in memory: every state's last event
     /// as (time, line), whether some key could not be told (then nothing is released
     /// early), and the event ids seen and seen again.
-    touched: HashMap<StateKey, (i64, u64)>,
+    touched: HashMap<StateKey, Place>,
     untold: bool,
     ids: HashSet<Rc<str>>,
     repeated: HashSet<Rc<str>>,
@@ -132,12 +135,18 @@ impl Replay {
         let input = Input::of(event, self.plan.rules, true);
         self.events.push(Loaded { line, kind, input });
         let loaded = self.events.last().expect("just added");
-        let at = (loaded.input.ts_ms, loaded.line);
+        let at: Place = (
+            loaded.input.ts_ms,
+            loaded.input.event_id.clone(),
+            loaded.line,
+        );
         match route(&self.plan, &loaded.input) {
             Ok(keys) => {
                 for key in keys {
-                    let last = self.touched.entry(key).or_insert(at);
-                    *last = (*last).max(at);
+                    let last = self.touched.entry(key).or_insert_with(|| at.clone());
+                    if at > *last {
+                        *last = at.clone();
+                    }
                 }
             }
             Err(_) => self.untold = true, // the run meets the same error and declines
@@ -148,10 +157,16 @@ impl Replay {
         }
     }
 
-    /// Event-time order; events of the same instant keep their order in the file.
+    /// Event-time order, then by id, as the live worker applies events once their time
+    /// is final; copies of one event keep their order in the file.
     pub fn sort(&mut self) {
-        self.events
-            .sort_by_key(|item| (item.input.ts_ms, item.line));
+        self.events.sort_by(|a, b| {
+            (a.input.ts_ms, &*a.input.event_id, a.line).cmp(&(
+                b.input.ts_ms,
+                &*b.input.event_id,
+                b.line,
+            ))
+        });
         // Which ids come more than once: only their events can be duplicates, so only
         // they are looked up and remembered as seen, and only their decisions are kept.
         let repeated = &self.repeated;
@@ -175,8 +190,11 @@ impl Replay {
         let mut finished: Vec<Finished> = touched
             .into_iter()
             .map(|((group, key), at)| {
-                // The last event at or before (time, line): that event itself.
-                let after = events.partition_point(|item| (item.input.ts_ms, item.line) <= at);
+                // The last event at or before (time, id, line): that event itself.
+                let (ts_ms, id, line) = at;
+                let after = events.partition_point(|item| {
+                    (item.input.ts_ms, &*item.input.event_id, item.line) <= (ts_ms, &*id, line)
+                });
                 (after - 1, group, key)
             })
             .collect();

@@ -4,7 +4,8 @@ An entity's record is read and written once per batch, not once per event. A bat
 partition goes when it is full, when its partition is caught up (nothing behind it, so
 waiting would only add latency), or after a short linger, and at once while a rebalance
 waits for every started event to finish. Its events are acknowledged only after it is
-done: an offset is never committed before its event has been applied.
+done: an offset is never committed before its event has been applied. Events the batch
+keeps (held until their event time is final) are acknowledged by their keeper.
 """
 
 from __future__ import annotations
@@ -17,14 +18,24 @@ from typing import Any
 import faust
 from faust.types import EventT
 
+from riskstream.agents.acks import OrderedAcks
 from riskstream.streams.batching import acting_as, caught_up
 
-ProcessBatch = Callable[[int, list[EventT[Any]]], Awaitable[None]]
+# Returns the events it keeps (acknowledged later, by whoever keeps them), if any.
+ProcessBatch = Callable[[int, list[EventT[Any]]], Awaitable[list[EventT[Any]] | None]]
 
 
 class PartitionBatches:
-    def __init__(self, app: faust.App, process: ProcessBatch, max_events: int, linger_s: float):
+    def __init__(
+        self,
+        app: faust.App,
+        process: ProcessBatch,
+        max_events: int,
+        linger_s: float,
+        acks: OrderedAcks | None = None,
+    ):
         self.app = app
+        self.acks = acks  # else each event is acknowledged as it is done
         self.process = process
         self.max_events = max_events
         self.linger_s = linger_s
@@ -41,6 +52,8 @@ class PartitionBatches:
 
     async def add(self, event: EventT[Any]) -> None:
         partition = event.message.partition
+        if self.acks is not None:
+            self.acks.track(event)
         pending = self._pending.setdefault(partition, [])
         if not pending:
             self._since[partition] = time.monotonic()
@@ -48,18 +61,37 @@ class PartitionBatches:
         if len(pending) >= self.max_events or caught_up(self.app, event):
             await self.run(partition)
 
+    def lock(self, partition: int) -> asyncio.Lock:
+        """Held while a batch of ``partition`` runs."""
+        return self._running.setdefault(partition, asyncio.Lock())
+
     async def run(self, partition: int) -> None:
-        async with self._running.setdefault(partition, asyncio.Lock()):
+        async with self.lock(partition):
             events = self._pending.pop(partition, None)
             self._since.pop(partition, None)
             if not events:
                 return
             # Writes are filed under the partition's own events' (see ``acting_as``).
             with acting_as(events[-1]):
-                await self.process(partition, events)
+                kept = {id(event) for event in await self.process(partition, events) or ()}
             self.batches += 1
             for event in events:
-                event.ack()
+                if id(event) not in kept:
+                    self.done(event)
+
+    def done(self, event: EventT[Any]) -> None:
+        if self.acks is None:
+            event.ack()
+        else:
+            self.acks.done(event)
+
+    async def settle(self) -> None:
+        """Runs what waits and waits for what runs: no batch is in progress after."""
+        for partition in list(self._pending):
+            await self.run(partition)
+        for lock in list(self._running.values()):
+            async with lock:
+                pass
 
     async def linger(self) -> None:
         """Batches never wait much longer than ``linger_s``, nor through a rebalance."""

@@ -59,7 +59,7 @@ def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -
     async def stats(self: View, request: Request) -> Response:
         return self.json(
             {
-                "ingest": pipeline.stats.as_dict(),
+                "ingest": {**pipeline.stats.as_dict(), "held": pipeline.held},
                 "ready": health(app, pipeline, scorer, monitor)["ready"],
                 "scorer": {
                     "scored": scorer.scored,

@@ -4,7 +4,8 @@
 the event to its account's state and the account-keyed rules, and forwards it to the
 re-key topic once per other key group (device, IP, counterparty ...). ``entities`` reads
 the re-key topic, so every event of one device (say) meets in one partition and one
-table record, and applies that group's rules.
+table record, and applies that group's rules. Both hold each event until its event time
+is final and apply events in (time, id) order (``agents/event_time.py``), as replay does.
 """
 
 from __future__ import annotations
@@ -12,32 +13,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 from faust.types import EventT, Message
 
+from riskstream.agents.acks import OrderedAcks
 from riskstream.agents.batches import PartitionBatches
 from riskstream.agents.live_rules import (
-    BatchOut,
-    CoreSignal,
     LiveRules,
-    Snapshot,
     fields_ms,
     projection,
     projection_bytes,
 )
 from riskstream.agents.partitioning import Rerouter
-from riskstream.agents.rekey import RekeyBuffer, RekeyedEvent, decode
+from riskstream.agents.rekey import Marks, RekeyBuffer, RekeyedEvent, decode_message
 from riskstream.agents.rule_center import RuleCenter
+from riskstream.agents.stage_clocks import EntityClocks, InputClocks, Tracked
+from riskstream.agents.stage_output import IngestStats, StageOutput, where
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.batching import caught_up
-from riskstream.streams.codec import dumps
-from riskstream.streams.dead_letter import letter_for, sender_for
-from riskstream.streams.outputs import Signal
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
@@ -53,50 +49,15 @@ INGEST_LINGER_S = 0.02
 ENTITY_BATCH_BUNDLES = 8
 
 
-@dataclass(slots=True)
-class IngestStats:
-    """Counters shown on the console."""
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A valid input event on its account's partition."""
 
-    received: int = 0
-    applied: int = 0
-    duplicates: int = 0
-    late: int = 0
-    failed: int = 0  # events the core could not evaluate (see the log)
-    unreadable_records: int = 0  # state records that were not readable: started afresh
-    dead_lettered: int = 0
-    rerouted: int = 0
-    rerouted_partition: int = 0  # the right key on another partition than murmur2's
-    rekeyed: int = 0
-    entity_events: int = 0
-    signals: int = 0
-    shadow_signals: int = 0
-    accounts_expired: int = 0
-    rekey_flushes: Counter[str] = field(default_factory=Counter)  # why bundles left
-    dead_letter_reasons: Counter[str] = field(default_factory=Counter)
-    signals_by_rule: Counter[str] = field(default_factory=Counter)
-    shadow_by_rule: Counter[str] = field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "received": self.received,
-            "applied": self.applied,
-            "duplicates": self.duplicates,
-            "late": self.late,
-            "failed": self.failed,
-            "unreadable_records": self.unreadable_records,
-            "dead_lettered": self.dead_lettered,
-            "rerouted": self.rerouted,
-            "rerouted_partition": self.rerouted_partition,
-            "rekeyed": self.rekeyed,
-            "entity_events": self.entity_events,
-            "signals": self.signals,
-            "shadow_signals": self.shadow_signals,
-            "accounts_expired": self.accounts_expired,
-            "rekey_flushes": dict(self.rekey_flushes),
-            "dead_letter_reasons": dict(self.dead_letter_reasons),
-            "signals_by_rule": dict(self.signals_by_rule),
-            "shadow_by_rule": dict(self.shadow_by_rule),
-        }
+    account: str
+    event_id: str
+    ts_ms: int
+    fields: dict[str, Any]
+    core_event: bytes  # as the core reads it
 
 
 class IngestPipeline:
@@ -116,25 +77,35 @@ class IngestPipeline:
         self.accounts = accounts
         self.entities = entities
         self.stats = IngestStats()
+        self.output = StageOutput(app, settings, self.stats)
         self.inputs = app.topic(names.transactions, names.account_events, names.feedback)
         self.rekey_topic_name = rekey_topic_name(settings)
         self.rekey_topic = app.topic(self.rekey_topic_name)
         self.rekey = RekeyBuffer(settings.partitions)  # replaced by the topic's own count
+        # Events finish out of offset order (held until final): acknowledged in order.
+        self.acks = OrderedAcks(app)
         self.batches = PartitionBatches(
-            app, self.handle_batch, settings.ingest_batch_max_events, INGEST_LINGER_S
+            app, self.handle_batch, settings.ingest_batch_max_events, INGEST_LINGER_S, self.acks
         )
         # Bundles of a partition applied together: a busy merchant's record is written
         # once for them all.
         self.entity_batches = PartitionBatches(
-            app, self.handle_rekeyed_batch, ENTITY_BATCH_BUNDLES, INGEST_LINGER_S
+            app, self.handle_rekeyed_batch, ENTITY_BATCH_BUNDLES, INGEST_LINGER_S, self.acks
         )
+        # Input events, then re-keyed ones, held until their event time is final.
+        self.clocks: InputClocks[tuple[EventT[Any], Admitted]] = InputClocks(
+            app,
+            self.inputs.topics,
+            delay_ms=int(settings.watermark_delay_s * 1000),
+            idle_s=settings.idle_source_s,
+        )
+        self.entity_clocks: EntityClocks[tuple[RekeyedEvent, Tracked]] = EntityClocks()
+        self.holding = True  # off from a rebalance's start until its partitions come
         self._flush_hooked = False
-        self.signals_topic = app.topic(names.signals)
-        self.dead_letters = sender_for(app, settings)
         self.rerouter = Rerouter(
             partition_count=lambda topic: topic_partitions(app, topic),
             topics={name: app.topic(name) for name in self.inputs.topics},
-            dead_letter=self.dead_letter,
+            dead_letter=self.output.dead_letter,
             counters=self.stats,
         )
         app.agent(self.inputs, name="ingest")(self._ingest_agent)
@@ -175,14 +146,51 @@ class IngestPipeline:
             batch_linger.cancel()
 
     async def _linger(self) -> None:
-        """Items never wait much longer than this, whatever the input does."""
+        """Items never wait much longer than this, whatever the input does; events
+        final by time alone (a source fell idle) are applied."""
         while True:
             await asyncio.sleep(REKEY_LINGER_S)
+            await self.release_all()
             await self.flush_rekeyed("linger")
+
+    def _input_partitions(self) -> set[int]:
+        try:
+            assigned = self.app.consumer.assignment()
+        except Exception:  # the consumer is not started yet
+            return set()
+        inputs = self.inputs.topics
+        return {tp.partition for tp in assigned if tp.topic in inputs}
+
+    def stop_holding(self) -> None:
+        """A rebalance or a stop begins: from now on events read are not held."""
+        self.holding = False
+
+    async def let_go(self) -> None:
+        """At a rebalance or a stop, once no more events flow: every held event, and any
+        read after it, is let go unapplied and unacknowledged, and the consumer, which
+        reads again from the committed offsets, delivers it again. Faust then waits for
+        none of them; a batch in progress finishes first."""
+        self.holding = False
+        await self.batches.settle()
+        await self.entity_batches.settle()
+        self.clocks.forget()
+        self.entity_clocks.forget()
+        self.acks.abandon_all()
+        self.rekey.withdraw()
+
+    def resume_holding(self) -> None:
+        self.holding = True
+
+    @property
+    def held(self) -> int:
+        inputs = sum(len(clock) for clock in self.clocks.clocks.values())
+        return inputs + sum(len(clock) for clock in self.entity_clocks.clocks.values())
 
     async def _entity_agent(self, stream: faust.StreamT[bytes]) -> None:
         await self.center.ready.wait()
         await await_changelog_metadata(self.app, self.entities)
+        inputs = [await topic_partitions(self.app, name) for name in self.inputs.topics]
+        self.entity_clocks.sources = max(inputs)
         linger = asyncio.get_running_loop().create_task(self.entity_batches.linger())
         try:
             manual: Any = stream  # Faust's StreamT stub lacks noack()
@@ -192,65 +200,82 @@ class IngestPipeline:
         finally:
             linger.cancel()
 
-    async def handle_batch(self, partition: int, events: list[EventT[Any]]) -> None:
-        """A partition's input events: validated, applied to their accounts (each
-        account's record read and written once), forwarded to their other entities."""
-        admitted = [item for event in events if (item := await self._admit(event.message))]
+    async def handle_batch(self, partition: int, events: list[EventT[Any]]) -> list[EventT[Any]]:
+        """A partition's input events: validated, then held until their event time is
+        final (``agents/event_time.py``); returns the events held, acknowledged once
+        applied. Invalid and misplaced events are dead-lettered or sent round."""
+        admitted: list[tuple[EventT[Any], Admitted]] = []
+        for event in events:
+            item, ts_ms = await self._admit(event.message)
+            self.clocks.saw(event.message, ts_ms)
+            if item is not None:
+                admitted.append((event, item))
         await self.rerouter.settle()
-        if not admitted:
+        if not self.holding:  # a rebalance has begun: delivered again after it
+            return [event for event, _ in admitted]
+        clock = self.clocks.clock(partition)
+        for event, item in admitted:
+            if not clock.hold(item.ts_ms, item.event_id, (event, item)):
+                self.stats.behind_watermark += 1
+        await self._release(partition)
+        return [event for event, _ in admitted]
+
+    async def release_all(self) -> None:
+        """Applies what has become final with time alone (a source fell idle), and has
+        every input partition held here announce its frontier, read from or not: the
+        entity stage waits to hear from each."""
+        if not self.holding:
             return
+        for partition in self._input_partitions():
+            self.clocks.clock(partition)
+        for partition in list(self.clocks.clocks):
+            async with self.batches.lock(partition):
+                if partition in self.clocks.clocks:
+                    await self._release(partition)
+
+    async def _release(self, partition: int) -> None:
+        """Applies the partition's final events and announces its frontier (under the
+        partition's batch lock)."""
+        clock = self.clocks.refresh(partition)
+        ready = clock.release(at_most=self.settings.max_held_events)
+        if ready:
+            await self._apply(partition, [item for _, item in ready])
+            for event, _ in ready:
+                self.acks.done(event)
+        self.rekey.announce(partition, clock.frontier_ms, clock.all_idle)
+
+    async def _apply(self, partition: int, admitted: list[Admitted]) -> None:
+        """Events applied to their accounts in (time, id) order (each account's record
+        read and written once), and forwarded to their other entities."""
         snapshot = self.rules.snapshot(self.center.ruleset)
-        by_account: dict[str, list[tuple[bytes, dict[str, Any]]]] = {}
-        for account, fields, core_event in admitted:
-            by_account.setdefault(account, []).append((core_event, fields))
+        by_account: dict[str, list[Admitted]] = {}
+        for item in admitted:
+            by_account.setdefault(item.account, []).append(item)
         keys = [account.encode() for account in by_account]
         stored = self.accounts.get_many(partition, keys)
         batches = [
-            (0, account, record, [core for core, _ in items])
+            (0, account, record, [item.core_event for item in items])
             for record, (account, items) in zip(stored, by_account.items(), strict=True)
         ]
         results = await self.rules.run(lambda: snapshot.work(batches, routes=True))
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
-        await self._write(snapshot, self.accounts, partition, keys, results, account=True)
+        await self.output.write(snapshot, self.accounts, partition, keys, results, account=True)
         # Too late for the account's windows is not too late for a merchant's week:
         # every key group judges lateness against its own horizon.
         groups = snapshot.groups
         for items, (*_, routes) in zip(by_account.values(), results, strict=True):
-            for (_, fields), found in zip(items, routes, strict=True):
+            for item, found in zip(items, routes, strict=True):
                 if isinstance(found, str):
-                    log.warning("event %s: no entity keys: %s", fields.get("event_id"), found)
+                    log.warning("event %s: no entity keys: %s", item.event_id, found)
                     continue
                 for group, value in found:
-                    self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, fields))
+                    self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, item.fields))
                     self.stats.rekeyed += 1
 
-    async def _write(
-        self,
-        snapshot: Snapshot,
-        table: RecordTable,
-        partition: int,
-        keys: list[bytes],
-        results: list[BatchOut],
-        *,
-        account: bool,
-    ) -> None:
-        deliveries: list[Awaitable[Any]] = []
-        for key, (_, outcomes, unreadable, _) in zip(keys, results, strict=True):
-            self._count_unreadable(unreadable, key)
-            deliveries += await self._outcomes(snapshot, outcomes, account=account)
-        # Signals first, state after: a state that knows an event was applied knows its
-        # signals went out, so a repeat of the event publishes nothing. A crash between
-        # the two has the event applied again and its signals published again,
-        # byte-identical: the only repeats there are.
-        if deliveries:
-            await asyncio.gather(*deliveries)
-        table.put_many(partition, [(key, out[0]) for key, out in zip(keys, results, strict=True)])
-        await table.send_changelog()
-
-    async def _admit(self, message: Message) -> tuple[str, dict[str, Any], bytes] | None:
-        """A valid event on its account's partition: (account, fields, the core's event);
-        anything else is dead-lettered or sent round again to that partition."""
+    async def _admit(self, message: Message) -> tuple[Admitted | None, int | None]:
+        """A valid event on its account's partition, and the event time of any valid
+        event; anything else is dead-lettered or sent round again to that partition."""
         self.stats.received += 1
         try:
             event = parse_event(
@@ -260,51 +285,16 @@ class IngestPipeline:
             )
             fields, core_event = projection(event)
         except InvalidEventError as rejected:
-            await self.dead_letter(message, rejected.rejection)
-            return None
+            await self.output.dead_letter(message, rejected.rejection)
+            return None, None
         except Exception as error:  # a bug costs this message, not the agent
-            log.exception("event at %s unprocessable", _where(message))
-            await self.dead_letter(message, Rejection("unprocessable", repr(error)))
-            return None
+            log.exception("event at %s unprocessable", where(message))
+            await self.output.dead_letter(message, Rejection("unprocessable", repr(error)))
+            return None, None
+        ts_ms = event.occurred_ms
         if not await self.rerouter.admit(message, event.account_id.encode()):
-            return None  # sent round to its account's partition, or dead-lettered
-        return event.account_id, fields, core_event
-
-    def _count_unreadable(self, reason: str | None, key: bytes) -> None:
-        if reason is not None:
-            self.stats.unreadable_records += 1
-            log.error("state record %r unreadable, started afresh: %s", key[:200], reason)
-
-    async def _outcomes(
-        self,
-        snapshot: Snapshot,
-        outcomes: list[tuple[str, list[CoreSignal], list[CoreSignal], str | None]],
-        *,
-        account: bool,
-    ) -> list[Awaitable[Any]]:
-        """Counts the outcomes and publishes their signals; returns their deliveries."""
-        stats = self.stats
-        deliveries = []
-        for status, signals, shadow, error in outcomes:
-            if account:
-                if status == "applied":
-                    stats.applied += 1
-                elif status == "duplicate":
-                    stats.duplicates += 1
-                elif status == "late":
-                    stats.late += 1
-            else:
-                stats.entity_events += 1
-            if error is not None:
-                stats.failed += 1
-                log.error("the core could not evaluate an event: %s", error)
-            for item in signals:
-                deliveries.append(await self.publish(snapshot.signal(item)))
-            for item in shadow:
-                rule_id = snapshot.groups[item[0]][item[1]].id
-                stats.shadow_signals += 1
-                stats.shadow_by_rule[rule_id] += 1
-        return deliveries
+            return None, ts_ms  # sent round to its account's partition, or dead-lettered
+        return Admitted(event.account_id, event.event_id, ts_ms, fields, core_event), ts_ms
 
     async def flush_rekeyed(self, why: str) -> None:
         """Send the buffered items, one bundle per partition. A copy sent again after
@@ -315,15 +305,43 @@ class IngestPipeline:
     async def _send_bundle(self, partition: int, bundle: bytes) -> None:
         await self.rekey_topic.send(value=bundle, partition=partition, force=True)
 
-    async def handle_rekeyed_batch(self, partition: int, events: list[EventT[Any]]) -> None:
-        await self.handle_rekeyed(partition, [event.message for event in events])
+    async def handle_rekeyed_batch(
+        self, partition: int, events: list[EventT[Any]]
+    ) -> list[EventT[Any]]:
+        """Re-key messages of one partition: their items held until final (their
+        frontiers announced by every ingest partition), then applied in (time, id)
+        order; returns the messages whose items wait, acknowledged when all are applied."""
+        if not self.holding:  # a rebalance has begun: delivered again after it
+            return events
+        clock = self.entity_clocks.clock(partition)
+        kept: list[EventT[Any]] = []
+        ready: list[tuple[RekeyedEvent, Tracked]] = []
+        for event in events:
+            items, marks = await self._rekeyed_message(event.message)
+            for source, (frontier, idle) in (marks or {}).items():
+                clock.bound(source, frontier, idle=idle)
+            if not items:
+                continue
+            tracked = Tracked(event, len(items), self.acks.done)
+            kept.append(event)
+            for item in items:
+                if marks is None:  # an older build's: no frontier to wait for
+                    ready.append((item, tracked))
+                elif not clock.hold(
+                    fields_ms(item.fields), str(item.fields.get("event_id", "")), (item, tracked)
+                ):
+                    self.stats.behind_watermark += 1
+        ready += clock.release(at_most=self.settings.max_held_events)
+        await self.handle_rekeyed(partition, [item for item, _ in ready])
+        for _, tracked in ready:
+            tracked.done()
+        return kept
 
-    async def handle_rekeyed(self, partition: int, messages: list[Message]) -> None:
-        """Re-key messages of one partition: each entity's record is read once and
-        written once."""
+    async def handle_rekeyed(self, partition: int, items: list[RekeyedEvent]) -> None:
+        """Re-keyed events of one partition, in the order given: each entity's record is
+        read once and written once."""
         snapshot = self.rules.snapshot(self.center.ruleset)
         batches: dict[str, tuple[int, str, list[bytes]]] = {}
-        items = [item for message in messages for item in await self._rekeyed_items(message)]
         for item in items:
             group = snapshot.group_index.get(item.group)
             if group is None:
@@ -344,42 +362,13 @@ class IngestPipeline:
         # A bundle's keys all hash to its partition, the one their records are filed
         # under. A crash before the end has the messages delivered again, and the items
         # already applied are recognised by their event ids.
-        await self._write(snapshot, self.entities, partition, keys, results, account=False)
+        await self.output.write(snapshot, self.entities, partition, keys, results, account=False)
 
-    async def publish(self, signal: Signal) -> Awaitable[Any]:
-        """Sends ``signal`` at once (not at the next commit: the scorer should see it
-        within the second); returns its delivery. Sent again after a crash, it is
-        byte-identical, which consumers dedupe by id."""
-        delivery = await self.signals_topic.send(
-            key=signal.entity_id.encode(), value=dumps(signal), force=True
-        )
-        self.stats.signals += 1
-        self.stats.signals_by_rule[signal.rule_id] += 1
-        return delivery
-
-    async def dead_letter(self, message: Message, rejection: Rejection) -> None:
-        """Forward the message with the reason and where it came from. Returns once the
-        broker has it, however long that takes: until then the message is not
-        acknowledged, so its offset is not committed (``streams/dead_letter.py``)."""
-        stored = await self.dead_letters.deliver(
-            letter_for(message, rejection.reason, rejection.detail)
-        )
-        self.stats.dead_lettered += 1
-        self.stats.dead_letter_reasons[rejection.reason] += 1
-        log.warning(
-            "dead-lettered %s: %s (%s)%s",
-            _where(message), rejection.reason, rejection.detail[:200],
-            " (cut short to fit the topic)" if stored.truncated else "",
-        )  # fmt: skip
-
-    async def _rekeyed_items(self, message: Message) -> list[RekeyedEvent]:
-        """The items of a re-key message; one that cannot be read is dead-lettered."""
+    async def _rekeyed_message(self, message: Message) -> tuple[list[RekeyedEvent], Marks | None]:
+        """The items and frontiers of a re-key message; one that cannot be read is
+        dead-lettered."""
         try:
-            return list(decode(message.key, message.value))
+            return decode_message(message.key, message.value)
         except Exception as error:  # not written by riskstream, or damaged
-            await self.dead_letter(message, Rejection("unreadable_rekey", repr(error)))
-            return []
-
-
-def _where(message: Message) -> str:
-    return f"{message.topic}/{message.partition}/{message.offset}"
+            await self.output.dead_letter(message, Rejection("unreadable_rekey", repr(error)))
+            return [], None

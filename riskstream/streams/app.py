@@ -37,6 +37,27 @@ class RiskApp(faust.App):
         producer.buffer = buffer
         return producer
 
+    def on_rebalance_start(self) -> None:
+        super().on_rebalance_start()
+        self._stop_holding()
+
+    async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
+        # Events held until their time is final are let go, not waited for: they come
+        # again from the committed offsets (a stop takes this path too).
+        if self.pipeline is not None:
+            await self.pipeline.let_go()
+        await super()._consumer_wait_empty(consumer, logger)
+
+    async def _on_partitions_assigned(self, assigned: Any, generation_id: int = 0) -> None:
+        # What comes from here on is read from the committed offsets again.
+        if self.pipeline is not None and not self.should_stop:
+            self.pipeline.resume_holding()
+        await super()._on_partitions_assigned(assigned, generation_id)
+
+    def _stop_holding(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.stop_holding()
+
     async def on_first_start(self) -> None:
         await super().on_first_start()
         quiet_root_logger()

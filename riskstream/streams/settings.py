@@ -94,6 +94,28 @@ class Settings(BaseSettings):
         description="Input events of one partition applied as one batch at most (an"
         " account's record is written once per batch).",
     )
+    watermark_delay_s: float = Field(
+        2.0,
+        ge=0,
+        le=7 * 86400,
+        description="How far out of event-time order one input partition may deliver its"
+        " events: each event is applied once every source is this far past it, in (time,"
+        " id) order, whatever order the topics came in. Signals wait this long (in event"
+        " time); an event later than this is still applied, within its rules' lateness,"
+        " but in arrival order.",
+    )
+    idle_source_s: float = Field(
+        1.0,
+        gt=0,
+        description="An input partition with nothing left to read and nothing new for this"
+        " long stops holding the others back; its next event may then come late.",
+    )
+    max_held_events: int = Field(
+        200_000,
+        ge=1,
+        description="Events one partition holds at most while a lagging source is waited"
+        " for; past it the oldest are applied without waiting.",
+    )
     state_cache_mb: int = Field(
         256,
         ge=0,

@@ -82,7 +82,7 @@ async def no_topic_limit() -> int | None:
 
 
 def use(pipeline: IngestPipeline, broker: FlakyBroker) -> None:
-    pipeline.dead_letters = DeadLetterSender(
+    pipeline.output.dead_letters = DeadLetterSender(
         broker.send, RecordLimit(1_000_000, no_topic_limit), sleep=broker.pause
     )
 
@@ -129,7 +129,8 @@ async def test_an_unreadable_rekey_message_is_dead_lettered_not_raised(
     broker = FlakyBroker(pipeline, [], failures=0)
     use(pipeline, broker)
     garbage = Message(b"\xff not a bundle", key=b"k", topic="riskstream-entity-rekey")
-    await pipeline.handle_rekeyed(0, [garbage])  # type: ignore[list-item]
+    kept = await pipeline.handle_rekeyed_batch(0, [Event(garbage)])  # type: ignore[list-item]
+    assert kept == []  # nothing to wait for: acknowledged with its batch
     (letter,) = broker.stored
     assert dict(letter.headers)[DeadLetterHeaders.REASON] == b"unreadable_rekey"
     assert letter.value == garbage.value

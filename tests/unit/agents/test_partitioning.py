@@ -11,7 +11,6 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
-from riskstream.agents.ingest import IngestStats
 from riskstream.agents.partitioning import (
     MISROUTED_REASON,
     REROUTE_FAILED_REASON,
@@ -24,6 +23,7 @@ from riskstream.agents.partitioning import (
     place,
     rerouted_from,
 )
+from riskstream.agents.stage_output import IngestStats
 from riskstream.agents.validation import Rejection
 
 # org.apache.kafka.common.utils.UtilsTest#testMurmur2 (Java client), and librdkafka's

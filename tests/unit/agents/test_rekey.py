@@ -13,6 +13,7 @@ from riskstream.agents.rekey import (
     RekeyBuffer,
     RekeyedEvent,
     decode,
+    decode_message,
     encode_bundle,
     partition_of,
 )
@@ -108,3 +109,38 @@ async def test_concurrent_flushes_never_let_a_bundle_overtake_an_earlier_one() -
         values = [v for p, bundle in sent if p == partition for v in bundle]
         expected = [i.value for i in first + second if partition_of(i.table_key, 2) == partition]
         assert values == expected
+
+
+def test_every_bundle_carries_the_frontiers_and_a_moved_one_reaches_every_partition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("riskstream.agents.rekey.time.monotonic", lambda: clock[0])
+    buffer = RekeyBuffer(3)
+    assert buffer.drain() == []  # nothing to say yet
+    buffer.announce(0, 1_000, False)
+    buffer.announce(5, 2_000, True)
+    bundles = buffer.drain()
+    assert [partition for partition, _ in bundles] == [0, 1, 2]
+    for _, bundle in bundles:
+        assert decode_message(None, bundle) == ([], {0: (1_000, False), 5: (2_000, True)})
+    assert buffer.drain() == []  # told already
+    buffer.announce(0, 1_000, False)  # no news
+    assert buffer.drain() == []
+    one = item("event.device_id", "dev-1")
+    buffer.add(one)
+    (only,) = buffer.drain()  # items go whatever the frontiers
+    assert only[0] == partition_of(one.table_key, 3)
+    assert decode_message(None, only[1])[0] == [one]
+    clock[0] += 10.0  # every 10 s every partition hears again
+    assert len(buffer.drain()) == 3
+    buffer.withdraw()
+    clock[0] += 5.0
+    assert buffer.drain() == []  # nothing announced, nothing to repeat
+
+
+def test_a_message_of_an_older_build_has_no_frontier() -> None:
+    one = item("event.ip", "10.0.0.1")
+    assert decode_message(b"k", dumps(one.to_wire())) == ([one], None)
+    assert decode_message(None, encode_bundle([one])) == ([one], None)
+    assert decode_message(None, b"[]") == ([], None)

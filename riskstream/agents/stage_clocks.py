@@ -1,0 +1,145 @@
+"""The event clocks of the two stages, fed from what their consumer knows.
+
+``InputClocks``: an ingest partition's sources are the three input topics' partitions of
+that number. A source's bound is its newest event time less the watermark delay; it is
+idle once it has nothing left to read (its position has reached the high-water mark the
+consumer last fetched) and nothing has come for ``idle_s``. A source with a backlog is
+never idle, however long it takes to come.
+
+``EntityClocks``: an entity partition's sources are the ingest partitions, whose bundles
+announce their frontier (``agents/rekey.py``). A re-key message is acknowledged once all
+its items are applied.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import faust
+from faust.types import TP, EventT, Message
+
+from riskstream.agents.event_time import NEVER, EventClock
+
+Item = TypeVar("Item")
+
+
+@dataclass(slots=True)
+class _Progress:
+    newest_ms: int = NEVER
+    next_offset: int = 0
+    last_arrival: float = 0.0
+
+
+class InputClocks(Generic[Item]):
+    def __init__(self, app: faust.App, topics: Iterable[str], delay_ms: int, idle_s: float):
+        self.app = app
+        self.topics = list(topics)
+        self.delay_ms = delay_ms
+        self.idle_s = idle_s
+        self.clocks: dict[int, EventClock[Item]] = {}
+        self._progress: dict[TP, _Progress] = {}
+        self._since: dict[int, float] = {}  # when each clock started listening
+
+    def clock(self, partition: int) -> EventClock[Item]:
+        clock = self.clocks.get(partition)
+        if clock is None:
+            clock = self.clocks[partition] = EventClock(self.topics)
+            self._since[partition] = time.monotonic()
+        return clock
+
+    def saw(self, message: Message, ts_ms: int | None) -> None:
+        """A message of a source arrived (``ts_ms``: its event time, if it had one)."""
+        progress = self._progress.get(message.tp)
+        if progress is None:
+            progress = self._progress[message.tp] = _Progress()
+        progress.next_offset = max(progress.next_offset, message.offset + 1)
+        progress.last_arrival = time.monotonic()
+        if ts_ms is not None and ts_ms > progress.newest_ms:
+            progress.newest_ms = ts_ms
+
+    def refresh(self, partition: int) -> EventClock[Item]:
+        """The partition's clock with its sources' bounds and idleness brought up to now."""
+        clock = self.clock(partition)
+        now = time.monotonic()
+        for topic in self.topics:
+            tp = TP(topic, partition)
+            progress = self._progress.get(tp)
+            if progress is None:
+                position = self._position(tp)
+                since = self._since[partition]
+                bound = NEVER
+            else:
+                position = progress.next_offset
+                since = progress.last_arrival
+                bound = progress.newest_ms - self.delay_ms if progress.newest_ms > NEVER else NEVER
+            idle = now - since >= self.idle_s and self._caught_up(tp, position)
+            clock.bound(topic, bound, idle=idle)
+        return clock
+
+    def _caught_up(self, tp: TP, position: int | None) -> bool:
+        try:
+            highwater = self.app.consumer.highwater(tp)
+        except Exception:  # not assigned here, or the consumer is between assignments
+            return False
+        return highwater is not None and position is not None and position >= highwater
+
+    def _position(self, tp: TP) -> int | None:
+        """Where the consumer reads ``tp`` from, before any of its messages came here.
+        (Records it fetched and has not handed on yet come within ``idle_s``.)"""
+        consumer: Any = self.app.consumer
+        try:  # the fetcher's position (aiokafka's own, after any seek or offset reset)
+            fetcher = consumer._thread._ensure_consumer()
+            state = fetcher._subscription.subscription.assignment.state_value(tp)
+            if state is not None and state.has_valid_position:
+                return int(state.position)
+        except Exception:  # not started, not assigned, or another client
+            pass
+        committed = getattr(consumer, "_committed_offset", {}).get(tp)
+        return int(committed) if committed is not None else None
+
+    def forget(self) -> dict[int, list[Item]]:
+        """Every clock dropped (a rebalance: the consumer reads again from the committed
+        offsets); returns what each held, which is not applied."""
+        held = {partition: clock.drop() for partition, clock in self.clocks.items()}
+        self.clocks.clear()
+        self._progress.clear()
+        self._since.clear()
+        return held
+
+
+class Tracked:
+    """A re-key message whose items are held: done when the last one is applied."""
+
+    __slots__ = ("event", "on_done", "pending")
+
+    def __init__(
+        self, event: EventT[Any], pending: int, on_done: Callable[[EventT[Any]], None]
+    ) -> None:
+        self.event = event
+        self.pending = pending
+        self.on_done = on_done
+
+    def done(self) -> None:
+        self.pending -= 1
+        if self.pending == 0:
+            self.on_done(self.event)
+
+
+class EntityClocks(Generic[Item]):
+    def __init__(self) -> None:
+        self.sources = 0  # the ingest partitions, once known
+        self.clocks: dict[int, EventClock[Item]] = {}
+
+    def clock(self, partition: int) -> EventClock[Item]:
+        clock = self.clocks.get(partition)
+        if clock is None:
+            clock = self.clocks[partition] = EventClock(range(self.sources))
+        return clock
+
+    def forget(self) -> dict[int, list[Item]]:
+        held = {partition: clock.drop() for partition, clock in self.clocks.items()}
+        self.clocks.clear()
+        return held

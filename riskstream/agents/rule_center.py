@@ -118,10 +118,19 @@ class RuleCenter:
             )
             return None
         except RuleError as error:
-            refusal = Refusal(rule_id, offset, str(error), time.time())
-            self.refusals.append(refusal)
-            log.error("rule refused, previous version stays in force: %s", error)
-            return refusal
+            return self._refuse(rule_id, offset, str(error))
+        # A record is written by whoever may write the topic: whatever it makes the
+        # validators or the compiler raise is that record's refusal, never the worker's end.
+        except Exception as error:  # noqa: BLE001
+            return self._refuse(
+                rule_id, offset, f"rule {rule_id}: cannot be applied: {type(error).__name__}"
+            )
+
+    def _refuse(self, rule_id: str, offset: int, error: str) -> Refusal:
+        refusal = Refusal(rule_id[:200], offset, error, time.time())
+        self.refusals.append(refusal)
+        log.error("rule refused, previous version stays in force: %s", error)
+        return refusal
 
     def _check_version(self, doc: AnyRuleDoc) -> None:
         old = self.doc(doc.id)

@@ -133,7 +133,15 @@ class StageOutput:
                 stats.failed += 1
                 log.error("the core could not evaluate an event: %s", error)
             for item in signals:
-                deliveries.append(await self.publish(snapshot.signal(item)))
+                try:
+                    signal = snapshot.signal(item)
+                except (ValueError, OverflowError) as dressing:
+                    # The rule document bounds its TTL; a signal that still cannot be
+                    # dressed costs that signal, not the batch it came with.
+                    stats.failed += 1
+                    log.error("a signal could not be dressed, not published: %r", dressing)
+                    continue
+                deliveries.append(await self.publish(signal))
             for item in shadow:
                 rule_id = snapshot.groups[item[0]][item[1]].id
                 stats.shadow_signals += 1

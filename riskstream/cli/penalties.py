@@ -18,6 +18,7 @@ from riskstream.agents.validation import describe_validation_error
 from riskstream.cli.broker import require_broker
 from riskstream.streams.codec import dumps
 from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
+from riskstream.streams.follow import apply_untrusted
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook
 
@@ -39,7 +40,11 @@ def read_book(settings: Settings) -> PenaltyBook:
         end = consumer.end_offsets([partition])[partition]
         while consumer.position(partition) < end:
             for record in consumer.poll(timeout_ms=1000).get(partition, []):
-                book.apply_record(SimpleNamespace(key=record.key, value=record.value))
+                apply_untrusted(
+                    settings.topics.penalties,
+                    book.apply_record,
+                    SimpleNamespace(key=record.key, value=record.value, offset=record.offset),
+                )
     finally:
         consumer.close()
     return book

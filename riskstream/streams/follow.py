@@ -4,6 +4,9 @@ The rules, the penalties and the signals are small enough for every worker to ho
 of them, and every worker must see every change; so each worker reads these topics in
 full itself instead of sharing their partitions. ``ready`` is set once everything that
 was in the topic when the follower started has been applied.
+
+Anyone who may write to a topic may write anything to it: a record that cannot be
+applied is refused with its reason in the log, and the follower goes on with the next.
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ async def _follow(
             batches = await consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for record in records:
-                    apply(record)
+                    apply_untrusted(topic, apply, record)
             if not ready.is_set():
                 positions = {tp: await consumer.position(tp) for tp in assigned}
                 if all(positions[tp] >= ends[tp] for tp in assigned):
@@ -96,3 +99,22 @@ async def _follow(
                     log.info("caught up with %s", topic)
     finally:
         await consumer.stop()
+
+
+def apply_untrusted(topic: str, apply: Apply, record: Any) -> bool:
+    """``apply(record)``; False, with the reason logged, when it raised."""
+    try:
+        apply(record)
+    # Whatever a hostile record makes ``apply`` raise, the follower must outlive it:
+    # one stopped follower leaves its worker deaf to every later rule or penalty.
+    except Exception as error:  # noqa: BLE001
+        log.error(
+            "%s: record at partition %s offset %s refused: %s: %s",
+            topic,
+            getattr(record, "partition", "?"),
+            getattr(record, "offset", "?"),
+            type(error).__name__,
+            str(error)[:300],
+        )
+        return False
+    return True

@@ -7,6 +7,7 @@ expressions (Common Expression Language), compiled once per rule version.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -20,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from riskstream.streams import bounds
+from riskstream.streams.bounds import MAX_DURATION, MIN_DURATION
 from riskstream.streams.outputs import EntityType
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -27,16 +30,32 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 60480
 
 
 def parse_duration(value: Any) -> timedelta:
-    """``"90s"``, ``"10m"``, ``"24h"``, ``"30d"``, a number of seconds, or a timedelta."""
+    """``"90s"``, ``"10m"``, ``"24h"``, ``"30d"``, a number of seconds, or a timedelta;
+    never longer than :data:`~riskstream.streams.bounds.MAX_DURATION`."""
     if isinstance(value, timedelta):
         return value
+    seconds: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str) and len(value) <= 40:
         match = _DURATION.match(value)
         if match:
-            return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 10m, 24h, 30d)")
+            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds is None or math.isnan(seconds):
+        shown = repr(value)[:40]
+        raise ValueError(f"not a duration: {shown} (use e.g. 90s, 10m, 24h, 30d)")
+    # Checked before a timedelta is made: past ~2.7 million years it overflows.
+    if abs(seconds) > MAX_DURATION.total_seconds():
+        raise ValueError(f"a duration is at most {bounds.describe(MAX_DURATION)}")
+    return timedelta(seconds=seconds)
+
+
+def check_between(name: str, value: timedelta, low: timedelta, high: timedelta) -> None:
+    """ValueError naming ``name`` unless ``low <= value <= high``."""
+    if not low <= value <= high:
+        raise ValueError(
+            f"{name} lies between {bounds.describe(low)} and {bounds.describe(high)}"
+        )
 
 
 def format_duration(value: timedelta) -> str:
@@ -54,7 +73,10 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
     Field(json_schema_extra={"type": "string", "examples": ["90s", "10m", "24h", "30d"]}),
 ]
-Expression = Annotated[str, Field(min_length=1, max_length=4000, description="A CEL expression.")]
+Expression = Annotated[
+    str,
+    Field(min_length=1, max_length=bounds.MAX_EXPRESSION_LENGTH, description="A CEL expression."),
+]
 RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,99}$")]
 AggregateName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,39}$")]
 
@@ -94,19 +116,21 @@ class WindowSpec(_Spec):
         if self.type == "count":
             if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size < 1:
                 raise ValueError("a count window's size is a whole number of events (>= 1)")
-            if self.size > 10_000:
-                raise ValueError("a count window holds at most 10000 events")
+            if self.size > bounds.MAX_COUNT_WINDOW_EVENTS:
+                raise ValueError(
+                    f"window size: a count window holds at most "
+                    f"{bounds.MAX_COUNT_WINDOW_EVENTS} events"
+                )
         else:
             if not isinstance(self.size, timedelta):
                 raise ValueError(f"a {self.type} window's size is a duration such as 10m")
-            if self.size < timedelta(milliseconds=1) or self.size > timedelta(days=400):
-                raise ValueError("a window's size lies between 1ms and 400d")
+            check_between("window size", self.size, MIN_DURATION, MAX_DURATION)
         if self.type == "hopping":
             if self.hop is None:
                 raise ValueError("a hopping window needs hop (e.g. hop: 5m)")
             assert isinstance(self.size, timedelta)
-            if not timedelta(milliseconds=1) <= self.hop <= self.size:
-                raise ValueError("hop must be at least 1ms and no longer than size")
+            if not MIN_DURATION <= self.hop <= self.size:
+                raise ValueError("window hop must be at least 1ms and no longer than size")
         elif self.hop is not None:
             raise ValueError(f"hop applies to hopping windows, not {self.type}")
         return self
@@ -122,7 +146,9 @@ class AggregateSpec(_Spec):
     """
 
     fn: AggregateFunction
-    field: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    field: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$", max_length=bounds.MAX_FIELD_PATH_LENGTH
+    )
     where: Expression | None = None
     of: tuple[AggregateName, AggregateName] | None = None
     horizon: Duration | None = None
@@ -139,8 +165,7 @@ class AggregateSpec(_Spec):
         if self.fn in {"baseline_mean", "deviation"}:
             if self.horizon is None:
                 raise ValueError(f"{self.fn} needs a horizon (e.g. horizon: 30d)")
-            if not timedelta(days=1) <= self.horizon <= timedelta(days=400):
-                raise ValueError("a baseline horizon lies between 1d and 400d")
+            check_between("horizon", self.horizon, timedelta(days=1), MAX_DURATION)
         elif self.horizon is not None:
             raise ValueError("horizon applies to baseline_mean and deviation only")
         return self
@@ -153,14 +178,16 @@ class StepSpec(_Spec):
     name: AggregateName
     when: Expression
     match: Expression | None = None
-    times: int = Field(1, ge=1, le=1000, description="Repetitions needed (within the sequence).")
+    times: int = Field(
+        1, ge=1, le=bounds.MAX_STEP_TIMES, description="Repetitions needed (within the sequence)."
+    )
 
 
 class SequenceSpec(_Spec):
     """Steps in event-time order within ``within``; or ``absent``: the steps, then nothing
     matching ``absent`` within ``within`` after the last step."""
 
-    steps: list[StepSpec] = Field(min_length=1, max_length=8)
+    steps: list[StepSpec] = Field(min_length=1, max_length=bounds.MAX_SEQUENCE_STEPS)
     within: Duration
     absent: StepSpec | None = None
 
@@ -171,8 +198,7 @@ class SequenceSpec(_Spec):
             raise ValueError("step names must be unique")
         if len(self.steps) == 1 and self.absent is None and self.steps[0].times == 1:
             raise ValueError("a sequence needs two steps, a repetition (times > 1) or absent")
-        if not timedelta(0) < self.within <= timedelta(days=30):
-            raise ValueError("within must be positive and at most 30d")
+        check_between("within", self.within, MIN_DURATION, bounds.MAX_SEQUENCE_WITHIN)
         return self
 
 
@@ -180,9 +206,11 @@ class RuleDoc(_Spec):
     """A detection rule, as stored in the ``risk.rules`` topic and in rule files."""
 
     id: RuleId
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=bounds.MAX_VERSION)
     mode: Literal["active", "shadow", "disabled"] = "active"
-    pattern: str = Field("", max_length=100, description="Signal pattern; defaults to id.")
+    pattern: str = Field(
+        "", max_length=bounds.MAX_NAME_LENGTH, description="Signal pattern; defaults to id."
+    )
     description: str = Field(min_length=1, max_length=2000)
     rationale: str = Field("", max_length=4000)
     entity: EntityType = "account"
@@ -192,12 +220,16 @@ class RuleDoc(_Spec):
         "null are skipped. Any field or combination: event.device_id, "
         "event.ip_prefix, event.device_id + '|' + event.ip ...",
     )
-    events: list[str] = Field(
-        min_length=1, description="Event types that feed the rule (e.g. payment, login)."
+    events: list[Annotated[str, Field(min_length=1, max_length=bounds.MAX_NAME_LENGTH)]] = Field(
+        min_length=1,
+        max_length=bounds.MAX_EVENT_TYPES,
+        description="Event types that feed the rule (e.g. payment, login).",
     )
     when: Expression | None = Field(None, description="CEL filter on the event.")
     window: WindowSpec | None = None
-    aggregates: dict[AggregateName, AggregateSpec] = Field(default_factory=dict)
+    aggregates: dict[AggregateName, AggregateSpec] = Field(
+        default_factory=dict, max_length=bounds.MAX_AGGREGATES
+    )
     condition: Expression | None = Field(
         None, description="CEL over event, agg and entity; the rule fires when true."
     )
@@ -231,10 +263,9 @@ class RuleDoc(_Spec):
                         raise ValueError(f"aggregate {name} cannot be a ratio of itself")
         elif self.aggregates:
             raise ValueError("aggregates belong to window rules")
-        if self.ttl <= timedelta(0):
-            raise ValueError("ttl must be positive")
-        if self.lateness < timedelta(0) or self.lateness > timedelta(days=7):
-            raise ValueError("lateness lies between 0s and 7d")
+        check_between("ttl", self.ttl, MIN_DURATION, MAX_DURATION)
+        if not timedelta(0) <= self.lateness <= bounds.MAX_LATENESS:
+            raise ValueError(f"lateness lies between 0s and {bounds.describe(bounds.MAX_LATENESS)}")
         return self
 
 

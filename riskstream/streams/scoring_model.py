@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from riskstream.streams import bounds
 from riskstream.streams.outputs import EntityType
-from riskstream.streams.rule_model import Duration, Expression, RuleId
+from riskstream.streams.rule_model import Duration, Expression, RuleId, check_between
 
 PenaltyKind = Literal["freeze", "block", "limit", "step_up", "review", "allow"]
 Money = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=8, allow_inf_nan=False)]
@@ -40,6 +41,10 @@ class Penalty(BaseModel):
     def _check(self) -> Penalty:
         if self.expires_at <= self.created_at:
             raise ValueError("expires_at must be after created_at")
+        if self.expires_at - self.created_at > bounds.MAX_DURATION:
+            raise ValueError(
+                f"expires_at lies at most {bounds.describe(bounds.MAX_DURATION)} after created_at"
+            )
         if self.kind == "limit" and self.per_transaction_limit is None and self.daily_limit is None:
             raise ValueError("a limit needs per_transaction_limit or daily_limit")
         if self.kind != "limit" and (self.per_transaction_limit or self.daily_limit):
@@ -66,8 +71,7 @@ class PenaltyRequest(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> PenaltyRequest:
-        if self.ttl <= timedelta(0):
-            raise ValueError("ttl must be positive")
+        check_between("ttl", self.ttl, bounds.MIN_DURATION, bounds.MAX_DURATION)
         if self.kind == "limit" and self.per_transaction_limit is None and self.daily_limit is None:
             raise ValueError("a limit needs per_transaction_limit or daily_limit")
         if self.kind != "limit" and (self.per_transaction_limit or self.daily_limit):
@@ -95,7 +99,7 @@ class ScoreRuleDoc(BaseModel):
 
     kind: Literal["score"]
     id: RuleId
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=bounds.MAX_VERSION)
     mode: Literal["active", "shadow", "disabled"] = "active"
     description: str = Field(min_length=1, max_length=2000)
     code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]

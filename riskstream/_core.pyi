@@ -18,6 +18,7 @@ __all__ = [
     "_field_path",
     "_from_projection",
     "_parse_line",
+    "expression_refusal",
     "state_last_seen",
 ]
 
@@ -111,6 +112,10 @@ def _parse_line(line: bytes, ip_prefix: Callable[[str], str | None]) -> _EventOu
 def _from_projection(projection: bytes) -> _EventOut:
     """Python's projection as ``Replay.add_projection`` reads it; ValueError (the reason)
     when refused, e.g. an attribute beyond int64."""
+
+def expression_refusal(source: str) -> str | None:
+    """Why the core refuses a CEL source (not CEL, nested too deep, too costly to
+    evaluate); None when it compiles it."""
 
 def _field_path(source: str) -> str | None:
     """``Expression.field_path`` of the source; ValueError when the fast path refuses it."""

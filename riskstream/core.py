@@ -18,6 +18,7 @@ from riskstream._core import (
     _field_path,
     _from_projection,
     _parse_line,
+    expression_refusal,
     state_last_seen,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "_field_path",
     "_from_projection",
     "_parse_line",
+    "expression_refusal",
     "state_last_seen",
 ]

@@ -280,6 +280,13 @@ fn compile(source: &str) -> PyResult<Expr> {
     Expr::compile(source).map_err(|reason| PyValueError::new_err(format!("refused: {reason}")))
 }
 
+/// Why the core refuses an expression (not CEL, nested too deep, too costly); None
+/// when it compiles it.
+#[pyfunction]
+fn expression_refusal(source: &str) -> Option<String> {
+    Expr::compile(source).err()
+}
+
 /// `Expr::field_path` of a source (`Expression.field_path`); ValueError if refused.
 #[pyfunction]
 fn _field_path(source: &str) -> PyResult<Option<String>> {
@@ -468,6 +475,7 @@ fn riskstream_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(_parse_line, module)?)?;
     module.add_function(wrap_pyfunction!(_from_projection, module)?)?;
     module.add_function(wrap_pyfunction!(_field_path, module)?)?;
+    module.add_function(wrap_pyfunction!(expression_refusal, module)?)?;
     module.add_function(wrap_pyfunction!(_evaluate, module)?)?;
     Ok(())
 }

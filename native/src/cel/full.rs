@@ -15,6 +15,7 @@ use cel::extractors::Arguments;
 use cel::objects::{Key, Map};
 use cel::{Context, Env, ExecutionError, Value as CelValue};
 
+use super::cost::{cost_bound, MAX_COST};
 use super::depth::{depth_bound, MAX_DEPTH};
 use super::distance::distance_of;
 use super::ops::Num;
@@ -56,12 +57,24 @@ struct Name {
 }
 
 impl Program {
-    /// Err(the reason) when CEL refuses the source, or it is too deep to evaluate.
+    /// Err(the reason) when CEL refuses the source, or it is too deep or too costly to
+    /// evaluate.
     pub(crate) fn compile(source: &str) -> Result<Program, String> {
         if depth_bound(source) > MAX_DEPTH {
             return Err("nested too deep".to_string());
         }
         let program = ENV.compile(source).map_err(|errors| errors.to_string())?;
+        let cost = cost_bound(program.expression());
+        if cost > MAX_COST {
+            return Err(format!(
+                "too costly: an evaluation may cost {} units, the limit is {MAX_COST:.0}",
+                if cost.is_finite() {
+                    format!("{cost:.0}")
+                } else {
+                    "unbounded".to_string()
+                }
+            ));
+        }
         let mut names = Vec::new();
         free_names(program.expression(), &mut Vec::new(), &mut names);
         Ok(Program { program, names })

@@ -9,6 +9,7 @@
 //! gives a value or an evaluation error, never [`Fault::Fallback`]. `distance_km` is the
 //! one function rules have beyond CEL's standard library.
 
+mod cost;
 mod depth;
 mod distance;
 mod eval;

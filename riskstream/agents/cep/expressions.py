@@ -19,6 +19,7 @@ from typing import Any
 
 import cel
 
+from riskstream.core import expression_refusal
 from riskstream.streams.events import AccountEvent, Event, Feedback, Transaction
 
 _FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -106,6 +107,11 @@ def _compiled(source: str) -> Expression:
         program = cel.compile(source)
     except ValueError as error:
         raise _RefusedError(str(error)) from None
+    # The core's verdict too: it bounds what one evaluation may cost, and the ``cel``
+    # package, which evaluates the scoring rules, has no such bound.
+    refusal = expression_refusal(source)
+    if refusal is not None:
+        raise _RefusedError(refusal)
     references = program.references()
     functions = set(references.get("functions", ()))
     reads: dict[str, frozenset[str] | None] = {}

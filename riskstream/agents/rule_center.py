@@ -5,6 +5,10 @@ document, tombstone = delete). Every worker reads the whole topic itself, withou
 consumer group, so every worker applies every change. A document that fails validation,
 or that changes a rule without raising its version, is refused: the previous version
 stays in force and the refusal is recorded (console, log, dead-letter topic).
+
+Revoking a detection rule (deleting it, or a version that is not active) withdraws its
+judgement: its signals already published, and the penalties (``freeze`` ...) they carry,
+stop counting (:meth:`RuleCenter.counts`), however long their TTL.
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ class RuleCenter:
             [doc.id for doc in base] + list(self.score_rules), "pack"
         )
         self.refusals: deque[Refusal] = deque(maxlen=100)
+        # Rule id -> the lowest version whose signals still count: a revocation raises it
+        # past every version published before it.
+        self.revoked: dict[str, int] = {}
         self.changes = 0
         self.ready = asyncio.Event()
         self._version: tuple[tuple[int, int, int], str] | None = None
@@ -89,6 +96,9 @@ class RuleCenter:
             if not rule_id:
                 raise RuleError("a rule record needs the rule id as its key")
             if value is None:
+                deleted = self.ruleset.rules.get(rule_id)
+                if deleted is not None:
+                    self._revoke(rule_id, deleted.doc.version + 1)
                 self.ruleset = self.ruleset.without(rule_id)
                 self.score_rules.pop(rule_id, None)
                 self.sources.pop(rule_id, None)
@@ -110,6 +120,7 @@ class RuleCenter:
                 reason = check_ruleset(ruleset)
                 if reason is not None:
                     raise RuleError(f"rule {doc.id}: the core cannot run it: {reason}")
+                self._follow_revocations(doc)
                 self.ruleset = ruleset
             self.sources[doc.id] = "topic"
             self.changes += 1
@@ -121,7 +132,7 @@ class RuleCenter:
             return self._refuse(rule_id, offset, str(error))
         # A record is written by whoever may write the topic: whatever it makes the
         # validators or the compiler raise is that record's refusal, never the worker's end.
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             return self._refuse(
                 rule_id, offset, f"rule {rule_id}: cannot be applied: {type(error).__name__}"
             )
@@ -131,6 +142,29 @@ class RuleCenter:
         self.refusals.append(refusal)
         log.error("rule refused, previous version stays in force: %s", error)
         return refusal
+
+    def counts(self, rule_id: str, rule_version: int) -> bool:
+        """Whether a signal of this rule version still counts (score and penalty): its
+        rule is in force and active, and it was not revoked since that version."""
+        rule = self.ruleset.rules.get(rule_id)
+        if rule is None or rule.doc.mode != "active":
+            return False
+        return rule_version >= self.revoked.get(rule_id, 0)
+
+    def _follow_revocations(self, doc: RuleDoc) -> None:
+        if doc.mode != "active":
+            self._revoke(doc.id, doc.version)
+        elif doc.id not in self.ruleset.rules and doc.version < self.revoked.get(doc.id, 0):
+            # Created again after a deletion, at a lower version: its own signals count.
+            self.revoked[doc.id] = doc.version
+
+    def _revoke(self, rule_id: str, below_version: int) -> None:
+        self.revoked[rule_id] = max(self.revoked.get(rule_id, 0), below_version)
+        log.warning(
+            "rule %s revoked: its signals below v%s and their penalties are lifted",
+            rule_id,
+            below_version,
+        )
 
     def _check_version(self, doc: AnyRuleDoc) -> None:
         old = self.doc(doc.id)

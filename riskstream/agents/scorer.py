@@ -216,7 +216,9 @@ class Scorer:
             record, transaction.account_id, projection(transaction)[1]
         )
         own = [snapshot.signal(item) for item in what_if]
-        evidence = gather(transaction, self.profiles, self.penalties, now, spent, own)
+        evidence = gather(
+            transaction, self.profiles, self.penalties, now, spent, own, self.center.counts
+        )
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version
         )
@@ -268,6 +270,7 @@ class Scorer:
                 for signal in self.profiles.active(
                     entity_type, entity_id, int(now.timestamp() * 1000)
                 )
+                if self.center.counts(signal.rule_id, signal.rule_version)
             ],
             "penalties": [
                 penalty.model_dump(mode="json")

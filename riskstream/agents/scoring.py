@@ -21,7 +21,7 @@ How a decision is reached, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -137,9 +137,12 @@ def gather(
     now: datetime,
     spent_today: Decimal = Decimal(0),
     own: Iterable[Signal] = (),
+    counts: Callable[[str, int], bool] | None = None,
 ) -> Evidence:
     """The profiles and penalties of the transaction's entities, plus ``own``: the
-    signals the transaction itself fires on its account's rules (the core's what-if)."""
+    signals the transaction itself fires on its account's rules (the core's what-if).
+    ``counts(rule id, rule version)``: whether a signal still counts (its rule was not
+    revoked); all do without it."""
     evidence = Evidence(transaction, spent_today=spent_today)
     # Scoring in event time (replay), ``now`` is the transaction's own time, whose epoch
     # milliseconds the event keeps; converting a datetime costs more than the lookups.
@@ -150,6 +153,8 @@ def gather(
             continue
         entity_id = str(entity_id)
         signals = profiles.active(kind, entity_id, now_ms)
+        if counts is not None:
+            signals = [s for s in signals if counts(s.rule_id, s.rule_version)]
         if signals:
             evidence.signals[kind] = signals
         entries = penalties.for_entity(kind, entity_id, now)

@@ -34,6 +34,7 @@ class ActiveSignal:
     expires_ms: int
     penalty: dict[str, Any] | None
     trigger_event_id: str = ""
+    rule_version: int = 0
 
     @classmethod
     def of(cls, signal: Signal) -> ActiveSignal:
@@ -46,6 +47,7 @@ class ActiveSignal:
             expires_ms=to_epoch_ms(signal.expires_at),
             penalty=(signal.model_extra or {}).get("penalty"),
             trigger_event_id=signal.trigger_event_id,
+            rule_version=signal.rule_version,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -117,6 +119,7 @@ class ProfileBook:
             expires_ms=to_epoch_ms(expires),
             penalty=body.get("penalty"),
             trigger_event_id=str(body.get("trigger_event_id", "")),
+            rule_version=int(body.get("rule_version", 0)),
         )
         self.add(body["entity_type"], body["entity_id"], signal)
 

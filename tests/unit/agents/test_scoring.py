@@ -208,3 +208,19 @@ def test_gather_judges_expiry_at_the_given_time() -> None:
     assert gather(txn, profiles, PenaltyBook(), txn.occurred_at).signals
     later = NOW + timedelta(hours=2)
     assert not gather(txn, profiles, PenaltyBook(), later).signals
+
+
+def test_a_revoked_rules_freeze_and_points_are_lifted() -> None:
+    profiles = ProfileBook()
+    frozen = signal("account", "acc", 90, "f", penalty={"kind": "freeze"}, rule_version=3)
+    profiles.apply_signal(frozen)
+    txn = transaction()
+
+    def decision(counts: Any) -> Decision:
+        evidence = gather(txn, profiles, PenaltyBook(), NOW, counts=counts)
+        return score(evidence, [], POLICY, "v")
+
+    assert decision(lambda rule_id, version: True).decision == "reject"
+    assert codes(decision(lambda rule_id, version: True)) == ["ACCOUNT_FROZEN"]
+    lifted = decision(lambda rule_id, version: not (rule_id == "r-f" and version <= 3))
+    assert (lifted.decision, lifted.score, list(lifted.reasons)) == ("accept", 0, [])

@@ -17,8 +17,8 @@ from riskstream.agents.scorer import make_penalty
 from riskstream.agents.validation import describe_validation_error
 from riskstream.cli.broker import require_broker
 from riskstream.streams.codec import dumps
-from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
 from riskstream.streams.follow import apply_untrusted
+from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook
 

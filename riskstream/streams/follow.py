@@ -107,7 +107,7 @@ def apply_untrusted(topic: str, apply: Apply, record: Any) -> bool:
         apply(record)
     # Whatever a hostile record makes ``apply`` raise, the follower must outlive it:
     # one stopped follower leaves its worker deaf to every later rule or penalty.
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         log.error(
             "%s: record at partition %s offset %s refused: %s: %s",
             topic,

@@ -53,9 +53,7 @@ def parse_duration(value: Any) -> timedelta:
 def check_between(name: str, value: timedelta, low: timedelta, high: timedelta) -> None:
     """ValueError naming ``name`` unless ``low <= value <= high``."""
     if not low <= value <= high:
-        raise ValueError(
-            f"{name} lies between {bounds.describe(low)} and {bounds.describe(high)}"
-        )
+        raise ValueError(f"{name} lies between {bounds.describe(low)} and {bounds.describe(high)}")
 
 
 def format_duration(value: timedelta) -> str:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import orjson
+import pytest
+
 from riskstream.agents.rule_center import RuleCenter, encode_rule
 from riskstream.rules.loader import default_pack, default_score_rules
 
@@ -24,3 +27,65 @@ def test_the_rules_version_follows_every_change_and_only_changes() -> None:
     refused = center.apply(detect_rule.id.encode(), b"{not json")
     assert refused is not None
     assert center.version == original
+
+
+def rule_record(**changes: object) -> bytes:
+    document = {
+        "id": "attack.ttl", "version": 1, "description": "A rule from the topic.",
+        "events": ["payment"], "window": {"type": "sliding", "size": "1h"},
+        "aggregates": {"n": {"fn": "count"}}, "condition": "agg.n > 3", "severity": 50,
+        "penalty": "freeze", **changes,
+    }  # fmt: skip
+    return orjson.dumps(document)
+
+
+@pytest.mark.parametrize("ttl", ["99999999999d", "3000000d", 1e300, "401d"])
+def test_a_rule_ttl_beyond_its_bound_is_refused_naming_the_field(ttl: object) -> None:
+    center = RuleCenter([])
+    refusal = center.apply(b"attack.ttl", rule_record(ttl=ttl), offset=7)
+    assert refusal is not None
+    assert "ttl" in refusal.error
+    assert "at most 400d" in refusal.error or "between 1ms and 400d" in refusal.error
+    assert center.doc("attack.ttl") is None
+    # The worker goes on: the tombstone of the refused rule, then a good version.
+    assert center.apply(b"attack.ttl", None) is None
+    assert center.apply(b"attack.ttl", rule_record(ttl="400d")) is None
+
+
+def test_a_record_that_breaks_the_validators_is_a_refusal_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(data: object, origin: str) -> None:
+        raise OverflowError("from deep inside")
+
+    monkeypatch.setattr("riskstream.agents.rule_center.parse_any", broken)
+    center = RuleCenter([])
+    refusal = center.apply(b"attack.ttl", rule_record())
+    assert refusal is not None
+    assert refusal.error == "rule attack.ttl: cannot be applied: OverflowError"
+    assert list(center.refusals) == [refusal]
+
+
+def test_revoking_a_rule_lifts_the_signals_it_published() -> None:
+    center = RuleCenter([])
+    assert center.apply(b"attack.ttl", rule_record(version=1)) is None
+    assert center.counts("attack.ttl", 1)
+    assert center.apply(b"attack.ttl", rule_record(version=2, mode="disabled")) is None
+    assert not center.counts("attack.ttl", 1)
+    assert not center.counts("attack.ttl", 2)
+    assert center.apply(b"attack.ttl", rule_record(version=3)) is None
+    assert not center.counts("attack.ttl", 1)  # stays lifted once enabled again
+    assert center.counts("attack.ttl", 3)
+    assert center.apply(b"attack.ttl", None) is None
+    assert not center.counts("attack.ttl", 3)
+    # Created again at a low version after the deletion: its own signals count.
+    assert center.apply(b"attack.ttl", rule_record(version=1)) is None
+    assert center.counts("attack.ttl", 1)
+    assert not center.counts("other.rule", 1)
+
+
+def test_a_shadow_version_withdraws_the_rules_judgement_too() -> None:
+    center = RuleCenter([])
+    assert center.apply(b"attack.ttl", rule_record(version=1)) is None
+    assert center.apply(b"attack.ttl", rule_record(version=2, mode="shadow")) is None
+    assert not center.counts("attack.ttl", 1)

@@ -16,6 +16,7 @@ from typing import Any
 import faust
 from faust.types import Message
 
+from riskstream.agents.breaker import SignalBreaker
 from riskstream.agents.live_rules import BatchOut, CoreSignal, Snapshot
 from riskstream.agents.validation import Rejection
 from riskstream.streams.codec import dumps
@@ -50,6 +51,8 @@ class IngestStats:
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
     signals_by_rule: Counter[str] = field(default_factory=Counter)
     shadow_by_rule: Counter[str] = field(default_factory=Counter)
+    # Signals dropped by the circuit breaker (``agents/breaker.py``), by rule.
+    signals_dropped_by_rule: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,7 @@ class IngestStats:
             "dead_letter_reasons": dict(self.dead_letter_reasons),
             "signals_by_rule": dict(self.signals_by_rule),
             "shadow_by_rule": dict(self.shadow_by_rule),
+            "signals_dropped_by_rule": dict(self.signals_dropped_by_rule),
         }
 
 
@@ -80,6 +84,7 @@ class StageOutput:
         self.stats = stats
         self.signals_topic = app.topic(settings.topics.signals)
         self.dead_letters = sender_for(app, settings)
+        self.breaker = SignalBreaker(settings.signals_per_rule_per_s)
 
     async def write(
         self,
@@ -140,6 +145,9 @@ class StageOutput:
                     # dressed costs that signal, not the batch it came with.
                     stats.failed += 1
                     log.error("a signal could not be dressed, not published: %r", dressing)
+                    continue
+                if not self.breaker.allows(signal.rule_id):
+                    stats.signals_dropped_by_rule[signal.rule_id] += 1
                     continue
                 deliveries.append(await self.publish(signal))
             for item in shadow:

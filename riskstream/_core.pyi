@@ -67,6 +67,10 @@ class LiveEngine:
         """``plan``: ``agents.plan.plan_of``; ``cache_bytes``: memory for decoded states.
         Raises :class:`Unsupported` for a rule set the core cannot run."""
 
+    def slow_rules(self, budget_us: int) -> list[tuple[int, int, int]]:
+        """The rules (group, rule index, microseconds) one of whose expressions took
+        longer than ``budget_us`` in one evaluation since the last call."""
+
     def cache_stats(self) -> tuple[int, int, int, int]:
         """The state cache: (hits, misses, states kept, bytes they take, roughly)."""
 

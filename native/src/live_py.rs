@@ -62,6 +62,12 @@ impl LiveEngine {
         })
     }
 
+    /// The rules (group, rule index, microseconds) one of whose expressions took longer
+    /// than `budget_us` in one evaluation since the last call.
+    fn slow_rules(&mut self, budget_us: u64) -> Vec<(usize, usize, u64)> {
+        self.live.0.plan.slow_rules(budget_us)
+    }
+
     /// The state cache: (hits, misses, states kept, bytes they take, roughly).
     fn cache_stats(&mut self) -> (u64, u64, usize, usize) {
         self.live.0.cache_stats()

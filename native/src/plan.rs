@@ -247,6 +247,27 @@ pub struct Plan {
     pub shared_filters: usize,
 }
 
+impl Plan {
+    /// The rules (group, rule index, microseconds) one of whose expressions took longer
+    /// than `budget_us` in one evaluation since the last call; every expression's record
+    /// starts afresh.
+    pub fn slow_rules(&self, budget_us: u64) -> Vec<(usize, usize, u64)> {
+        let mut slow = Vec::new();
+        for (group_index, group) in self.groups.iter().enumerate() {
+            for (rule_index, rule) in group.rules.iter().enumerate() {
+                let slowest = rule
+                    .expressions()
+                    .map(Expr::take_slowest_us)
+                    .fold(0, u64::max);
+                if slowest > budget_us {
+                    slow.push((group_index, rule_index, slowest));
+                }
+            }
+        }
+        slow
+    }
+}
+
 /// Number the filters (`when`, `where`, step `when`) that read the event alone and that
 /// more than one of them spell the same: the engine tests each once per event. The pack
 /// tests `event.status != "failed"` in four rules; a tested event's fields never change.

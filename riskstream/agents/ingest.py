@@ -22,7 +22,10 @@ from faust.types import EventT, Message
 from riskstream.agents.acks import OrderedAcks
 from riskstream.agents.batches import PartitionBatches
 from riskstream.agents.live_rules import (
+    BatchIn,
+    BatchOut,
     LiveRules,
+    Snapshot,
     fields_ms,
     projection,
     projection_bytes,
@@ -257,7 +260,7 @@ class IngestPipeline:
             (0, account, record, [item.core_event for item in items])
             for record, (account, items) in zip(stored, by_account.items(), strict=True)
         ]
-        results = await self.rules.run(lambda: snapshot.work(batches, routes=True))
+        results = await self._work(snapshot, batches, routes=True)
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
         await self.output.write(snapshot, self.accounts, partition, keys, results, account=True)
@@ -272,6 +275,19 @@ class IngestPipeline:
                 for group, value in found:
                     self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, item.fields))
                     self.stats.rekeyed += 1
+
+    async def _work(
+        self, snapshot: Snapshot, batches: list[BatchIn], routes: bool = False
+    ) -> list[BatchOut]:
+        """``snapshot.work`` in the core's thread; then each rule that overran its time
+        budget meanwhile is switched off."""
+        budget_ms = self.settings.rule_time_budget_ms
+        results, slow = await self.rules.run(
+            lambda: (snapshot.work(batches, routes), snapshot.slow_rules(budget_ms))
+        )
+        if slow:
+            self.center.suspend_slow(slow, budget_ms)
+        return results
 
     async def _admit(self, message: Message) -> tuple[Admitted | None, int | None]:
         """A valid event on its account's partition, and the event time of any valid
@@ -358,7 +374,7 @@ class IngestPipeline:
             (group, value, record, events)
             for record, (group, value, events) in zip(stored, batches.values(), strict=True)
         ]
-        results = await self.rules.run(lambda: snapshot.work(inputs))
+        results = await self._work(snapshot, inputs)
         # A bundle's keys all hash to its partition, the one their records are filed
         # under. A crash before the end has the messages delivered again, and the items
         # already applied are recognised by their event ids.

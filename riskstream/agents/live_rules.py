@@ -102,6 +102,12 @@ class Snapshot:
     def signal(self, item: CoreSignal) -> Signal:
         return dress(self.groups, item)
 
+    def slow_rules(self, budget_ms: float) -> list[tuple[str, float]]:
+        """(rule id, milliseconds) of the rules one of whose evaluations took longer than
+        ``budget_ms`` since the last call; in the core's thread."""
+        found = self.engine.slow_rules(int(budget_ms * 1000))
+        return [(self.groups[group][rule].id, took / 1000) for group, rule, took in found]
+
 
 class LiveRules:
     """The native engine of the rule set a holder has in force (``ruleset()``)."""

@@ -27,6 +27,7 @@ from riskstream.agents.cep.compiler import RuleError, RuleSet
 from riskstream.agents.live_rules import check_ruleset
 from riskstream.agents.scoring import CompiledScoreRule, compile_score_rule
 from riskstream.rules.loader import AnyRuleDoc, parse_any
+from riskstream.streams.bounds import MAX_KEY_GROUPS, MAX_RULES
 from riskstream.streams.follow import follow_topic
 from riskstream.streams.rule_model import RuleDoc
 from riskstream.streams.scoring_model import ScoreRuleDoc
@@ -83,6 +84,10 @@ class RuleCenter:
             self._version = (current, digest)
         return self._version[1]
 
+    def count(self) -> int:
+        """Detection and scoring rules in force."""
+        return len(self.ruleset.rules) + len(self.score_rules)
+
     def doc(self, rule_id: str) -> AnyRuleDoc | None:
         if rule_id in self.ruleset.rules:
             return self.ruleset.rules[rule_id].doc
@@ -113,6 +118,8 @@ class RuleCenter:
             if doc.id != rule_id:
                 raise RuleError(f"record key {rule_id!r} differs from the rule id {doc.id!r}")
             self._check_version(doc)
+            if self.doc(doc.id) is None and self.count() >= MAX_RULES:
+                raise RuleError(f"rule {doc.id}: {MAX_RULES} rules are in force, the most allowed")
             if isinstance(doc, ScoreRuleDoc):
                 self.score_rules = {**self.score_rules, doc.id: compile_score_rule(doc)}
             else:
@@ -120,6 +127,13 @@ class RuleCenter:
                 reason = check_ruleset(ruleset)
                 if reason is not None:
                     raise RuleError(f"rule {doc.id}: the core cannot run it: {reason}")
+                groups = len(ruleset.key_groups)
+                if groups > MAX_KEY_GROUPS and groups > len(self.ruleset.key_groups):
+                    raise RuleError(
+                        f"rule {doc.id}: key {doc.key!r} would make {groups} key groups, "
+                        f"the most allowed is {MAX_KEY_GROUPS} (each costs every event "
+                        "another entity record)"
+                    )
                 self._follow_revocations(doc)
                 self.ruleset = ruleset
             self.sources[doc.id] = "topic"
@@ -142,6 +156,25 @@ class RuleCenter:
         self.refusals.append(refusal)
         log.error("rule refused, previous version stays in force: %s", error)
         return refusal
+
+    def suspend_slow(self, slow: list[tuple[str, float]], budget_ms: float) -> None:
+        """Switch each rule that took too long to evaluate (rule id, milliseconds) to
+        ``disabled`` on this worker, until a new version of it arrives."""
+        for rule_id, took_ms in slow:
+            rule = self.ruleset.rules.get(rule_id)
+            if rule is None or rule.doc.mode == "disabled":
+                continue
+            disabled = rule.doc.model_copy(update={"mode": "disabled"})
+            self._revoke(rule_id, rule.doc.version + 1)
+            self.ruleset = self.ruleset.with_doc(disabled)
+            self.sources[rule_id] = "suspended"
+            self.changes += 1
+            reason = (
+                f"rule {rule_id} v{rule.doc.version} disabled: one evaluation took "
+                f"{took_ms:.0f} ms, the budget is {budget_ms:.0f} ms"
+            )
+            self.refusals.append(Refusal(rule_id, -1, reason, time.time()))
+            log.error("%s; push a new version to enable it again", reason)
 
     def counts(self, rule_id: str, rule_version: int) -> bool:
         """Whether a signal of this rule version still counts (score and penalty): its

@@ -136,6 +136,21 @@ class Settings(BaseSettings):
         description="RocksDB memory per partition database (block cache and write"
         " buffers); a worker has one per table and partition it holds.",
     )
+    rule_time_budget_ms: float = Field(
+        100.0,
+        gt=0,
+        le=10_000,
+        description="The longest one evaluation of a rule's expression may take: a rule"
+        " that takes longer is switched to disabled on this worker (reported on /rules/"
+        " and in the log) until a new version of it is pushed.",
+    )
+    signals_per_rule_per_s: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Signals one rule may publish per second on one worker; beyond it the"
+        " rule's signals are dropped and counted (a circuit breaker for a rule gone wild).",
+    )
     entity_retention_days: float = Field(
         400.0, gt=0, description="Entity and account records silent for longer are deleted."
     )

@@ -6,9 +6,11 @@
 //! fields) and the result comes back as a [`Value`]; the functions rules have
 //! (`distance_km`) are registered with it once per thread.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
 use cel::extractors::Arguments;
@@ -45,6 +47,10 @@ pub(crate) struct Program {
     /// excluded), each bound on evaluation: a [`Var`] to the context's value, any other
     /// name, or a variable the context lacks, to null (as the fast path reads them).
     names: Vec<Name>,
+    /// The longest evaluation since [`Program::take_slowest_us`] last asked, in
+    /// microseconds: the cost bound is an estimate, and the engine disables a rule whose
+    /// evaluations still run too long.
+    slowest_us: Cell<u64>,
 }
 
 #[derive(Debug)]
@@ -77,7 +83,11 @@ impl Program {
         }
         let mut names = Vec::new();
         free_names(program.expression(), &mut Vec::new(), &mut names);
-        Ok(Program { program, names })
+        Ok(Program {
+            program,
+            names,
+            slowest_us: Cell::new(0),
+        })
     }
 
     /// The variables it reads, in order of first use, and whether it reads any other
@@ -95,7 +105,14 @@ impl Program {
         (variables, unknown)
     }
 
+    /// The longest evaluation since the last call, in microseconds; 0 when none.
+    pub(crate) fn take_slowest_us(&self) -> u64 {
+        self.slowest_us.replace(0)
+    }
+
     pub(crate) fn evaluate(&self, ctx: &Ctx) -> Result<Value, Fault> {
+        // Tens of nanoseconds, against the microseconds an interpreted evaluation takes.
+        let started = Instant::now();
         let result = ROOT.with(|root| {
             let mut scope = root.new_inner_scope();
             for name in &self.names {
@@ -110,6 +127,10 @@ impl Program {
             }
             self.program.execute(&scope)
         });
+        let took = started.elapsed().as_micros().try_into().unwrap_or(u64::MAX);
+        if took > self.slowest_us.get() {
+            self.slowest_us.set(took);
+        }
         match result {
             Ok(value) => from_cel(value),
             Err(error) => Err(Fault::Error(kind_of(&error))),

@@ -287,6 +287,12 @@ impl Expr {
         self
     }
 
+    /// The longest evaluation by the interpreter since the last call, in microseconds
+    /// (the fast path's trees are evaluated in time bounded by their size).
+    pub fn take_slowest_us(&self) -> u64 {
+        self.full.take_slowest_us()
+    }
+
     /// The variables the expression reads, in order of first use.
     pub fn variables(&self) -> &[Var] {
         &self.variables

@@ -698,3 +698,24 @@ fn cel_distance_km_is_pythons() {
         Err(TYPE_ERROR)
     ); // arguments first
 }
+
+#[test]
+fn cel_interpreted_evaluations_report_their_longest_time_once() {
+    let items = format!(
+        "[{}]",
+        (0..100)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let source = format!("{items}.exists(a, {items}.exists(b, a + b < 0))");
+    let expr = Expr::compile(&source).expect("within the cost budget");
+    assert!(!expr.is_fast());
+    assert_eq!(expr.take_slowest_us(), 0, "nothing evaluated yet");
+    assert_eq!(expr.evaluate(&Ctx::new()), Ok(Value::Bool(false)));
+    assert!(
+        expr.take_slowest_us() > 0,
+        "ten thousand iterations take a while"
+    );
+    assert_eq!(expr.take_slowest_us(), 0, "asked once, then afresh");
+}

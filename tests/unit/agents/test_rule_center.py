@@ -89,3 +89,42 @@ def test_a_shadow_version_withdraws_the_rules_judgement_too() -> None:
     assert center.apply(b"attack.ttl", rule_record(version=1)) is None
     assert center.apply(b"attack.ttl", rule_record(version=2, mode="shadow")) is None
     assert not center.counts("attack.ttl", 1)
+
+
+def test_the_rules_in_force_and_their_key_groups_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("riskstream.agents.rule_center.MAX_RULES", 3)
+    monkeypatch.setattr("riskstream.agents.rule_center.MAX_KEY_GROUPS", 2)
+    center = RuleCenter([])
+    assert center.apply(b"r.a", rule_record(id="r.a")) is None
+    assert center.apply(b"r.b", rule_record(id="r.b", key="event.device_id")) is None
+    refused = center.apply(b"r.c", rule_record(id="r.c", key="event.ip"))
+    assert refused is not None
+    assert "would make 3 key groups, the most allowed is 2" in refused.error
+    assert center.apply(b"r.c", rule_record(id="r.c", key="event.device_id")) is None
+    refused = center.apply(b"r.d", rule_record(id="r.d"))
+    assert refused is not None
+    assert "3 rules are in force, the most allowed" in refused.error
+    # A new version of a rule in force is no new rule.
+    assert center.apply(b"r.a", rule_record(id="r.a", version=2)) is None
+
+
+def test_a_rule_too_slow_to_evaluate_is_disabled_and_reported() -> None:
+    center = RuleCenter([])
+    assert center.apply(b"r.a", rule_record(id="r.a", version=4)) is None
+    center.suspend_slow([("r.a", 250.0), ("gone", 900.0)], 100.0)
+    doc = center.doc("r.a")
+    assert doc is not None
+    assert (doc.mode, doc.version) == ("disabled", 4)
+    assert not center.counts("r.a", 4)
+    [row] = center.summary()
+    assert (row["mode"], row["source"]) == ("disabled", "suspended")
+    [refusal] = center.refusals
+    assert refusal.error == (
+        "rule r.a v4 disabled: one evaluation took 250 ms, the budget is 100 ms"
+    )
+    same_version = center.apply(b"r.a", rule_record(id="r.a", version=4))
+    assert same_version is not None, "enabled again only by a new version"
+    assert center.apply(b"r.a", rule_record(id="r.a", version=5)) is None
+    assert center.counts("r.a", 5)

@@ -103,15 +103,16 @@ class _RefusedError(ValueError):
 @functools.lru_cache(maxsize=4096)
 def _compiled(source: str) -> Expression:
     match = _FIELD_PATH.match(source)
+    # The core's verdict first: it refuses what is nested too deep for a parser's stack
+    # and what one evaluation may cost too much of, which the ``cel`` package (it
+    # evaluates the scoring rules) does not bound.
+    refusal = expression_refusal(source)
+    if refusal is not None:
+        raise _RefusedError(refusal)
     try:
         program = cel.compile(source)
     except ValueError as error:
         raise _RefusedError(str(error)) from None
-    # The core's verdict too: it bounds what one evaluation may cost, and the ``cel``
-    # package, which evaluates the scoring rules, has no such bound.
-    refusal = expression_refusal(source)
-    if refusal is not None:
-        raise _RefusedError(refusal)
     references = program.references()
     functions = set(references.get("functions", ()))
     reads: dict[str, frozenset[str] | None] = {}

@@ -24,7 +24,8 @@ pub(crate) const INPUT_ITEMS: f64 = 512.0;
 pub(crate) const INPUT_SIZE: f64 = 4096.0;
 /// The cost of a character or an element walked by a function or an operator.
 const TRAVERSAL: f64 = 0.1;
-/// `matches` compiles its pattern on every call (the `cel` crate keeps none).
+/// `matches`: the core compiles each pattern once, but the `cel` package, which
+/// evaluates the scoring rules, compiles it on every call.
 const PATTERN: f64 = 1000.0;
 /// Nodes the estimate may visit: each comprehension's step is read twice, so a source
 /// of comprehensions nested beyond any rule's needs is refused, not estimated.

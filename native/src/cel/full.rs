@@ -6,17 +6,16 @@
 //! fields) and the result comes back as a [`Value`]; the functions rules have
 //! (`distance_km`) are registered with it once per thread.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
-use cel::extractors::{Arguments, This};
+use cel::extractors::Arguments;
 use cel::objects::{Key, Map};
 use cel::{Context, Env, ExecutionError, Value as CelValue};
-use regex::Regex;
 
 use super::cost::{cost_bound, MAX_COST};
 use super::depth::{depth_bound, MAX_DEPTH};
@@ -33,45 +32,13 @@ thread_local! {
     static ROOT: Context<'static, 'static> = root();
 }
 
-thread_local! {
-    /// The patterns of `matches`, each compiled once (per thread).
-    static PATTERNS: RefCell<HashMap<String, Regex>> = RefCell::new(HashMap::new());
-}
-
-/// Patterns kept compiled; past it the cache starts afresh (rules spell a few).
-const MAX_PATTERNS: usize = 1024;
-
 fn root() -> Context<'static, 'static> {
     let mut root = Context::with_env(Arc::clone(&ENV));
     root.add_function("distance_km", distance_km)
         .expect("the standard library has no distance_km");
-    root.add_function("matches", matches)
+    root.add_function("matches", super::patterns::matches)
         .expect("the crate's own matches is not built");
     root
-}
-
-/// `text.matches(pattern)` and `matches(text, pattern)`: RE2 syntax, as CEL's; the
-/// pattern compiled on its first use only.
-fn matches(
-    This(text): This<Arc<String>>,
-    pattern: Arc<String>,
-) -> Result<CelValue, ExecutionError> {
-    PATTERNS.with(|patterns| {
-        let mut patterns = patterns.borrow_mut();
-        if let Some(compiled) = patterns.get(pattern.as_str()) {
-            return Ok(CelValue::Bool(compiled.is_match(&text)));
-        }
-        let compiled = Regex::new(&pattern).map_err(|error| ExecutionError::FunctionError {
-            function: "matches".to_string(),
-            message: format!("'{pattern}' not a valid regex:\n{error}"),
-        })?;
-        let found = compiled.is_match(&text);
-        if patterns.len() >= MAX_PATTERNS {
-            patterns.clear();
-        }
-        patterns.insert(pattern.to_string(), compiled);
-        Ok(CelValue::Bool(found))
-    })
 }
 
 /// A source as the `cel` crate compiled it.
@@ -416,20 +383,5 @@ fn distance_km(Arguments(arguments): Arguments) -> Result<CelValue, ExecutionErr
             "distance_km",
             "math domain error",
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pattern_is_compiled_once_per_thread() {
-        let program = Program::compile("'xyz'.matches('^x+y') && matches('abc', '^x+y') == false")
-            .expect("CEL");
-        for _ in 0..3 {
-            assert_eq!(program.evaluate(&Ctx::new()), Ok(Value::Bool(true)));
-        }
-        PATTERNS.with(|patterns| assert_eq!(patterns.borrow().len(), 1));
     }
 }

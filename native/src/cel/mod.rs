@@ -15,6 +15,7 @@ mod distance;
 mod eval;
 mod full;
 mod ops;
+mod patterns;
 #[cfg(test)]
 mod tests;
 

@@ -192,8 +192,10 @@ class RuleCenter:
             self.revoked[doc.id] = doc.version
 
     def _revoke(self, rule_id: str, below_version: int) -> None:
-        self.revoked[rule_id] = max(self.revoked.get(rule_id, 0), below_version)
-        log.warning(
+        if below_version <= self.revoked.get(rule_id, 0):
+            return
+        self.revoked[rule_id] = below_version
+        log.info(
             "rule %s revoked: its signals below v%s and their penalties are lifted",
             rule_id,
             below_version,

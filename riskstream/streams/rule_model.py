@@ -50,6 +50,12 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def check_positive(name: str, value: timedelta, high: timedelta) -> None:
+    """ValueError naming ``name`` unless ``0 < value <= high``."""
+    if not timedelta(0) < value <= high:
+        raise ValueError(f"{name} must be positive and at most {bounds.describe(high)}")
+
+
 def check_between(name: str, value: timedelta, low: timedelta, high: timedelta) -> None:
     """ValueError naming ``name`` unless ``low <= value <= high``."""
     if not low <= value <= high:
@@ -196,7 +202,7 @@ class SequenceSpec(_Spec):
             raise ValueError("step names must be unique")
         if len(self.steps) == 1 and self.absent is None and self.steps[0].times == 1:
             raise ValueError("a sequence needs two steps, a repetition (times > 1) or absent")
-        check_between("within", self.within, MIN_DURATION, bounds.MAX_SEQUENCE_WITHIN)
+        check_positive("within", self.within, bounds.MAX_SEQUENCE_WITHIN)
         return self
 
 
@@ -261,7 +267,7 @@ class RuleDoc(_Spec):
                         raise ValueError(f"aggregate {name} cannot be a ratio of itself")
         elif self.aggregates:
             raise ValueError("aggregates belong to window rules")
-        check_between("ttl", self.ttl, MIN_DURATION, MAX_DURATION)
+        check_positive("ttl", self.ttl, MAX_DURATION)
         if not timedelta(0) <= self.lateness <= bounds.MAX_LATENESS:
             raise ValueError(f"lateness lies between 0s and {bounds.describe(bounds.MAX_LATENESS)}")
         return self

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from riskstream.streams import bounds
 from riskstream.streams.outputs import EntityType
-from riskstream.streams.rule_model import Duration, Expression, RuleId, check_between
+from riskstream.streams.rule_model import Duration, Expression, RuleId, check_positive
 
 PenaltyKind = Literal["freeze", "block", "limit", "step_up", "review", "allow"]
 Money = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=8, allow_inf_nan=False)]
@@ -71,7 +71,7 @@ class PenaltyRequest(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> PenaltyRequest:
-        check_between("ttl", self.ttl, bounds.MIN_DURATION, bounds.MAX_DURATION)
+        check_positive("ttl", self.ttl, bounds.MAX_DURATION)
         if self.kind == "limit" and self.per_transaction_limit is None and self.daily_limit is None:
             raise ValueError("a limit needs per_transaction_limit or daily_limit")
         if self.kind != "limit" and (self.per_transaction_limit or self.daily_limit):

@@ -198,25 +198,19 @@ impl Estimate {
             // Membership walks the container, each comparison stopping at the shorter.
             "@in" if arguments.len() == 2 => Bound::scalar(cost + arguments[1].size * TRAVERSAL),
             "matches" => Bound::scalar(cost + PATTERN + walked * TRAVERSAL),
-            // Booleans, numbers and searches: a walk over the operands at most.
+            // Logic and arithmetic: booleans and numbers, no walk.
             "_&&_"
             | "_||_"
             | "!_"
+            | "@not_strictly_false"
             | "-_"
             | "_-_"
             | "_*_"
             | "_/_"
-            | "_%_"
-            | "@in"
-            | "size"
-            | "contains"
-            | "startsWith"
-            | "endsWith"
-            | "int"
-            | "uint"
-            | "double"
-            | "bool"
-            | "@not_strictly_false" => Bound::scalar(cost + walked * TRAVERSAL),
+            | "_%_" => Bound::scalar(cost),
+            // Sizes, searches and conversions: a walk over the operands at most.
+            "size" | "contains" | "startsWith" | "endsWith" | "int" | "uint" | "double"
+            | "bool" => Bound::scalar(cost + walked * TRAVERSAL),
             // Indexing, conversions and anything else: a value no larger than the
             // largest operand.
             _ => Bound {

@@ -153,6 +153,12 @@ class IngestPipeline:
             await self.release_all()
             await self.flush_rekeyed("linger")
 
+    def _streaming(self) -> bool:
+        """Whether the stream partitions flow: not until a rebalance's table recovery
+        has ended (Faust then seeks them to the committed offsets), when a source that
+        has told nothing yet could look idle on a stale high-water mark."""
+        return not self.app.rebalancing
+
     def _input_partitions(self) -> set[int]:
         try:
             assigned = self.app.consumer.assignment()
@@ -224,7 +230,7 @@ class IngestPipeline:
         """Applies what has become final with time alone (a source fell idle), and has
         every input partition held here announce its frontier, read from or not: the
         entity stage waits to hear from each."""
-        if not self.holding:
+        if not self.holding or not self._streaming():
             return
         for partition in self._input_partitions():
             self.clocks.clock(partition)

@@ -150,8 +150,13 @@ class IngestPipeline:
         final by time alone (a source fell idle) are applied."""
         while True:
             await asyncio.sleep(REKEY_LINGER_S)
-            await self.release_all()
-            await self.flush_rekeyed("linger")
+            try:
+                await self.release_all()
+                await self.flush_rekeyed("linger")
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the timer must outlive it, or held events wait for good
+                log.exception("releasing final events failed; trying again")
 
     def _streaming(self) -> bool:
         """Whether the stream partitions flow: not until a rebalance's table recovery
@@ -245,10 +250,23 @@ class IngestPipeline:
         clock = self.clocks.refresh(partition)
         ready = clock.release(at_most=self.settings.max_held_events)
         if ready:
-            await self._apply(partition, [item for _, item in ready])
+            try:
+                await self._apply(partition, [item for _, item in ready])
+            except Exception:  # a bug: one event at a time, to cost only the culprits
+                log.exception("a batch of %d events failed; applying one by one", len(ready))
+                for event, item in ready:
+                    await self._apply_alone(partition, event, item)
             for event, _ in ready:
                 self.acks.done(event)
         self.rekey.announce(partition, clock.frontier_ms, clock.all_idle)
+
+    async def _apply_alone(self, partition: int, event: EventT[Any], item: Admitted) -> None:
+        """``item`` applied alone; dead-lettered if it fails alone too."""
+        try:
+            await self._apply(partition, [item])
+        except Exception as error:
+            log.exception("event at %s unprocessable", where(event.message))
+            await self.output.dead_letter(event.message, Rejection("unprocessable", repr(error)))
 
     async def _apply(self, partition: int, admitted: list[Admitted]) -> None:
         """Events applied to their accounts in (time, id) order (each account's record

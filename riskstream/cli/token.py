@@ -8,7 +8,7 @@ from typing import cast
 import faust
 from faust.cli import AppCommand, argument, option
 
-from riskstream.cli.command import Command
+from riskstream.cli.command import Command, fail
 from riskstream.streams.access import ROLES, SUBJECT_PATTERN, Role
 from riskstream.streams.rule_model import parse_duration
 from riskstream.streams.settings import Settings, get_settings
@@ -40,7 +40,9 @@ def create(settings: Settings, roles: tuple[str, ...], subject: str, ttl: str) -
             audience=settings.auth_jwt_audience,
             issuer=settings.auth_jwt_issuer,
         )
-    except (ValueError, OverflowError) as error:
+    except OverflowError:
+        raise TokenCommandError(f"--ttl: {ttl} is too long (30d at most)") from None
+    except ValueError as error:
         raise TokenCommandError(f"--ttl: {error}") from None
 
 
@@ -62,4 +64,4 @@ def register_token(app: faust.App) -> None:
         try:
             self.say(create(get_settings(), roles, subject, ttl))
         except TokenCommandError as error:
-            raise SystemExit(str(error)) from None
+            fail(self.ctx.command_path, str(error))

@@ -99,11 +99,16 @@ class Guard:
 
 def install_guard(app: faust.App, settings: Settings) -> Guard:
     """Put the guard in front of every route of ``app``'s web server (before it starts)."""
-    guard = Guard.from_settings(settings)
+    try:
+        guard = Guard.from_settings(settings)
+    except (OSError, ValueError) as error:  # an unreadable or unfit public key file
+        raise SystemExit(f"riskstream: RISKSTREAM_AUTH_JWT_PUBLIC_KEYS_FILE: {error}") from None
     if not guard.credentials.configured:
-        log.warning(
-            "%s; every route but /health/ and /metrics answers 401", NO_CREDENTIALS_CONFIGURED
-        )
+
+        async def say_no_credentials() -> None:  # when a worker starts, not for each command
+            log.warning("%s; all but /health/ and /metrics answer 401", NO_CREDENTIALS_CONFIGURED)
+
+        app.task(say_no_credentials)
     server = getattr(app.web, "web_app", None)
     if not isinstance(server, web.Application):
         raise TypeError("the guard needs Faust's aiohttp web driver")

@@ -61,61 +61,51 @@ class Settings(BaseSettings):
     )
     web_bind: str | None = Field(
         None,
-        validation_alias=_env("WEB_BIND"),
         description="The address the web server listens on (default: web_host), e.g."
         " 0.0.0.0 behind a load balancer while web_host names the machine.",
     )
     web_ssl_cert_file: Path | None = Field(
         None,
-        validation_alias=_env("WEB_SSL_CERT_FILE"),
         description="PEM certificate (chain) of the web server: with web_ssl_key_file, the"
         " server speaks HTTPS only.",
     )
-    web_ssl_key_file: Path | None = Field(None, validation_alias=_env("WEB_SSL_KEY_FILE"))
+    web_ssl_key_file: Path | None = None
     web_ssl_ca_file: Path | None = Field(
         None,
-        validation_alias=_env("WEB_SSL_CA_FILE"),
         description="CA certificates that score forwarding trusts for other workers'"
         " HTTPS (default: the system's).",
     )
     web_debug_views: bool = Field(
         False,
-        validation_alias=_env("WEB_DEBUG_VIEWS"),
         description="Serve Faust's own views (/table/, /router/, /graph/, the index),"
         " to admins only; they show raw table state.",
     )
     auth_jwt_secret: SecretStr | None = Field(
         None,
-        validation_alias=_env("AUTH_JWT_SECRET"),
         description="Shared secret that HS256 bearer tokens are signed with"
         f" (at least {MIN_SECRET_CHARS} characters).",
     )
     auth_jwt_public_keys_file: Path | None = Field(
         None,
-        validation_alias=_env("AUTH_JWT_PUBLIC_KEYS_FILE"),
         description="PEM file of RSA (RS256) and P-256 (ES256) public keys that bearer"
         " tokens may be signed for.",
     )
     auth_jwt_audience: str = Field(
         "riskstream",
         min_length=1,
-        validation_alias=_env("AUTH_JWT_AUDIENCE"),
         description="The aud claim every bearer token must carry.",
     )
     auth_jwt_issuer: str | None = Field(
         None,
-        validation_alias=_env("AUTH_JWT_ISSUER"),
         description="When set, the iss claim every bearer token must carry.",
     )
     auth_api_keys: tuple[ApiKey, ...] = Field(
         (),
-        validation_alias=_env("AUTH_API_KEYS"),
         description='API keys as JSON: [{"subject": ..., "sha256": <hex of the key>,'
         ' "roles": [...]}].',
     )
     internal_secret: SecretStr | None = Field(
         None,
-        validation_alias=_env("INTERNAL_SECRET"),
         description="Shared secret of the workers: a score request forwarded to the"
         " account's owner is signed with it. Without it nothing is forwarded.",
     )

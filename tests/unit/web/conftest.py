@@ -6,11 +6,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
+from riskstream.agents.scorer import make_penalty
 from riskstream.app import create_app
 from riskstream.streams.app import RiskApp
 from riskstream.streams.scoring_model import Penalty, PenaltyRequest
@@ -54,10 +56,6 @@ def _record_writes(app: RiskApp, served: Served) -> None:
 
     async def add_penalty(request: PenaltyRequest, operator: str) -> Penalty:
         served.added.append((request, operator))
-        from datetime import UTC, datetime  # noqa: PLC0415
-
-        from riskstream.agents.scorer import make_penalty  # noqa: PLC0415
-
         return make_penalty(request, operator, datetime.now(UTC))
 
     async def remove_penalty(penalty_id: str, operator: str, reason: str) -> Penalty:

@@ -9,7 +9,9 @@ forwarded to the worker that owns the account's partition when that is another w
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 
 
+class IdempotencyConflictError(Exception):
+    """The event id was scored before with another request body (answered with 409)."""
+
+
 class RequestError(ValueError):
     """A bad request: the message says which field and why (answered with 422)."""
 
@@ -47,18 +53,26 @@ class RequestError(ValueError):
         self.fields = fields or []
 
 
-def make_penalty(request: PenaltyRequest, now: datetime) -> Penalty:
+def make_penalty(request: PenaltyRequest, operator: str, now: datetime) -> Penalty:
+    """The entry ``operator`` (who is authenticated, never named by the request) adds."""
     return Penalty(
         entity_type=request.entity_type,
         entity_id=request.entity_id,
         kind=request.kind,
         reason=request.reason,
-        source=f"operator:{request.operator}",
+        source=f"operator:{operator}",
         created_at=now,
         expires_at=now + request.ttl,
         per_transaction_limit=request.per_transaction_limit,
         daily_limit=request.daily_limit,
     )
+
+
+def request_digest(transaction: Transaction) -> str:
+    """SHA-256 of the transaction in canonical form (validated values, sorted keys): the
+    same request however its JSON was spaced or ordered."""
+    canonical = orjson.dumps(transaction.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def parse_transaction(body: bytes) -> Transaction:
@@ -114,7 +128,17 @@ class Scorer:
         self.audit_topic = app.topic(names.audit)
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
-        self.router = ScoreRouter(app, accounts.table)
+        secret = settings.internal_secret
+        self.router = ScoreRouter(
+            app,
+            accounts.table,
+            secret=secret.get_secret_value().encode() if secret is not None else None,
+            trusted=(
+                ssl.create_default_context(cafile=settings.web_ssl_ca_file)
+                if settings.web_ssl_ca_file is not None
+                else None
+            ),
+        )
 
         lookback_ms = int(settings.profile_lookback_days * DAY_MS)
         self._follow(names.signals, self.profiles.apply_record, self.profiles_ready, lookback_ms)
@@ -193,9 +217,15 @@ class Scorer:
             return None
 
     async def decide(self, transaction: Transaction) -> Decision:
-        """The decision for a transaction; the same event id always gets the same one."""
+        """The decision for a transaction; the same event id always gets the same one, and
+        with another body an IdempotencyConflictError."""
+        digest = request_digest(transaction)
         remembered = self.remembered.get(transaction.event_id)
         if remembered is not None:
+            if remembered.request_sha256 not in (None, digest):
+                raise IdempotencyConflictError(
+                    f"event id {transaction.event_id!r} was scored before with another body"
+                )
             return remembered
         if not self.ready():
             return cannot_judge(
@@ -219,7 +249,7 @@ class Scorer:
         evidence = gather(transaction, self.profiles, self.penalties, now, spent, own)
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version
-        )
+        ).model_copy(update={"request_sha256": digest})
         self.remember(decision)
         self.scored += 1
         await self.decisions_topic.send(
@@ -231,12 +261,12 @@ class Scorer:
             )
         return decision
 
-    async def add_penalty(self, request: PenaltyRequest) -> Penalty:
-        penalty = make_penalty(request, datetime.now(UTC))
+    async def add_penalty(self, request: PenaltyRequest, operator: str) -> Penalty:
+        penalty = make_penalty(request, operator, datetime.now(UTC))
         await self.penalties_topic.send(
             key=penalty.penalty_id.encode(), value=dumps(penalty), force=True
         )
-        await self._audit("add", request.operator, penalty.penalty_id, request.reason, penalty)
+        await self._audit("add", operator, penalty.penalty_id, request.reason, penalty)
         self.penalties.put(penalty)  # read your own write at once
         return penalty
 

@@ -56,16 +56,18 @@ def _publish(settings: Settings, records: list[tuple[str, str, bytes | None]]) -
         producer.close()
 
 
-def add(settings: Settings, fields: dict[str, object]) -> str:
+def add(settings: Settings, fields: dict[str, object], operator: str | None) -> str:
+    if not operator:
+        raise PenaltyCommandError("--operator names who adds the penalty, for the audit trail")
+    now = datetime.now(UTC)
     try:
         request = PenaltyRequest.model_validate(fields)
+        penalty = make_penalty(request, operator, now)
     except ValidationError as error:
         raise PenaltyCommandError(describe_validation_error(error)) from None
-    now = datetime.now(UTC)
-    penalty = make_penalty(request, now)
     audit = AuditRecord(
         at=now,
-        actor=request.operator,
+        actor=operator,
         action="add",
         penalty_id=penalty.penalty_id,
         reason=request.reason,

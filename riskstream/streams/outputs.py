@@ -57,6 +57,9 @@ class Decision(BaseModel):
     reasons: tuple[Reason, ...] = ()
     rules_version: str = ""
     latency_ms: float = 0.0
+    # What was asked (scorer.request_digest): the same event id with another body is a
+    # conflict, not a retry. None on records written before it was kept.
+    request_sha256: str | None = None
 
 
 def deterministic_id(*parts: str | int) -> str:

@@ -51,7 +51,8 @@ class Penalty(BaseModel):
 
 
 class PenaltyRequest(BaseModel):
-    """What an operator sends to add a penalty (REST or CLI)."""
+    """What an operator sends to add a penalty (REST or CLI). Who sends it is not part of
+    it: the caller's authenticated identity is the audit trail's actor."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,7 +60,6 @@ class PenaltyRequest(BaseModel):
     entity_id: Annotated[str, Field(min_length=1, max_length=200)]
     kind: PenaltyKind
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
-    operator: Actor
     ttl: Duration = timedelta(days=1)
     per_transaction_limit: Money | None = None
     daily_limit: Money | None = None

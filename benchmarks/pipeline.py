@@ -205,7 +205,7 @@ def sandbox(broker: str, parent: Path, name: str, code: Path) -> Sandbox:
     )
     env = {
         **os.environ, "PYTHONPATH": str(code), "KAFKA_BOOTSTRAP": broker,
-        "RISKSTREAM_APP_ID": settings.app_id,
+        "RISKSTREAM_APP_ID": settings.app_id, "RISKSTREAM_DEVELOPMENT": "1",
         **{f"RISKSTREAM_TOPIC_{key.upper()}": value for key, value in names.items()},
     }  # fmt: skip
     create_topics(settings)

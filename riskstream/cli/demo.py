@@ -111,7 +111,9 @@ def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
             [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
+            # The demo's events are simulated: the published development token secret
+            # serves unless one is configured.
+            env={"RISKSTREAM_DEVELOPMENT": "1", **os.environ},
         )
 
 

@@ -25,6 +25,7 @@ from riskstream.streams.settings import Settings, TopicNames
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
+TOKEN_SECRET = "integration-tests-token-secret"
 TEST_PORT = int(os.environ.get("RISKSTREAM_TEST_KAFKA_PORT", "19092"))
 
 
@@ -101,6 +102,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         "WEB_PORT": str(web_port),
         "RISKSTREAM_APP_ID": f"it-{tag}",
         "RISKSTREAM_DATA_DIR": str(data_dir),
+        "RISKSTREAM_TOKEN_SECRET": TOKEN_SECRET,
         "RISKSTREAM_PARTITIONS": "4",
         "RISKSTREAM_SESSION_TIMEOUT_S": "10",
         "RISKSTREAM_HEARTBEAT_INTERVAL_S": "1",
@@ -116,6 +118,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         data_dir=data_dir,
         partitions=4,
         topics=topics,
+        token_secret=TOKEN_SECRET,
     )
     return Sandbox(settings=settings, env=env, data_dir=data_dir)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.validation import describe_validation_error, shown
+from riskstream.streams.audit_chain import AuditChain
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
@@ -118,7 +120,8 @@ class Scorer:
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
         self.penalties_topic = app.topic(names.penalties)
-        self.audit_topic = app.topic(names.audit)
+        self.audit_chain = AuditChain(f"worker:{settings.app_id}:{socket.gethostname()}")
+        self.audit_lock = asyncio.Lock()
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
         self.router = ScoreRouter(app, accounts.table)
@@ -249,10 +252,11 @@ class Scorer:
                     "reason": mask_text(request.reason)}
         )  # fmt: skip
         penalty = make_penalty(request, datetime.now(UTC))
+        # The audit line is stored first: a penalty never exists without its line.
+        await self._audit("add", request.operator, penalty.penalty_id, request.reason, penalty)
         await self.penalties_topic.send(
             key=penalty.penalty_id.encode(), value=dumps(penalty), force=True
         )
-        await self._audit("add", request.operator, penalty.penalty_id, request.reason, penalty)
         self.penalties.put(penalty)  # read your own write at once
         return penalty
 
@@ -260,19 +264,31 @@ class Scorer:
         current = self.penalties.get(penalty_id)
         if current is None:
             raise KeyError(penalty_id)
+        await self._audit("remove", operator, penalty_id, mask_text(reason), current)
         await self.penalties_topic.send(key=penalty_id.encode(), value=None, force=True)
-        await self._audit("remove", operator, penalty_id, reason, current)
         self.penalties.remove(penalty_id)
         return current
 
     async def _audit(
         self, action: str, actor: str, penalty_id: str, reason: str, penalty: Penalty
     ) -> None:
+        """Stores the audit line, linked into this worker's chain, and waits for the
+        broker to have it. One at a time: a chain's entries reach the topic in order, and
+        one that could not be stored is taken back before the next is linked."""
         record = AuditRecord(
             at=datetime.now(UTC), actor=actor, action=action,
             penalty_id=penalty_id, reason=reason, penalty=penalty,
         )  # fmt: skip
-        await self.audit_topic.send(key=penalty_id.encode(), value=dumps(record), force=True)
+        async with self.audit_lock:
+            stored = self.audit_chain.seal(record)
+            try:
+                await self.app.producer.send_and_wait(
+                    self.settings.topics.audit, penalty_id.encode(), stored,
+                    partition=None, timestamp=None, headers=None,
+                )  # fmt: skip
+            except BaseException:
+                self.audit_chain.undo()
+                raise
 
     def profile(self, entity_type: str, entity_id: str) -> dict[str, Any]:
         # A card number asked for is looked up, and answered, by its token.

@@ -94,7 +94,8 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "backtest", "demo", "penalties", "replay", "rules", "simulate", "topics", "worker",
+        "audit", "backtest", "demo", "penalties", "replay", "rules", "simulate", "topics",
+        "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 

@@ -158,9 +158,6 @@ def project(event: Event) -> dict[str, Any]:
             "lat": geo.lat if geo else None,
             "lon": geo.lon if geo else None,
         }
-        if event.instrument_bin is not None:  # a card: its token is the instrument_id
-            fields["instrument_bin"] = event.instrument_bin
-            fields["instrument_last4"] = event.instrument_last4
         if event.attributes:
             fields["attributes"] = dict(event.attributes)
     elif isinstance(event, AccountEvent):

@@ -22,6 +22,7 @@ without the secret can tell the value back by trying candidates. Dead letters us
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -32,6 +33,8 @@ from typing import Any
 from riskstream.streams.card_numbers import (
     BIN_DIGITS,
     LAST_DIGITS,
+    PAN_MAX_DIGITS,
+    PAN_MIN_DIGITS,
     luhn_valid,
     mask_text,
     masked_pan,
@@ -90,6 +93,7 @@ class TooDeepError(ValueError):
     """The value nests deeper than ``MAX_DEPTH``."""
 
 
+@functools.lru_cache(maxsize=4096)  # events repeat their field names
 def field_kind(name: str) -> Kind | None:
     """The kind of sensitive value a field of this name holds, if any."""
     return _KIND_BY_NAME.get(_NAME_NOISE.sub("", name.lower()))
@@ -139,7 +143,7 @@ class _Walk:
             return value
         if isinstance(value, int):
             digits = str(value)
-            if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            if PAN_MIN_DIGITS <= len(digits) <= PAN_MAX_DIGITS and luhn_valid(digits):
                 self.found.add(Kind.CARD)
                 return self.card(digits)
             return value
@@ -152,7 +156,7 @@ class _Walk:
         return value
 
     def text(self, value: str) -> str:
-        if len(value) < 13 or is_token(value):
+        if len(value) < PAN_MIN_DIGITS or is_token(value):
             return value
         digits = pan_digits(value)
         if digits is not None:
@@ -168,8 +172,8 @@ class _Walk:
             raise TooDeepError(f"nested deeper than {MAX_DEPTH} levels")
         out: dict[str, Any] = {}
         for key, value in mapping.items():
-            name = self.text(key) if isinstance(key, str) else key
-            kind = field_kind(name) if isinstance(name, str) else None
+            name = self.text(key) if len(key) >= PAN_MIN_DIGITS else key  # JSON: str keys
+            kind = field_kind(name)
             if kind is Kind.SECRET:
                 self.found.add(kind)
                 continue
@@ -189,7 +193,10 @@ class _Walk:
                     self.found.add(kind)
                     out[name] = self.personal(kind, personal)
                     continue
-            out[name] = self.value(value, depth)
+            if isinstance(value, str):  # most values: spared value()'s dispatch
+                out[name] = value if len(value) < PAN_MIN_DIGITS else self.text(value)
+            else:
+                out[name] = self.value(value, depth)
         return out
 
 

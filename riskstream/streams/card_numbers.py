@@ -1,7 +1,7 @@
 """Card numbers (PANs) told apart from other digits, and masked.
 
-A PAN here is a Luhn-valid run of 13 to 19 digits, written together or in groups parted
-by single spaces or dashes (``4111 1111 1111 1111``, ``4111-1111-1111-1111``). A longer
+A PAN here is a Luhn-valid run of 13 to 19 digits, written together or in up to 5 groups
+parted by single spaces or dashes (``4111 1111 1111 1111``, ``4111-1111-1111-1111``). A longer
 unbroken run (an order number of 24 digits) is not one; within a grouped run, any
 consecutive groups that make a PAN are found, so a card number followed by other digits
 (``4111 1111 1111 1111 123``) is still caught. A masked PAN keeps what PCI DSS 3.3
@@ -14,6 +14,9 @@ import re
 
 PAN_MIN_DIGITS = 13
 PAN_MAX_DIGITS = 19
+# Written in at most 5 groups (4-4-4-4-3 for 19 digits); also what bounds the work on a
+# hostile text of single digits.
+PAN_MAX_GROUPS = 5
 BIN_DIGITS = 6
 LAST_DIGITS = 4
 MASK = "*"
@@ -75,7 +78,7 @@ def _longest_pan(run: str, groups: list[tuple[int, int]], first: int) -> tuple[i
     """The last group index and digits of the longest PAN starting at group ``first``."""
     best: tuple[int, str] | None = None
     digits = ""
-    for index in range(first, len(groups)):
+    for index in range(first, min(first + PAN_MAX_GROUPS, len(groups))):
         start, end = groups[index]
         digits += run[start:end]
         if len(digits) > PAN_MAX_DIGITS:

@@ -171,6 +171,7 @@ class _Walk:
         if depth > MAX_DEPTH:
             raise TooDeepError(f"nested deeper than {MAX_DEPTH} levels")
         out: dict[str, Any] = {}
+        parts: dict[str, str] = {}  # a card's BIN and last 4: set last, over any sent
         for key, value in mapping.items():
             name = self.text(key) if len(key) >= PAN_MIN_DIGITS else key  # JSON: str keys
             kind = field_kind(name)
@@ -184,10 +185,10 @@ class _Walk:
                     out[name] = self.card(digits)
                     if self.card_parts:
                         stem = name.removesuffix("_id")
-                        out[f"{stem}_bin"] = digits[:BIN_DIGITS]
-                        out[f"{stem}_last4"] = digits[-LAST_DIGITS:]
+                        parts[f"{stem}_bin"] = digits[:BIN_DIGITS]
+                        parts[f"{stem}_last4"] = digits[-LAST_DIGITS:]
                     continue
-            if kind in (Kind.PHONE, Kind.NATIONAL_ID) and kind is not None:
+            if kind is Kind.PHONE or kind is Kind.NATIONAL_ID:
                 personal = _personal_text(value)
                 if personal is not None:
                     self.found.add(kind)
@@ -197,6 +198,7 @@ class _Walk:
                 out[name] = value if len(value) < PAN_MIN_DIGITS else self.text(value)
             else:
                 out[name] = self.value(value, depth)
+        out.update(parts)
         return out
 
 

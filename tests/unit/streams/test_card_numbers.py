@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from riskstream.streams import card_numbers
 from riskstream.streams.card_numbers import find_pans, luhn_valid, mask_text, pan_digits
 
 VISA = "4111111111111111"
@@ -74,3 +75,23 @@ def test_other_digit_runs_are_left_alone(text: str) -> None:
 def test_find_pans_reports_spans_left_to_right() -> None:
     text = f"a {VISA} b 5500-0000-0000-0004"
     assert find_pans(text) == [(2, 18, VISA), (21, 40, MASTERCARD)]
+
+
+def test_a_hostile_text_of_single_digits_costs_little(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Thousands of one-digit groups: each start tries a few windows, not the whole run.
+    checks: list[str] = []
+
+    def counted(digits: str) -> bool:
+        checks.append(digits)
+        return luhn_valid(digits)
+
+    monkeypatch.setattr(card_numbers, "luhn_valid", counted)
+    assert mask_text("1 " * 2048) == "1 " * 2048
+    assert checks == []  # 5 groups of one digit never make 13 digits
+    assert mask_text("1234 " * 800) == "1234 " * 800
+    assert len(checks) <= 800 * 2  # 4-group and 5-group windows at most, per start
+
+
+def test_a_pan_in_more_than_five_groups_is_not_one() -> None:
+    assert mask_text("411 111 111 111 1111") == "411111******1111"  # 5 groups
+    assert mask_text("41 11 11 11 11 11 11 11") == "41 11 11 11 11 11 11 11"

@@ -61,6 +61,11 @@ def test_card_number_becomes_a_token_with_bin_and_last4() -> None:
     no_clear_value_in(out)
 
 
+def test_a_card_s_bin_and_last4_cannot_be_overridden_by_the_sender() -> None:
+    out = tokenise(payment(instrument_id=PAN, instrument_bin="999999"), TOKENISER)
+    assert out["instrument_bin"] == "411111"
+
+
 def test_tokens_are_stable_keyed_and_separated_by_kind() -> None:
     same = tokenise(payment(instrument_id=PAN), TOKENISER)["instrument_id"]
     spaced = tokenise(payment(instrument_id="4111-1111-1111-1111"), TOKENISER)["instrument_id"]

@@ -18,7 +18,9 @@ from riskstream.agents.scorer import make_penalty
 from riskstream.agents.validation import describe_validation_error
 from riskstream.cli.broker import require_broker
 from riskstream.streams.audit_chain import AuditChain
+from riskstream.streams.card_numbers import mask_text, pan_digits
 from riskstream.streams.codec import dumps
+from riskstream.streams.redaction import missing_token_secret, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook
@@ -65,11 +67,25 @@ def _publish(settings: Settings, audit: AuditRecord, penalty: bytes | None) -> N
         producer.close()
 
 
+def _known_id(settings: Settings, entity_id: str) -> str:
+    """The id the workers know an entity by: a card number is penalised by its token,
+    which takes the workers' secret."""
+    if pan_digits(entity_id) is None:
+        return entity_id
+    refused = missing_token_secret(settings)
+    if refused is not None:
+        raise PenaltyCommandError(f"the entity id is a card number; {refused}")
+    return tokeniser_for(settings).lookup_id(entity_id)
+
+
 def add(settings: Settings, fields: dict[str, object]) -> str:
     try:
         request = PenaltyRequest.model_validate(fields)
     except ValidationError as error:
         raise PenaltyCommandError(describe_validation_error(error)) from None
+    request = request.model_copy(update={
+        "entity_id": _known_id(settings, request.entity_id), "reason": mask_text(request.reason)
+    })  # fmt: skip
     now = datetime.now(UTC)
     penalty = make_penalty(request, now)
     audit = AuditRecord(

@@ -210,7 +210,7 @@ def sandbox(broker: str, parent: Path, name: str, code: Path) -> Sandbox:
     env = {
         **os.environ, "PYTHONPATH": str(code), "KAFKA_BOOTSTRAP": broker,
         "RISKSTREAM_APP_ID": settings.app_id, "RISKSTREAM_AUTH_JWT_SECRET": secret,
-        "RISKSTREAM_INTERNAL_SECRET": secrets.token_urlsafe(32),
+        "RISKSTREAM_INTERNAL_SECRET": secrets.token_urlsafe(32), "RISKSTREAM_DEVELOPMENT": "1",
         **{f"RISKSTREAM_TOPIC_{key.upper()}": value for key, value in names.items()},
     }  # fmt: skip
     create_topics(settings)

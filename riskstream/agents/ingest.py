@@ -35,6 +35,7 @@ from riskstream.agents.stage_output import IngestStats, StageOutput, where
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.batching import caught_up
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
+from riskstream.streams.redaction import tokenise, tokeniser_for
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
 from riskstream.tables.faust_tables import (
@@ -73,6 +74,7 @@ class IngestPipeline:
         self.app = app
         self.settings = settings
         self.center = center
+        self.tokeniser = tokeniser_for(settings)
         self.rules = LiveRules(settings.state_cache_mb * 1024 * 1024)
         self.accounts = accounts
         self.entities = entities
@@ -306,6 +308,7 @@ class IngestPipeline:
                 message.value,
                 max_bytes=self.settings.max_message_bytes,
                 now_ms=int(time.time() * 1000),
+                redact=lambda data: tokenise(data, self.tokeniser),
             )
             fields, core_event = projection(event)
         except InvalidEventError as rejected:

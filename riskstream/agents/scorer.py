@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import socket
 import ssl
 import time
 from collections import OrderedDict
@@ -27,11 +28,14 @@ from riskstream.agents.live_rules import LiveRules, Snapshot, projection
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
-from riskstream.agents.validation import describe_validation_error
+from riskstream.agents.validation import describe_validation_error, shown
+from riskstream.streams.audit_chain import AuditChain
+from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
 from riskstream.streams.follow import follow_topic
 from riskstream.streams.outputs import Decision
+from riskstream.streams.redaction import Tokeniser, TooDeepError, tokenise, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
@@ -75,16 +79,20 @@ def request_digest(transaction: Transaction) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def parse_transaction(body: bytes) -> Transaction:
+def parse_transaction(body: bytes, tokeniser: Tokeniser) -> Transaction:
+    """A transaction to score, its sensitive values tokenised (``streams/redaction.py``)
+    before anything else reads it, error messages included."""
     try:
-        data = orjson.loads(body)
+        data = tokenise(orjson.loads(body), tokeniser)
     except orjson.JSONDecodeError as error:
         raise RequestError(f"the body is not JSON: {error}") from None
+    except TooDeepError as error:
+        raise RequestError(f"the body is not an event: {error}") from None
     if not isinstance(data, dict):
         raise RequestError("the body must be a JSON object (a transaction)")
     if data.get("type") not in TRANSACTION_TYPES:
         raise RequestError(
-            f"type {data.get('type')!r} is not a transaction type",
+            f"type {shown(data.get('type'))} is not a transaction type",
             [{"field": "type", "message": f"one of {', '.join(sorted(TRANSACTION_TYPES))}"}],
         )
     try:
@@ -109,6 +117,7 @@ class Scorer:
         self.app = app
         self.settings = settings
         self.center = center
+        self.tokeniser = tokeniser_for(settings)
         # The account's rule state (and its daily totals), local here because requests
         # are routed to the account's owner: the transaction is tried on a copy of it.
         self.accounts = accounts
@@ -125,7 +134,8 @@ class Scorer:
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
         self.penalties_topic = app.topic(names.penalties)
-        self.audit_topic = app.topic(names.audit)
+        self.audit_chain = AuditChain(f"worker:{settings.app_id}:{socket.gethostname()}")
+        self.audit_lock = asyncio.Lock()
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
         secret = settings.internal_secret
@@ -198,7 +208,11 @@ class Scorer:
             if isinstance(data, dict) and data.get("event_id") in self.remembered:
                 return  # one of ours, read back: already remembered (and validating costs)
             decision = Decision.model_validate(data)
-        except (ValueError, TypeError) as error:  # pydantic's and orjson's errors are these
+        except ValidationError as error:  # its own text would quote the record's values
+            why = describe_validation_error(error)
+            log.warning("decisions topic: unreadable record at %s: %s", record.offset, why)
+            return
+        except (ValueError, TypeError) as error:  # orjson's errors say where, not what
             log.warning("decisions topic: unreadable record at %s: %s", record.offset, error)
             return
         self.remember(decision)
@@ -262,11 +276,17 @@ class Scorer:
         return decision
 
     async def add_penalty(self, request: PenaltyRequest, operator: str) -> Penalty:
+        # A card is penalised by its token, the id the state and the signals know it by.
+        request = request.model_copy(
+            update={"entity_id": self.tokeniser.lookup_id(request.entity_id),
+                    "reason": mask_text(request.reason)}
+        )  # fmt: skip
         penalty = make_penalty(request, operator, datetime.now(UTC))
+        # The audit line is stored first: a penalty never exists without its line.
+        await self._audit("add", operator, penalty.penalty_id, request.reason, penalty)
         await self.penalties_topic.send(
             key=penalty.penalty_id.encode(), value=dumps(penalty), force=True
         )
-        await self._audit("add", operator, penalty.penalty_id, request.reason, penalty)
         self.penalties.put(penalty)  # read your own write at once
         return penalty
 
@@ -274,21 +294,35 @@ class Scorer:
         current = self.penalties.get(penalty_id)
         if current is None:
             raise KeyError(penalty_id)
+        await self._audit("remove", operator, penalty_id, mask_text(reason), current)
         await self.penalties_topic.send(key=penalty_id.encode(), value=None, force=True)
-        await self._audit("remove", operator, penalty_id, reason, current)
         self.penalties.remove(penalty_id)
         return current
 
     async def _audit(
         self, action: str, actor: str, penalty_id: str, reason: str, penalty: Penalty
     ) -> None:
+        """Stores the audit line, linked into this worker's chain, and waits for the
+        broker to have it. One at a time: a chain's entries reach the topic in order, and
+        one that could not be stored is taken back before the next is linked."""
         record = AuditRecord(
             at=datetime.now(UTC), actor=actor, action=action,
             penalty_id=penalty_id, reason=reason, penalty=penalty,
         )  # fmt: skip
-        await self.audit_topic.send(key=penalty_id.encode(), value=dumps(record), force=True)
+        async with self.audit_lock:
+            stored = self.audit_chain.seal(record)
+            try:
+                await self.app.producer.send_and_wait(
+                    self.settings.topics.audit, penalty_id.encode(), stored,
+                    partition=None, timestamp=None, headers=None,
+                )  # fmt: skip
+            except BaseException:
+                self.audit_chain.undo()
+                raise
 
     def profile(self, entity_type: str, entity_id: str) -> dict[str, Any]:
+        # A card number asked for is looked up, and answered, by its token.
+        entity_id = self.tokeniser.lookup_id(entity_id)
         now = datetime.now(UTC)
         body: dict[str, Any] = {
             "entity_type": entity_type,

@@ -52,7 +52,7 @@ def register_scoring_views(app: faust.App, scorer: Scorer) -> None:
             started = time.perf_counter()
             raw = await _body(request)
             try:
-                transaction = parse_transaction(raw)
+                transaction = parse_transaction(raw, scorer.tokeniser)
             except RequestError as error:
                 return _unprocessable(self, error)
             caller = identity_of(request)

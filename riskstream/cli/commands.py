@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 from faust.cli import AppCommand, argument, option
 
+from riskstream.cli.audit import register_audit
 from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command
 from riskstream.cli.offline import register_offline
@@ -18,6 +19,7 @@ def register(app: faust.App) -> None:
     register_offline(app)
     register_simulate(app)
     register_token(app)
+    register_audit(app)
 
     @app.command(
         argument("action", type=str),

@@ -142,7 +142,9 @@ def _start_worker(log_path: Path, settings: Settings) -> tuple[subprocess.Popen[
             [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=env,
+            # The demo's events are simulated: the published development token secret
+            # serves unless one is configured.
+            env={"RISKSTREAM_DEVELOPMENT": "1", **env},
         ), scorer_token
 
 

@@ -76,7 +76,8 @@ class PenaltyRequest(BaseModel):
 
 
 class AuditRecord(BaseModel):
-    """An immutable line of the audit trail: who did what, when and why."""
+    """An immutable line of the audit trail: who did what, when and why, and its link in
+    its producer's hash chain (``streams/audit_chain.py``; absent on older entries)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -86,6 +87,9 @@ class AuditRecord(BaseModel):
     penalty_id: str
     reason: str
     penalty: Penalty | None = None
+    chain: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    seq: Annotated[int, Field(ge=0)] | None = None
+    prev: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 class ScoreRuleDoc(BaseModel):

@@ -46,6 +46,22 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = Field(
         None, validation_alias=_env("KAFKA_SASL_PASSWORD")
     )
+    token_secret: SecretStr | None = Field(
+        None,
+        # Its length is checked where the worker starts: a validation error here would
+        # quote the value.
+        validation_alias=_env("TOKEN_SECRET"),
+        description="Key of the HMAC-SHA256 tokens that replace card, phone and national id"
+        " numbers at ingest (docs/security.md), 16 characters at least. A worker refuses to"
+        " start without one,"
+        " unless RISKSTREAM_DEVELOPMENT is set. Changing it changes every token.",
+    )
+    development: bool = Field(
+        False,
+        validation_alias=_env("DEVELOPMENT"),
+        description="Development mode: without RISKSTREAM_TOKEN_SECRET a worker tokenises"
+        " with the published development secret instead of refusing to start.",
+    )
     kafka_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
         "lz4",
         validation_alias=_env("KAFKA_COMPRESSION"),

@@ -31,6 +31,7 @@ from riskstream.web.tokens import mint
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
+TOKEN_SECRET = "integration-tests-token-secret"
 TEST_PORT = int(os.environ.get("RISKSTREAM_TEST_KAFKA_PORT", "19092"))
 
 
@@ -115,6 +116,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         "WEB_PORT": str(web_port),
         "RISKSTREAM_APP_ID": f"it-{tag}",
         "RISKSTREAM_DATA_DIR": str(data_dir),
+        "RISKSTREAM_TOKEN_SECRET": TOKEN_SECRET,
         "RISKSTREAM_PARTITIONS": "4",
         "RISKSTREAM_SESSION_TIMEOUT_S": "10",
         "RISKSTREAM_HEARTBEAT_INTERVAL_S": "1",
@@ -134,6 +136,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         topics=topics,
         auth_jwt_secret=jwt_secret,
         internal_secret=internal_secret,
+        token_secret=TOKEN_SECRET,
     )
     return Sandbox(settings=settings, env=env, data_dir=data_dir)
 

@@ -15,23 +15,28 @@ NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock \
 	$(wildcard native/src/*.rs native/src/*/*.rs native/src/*/*/*.rs)
 
 .PHONY: demo test lint unit integration test-faults native-test install broker-start broker-stop \
-	clean distclean bench-pipeline bench-scorer bench-replay
+	clean distclean bench-pipeline bench-scorer bench-replay lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# One install: `pip install -e '.[dev]'`, whose build backend, maturin, compiles the Rust
-# core (native/, PyO3) in release mode into native/target and puts it into the package as
-# riskstream/_core*.so. When only the Rust sources changed since, `maturin develop
+# One install: the locked dependencies, each checked against its hash in requirements.lock
+# (`make lock` writes it from pyproject.toml), then `pip install -e .` without them, whose
+# build backend, maturin (locked too: no build isolation), compiles the Rust core (native/,
+# PyO3) in release mode into native/target and puts it into the package as
+# riskstream/_core*.so (the build hook runs `maturin` from PATH: the venv's bin first). When only the Rust sources changed since, `maturin develop
 # --skip-install` rebuilds just that module in place, from the same native/target: seconds
 # to a minute, not the minutes of a build from nothing. Both see the venv's interpreter as
 # $(BIN)/python (pip run as `python -m pip`): another path to it (bin/python3) would
 # change PYO3_PYTHON, and cargo would rebuild PyO3 and all that depends on it.
-$(BIN)/.installed: pyproject.toml $(NATIVE_SOURCES) | $(BIN)/python
+$(BIN)/.installed: pyproject.toml requirements.lock $(NATIVE_SOURCES) | $(BIN)/python
 	@$(WITH_CARGO); set -e; \
-	$(if $(filter pyproject.toml,$?), \
-		echo "pip install -e '.[dev]'"; $(BIN)/python -m pip install --quiet -e '.[dev]', \
+	$(if $(filter pyproject.toml requirements.lock,$?), \
+		echo "pip install --require-hashes -r requirements.lock; pip install --no-deps -e ."; \
+		$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock; \
+		PATH="$(abspath $(BIN)):$$PATH" \
+			$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e ., \
 		echo "maturin develop --release --skip-install"; \
 		VIRTUAL_ENV="$(abspath $(VENV))" $(BIN)/maturin develop --quiet --release --skip-install)
 	touch $@
@@ -69,6 +74,22 @@ native-test:
 
 test: lint native-test
 	$(BIN)/pytest
+
+# requirements.lock from pyproject.toml: every dependency (dev tools included) pinned, with
+# the hashes of all its published files, for every platform and Python 3.11+.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command "make lock" --quiet -o requirements.lock
+
+# Known vulnerabilities in the locked Python dependencies (pip-audit) and the Rust core's
+# crates (cargo audit). Both fetch their advisory databases: network needed, so not part
+# of `make test`. The first run installs the two tools.
+audit: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --require-hashes --disable-pip -r requirements.lock
+	@$(WITH_CARGO); command -v cargo-audit >/dev/null 2>&1 || cargo install --locked cargo-audit; \
+		cd native && cargo audit
 
 broker-start:
 	bash deploy/local/kafka.sh start

@@ -50,6 +50,7 @@ import math
 import os
 import random
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -81,6 +82,7 @@ from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.kafka_io import consume, producer, topic_for
 from riskstream.streams.settings import Settings, TopicNames
 from riskstream.streams.topics import create_topics, rekey_topic_name
+from riskstream.web.tokens import mint
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "var" / "bench-pipeline.json"
@@ -188,6 +190,7 @@ class Sandbox:
     env: dict[str, str]
     folder: Path
     code: Path  # the copy of the code its processes run (snapshot_code)
+    token: str = ""  # an analyst's bearer token for the workers' /stats/
 
     @property
     def inputs(self) -> list[str]:
@@ -203,13 +206,16 @@ def sandbox(broker: str, parent: Path, name: str, code: Path) -> Sandbox:
     settings = Settings(
         kafka_bootstrap=broker, app_id=f"bench-{tag}", data_dir=folder, topics=TopicNames(**names)
     )
+    secret = secrets.token_urlsafe(32)
     env = {
         **os.environ, "PYTHONPATH": str(code), "KAFKA_BOOTSTRAP": broker,
-        "RISKSTREAM_APP_ID": settings.app_id,
+        "RISKSTREAM_APP_ID": settings.app_id, "RISKSTREAM_AUTH_JWT_SECRET": secret,
+        "RISKSTREAM_INTERNAL_SECRET": secrets.token_urlsafe(32), "RISKSTREAM_DEVELOPMENT": "1",
         **{f"RISKSTREAM_TOPIC_{key.upper()}": value for key, value in names.items()},
     }  # fmt: skip
     create_topics(settings)
-    return Sandbox(settings, env, folder, code)
+    token = mint(secret, "bench", ["analyst"], timedelta(days=1))
+    return Sandbox(settings, env, folder, code, token)
 
 
 def produce(box: Sandbox, events: Sequence[SimEvent], label: str) -> None:
@@ -260,6 +266,7 @@ class Process:
     port: int
     data_dir: Path
     log: Path
+    token: str = ""
 
     @property
     def pid(self) -> int:
@@ -278,8 +285,11 @@ class Process:
                     f"{self.kind} {self.pid} exited ({self.popen.returncode}):\n{self.log_tail()}"
                 )
             try:
-                url = f"http://127.0.0.1:{self.port}{path}"
-                with urllib.request.urlopen(url, timeout=STATS_TIMEOUT_S) as response:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{self.port}{path}",
+                    headers={"Authorization": f"Bearer {self.token}"} if self.token else {},
+                )
+                with urllib.request.urlopen(request, timeout=STATS_TIMEOUT_S) as response:
                     return dict(orjson.loads(response.read()))
             except (OSError, http.client.HTTPException) as error:
                 if time.monotonic() > deadline:
@@ -325,7 +335,7 @@ def running(
                 popen = subprocess.Popen(
                     command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=box.code
                 )
-            processes.append(Process(kind, popen, port, data_dir, log))
+            processes.append(Process(kind, popen, port, data_dir, log, box.token))
         yield processes
     finally:
         for process in processes:

@@ -18,6 +18,7 @@ from riskstream.tables.faust_tables import (
     account_state_table,
     entity_state_table,
 )
+from riskstream.web.guard import install_guard
 
 
 def create_app(settings: Settings | None = None) -> RiskApp:
@@ -57,4 +58,5 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     register_console(app, pipeline, scorer)
     register_janitor(app, pipeline, settings)
     setup_prometheus_sensors(app)
+    install_guard(app, settings)
     return app

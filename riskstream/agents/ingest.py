@@ -22,10 +22,7 @@ from faust.types import EventT, Message
 from riskstream.agents.acks import OrderedAcks
 from riskstream.agents.batches import PartitionBatches
 from riskstream.agents.live_rules import (
-    BatchIn,
-    BatchOut,
     LiveRules,
-    Snapshot,
     fields_ms,
     projection,
     projection_bytes,
@@ -38,6 +35,7 @@ from riskstream.agents.stage_output import IngestStats, StageOutput, where
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.batching import caught_up
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
+from riskstream.streams.redaction import tokenise, tokeniser_for
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
 from riskstream.tables.faust_tables import (
@@ -76,7 +74,12 @@ class IngestPipeline:
         self.app = app
         self.settings = settings
         self.center = center
-        self.rules = LiveRules(settings.state_cache_mb * 1024 * 1024)
+        self.tokeniser = tokeniser_for(settings)
+        self.rules = LiveRules(
+            settings.state_cache_mb * 1024 * 1024,
+            time_budget_ms=settings.rule_time_budget_ms,
+            on_slow=center.suspend_slow,
+        )
         self.accounts = accounts
         self.entities = entities
         self.stats = IngestStats()
@@ -153,8 +156,19 @@ class IngestPipeline:
         final by time alone (a source fell idle) are applied."""
         while True:
             await asyncio.sleep(REKEY_LINGER_S)
-            await self.release_all()
-            await self.flush_rekeyed("linger")
+            try:
+                await self.release_all()
+                await self.flush_rekeyed("linger")
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the timer must outlive it, or held events wait for good
+                log.exception("releasing final events failed; trying again")
+
+    def _streaming(self) -> bool:
+        """Whether the stream partitions flow: not until a rebalance's table recovery
+        has ended (Faust then seeks them to the committed offsets), when a source that
+        has told nothing yet could look idle on a stale high-water mark."""
+        return not self.app.rebalancing
 
     def _input_partitions(self) -> set[int]:
         try:
@@ -227,7 +241,7 @@ class IngestPipeline:
         """Applies what has become final with time alone (a source fell idle), and has
         every input partition held here announce its frontier, read from or not: the
         entity stage waits to hear from each."""
-        if not self.holding:
+        if not self.holding or not self._streaming():
             return
         for partition in self._input_partitions():
             self.clocks.clock(partition)
@@ -242,10 +256,23 @@ class IngestPipeline:
         clock = self.clocks.refresh(partition)
         ready = clock.release(at_most=self.settings.max_held_events)
         if ready:
-            await self._apply(partition, [item for _, item in ready])
+            try:
+                await self._apply(partition, [item for _, item in ready])
+            except Exception:  # a bug: one event at a time, to cost only the culprits
+                log.exception("a batch of %d events failed; applying one by one", len(ready))
+                for event, item in ready:
+                    await self._apply_alone(partition, event, item)
             for event, _ in ready:
                 self.acks.done(event)
         self.rekey.announce(partition, clock.frontier_ms, clock.all_idle)
+
+    async def _apply_alone(self, partition: int, event: EventT[Any], item: Admitted) -> None:
+        """``item`` applied alone; dead-lettered if it fails alone too."""
+        try:
+            await self._apply(partition, [item])
+        except Exception as error:
+            log.exception("event at %s unprocessable", where(event.message))
+            await self.output.dead_letter(event.message, Rejection("unprocessable", repr(error)))
 
     async def _apply(self, partition: int, admitted: list[Admitted]) -> None:
         """Events applied to their accounts in (time, id) order (each account's record
@@ -260,7 +287,7 @@ class IngestPipeline:
             (0, account, record, [item.core_event for item in items])
             for record, (account, items) in zip(stored, by_account.items(), strict=True)
         ]
-        results = await self._work(snapshot, batches, routes=True)
+        results = await self.rules.apply(snapshot, batches, routes=True)
         # A duplicate is written back too: if a crash left the local store ahead of the
         # changelog, this puts the changelog level again.
         await self.output.write(snapshot, self.accounts, partition, keys, results, account=True)
@@ -276,19 +303,6 @@ class IngestPipeline:
                     self.rekey.add(RekeyedEvent(groups[group][0].key.source, value, item.fields))
                     self.stats.rekeyed += 1
 
-    async def _work(
-        self, snapshot: Snapshot, batches: list[BatchIn], routes: bool = False
-    ) -> list[BatchOut]:
-        """``snapshot.work`` in the core's thread; then each rule that overran its time
-        budget meanwhile is switched off."""
-        budget_ms = self.settings.rule_time_budget_ms
-        results, slow = await self.rules.run(
-            lambda: (snapshot.work(batches, routes), snapshot.slow_rules(budget_ms))
-        )
-        if slow:
-            self.center.suspend_slow(slow, budget_ms)
-        return results
-
     async def _admit(self, message: Message) -> tuple[Admitted | None, int | None]:
         """A valid event on its account's partition, and the event time of any valid
         event; anything else is dead-lettered or sent round again to that partition."""
@@ -298,6 +312,7 @@ class IngestPipeline:
                 message.value,
                 max_bytes=self.settings.max_message_bytes,
                 now_ms=int(time.time() * 1000),
+                redact=lambda data: tokenise(data, self.tokeniser),
             )
             fields, core_event = projection(event)
         except InvalidEventError as rejected:
@@ -374,7 +389,7 @@ class IngestPipeline:
             (group, value, record, events)
             for record, (group, value, events) in zip(stored, batches.values(), strict=True)
         ]
-        results = await self._work(snapshot, inputs)
+        results = await self.rules.apply(snapshot, inputs)
         # A bundle's keys all hash to its partition, the one their records are filed
         # under. A crash before the end has the messages delivered again, and the items
         # already applied are recognised by their event ids.

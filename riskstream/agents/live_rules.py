@@ -112,8 +112,17 @@ class Snapshot:
 class LiveRules:
     """The native engine of the rule set a holder has in force (``ruleset()``)."""
 
-    def __init__(self, cache_bytes: int) -> None:
+    def __init__(
+        self,
+        cache_bytes: int,
+        time_budget_ms: float | None = None,
+        on_slow: Callable[[list[tuple[str, float]], float], None] | None = None,
+    ) -> None:
         self.cache_bytes = cache_bytes
+        # A rule one of whose evaluations took longer is reported to ``on_slow`` (rule
+        # id, milliseconds), with the budget.
+        self.time_budget_ms = time_budget_ms
+        self.on_slow = on_slow
         self._snapshot: Snapshot | None = None
         # The core computes in its own thread, the GIL released, so that the event loop
         # (score requests, the web server) is not held up by a batch. One thread: the
@@ -122,6 +131,21 @@ class LiveRules:
 
     async def run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work)
+
+    async def apply(
+        self, snapshot: Snapshot, batches: list[BatchIn], routes: bool = False
+    ) -> list[BatchOut]:
+        """``snapshot.work`` in the core's thread; then the rules that overran the time
+        budget meanwhile go to ``on_slow``."""
+        budget_ms = self.time_budget_ms
+        if budget_ms is None or self.on_slow is None:
+            return await self.run(lambda: snapshot.work(batches, routes))
+        results, slow = await self.run(
+            lambda: (snapshot.work(batches, routes), snapshot.slow_rules(budget_ms))
+        )
+        if slow:
+            self.on_slow(slow, budget_ms)
+        return results
 
     async def cache_stats(self) -> dict[str, int]:
         """The state cache, asked in the core's thread (the engine has one caller)."""

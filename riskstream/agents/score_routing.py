@@ -2,31 +2,48 @@
 
 The account's rule state and daily outgoing total live in a partitioned table, so only
 the worker that owns the account's partition has them. Faust's ``@app.table_route``
-finds that worker but forwards no request body, so a POST is forwarded here, with a
-header that stops it going round again (two workers can briefly disagree about
+finds that worker but forwards no request body, so a POST is forwarded here, signed
+with the workers' shared secret (``riskstream.web.peer``): the owner answers it as the
+caller's, and does not forward it again (two workers can briefly disagree about
 ownership during a rebalance).
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 import aiohttp
 import faust
 from yarl import URL
 
+from riskstream.web.peer import sign
+
 log = logging.getLogger(__name__)
-ROUTED_HEADER = "x-riskstream-routed-from"
+NO_SECRET = (
+    "score requests for accounts another worker owns are answered here, without the"
+    " account's daily total: set RISKSTREAM_INTERNAL_SECRET on every worker to forward them"
+)
 
 
 class ScoreRouter:
-    def __init__(self, app: faust.App, table: Any, timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        app: faust.App,
+        table: Any,
+        timeout_s: float = 2.0,
+        secret: bytes | None = None,
+        trusted: ssl.SSLContext | None = None,
+    ) -> None:
         self.app = app
         self.table = table
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.secret = secret
+        self.trusted = trusted  # None: the system's CAs, for owners that speak HTTPS
         self.forwarded = 0
         self.failed = 0
+        self._told_no_secret = False
         self._here_of = ""
         self._here_at: tuple[str | None, int | None] = (None, None)
 
@@ -49,13 +66,24 @@ class ScoreRouter:
             self._here_of, self._here_at = canonical, (here.host, here.port)
         return self._here_at
 
-    async def forward(self, owner: URL, body: bytes) -> tuple[int, bytes] | None:
-        """The owner's answer (status, body); None if it could not be reached."""
-        headers = {ROUTED_HEADER: str(self.app.conf.canonical_url)}
+    async def forward(self, owner: URL, body: bytes, caller: str) -> tuple[int, bytes] | None:
+        """The owner's answer (status, body) to ``caller``'s request; None if it could not
+        be reached or asked."""
+        if self.secret is None:
+            self.failed += 1
+            if not self._told_no_secret:
+                self._told_no_secret = True
+                log.warning(NO_SECRET)
+            return None
+        headers = {
+            **sign(self.secret, str(self.app.conf.canonical_url), caller, body),
+            "Content-Type": "application/json",
+        }
         try:
             async with self.app.http_client.post(
-                owner.with_path("/score/"), data=body, headers=headers, timeout=self.timeout
-            ) as response:
+                owner.with_path("/score/"), data=body, headers=headers, timeout=self.timeout,
+                ssl=self.trusted if self.trusted is not None else True,
+            ) as response:  # fmt: skip
                 answer = await response.read()
                 self.forwarded += 1
                 return response.status, answer

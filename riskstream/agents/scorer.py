@@ -9,7 +9,10 @@ forwarded to the worker that owns the account's partition when that is another w
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import socket
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,11 +28,14 @@ from riskstream.agents.live_rules import LiveRules, Snapshot, projection
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
-from riskstream.agents.validation import describe_validation_error
+from riskstream.agents.validation import describe_validation_error, shown
+from riskstream.streams.audit_chain import AuditChain
+from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
 from riskstream.streams.follow import follow_topic
 from riskstream.streams.outputs import Decision
+from riskstream.streams.redaction import Tokeniser, TooDeepError, tokenise, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
@@ -37,6 +43,10 @@ from riskstream.tables.faust_tables import RecordTable
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
+
+
+class IdempotencyConflictError(Exception):
+    """The event id was scored before with another request body (answered with 409)."""
 
 
 class RequestError(ValueError):
@@ -47,13 +57,14 @@ class RequestError(ValueError):
         self.fields = fields or []
 
 
-def make_penalty(request: PenaltyRequest, now: datetime) -> Penalty:
+def make_penalty(request: PenaltyRequest, operator: str, now: datetime) -> Penalty:
+    """The entry ``operator`` (who is authenticated, never named by the request) adds."""
     return Penalty(
         entity_type=request.entity_type,
         entity_id=request.entity_id,
         kind=request.kind,
         reason=request.reason,
-        source=f"operator:{request.operator}",
+        source=f"operator:{operator}",
         created_at=now,
         expires_at=now + request.ttl,
         per_transaction_limit=request.per_transaction_limit,
@@ -61,16 +72,27 @@ def make_penalty(request: PenaltyRequest, now: datetime) -> Penalty:
     )
 
 
-def parse_transaction(body: bytes) -> Transaction:
+def request_digest(transaction: Transaction) -> str:
+    """SHA-256 of the transaction in canonical form (validated values, sorted keys): the
+    same request however its JSON was spaced or ordered."""
+    canonical = orjson.dumps(transaction.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def parse_transaction(body: bytes, tokeniser: Tokeniser) -> Transaction:
+    """A transaction to score, its sensitive values tokenised (``streams/redaction.py``)
+    before anything else reads it, error messages included."""
     try:
-        data = orjson.loads(body)
+        data = tokenise(orjson.loads(body), tokeniser)
     except orjson.JSONDecodeError as error:
         raise RequestError(f"the body is not JSON: {error}") from None
+    except TooDeepError as error:
+        raise RequestError(f"the body is not an event: {error}") from None
     if not isinstance(data, dict):
         raise RequestError("the body must be a JSON object (a transaction)")
     if data.get("type") not in TRANSACTION_TYPES:
         raise RequestError(
-            f"type {data.get('type')!r} is not a transaction type",
+            f"type {shown(data.get('type'))} is not a transaction type",
             [{"field": "type", "message": f"one of {', '.join(sorted(TRANSACTION_TYPES))}"}],
         )
     try:
@@ -95,6 +117,7 @@ class Scorer:
         self.app = app
         self.settings = settings
         self.center = center
+        self.tokeniser = tokeniser_for(settings)
         # The account's rule state (and its daily totals), local here because requests
         # are routed to the account's owner: the transaction is tried on a copy of it.
         self.accounts = accounts
@@ -111,10 +134,21 @@ class Scorer:
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
         self.penalties_topic = app.topic(names.penalties)
-        self.audit_topic = app.topic(names.audit)
+        self.audit_chain = AuditChain(f"worker:{settings.app_id}:{socket.gethostname()}")
+        self.audit_lock = asyncio.Lock()
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
-        self.router = ScoreRouter(app, accounts.table)
+        secret = settings.internal_secret
+        self.router = ScoreRouter(
+            app,
+            accounts.table,
+            secret=secret.get_secret_value().encode() if secret is not None else None,
+            trusted=(
+                ssl.create_default_context(cafile=settings.web_ssl_ca_file)
+                if settings.web_ssl_ca_file is not None
+                else None
+            ),
+        )
 
         lookback_ms = int(settings.profile_lookback_days * DAY_MS)
         self._follow(names.signals, self.profiles.apply_record, self.profiles_ready, lookback_ms)
@@ -174,7 +208,11 @@ class Scorer:
             if isinstance(data, dict) and data.get("event_id") in self.remembered:
                 return  # one of ours, read back: already remembered (and validating costs)
             decision = Decision.model_validate(data)
-        except (ValueError, TypeError) as error:  # pydantic's and orjson's errors are these
+        except ValidationError as error:  # its own text would quote the record's values
+            why = describe_validation_error(error)
+            log.warning("decisions topic: unreadable record at %s: %s", record.offset, why)
+            return
+        except (ValueError, TypeError) as error:  # orjson's errors say where, not what
             log.warning("decisions topic: unreadable record at %s: %s", record.offset, error)
             return
         self.remember(decision)
@@ -193,9 +231,15 @@ class Scorer:
             return None
 
     async def decide(self, transaction: Transaction) -> Decision:
-        """The decision for a transaction; the same event id always gets the same one."""
+        """The decision for a transaction; the same event id always gets the same one, and
+        with another body an IdempotencyConflictError."""
+        digest = request_digest(transaction)
         remembered = self.remembered.get(transaction.event_id)
         if remembered is not None:
+            if remembered.request_sha256 not in (None, digest):
+                raise IdempotencyConflictError(
+                    f"event id {transaction.event_id!r} was scored before with another body"
+                )
             return remembered
         if not self.ready():
             return cannot_judge(
@@ -221,7 +265,7 @@ class Scorer:
         )
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version
-        )
+        ).model_copy(update={"request_sha256": digest})
         self.remember(decision)
         self.scored += 1
         await self.decisions_topic.send(
@@ -233,12 +277,18 @@ class Scorer:
             )
         return decision
 
-    async def add_penalty(self, request: PenaltyRequest) -> Penalty:
-        penalty = make_penalty(request, datetime.now(UTC))
+    async def add_penalty(self, request: PenaltyRequest, operator: str) -> Penalty:
+        # A card is penalised by its token, the id the state and the signals know it by.
+        request = request.model_copy(
+            update={"entity_id": self.tokeniser.lookup_id(request.entity_id),
+                    "reason": mask_text(request.reason)}
+        )  # fmt: skip
+        penalty = make_penalty(request, operator, datetime.now(UTC))
+        # The audit line is stored first: a penalty never exists without its line.
+        await self._audit("add", operator, penalty.penalty_id, request.reason, penalty)
         await self.penalties_topic.send(
             key=penalty.penalty_id.encode(), value=dumps(penalty), force=True
         )
-        await self._audit("add", request.operator, penalty.penalty_id, request.reason, penalty)
         self.penalties.put(penalty)  # read your own write at once
         return penalty
 
@@ -246,21 +296,35 @@ class Scorer:
         current = self.penalties.get(penalty_id)
         if current is None:
             raise KeyError(penalty_id)
+        await self._audit("remove", operator, penalty_id, mask_text(reason), current)
         await self.penalties_topic.send(key=penalty_id.encode(), value=None, force=True)
-        await self._audit("remove", operator, penalty_id, reason, current)
         self.penalties.remove(penalty_id)
         return current
 
     async def _audit(
         self, action: str, actor: str, penalty_id: str, reason: str, penalty: Penalty
     ) -> None:
+        """Stores the audit line, linked into this worker's chain, and waits for the
+        broker to have it. One at a time: a chain's entries reach the topic in order, and
+        one that could not be stored is taken back before the next is linked."""
         record = AuditRecord(
             at=datetime.now(UTC), actor=actor, action=action,
             penalty_id=penalty_id, reason=reason, penalty=penalty,
         )  # fmt: skip
-        await self.audit_topic.send(key=penalty_id.encode(), value=dumps(record), force=True)
+        async with self.audit_lock:
+            stored = self.audit_chain.seal(record)
+            try:
+                await self.app.producer.send_and_wait(
+                    self.settings.topics.audit, penalty_id.encode(), stored,
+                    partition=None, timestamp=None, headers=None,
+                )  # fmt: skip
+            except BaseException:
+                self.audit_chain.undo()
+                raise
 
     def profile(self, entity_type: str, entity_id: str) -> dict[str, Any]:
+        # A card number asked for is looked up, and answered, by its token.
+        entity_id = self.tokeniser.lookup_id(entity_id)
         now = datetime.now(UTC)
         body: dict[str, Any] = {
             "entity_type": entity_type,

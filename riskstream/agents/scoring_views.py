@@ -1,4 +1,8 @@
-"""HTTP API of the scorer and the penalty center (Faust web views)."""
+"""HTTP API of the scorer and the penalty center (Faust web views).
+
+Every request reaching a view here has passed the guard (``riskstream.web.guard``): the
+caller is authenticated, holds the route's role, and a write is JSON.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,21 @@ import orjson
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
-from riskstream.agents.score_routing import ROUTED_HEADER
-from riskstream.agents.scorer import RequestError, Scorer, parse_transaction
+from riskstream.agents.scorer import (
+    IdempotencyConflictError,
+    RequestError,
+    Scorer,
+    parse_transaction,
+)
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.codec import dumps
 from riskstream.streams.events import to_epoch_ms
 from riskstream.streams.outputs import EntityType
 from riskstream.streams.scoring_model import PenaltyRequest
+from riskstream.web.guard import identity_of
 
 ENTITY_TYPES = frozenset(get_args(EntityType))
+NOT_THE_ACTOR = "the actor is the authenticated caller, not a field of the request"
 
 
 def _json(view: View, body: Any, status: int = 200) -> Response:
@@ -42,20 +52,23 @@ def register_scoring_views(app: faust.App, scorer: Scorer) -> None:
             started = time.perf_counter()
             raw = await _body(request)
             try:
-                transaction = parse_transaction(raw)
+                transaction = parse_transaction(raw, scorer.tokeniser)
             except RequestError as error:
                 return _unprocessable(self, error)
-            owner = (
-                None if ROUTED_HEADER in request.headers else router.owner(transaction.account_id)
-            )
+            caller = identity_of(request)
+            # A request another worker forwarded was meant for this one: never again.
+            owner = None if caller.via == "worker" else router.owner(transaction.account_id)
             if owner is not None:
-                answer = await router.forward(owner, raw)
+                answer = await router.forward(owner, raw, caller.subject)
                 if answer is not None:
                     status, owners_body = answer
                     return self.bytes(owners_body, content_type="application/json", status=status)
                 # The owner is unreachable: answer here rather than not at all.
-            decision = await scorer.decide(transaction)
-            body = decision.model_dump(mode="json")
+            try:
+                decision = await scorer.decide(transaction)
+            except IdempotencyConflictError as error:
+                return _json(self, {"error": str(error), "event_id": transaction.event_id}, 409)
+            body = decision.model_dump(mode="json", exclude={"request_sha256"})
             body["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
             return _json(self, body)
 
@@ -87,6 +100,9 @@ def register_scoring_views(app: faust.App, scorer: Scorer) -> None:
         async def post(self, request: Request) -> Response:
             try:
                 data = orjson.loads(await _body(request))
+                if isinstance(data, dict) and "operator" in data:
+                    fields = [{"field": "operator", "message": NOT_THE_ACTOR}]
+                    return _unprocessable(self, RequestError(f"operator: {NOT_THE_ACTOR}", fields))
                 penalty_request = PenaltyRequest.model_validate(data)
             except orjson.JSONDecodeError as error:
                 return _unprocessable(self, RequestError(f"the body is not JSON: {error}"))
@@ -96,7 +112,7 @@ def register_scoring_views(app: faust.App, scorer: Scorer) -> None:
                     for item in error.errors(include_url=False)
                 ]
                 return _unprocessable(self, RequestError(describe_validation_error(error), fields))
-            penalty = await scorer.add_penalty(penalty_request)
+            penalty = await scorer.add_penalty(penalty_request, identity_of(request).subject)
             return _json(
                 self, {"penalty_id": penalty.penalty_id, **penalty.model_dump(mode="json")}, 201
             )
@@ -104,14 +120,16 @@ def register_scoring_views(app: faust.App, scorer: Scorer) -> None:
     @app.page("/penalties/{penalty_id}/")
     class PenaltyView(View):
         async def delete(self, request: Request, penalty_id: str) -> Response:
-            operator = request.query.get("operator")
+            if "operator" in request.query:
+                fields = [{"field": "operator", "message": NOT_THE_ACTOR}]
+                return _unprocessable(self, RequestError(f"?operator=: {NOT_THE_ACTOR}", fields))
             reason = request.query.get("reason")
-            if not operator or not reason:
+            if not reason:
                 return _unprocessable(self, RequestError(
-                    "removing a penalty needs ?operator=...&reason=... for the audit trail",
-                    [{"field": name, "message": "required"}
-                     for name, value in (("operator", operator), ("reason", reason)) if not value],
+                    "removing a penalty needs ?reason=... for the audit trail",
+                    [{"field": "reason", "message": "required"}],
                 ))  # fmt: skip
+            operator = identity_of(request).subject
             try:
                 removed = await scorer.remove_penalty(penalty_id, operator, reason)
             except KeyError:

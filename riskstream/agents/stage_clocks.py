@@ -87,18 +87,25 @@ class InputClocks(Generic[Item]):
         return highwater is not None and position is not None and position >= highwater
 
     def _position(self, tp: TP) -> int | None:
-        """Where the consumer reads ``tp`` from, before any of its messages came here.
-        (Records it fetched and has not handed on yet come within ``idle_s``.)"""
+        """How far ``tp`` has been read here before any of its messages came: to its
+        committed offset. (Not the fetcher's position: under a backlog what it fetched
+        can wait in Faust's queues behind other topics for longer than ``idle_s``.)"""
         consumer: Any = self.app.consumer
-        try:  # the fetcher's position (aiokafka's own, after any seek or offset reset)
+        committed = getattr(consumer, "_committed_offset", {}).get(tp)
+        if committed is not None:
+            return int(committed)
+        # Nothing committed yet (or offset 0): where the fetcher started, as long as
+        # it has handed nothing on.
+        if getattr(consumer, "_read_offset", {}).get(tp) not in (None, 0):
+            return None
+        try:  # aiokafka's own position, after the offset reset
             fetcher = consumer._thread._ensure_consumer()
             state = fetcher._subscription.subscription.assignment.state_value(tp)
             if state is not None and state.has_valid_position:
                 return int(state.position)
         except Exception:  # not started, not assigned, or another client
             pass
-        committed = getattr(consumer, "_committed_offset", {}).get(tp)
-        return int(committed) if committed is not None else None
+        return None
 
     def forget(self) -> dict[int, list[Item]]:
         """Every clock dropped (a rebalance: the consumer reads again from the committed

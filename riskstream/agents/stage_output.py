@@ -19,6 +19,7 @@ from faust.types import Message
 from riskstream.agents.breaker import SignalBreaker
 from riskstream.agents.live_rules import BatchOut, CoreSignal, Snapshot
 from riskstream.agents.validation import Rejection
+from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps
 from riskstream.streams.dead_letter import letter_for, sender_for
 from riskstream.streams.outputs import Signal
@@ -178,7 +179,7 @@ class StageOutput:
         self.stats.dead_letter_reasons[rejection.reason] += 1
         log.warning(
             "dead-lettered %s: %s (%s)%s",
-            where(message), rejection.reason, rejection.detail[:200],
+            where(message), rejection.reason, mask_text(rejection.detail[:200]),
             " (cut short to fit the topic)" if stored.truncated else "",
         )  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,10 @@ from riskstream.streams.events import (
     Feedback,
     Transaction,
 )
+from riskstream.streams.redaction import TooDeepError
+
+# Takes a decoded event's sensitive values out (``streams/redaction.tokenise``).
+Redact = Callable[[Any], Any]
 
 _MODEL_BY_TYPE: dict[str, type[BaseModel]] = {
     **dict.fromkeys(TRANSACTION_TYPES, Transaction),
@@ -48,8 +53,22 @@ class InvalidEventError(ValueError):
         self.rejection = rejection
 
 
+_SHOWN = re.compile(r"[A-Za-z_]{1,32}")
+
+
+def shown(value: Any) -> str:
+    """A value of the input fit to quote in an error: a short word as it is, anything
+    else only by its type (it may be a card or phone number)."""
+    if isinstance(value, str) and _SHOWN.fullmatch(value):
+        return repr(value)
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__}"
+
+
 def describe_validation_error(error: ValidationError) -> str:
-    """``field.path: message; ...`` — short enough for a header, precise enough to fix."""
+    """``field.path: message; ...`` — short enough for a header, precise enough to fix;
+    never the input values (pydantic's own text quotes them)."""
     parts = []
     for item in error.errors(include_url=False):
         location = ".".join(str(piece) for piece in item["loc"]) or "(root)"
@@ -63,11 +82,13 @@ def parse_event(
     max_bytes: int,
     now_ms: int | None = None,
     max_future_skew_ms: int = 3_600_000,
+    redact: Redact | None = None,
 ) -> Event:
     """Decode and validate one message; raise :class:`InvalidEventError` when it is unusable.
 
     ``now_ms`` enables the future-timestamp guard (an event from next year would push the
     account's watermark and make every real event "late"); offline replay leaves it off.
+    ``redact`` runs on the decoded JSON first, so no error and no model sees what it took.
     """
     if raw is None or len(raw) == 0:
         raise InvalidEventError(Rejection("empty", "message has no value"))
@@ -79,13 +100,24 @@ def parse_event(
         data: Any = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise InvalidEventError(Rejection("not_json", str(error))) from None
-    return event_from_mapping(data, now_ms=now_ms, max_future_skew_ms=max_future_skew_ms)
+    return event_from_mapping(
+        data, now_ms=now_ms, max_future_skew_ms=max_future_skew_ms, redact=redact
+    )
 
 
 def event_from_mapping(
-    data: Any, *, now_ms: int | None = None, max_future_skew_ms: int = 3_600_000
+    data: Any,
+    *,
+    now_ms: int | None = None,
+    max_future_skew_ms: int = 3_600_000,
+    redact: Redact | None = None,
 ) -> Event:
     """Validate already-decoded JSON; the event kind is told by its ``type``."""
+    if redact is not None:
+        try:
+            data = redact(data)
+        except TooDeepError as error:
+            raise InvalidEventError(Rejection("too_deep", str(error))) from None
     if not isinstance(data, dict):
         raise InvalidEventError(
             Rejection("not_object", f"expected a JSON object, got {type(data).__name__}")
@@ -94,7 +126,7 @@ def event_from_mapping(
     validate = _VALIDATE_BY_TYPE.get(event_type) if isinstance(event_type, str) else None
     if validate is None:
         raise InvalidEventError(
-            Rejection("unknown_type", f"type {event_type!r} is not one of: {KNOWN_TYPES}")
+            Rejection("unknown_type", f"type {shown(event_type)} is not one of: {KNOWN_TYPES}")
         )
     try:
         event: Event = validate(data)

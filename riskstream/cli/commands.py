@@ -5,10 +5,12 @@ from __future__ import annotations
 import faust
 from faust.cli import AppCommand, argument, option
 
+from riskstream.cli.audit import register_audit
 from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command
 from riskstream.cli.offline import register_offline
 from riskstream.cli.simulate import register_simulate
+from riskstream.cli.token import register_token
 from riskstream.streams.settings import get_settings
 from riskstream.streams.topics import catalog, create_topics
 
@@ -16,6 +18,8 @@ from riskstream.streams.topics import catalog, create_topics
 def register(app: faust.App) -> None:
     register_offline(app)
     register_simulate(app)
+    register_token(app)
+    register_audit(app)
 
     @app.command(
         argument("action", type=str),
@@ -54,10 +58,12 @@ def register(app: faust.App) -> None:
             elif action == "add":
                 fields = {
                     "entity_type": entity_type, "entity_id": entity_id, "kind": kind,
-                    "reason": reason, "operator": operator, "ttl": ttl,
+                    "reason": reason, "ttl": ttl,
                     "per_transaction_limit": per_transaction_limit, "daily_limit": daily_limit,
                 }  # fmt: skip
-                added = penalties_cli.add(settings, {k: v for k, v in fields.items() if v})
+                added = penalties_cli.add(
+                    settings, {k: v for k, v in fields.items() if v}, operator
+                )
                 self.say(f"added {added}")
             elif action == "remove" and target and operator and reason:
                 penalties_cli.remove(settings, target, operator, reason)

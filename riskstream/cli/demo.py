@@ -4,6 +4,7 @@ then fresh payments scored through ``POST /score`` and their decisions."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from riskstream.streams.codec import loads
 from riskstream.streams.kafka_io import produce_events, producer
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import create_topics
+from riskstream.web.tokens import mint
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -80,7 +82,30 @@ def _show(
                 )
 
 
-def _score(url: str, account: str, seed: int) -> None:
+def _credentials(settings: Settings) -> tuple[dict[str, str], str, str]:
+    """The worker's environment with a token secret (the configured one, else a new one
+    for this demo), a scorer token for the demo's own requests, and an admin token for
+    the person watching."""
+    configured = settings.auth_jwt_secret
+    secret = configured.get_secret_value() if configured else secrets.token_urlsafe(32)
+    internal = settings.internal_secret
+    env = {
+        **os.environ,
+        "RISKSTREAM_AUTH_JWT_SECRET": secret,
+        "RISKSTREAM_INTERNAL_SECRET": (
+            internal.get_secret_value() if internal else secrets.token_urlsafe(32)
+        ),
+    }
+    hours = timedelta(hours=8)
+    audience, issuer = settings.auth_jwt_audience, settings.auth_jwt_issuer
+    return (
+        env,
+        mint(secret, "demo-scorer", ["scorer"], hours, audience=audience, issuer=issuer),
+        mint(secret, "demo-admin", ["admin"], hours, audience=audience, issuer=issuer),
+    )
+
+
+def _score(url: str, token: str, account: str, seed: int) -> None:
     """Ask the scorer about a new payment of ``account``; the answer shows in the
     decisions printed from ``risk.decisions``."""
     body = {
@@ -92,7 +117,9 @@ def _score(url: str, account: str, seed: int) -> None:
         "currency": "CNY",
     }
     request = urllib.request.Request(
-        f"{url}/score/", data=orjson.dumps(body), headers={"content-type": "application/json"}
+        f"{url}/score/",
+        data=orjson.dumps(body),
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -105,14 +132,20 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
+def _start_worker(log_path: Path, settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+    """The worker, and a scorer token for the demo's own requests."""
+    env, scorer_token, admin_token = _credentials(settings)
+    # Shown once, to the person running the demo: an 8-hour token of the worker's secret.
+    console.print(f"admin token for this worker (8 h): {admin_token}")
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "riskstream", "worker", "-l", "info"],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=os.environ.copy(),
-        )
+            # The demo's events are simulated: the published development token secret
+            # serves unless one is configured.
+            env={"RISKSTREAM_DEVELOPMENT": "1", **env},
+        ), scorer_token
 
 
 def _wait_ready(url: str, worker: subprocess.Popen[bytes], log_path: Path) -> None:
@@ -131,8 +164,13 @@ def _wait_ready(url: str, worker: subprocess.Popen[bytes], log_path: Path) -> No
     raise SystemExit(f"the worker did not become ready in 120 s; see {log_path}")
 
 
+def _worker_url(settings: Settings) -> str:
+    scheme = "https" if settings.web_ssl_cert_file else "http"
+    return f"{scheme}://{settings.web_host}:{settings.web_port}"
+
+
 def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float) -> None:
-    url = f"http://{settings.web_host}:{settings.web_port}"
+    url = _worker_url(settings)
     console.rule("[bold]riskstream demo")
     console.print(f"broker {settings.kafka_bootstrap}; creating topics")
     create_topics(settings)
@@ -141,7 +179,7 @@ def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float)
     # A TERM (from a supervisor, `timeout`, the demo script) stops the demo as Ctrl-C
     # does: the worker is stopped first, then the script stops the broker.
     signal.signal(signal.SIGTERM, _interrupt)
-    worker = _start_worker(log_path)
+    worker, scorer_token = _start_worker(log_path, settings)
     stop = threading.Event()
     seen: Counter[str] = Counter()
     signalled: set[str] = set()  # accounts with a signal, filled by the watcher
@@ -185,7 +223,7 @@ def run_demo(settings: Settings, *, accounts: int, rate: float, linger_s: float)
         injected_into = {str(e.payload["account_id"]) for e in events if e.scenario}
         ordinary = sorted({str(e.payload["account_id"]) for e in events} - injected_into)
         for account in sorted(signalled)[:8] + ordinary[:4]:
-            _score(url, account, seed)
+            _score(url, scorer_token, account, seed)
         time.sleep(2)
         console.rule("summary")
         console.print(f"seen: {dict(seen)}")

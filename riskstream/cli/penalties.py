@@ -6,6 +6,7 @@ endpoints do, so every worker applies them within moments.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -16,11 +17,16 @@ from pydantic import ValidationError
 from riskstream.agents.scorer import make_penalty
 from riskstream.agents.validation import describe_validation_error
 from riskstream.cli.broker import require_broker
+from riskstream.streams.audit_chain import AuditChain
+from riskstream.streams.card_numbers import mask_text, pan_digits
 from riskstream.streams.codec import dumps
 from riskstream.streams.follow import apply_untrusted
+from riskstream.streams.redaction import missing_token_secret, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook
+
+AUDIT_TIMEOUT_S = 30.0
 
 
 class PenaltyCommandError(Exception):
@@ -50,37 +56,57 @@ def read_book(settings: Settings) -> PenaltyBook:
     return book
 
 
-def _publish(settings: Settings, records: list[tuple[str, str, bytes | None]]) -> None:
+def _publish(settings: Settings, audit: AuditRecord, penalty: bytes | None) -> None:
+    """The audit line, linked into this command's own chain, stored first; then the
+    penalty entry (None removes it)."""
     require_broker(settings)
+    names = settings.topics
+    chain = AuditChain(f"cli:{socket.gethostname()}")
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    key = audit.penalty_id.encode()
     try:
-        for topic, key, value in records:
-            producer.send(topic, key=key.encode(), value=value)
+        producer.send(names.audit, key=key, value=chain.seal(audit)).get(timeout=AUDIT_TIMEOUT_S)
+        producer.send(names.penalties, key=key, value=penalty)
         producer.flush()
     finally:
         producer.close()
 
 
-def add(settings: Settings, fields: dict[str, object]) -> str:
+def _known_id(settings: Settings, entity_id: str) -> str:
+    """The id the workers know an entity by: a card number is penalised by its token,
+    which takes the workers' secret."""
+    if pan_digits(entity_id) is None:
+        return entity_id
+    refused = missing_token_secret(settings)
+    if refused is not None:
+        raise PenaltyCommandError(f"the entity id is a card number; {refused}")
+    return tokeniser_for(settings).lookup_id(entity_id)
+
+
+def add(settings: Settings, fields: dict[str, object], operator: str | None) -> str:
+    if not operator:
+        raise PenaltyCommandError("--operator names who adds the penalty, for the audit trail")
     try:
         request = PenaltyRequest.model_validate(fields)
     except ValidationError as error:
         raise PenaltyCommandError(describe_validation_error(error)) from None
+    request = request.model_copy(update={
+        "entity_id": _known_id(settings, request.entity_id), "reason": mask_text(request.reason)
+    })  # fmt: skip
     now = datetime.now(UTC)
-    penalty = make_penalty(request, now)
+    try:
+        penalty = make_penalty(request, operator, now)
+    except ValidationError as error:
+        raise PenaltyCommandError(describe_validation_error(error)) from None
     audit = AuditRecord(
         at=now,
-        actor=request.operator,
+        actor=operator,
         action="add",
         penalty_id=penalty.penalty_id,
         reason=request.reason,
         penalty=penalty,
     )
-    names = settings.topics
-    _publish(settings, [
-        (names.penalties, penalty.penalty_id, dumps(penalty)),
-        (names.audit, penalty.penalty_id, dumps(audit)),
-    ])  # fmt: skip
+    _publish(settings, audit, dumps(penalty))
     return penalty.penalty_id
 
 
@@ -90,11 +116,7 @@ def remove(settings: Settings, penalty_id: str, operator: str, reason: str) -> N
         raise PenaltyCommandError(f"no penalty {penalty_id!r}")
     audit = AuditRecord(at=datetime.now(UTC), actor=operator, action="remove",
                         penalty_id=penalty_id, reason=reason, penalty=current)  # fmt: skip
-    names = settings.topics
-    _publish(settings, [
-        (names.penalties, penalty_id, None),
-        (names.audit, penalty_id, dumps(audit)),
-    ])  # fmt: skip
+    _publish(settings, audit, None)
 
 
 def listing(settings: Settings, say: Callable[[str], None]) -> None:

@@ -21,6 +21,7 @@ from riskstream.cli import commands
 from riskstream.cli.broker import NoBrokerError, require_broker
 from riskstream.cli.command import fail, one_line, usage_line
 from riskstream.streams.app import RiskApp
+from riskstream.streams.redaction import missing_token_secret
 from riskstream.streams.settings import get_settings
 
 PROG = "riskstream"
@@ -66,21 +67,29 @@ def dress(group: click.Group) -> click.Group:
             command.hidden = True
     worker = group.commands["worker"]
     worker.help = worker.short_help = WORKER_HELP
-    _ask_for_the_broker_first(worker)
+    _check_before_starting(worker)
     return group
 
 
-def _ask_for_the_broker_first(command: click.Command) -> None:
-    """The worker starts only with a broker to talk to."""
+def _check_before_starting(command: click.Command) -> None:
+    """The worker starts only with a token secret (or in development) and a broker to
+    talk to."""
     start = command.callback
     assert start is not None
 
     @functools.wraps(start)
     def checked(*args: Any, **kwargs: Any) -> Any:
+        settings = get_settings()
+        path = click.get_current_context().command_path
+        refused = missing_token_secret(settings)
+        if refused is not None:
+            fail(path, refused)
+        if settings.token_secret is None:
+            click.echo(f"{path}: development: tokens use the published secret", err=True)
         try:
-            require_broker(get_settings())
+            require_broker(settings)
         except NoBrokerError as error:
-            fail(click.get_current_context().command_path, str(error))
+            fail(path, str(error))
         return start(*args, **kwargs)
 
     command.callback = checked

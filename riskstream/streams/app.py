@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from typing import Any
 
 import faust
@@ -82,8 +83,19 @@ def quiet_root_logger(root: logging.Logger | None = None) -> None:
         root.setLevel(min(levels))
 
 
+def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The web server's TLS context when a certificate is configured (TLS 1.2 at least)."""
+    if settings.web_ssl_cert_file is None or settings.web_ssl_key_file is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.web_ssl_cert_file, settings.web_ssl_key_file)
+    return context
+
+
 def create_faust_app(settings: Settings) -> RiskApp:
     """A bare app from settings; agents, tables and views are added by the caller."""
+    scheme = "https" if settings.web_ssl_cert_file is not None else "http"
     return RiskApp(
         settings,
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
@@ -91,8 +103,16 @@ def create_faust_app(settings: Settings) -> RiskApp:
         datadir=str(settings.data_dir),
         web_enabled=True,
         web_port=settings.web_port,
-        web_bind=settings.web_host,
+        web_bind=settings.web_bind or settings.web_host,
         web_host=settings.web_host,
+        web_ssl_context=server_ssl_context(settings),
+        canonical_url=f"{scheme}://{settings.web_host}:{settings.web_port}",
+        # Faust's own views show raw table state and the cluster's layout; the guard
+        # (riskstream.web.guard) lets admins only at them.
+        web_router_enabled=settings.web_debug_views,
+        web_tables_enabled=settings.web_debug_views,
+        web_graph_enabled=settings.web_debug_views,
+        web_stats_enabled=False,  # would take /stats/ from riskstream's console
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         processing_guarantee=settings.processing_guarantee,

@@ -1,11 +1,13 @@
 """Dead letters that are never lost: fitted to the broker's limits, sent until stored.
 
 A dead letter is the rejected message's key and bytes, with headers saying why and where
-from. When that record would be larger than the dead-letter topic or the producer takes,
-its value (then its key) is cut short, and headers keep the size and sha256 of what was
-cut, so that it can still be matched with the source record. A send that fails is tried
-again, with a pause that grows up to a cap, until the broker has the record: the caller
-holds the source message unacknowledged meanwhile, so its offset is not committed.
+from; any card, phone or id number in them masked and CVV/PIN data removed, a header
+naming what was (``stored_value``). When that record would be larger than the
+dead-letter topic or the producer takes, its value (then its key) is cut short, and
+headers keep the size and sha256 of what was cut, so that it can still be matched with
+the source record. A send that fails is tried again, with a pause that grows up to a
+cap, until the broker has the record: the caller holds the source message
+unacknowledged meanwhile, so its offset is not committed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
+from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.outputs import DeadLetterHeaders
+from riskstream.streams.redaction import Kind, TooDeepError, mask, mask_named_values
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import topic_max_message_bytes
 
@@ -78,27 +83,48 @@ class DeadLetterTooLargeError(ValueError):
     """Even with an empty key and value the record would pass the limit."""
 
 
-def stored_value(original: bytes | None) -> bytes:
-    """The bytes a dead letter keeps of the rejected message: today the original bytes.
+def stored_value(original: bytes | None) -> tuple[bytes, frozenset[Kind]]:
+    """The bytes a dead letter keeps of the rejected message, and the kinds of sensitive
+    value masked in them (``streams/redaction.py``): the original bytes when there were
+    none. JSON is masked field by field (escapes decoded, names read) and written anew;
+    anything else has its card numbers, and the values of ``"name": value`` pairs with
+    sensitive names, masked where the bytes read as text."""
+    value = original or b""
+    try:
+        masked, found = mask(orjson.loads(value))
+    except (orjson.JSONDecodeError, TooDeepError):
+        text = value.decode("latin-1")  # one character per byte: every other byte kept
+        masked_text, found = mask_named_values(text)
+        return (masked_text.encode("latin-1"), found) if found else (value, frozenset())
+    if not found:
+        return value, frozenset()
+    return orjson.dumps(masked), found
 
-    The one place that decides what is stored, for issue #17 (no sensitive field in
-    clear in a dead letter) to mask.
-    """
-    return original or b""
+
+def _masked_key(key: bytes | None) -> bytes | None:
+    if key is None:
+        return None
+    text = key.decode("latin-1")
+    return mask_text(text).encode("latin-1")
 
 
 def letter_for(source: Source, reason: str, detail: str) -> DeadLetter:
     """The dead letter of ``source``: its key, its stored value, why and where from."""
     origin = f"{source.topic}/{source.partition}/{source.offset}"
+    value, found = stored_value(source.value)
     headers: Headers = (
         (DeadLetterHeaders.REASON, reason.encode()),
-        (DeadLetterHeaders.DETAIL, detail[:DETAIL_MAX_CHARS].encode()),
+        # A detail may quote the input (an exception's text): its card numbers masked.
+        (DeadLetterHeaders.DETAIL, mask_text(detail[:DETAIL_MAX_CHARS]).encode()),
         (DeadLetterHeaders.TOPIC, source.topic.encode()),
         (DeadLetterHeaders.PARTITION, str(source.partition).encode()),
         (DeadLetterHeaders.OFFSET, str(source.offset).encode()),
         (DeadLetterHeaders.TIMESTAMP, str(source.timestamp).encode()),
     )
-    return DeadLetter(source.key, stored_value(source.value), headers, origin)
+    if found:
+        kinds = ",".join(sorted(kind.value for kind in found))
+        headers = (*headers, (DeadLetterHeaders.MASKED, kinds.encode()))
+    return DeadLetter(_masked_key(source.key), value, headers, origin)
 
 
 def _described(size_header: str, hash_header: str, data: bytes) -> Headers:

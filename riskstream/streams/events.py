@@ -81,6 +81,9 @@ class Transaction(_Event):
     ip: Identifier | None = None
     geo: Geo | None = None
     instrument_id: Identifier | None = None
+    # Set at ingest when instrument_id was a card number, now its token (docs/security.md).
+    instrument_bin: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = None
+    instrument_last4: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None
     status: TransactionStatus = "succeeded"
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
 

@@ -57,6 +57,9 @@ class Decision(BaseModel):
     reasons: tuple[Reason, ...] = ()
     rules_version: str = ""
     latency_ms: float = 0.0
+    # What was asked (scorer.request_digest): the same event id with another body is a
+    # conflict, not a retry. None on records written before it was kept.
+    request_sha256: str | None = None
 
 
 def deterministic_id(*parts: str | int) -> str:
@@ -68,8 +71,9 @@ def deterministic_id(*parts: str | int) -> str:
 
 
 class DeadLetterHeaders:
-    """Header names on a dead-letter record; its value is the original bytes, untouched,
-    unless they would not fit the topic (see ``riskstream.streams.dead_letter``)."""
+    """Header names on a dead-letter record; its value is the original bytes, with any
+    sensitive values masked, and cut short if they would not fit the topic (see
+    ``riskstream.streams.dead_letter``)."""
 
     REASON = "riskstream.dlq.reason"
     DETAIL = "riskstream.dlq.detail"
@@ -77,6 +81,9 @@ class DeadLetterHeaders:
     PARTITION = "riskstream.dlq.partition"
     OFFSET = "riskstream.dlq.offset"
     TIMESTAMP = "riskstream.dlq.timestamp"
+    # Only on a record whose value was masked: the kinds taken out (``pan,phone,secret``);
+    # the value is then the masked JSON, no longer the original bytes.
+    MASKED = "riskstream.dlq.masked"
     # Only on a record cut short to fit: what was cut (``value`` or ``value,key``), and
     # the size and sha256 (hex) of each part before the cut.
     TRUNCATED = "riskstream.dlq.truncated"

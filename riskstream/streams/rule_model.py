@@ -29,6 +29,10 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+class DurationTooLongError(ValueError):
+    """A duration beyond :data:`~riskstream.streams.bounds.MAX_DURATION`."""
+
+
 def parse_duration(value: Any) -> timedelta:
     """``"90s"``, ``"10m"``, ``"24h"``, ``"30d"``, a number of seconds, or a timedelta;
     never longer than :data:`~riskstream.streams.bounds.MAX_DURATION`."""
@@ -46,7 +50,7 @@ def parse_duration(value: Any) -> timedelta:
         raise ValueError(f"not a duration: {shown} (use e.g. 90s, 10m, 24h, 30d)")
     # Checked before a timedelta is made: past ~2.7 million years it overflows.
     if abs(seconds) > MAX_DURATION.total_seconds():
-        raise ValueError(f"a duration is at most {bounds.describe(MAX_DURATION)}")
+        raise DurationTooLongError(f"a duration is at most {bounds.describe(MAX_DURATION)}")
     return timedelta(seconds=seconds)
 
 

@@ -56,7 +56,8 @@ class Penalty(BaseModel):
 
 
 class PenaltyRequest(BaseModel):
-    """What an operator sends to add a penalty (REST or CLI)."""
+    """What an operator sends to add a penalty (REST or CLI). Who sends it is not part of
+    it: the caller's authenticated identity is the audit trail's actor."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -64,7 +65,6 @@ class PenaltyRequest(BaseModel):
     entity_id: Annotated[str, Field(min_length=1, max_length=200)]
     kind: PenaltyKind
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
-    operator: Actor
     ttl: Duration = timedelta(days=1)
     per_transaction_limit: Money | None = None
     daily_limit: Money | None = None
@@ -80,7 +80,8 @@ class PenaltyRequest(BaseModel):
 
 
 class AuditRecord(BaseModel):
-    """An immutable line of the audit trail: who did what, when and why."""
+    """An immutable line of the audit trail: who did what, when and why, and its link in
+    its producer's hash chain (``streams/audit_chain.py``; absent on older entries)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -90,6 +91,9 @@ class AuditRecord(BaseModel):
     penalty_id: str
     reason: str
     penalty: Penalty | None = None
+    chain: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    seq: Annotated[int, Field(ge=0)] | None = None
+    prev: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 class ScoreRuleDoc(BaseModel):

@@ -6,8 +6,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from riskstream.streams.access import ApiKey
+
+# Shorter HMAC keys can be guessed offline from one signed token (RFC 7518 3.2).
+MIN_SECRET_CHARS = 32
 
 
 def _env(name: str) -> AliasChoices:
@@ -41,6 +46,22 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = Field(
         None, validation_alias=_env("KAFKA_SASL_PASSWORD")
     )
+    token_secret: SecretStr | None = Field(
+        None,
+        # Its length is checked where the worker starts: a validation error here would
+        # quote the value.
+        validation_alias=_env("TOKEN_SECRET"),
+        description="Key of the HMAC-SHA256 tokens that replace card, phone and national id"
+        " numbers at ingest (docs/security.md), 16 characters at least. A worker refuses to"
+        " start without one,"
+        " unless RISKSTREAM_DEVELOPMENT is set. Changing it changes every token.",
+    )
+    development: bool = Field(
+        False,
+        validation_alias=_env("DEVELOPMENT"),
+        description="Development mode: without RISKSTREAM_TOKEN_SECRET a worker tokenises"
+        " with the published development secret instead of refusing to start.",
+    )
     kafka_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
         "lz4",
         validation_alias=_env("KAFKA_COMPRESSION"),
@@ -48,7 +69,62 @@ class Settings(BaseSettings):
         " records and re-keyed events compress several times over).",
     )
     web_port: int = Field(6066, ge=1, le=65535, validation_alias=_env("WEB_PORT"))
-    web_host: str = Field("127.0.0.1", validation_alias=_env("WEB_HOST"))
+    web_host: str = Field(
+        "127.0.0.1",
+        validation_alias=_env("WEB_HOST"),
+        description="The address other workers and clients reach this worker at (its"
+        " advertised address, in the URL score requests are forwarded to).",
+    )
+    web_bind: str | None = Field(
+        None,
+        description="The address the web server listens on (default: web_host), e.g."
+        " 0.0.0.0 behind a load balancer while web_host names the machine.",
+    )
+    web_ssl_cert_file: Path | None = Field(
+        None,
+        description="PEM certificate (chain) of the web server: with web_ssl_key_file, the"
+        " server speaks HTTPS only.",
+    )
+    web_ssl_key_file: Path | None = None
+    web_ssl_ca_file: Path | None = Field(
+        None,
+        description="CA certificates that score forwarding trusts for other workers'"
+        " HTTPS (default: the system's).",
+    )
+    web_debug_views: bool = Field(
+        False,
+        description="Serve Faust's own views (/table/, /router/, /graph/, the index),"
+        " to admins only; they show raw table state.",
+    )
+    auth_jwt_secret: SecretStr | None = Field(
+        None,
+        description="Shared secret that HS256 bearer tokens are signed with"
+        f" (at least {MIN_SECRET_CHARS} characters).",
+    )
+    auth_jwt_public_keys_file: Path | None = Field(
+        None,
+        description="PEM file of RSA (RS256) and P-256 (ES256) public keys that bearer"
+        " tokens may be signed for.",
+    )
+    auth_jwt_audience: str = Field(
+        "riskstream",
+        min_length=1,
+        description="The aud claim every bearer token must carry.",
+    )
+    auth_jwt_issuer: str | None = Field(
+        None,
+        description="When set, the iss claim every bearer token must carry.",
+    )
+    auth_api_keys: tuple[ApiKey, ...] = Field(
+        (),
+        description='API keys as JSON: [{"subject": ..., "sha256": <hex of the key>,'
+        ' "roles": [...]}].',
+    )
+    internal_secret: SecretStr | None = Field(
+        None,
+        description="Shared secret of the workers: a score request forwarded to the"
+        " account's owner is signed with it. Without it nothing is forwarded.",
+    )
     data_dir: Path = Field(Path("./var"), validation_alias=_env("DATA_DIR"))
     app_id: str = Field("riskstream", validation_alias=_env("APP_ID"))
 
@@ -199,6 +275,19 @@ class Settings(BaseSettings):
     )
 
     topics: TopicNames = Field(default_factory=TopicNames)
+
+    @field_validator("auth_jwt_secret", "internal_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(f"a secret needs at least {MIN_SECRET_CHARS} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> Settings:
+        if (self.web_ssl_cert_file is None) != (self.web_ssl_key_file is None):
+            raise ValueError("web_ssl_cert_file and web_ssl_key_file go together")
+        return self
 
     @property
     def table_dir(self) -> Path:

@@ -10,12 +10,10 @@ import pytest
 
 from tests.faults.harness import FaultRun
 from tests.faults.traffic import arrivals
-from tests.faults.verdict import known_gap
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1200)]
 
 
-@known_gap("4-10", "0-2")
 def test_no_fault(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()

@@ -15,14 +15,12 @@ import pytest
 from tests.faults.harness import READY_TIMEOUT_S, FaultRun
 from tests.faults.stream import FaultStream
 from tests.faults.traffic import arrivals
-from tests.faults.verdict import known_gap
 from tests.integration.conftest import Sandbox, Worker, second_member
 from tests.integration.test_broker_faults import OUTAGE_S, OwnBroker, on_broker
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1200)]
 
 
-@known_gap("16-17", "0-3", also="none republished")
 def test_second_worker_joins_and_leaves(fault_run: FaultRun, tmp_path: Path) -> None:
     run = fault_run
     run.start()
@@ -46,7 +44,6 @@ def test_second_worker_joins_and_leaves(fault_run: FaultRun, tmp_path: Path) -> 
     run.assert_exact()
 
 
-@known_gap("3-13", "0-3", also="none republished")
 def test_broker_bounce(
     fault_stream: FaultStream, sandbox: Sandbox, own_broker: OwnBroker, tmp_path: Path
 ) -> None:

@@ -13,12 +13,10 @@ import pytest
 
 from tests.faults.harness import FaultRun
 from tests.faults.traffic import arrivals
-from tests.faults.verdict import known_gap
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1200)]
 
 
-@known_gap("14-22", "1-6", also="none lost, none republished")
 def test_kill9_three_times(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()
@@ -30,7 +28,6 @@ def test_kill9_three_times(fault_run: FaultRun) -> None:
     run.assert_exact()
 
 
-@known_gap("1-4", "0-2")
 def test_sigterm(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()
@@ -41,7 +38,6 @@ def test_sigterm(fault_run: FaultRun) -> None:
     run.assert_exact()
 
 
-@known_gap("4-8", "1-2")
 def test_lost_data_dir_after_sigterm(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()
@@ -52,7 +48,6 @@ def test_lost_data_dir_after_sigterm(fault_run: FaultRun) -> None:
     run.assert_exact()
 
 
-@known_gap("1-4", "2-5")
 def test_lost_data_dir_after_kill9(fault_run: FaultRun) -> None:
     run = fault_run
     run.start()

@@ -13,43 +13,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import pytest
-
 from riskstream.streams.codec import loads
 from riskstream.streams.kafka_io import Record
 from tests.faults.stream import FaultStream
 
 Body = dict[str, object]
-RUNS = "3 runs of 2026-12-07"  # when the figures of the marks below were measured
 
 
 class NotReplaysSignalsError(AssertionError):
-    """The published signals are not replay's: the one failure a known gap may excuse."""
-
-
-SEVERAL_PARTITIONS = (
-    "entities that several input partitions feed (devices, IPs, cards and merchants used "
-    "from accounts on several partitions; an account's own topics)"
-)
-
-
-def known_gap(
-    moved: str, changed: str, *, where: str = SEVERAL_PARTITIONS, also: str = ""
-) -> pytest.MarkDecorator:
-    """The scenario does not match replay today, for issue 16 deliverable 1 (event time
-    that does not depend on arrival order): ``moved`` of replay's signals published under
-    another id, ``changed`` with other content, on ``where``. Any other failure (a
-    timeout, a lost dead letter, a wrong counter) still fails the test, and the day it
-    matches it shows as XPASS: remove the mark then."""
-    measured = (
-        f"{moved} of 114 signals published under another id (same rule and entity, another "
-        f"window) and {changed} with other aggregates and evidence, on {where}"
-    )
-    return pytest.mark.xfail(
-        raises=NotReplaysSignalsError,
-        strict=False,
-        reason=f"issue 16 deliverable 1: {measured}{'; ' + also if also else ''} ({RUNS})",
-    )
+    """The published signals are not replay's."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ consumer group, data directory and web port, so tests never see each other's rec
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,15 +17,21 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from riskstream.streams.access import Role
+from riskstream.streams.codec import dumps
 from riskstream.streams.settings import Settings, TopicNames
+from riskstream.web.tokens import mint
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
+TOKEN_SECRET = "integration-tests-token-secret"
 TEST_PORT = int(os.environ.get("RISKSTREAM_TEST_KAFKA_PORT", "19092"))
 
 
@@ -78,6 +85,12 @@ class Sandbox:
     env: dict[str, str]
     data_dir: Path
 
+    def token(self, role: Role = "admin", subject: str = "it-admin") -> str:
+        """A bearer token for the sandbox's workers (signed with its own secret)."""
+        secret = self.settings.auth_jwt_secret
+        assert secret is not None
+        return mint(secret.get_secret_value(), subject, [role], timedelta(hours=1))
+
 
 @pytest.fixture
 def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
@@ -95,15 +108,20 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
     )
     web_port = free_port()
     data_dir = tmp_path / "data"
+    # The workers' own secrets, new for each test: nothing reaches them without a token.
+    jwt_secret, internal_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("RISKSTREAM_")},
         "KAFKA_BOOTSTRAP": kafka_bootstrap,
         "WEB_PORT": str(web_port),
         "RISKSTREAM_APP_ID": f"it-{tag}",
         "RISKSTREAM_DATA_DIR": str(data_dir),
+        "RISKSTREAM_TOKEN_SECRET": TOKEN_SECRET,
         "RISKSTREAM_PARTITIONS": "4",
         "RISKSTREAM_SESSION_TIMEOUT_S": "10",
         "RISKSTREAM_HEARTBEAT_INTERVAL_S": "1",
+        "RISKSTREAM_AUTH_JWT_SECRET": jwt_secret,
+        "RISKSTREAM_INTERNAL_SECRET": internal_secret,
         "PYTHONUNBUFFERED": "1",
         **{
             f"RISKSTREAM_TOPIC_{name.upper()}": value for name, value in topics.model_dump().items()
@@ -116,6 +134,9 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         data_dir=data_dir,
         partitions=4,
         topics=topics,
+        auth_jwt_secret=jwt_secret,
+        internal_secret=internal_secret,
+        token_secret=TOKEN_SECRET,
     )
     return Sandbox(settings=settings, env=env, data_dir=data_dir)
 
@@ -168,8 +189,34 @@ class Worker:
             time.sleep(0.3)
         pytest.fail(f"worker not ready after {timeout_s} s:\n{self.log_tail()}")
 
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        role: Role = "admin",
+        subject: str = "it-admin",
+        timeout: float = 10,
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> httpx.Response:
+        """An HTTP request to the worker with a bearer token of ``role`` for ``subject``;
+        ``body`` (bytes as they are, anything else as JSON) goes as application/json."""
+        headers = {
+            "Authorization": f"Bearer {self.sandbox.token(role, subject)}",
+            **(headers or {}),
+        }
+        if body is not None:
+            headers.setdefault("Content-Type", "application/json")
+            if not isinstance(body, bytes):
+                body = dumps(body)
+        return httpx.request(
+            method, f"{self.url}{path}", content=body, headers=headers, timeout=timeout, **options
+        )
+
     def stats(self) -> dict[str, int]:
-        body = httpx.get(f"{self.url}/stats/", timeout=5).json()
+        body = self.call("GET", "/stats/", role="analyst", timeout=5).json()
         return dict(body["ingest"])
 
     def wait_for(self, counter: str, at_least: int, timeout_s: float = 60.0) -> dict[str, int]:

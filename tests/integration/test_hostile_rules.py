@@ -10,7 +10,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
@@ -55,7 +54,7 @@ def cli(sandbox: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def rules_state(worker: Worker) -> dict[str, Any]:
-    return dict(httpx.get(f"{worker.url}/rules/", timeout=5).json())
+    return dict(worker.call("GET", "/rules/", role="analyst", timeout=5).json())
 
 
 def wait_until(check: Any, timeout_s: float) -> None:
@@ -73,7 +72,7 @@ def score(worker: Worker, account: str) -> dict[str, Any]:
         "occurred_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "account_id": account, "amount": "10.00", "currency": "CNY",
     }  # fmt: skip
-    response = httpx.post(f"{worker.url}/score/", content=dumps(body), timeout=10)
+    response = worker.call("POST", "/score/", body, role="scorer")
     assert response.status_code == 200, response.text
     return dict(response.json())
 
@@ -129,7 +128,7 @@ def test_disabling_a_rule_lifts_the_freeze_its_signals_imposed(
     disabled = cli(sandbox, "rules", "disable", "test.freezer")
     assert disabled.returncode == 0, disabled.stderr
     wait_until(lambda: score(worker, "acct-f")["decision"] == "accept", 10.0)
-    profile = httpx.get(f"{worker.url}/profiles/account/acct-f/", timeout=5).json()
+    profile = worker.call("GET", "/profiles/account/acct-f/", role="analyst").json()
     assert profile["signals"] == []
 
 

@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import orjson
 import pytest
 
@@ -76,7 +75,7 @@ def payments(account: str, count: int, start_second: int = 0) -> list[tuple[byte
 
 
 def rules_state(worker: Worker) -> dict[str, object]:
-    return dict(httpx.get(f"{worker.url}/rules/", timeout=5).json())
+    return dict(worker.call("GET", "/rules/", role="analyst", timeout=5).json())
 
 
 def in_force(worker: Worker, rule_id: str) -> dict[str, object] | None:

@@ -7,11 +7,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from riskstream.streams.codec import dumps
 from riskstream.streams.settings import Settings
+from riskstream.web.peer import ROUTED_HEADER
 from tests.integration.conftest import Sandbox, Worker, second_member
 from tests.integration.helpers import send_raw
 
@@ -33,7 +33,7 @@ def payment(account: str, amount: str, event_id: str | None = None) -> dict[str,
 def score(worker: Worker, body: dict[str, Any]) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while True:
-        response = httpx.post(f"{worker.url}/score/", content=dumps(body), timeout=10)
+        response = worker.call("POST", "/score/", body, role="scorer")
         assert response.status_code == 200, response.text
         answer = dict(response.json())
         if answer["score"] != -1 or time.monotonic() > deadline:
@@ -67,33 +67,44 @@ def test_daily_limits_and_remembered_answers_hold_on_either_worker(
         other.start()
         worker.wait_ready(90)
         for account in ACCOUNTS:
-            added = httpx.post(f"{worker.url}/penalties/", content=dumps({
+            added = worker.call("POST", "/penalties/", {
                 "entity_type": "account", "entity_id": account, "kind": "limit",
-                "reason": "new account", "operator": "carol", "ttl": "1h", "daily_limit": "100",
-            }), timeout=10)  # fmt: skip
+                "reason": "new account", "ttl": "1h", "daily_limit": "100",
+            }, role="operator", subject="carol")  # fmt: skip
             assert added.status_code == 201, added.text
         # 90 spent today by each account, seen only by the worker owning its partition.
         spend(settings, [worker, other], "90")
         first: dict[str, dict[str, Any]] = {}
+        asked = {account: payment(account, "7", event_id=f"same-{account}") for account in ACCOUNTS}
         for account in ACCOUNTS:
             for member in (worker, other):
                 over = score(member, payment(account, "20"))
                 assert over["decision"] == "reject", (member.url, over)
                 assert over["reasons"][0]["code"] == "LIMIT_DAILY"
                 assert score(member, payment(account, "5"))["decision"] == "accept"
-            first[account] = score(worker, payment(account, "7", event_id=f"same-{account}"))
+            first[account] = score(worker, asked[account])
             assert first[account]["decision"] == "accept"
         # Now 100 spent: 7 more would be over the limit, but an event id already decided
         # keeps its answer, asked of either worker, because the owner remembers it.
         spend(settings, [worker, other], "10", already=len(ACCOUNTS))
         for account in ACCOUNTS:
             for member in (other, worker):
-                again = score(member, payment(account, "7", event_id=f"same-{account}"))
+                again = score(member, asked[account])
                 assert without_latency(again) == without_latency(first[account])
+                # The same event id for another amount is no retry, on either worker.
+                other_body = {**asked[account], "amount": "1"}
+                conflict = member.call("POST", "/score/", other_body, role="scorer")
+                assert conflict.status_code == 409, conflict.text
+                # Nor can a client pass for a worker to be answered without the owner.
+                forged = member.call(
+                    "POST", "/score/", payment(account, "7"), role="scorer",
+                    headers={ROUTED_HEADER: member.url},
+                )  # fmt: skip
+                assert forged.status_code == 403, forged.text
                 fresh = score(member, payment(account, "7"))
                 assert fresh["decision"] == "reject", (member.url, fresh)
         forwarded = [
-            httpx.get(f"{member.url}/stats/", timeout=5).json()["scorer"]["forwarded"]
+            member.call("GET", "/stats/").json()["scorer"]["forwarded"]
             for member in (worker, other)
         ]
         assert all(count > 0 for count in forwarded), forwarded

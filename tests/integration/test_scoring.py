@@ -41,8 +41,11 @@ def txn(account: str, amount: str = "12.50", **extra: Any) -> dict[str, Any]:
     }
 
 
-def post(worker: Worker, path: str, body: Any) -> httpx.Response:
-    return httpx.post(f"{worker.url}{path}", content=dumps(body), timeout=10)
+def post(worker: Worker, path: str, body: Any, subject: str = "it-operator") -> httpx.Response:
+    """A scorer's POST to /score/, an operator's (``subject``) to the penalty center."""
+    return worker.call(
+        "POST", path, body, role="scorer" if path == "/score/" else "operator", subject=subject
+    )
 
 
 def scored(worker: Worker, body: dict[str, Any]) -> dict[str, Any]:
@@ -158,7 +161,7 @@ def test_a_retry_after_a_restart_gets_the_decision_already_given(
         assert time.monotonic() < deadline, (
             f"the burst's signal never reached the scorer: {worker.stats()} "
             f"{[loads(r.value) for r in read_all(settings, settings.topics.signals)]} "
-            f"{httpx.get(worker.url + '/profiles/account/acct-retry/').text} "
+            f"{worker.call('GET', '/profiles/account/acct-retry/').text} "
             f"{scored(worker, txn('acct-retry'))}"
         )
         time.sleep(0.1)
@@ -180,7 +183,7 @@ def test_a_legit_verdict_on_the_alerting_transaction_clears_the_alert(
     while scored(worker, txn("acct-verdict", occurred_at=at(-3600)))["score"] == 0:
         assert time.monotonic() < deadline, (
             f"the burst's signal never reached the scorer: {worker.stats()} "
-            f"{httpx.get(worker.url + '/profiles/account/acct-verdict/').text}"
+            f"{worker.call('GET', '/profiles/account/acct-verdict/').text}"
             f"{[loads(r.value) for r in read_all(settings, settings.topics.signals)]}"
         )
         time.sleep(0.1)
@@ -207,9 +210,9 @@ def test_bad_requests_get_422_naming_the_field_and_unknown_routes_404(
     fields = {item["field"] for item in bad.json()["fields"]}
     assert fields == {"amount", "occurred_at"}
     assert post(worker, "/score/", {**txn("a"), "type": "login"}).status_code == 422
-    not_json = httpx.post(f"{worker.url}/score/", content=b"{nope", timeout=5)
+    not_json = worker.call("POST", "/score/", b"{nope", role="scorer")
     assert not_json.status_code == 422 and "not JSON" in not_json.json()["error"]
-    assert httpx.get(f"{worker.url}/no-such-page/", timeout=5).status_code == 404
+    assert worker.call("GET", "/no-such-page/").status_code == 404
     bad_penalty = post(worker, "/penalties/", {"entity_type": "planet", "entity_id": "x"})
     assert bad_penalty.status_code == 422
     assert "entity_type" in {item["field"] for item in bad_penalty.json()["fields"]}
@@ -220,8 +223,8 @@ def test_penalties_freeze_expire_allow_and_limit(sandbox: Sandbox, worker: Worke
     worker.start()
     freeze = post(worker, "/penalties/", {
         "entity_type": "account", "entity_id": "acct-pen", "kind": "freeze",
-        "reason": "chargebacks", "operator": "alice", "ttl": "3s",
-    })  # fmt: skip
+        "reason": "chargebacks", "ttl": "3s",
+    }, subject="alice")  # fmt: skip
     assert freeze.status_code == 201
     answer = scored(worker, txn("acct-pen"))
     assert (answer["decision"], answer["reasons"][0]["code"]) == ("reject", "ACCOUNT_FROZEN")
@@ -235,8 +238,8 @@ def test_penalties_freeze_expire_allow_and_limit(sandbox: Sandbox, worker: Worke
         time.sleep(0.2)
     assert post(worker, "/penalties/", {
         "entity_type": "account", "entity_id": "acct-vip", "kind": "allow",
-        "reason": "verified merchant owner", "operator": "bob", "ttl": "1h",
-    }).status_code == 201  # fmt: skip
+        "reason": "verified merchant owner", "ttl": "1h",
+    }, subject="bob").status_code == 201  # fmt: skip
     trusted = scored(worker, txn("acct-vip"))
     assert (trusted["score"], trusted["decision"], trusted["reasons"][0]["code"]) == (
         0,
@@ -247,8 +250,8 @@ def test_penalties_freeze_expire_allow_and_limit(sandbox: Sandbox, worker: Worke
     # A daily limit counts what the stream has seen today for the account.
     assert post(worker, "/penalties/", {
         "entity_type": "account", "entity_id": "acct-lim", "kind": "limit",
-        "reason": "new account", "operator": "carol", "ttl": "1h", "daily_limit": "100",
-    }).status_code == 201  # fmt: skip
+        "reason": "new account", "ttl": "1h", "daily_limit": "100",
+    }, subject="carol").status_code == 201  # fmt: skip
     today = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     spent = [(b"acct-lim", dumps({**txn("acct-lim", "45"), "occurred_at": today}))
              for _ in range(2)]  # fmt: skip
@@ -258,14 +261,14 @@ def test_penalties_freeze_expire_allow_and_limit(sandbox: Sandbox, worker: Worke
     assert (over["decision"], over["reasons"][0]["code"]) == ("reject", "LIMIT_DAILY")
     assert scored(worker, txn("acct-lim", "5"))["decision"] == "accept"
 
-    # Removal needs who and why, and is audited.
-    listing = httpx.get(f"{worker.url}/penalties/?entity_id=acct-vip", timeout=5).json()
+    # Removal needs a reason, and is audited under the caller's name.
+    listing = worker.call("GET", "/penalties/?entity_id=acct-vip", role="analyst").json()
     (entry,) = listing["penalties"]
-    refused = httpx.delete(f"{worker.url}/penalties/{entry['penalty_id']}/", timeout=5)
-    assert refused.status_code == 422
-    removed = httpx.delete(
-        f"{worker.url}/penalties/{entry['penalty_id']}/",
-        params={"operator": "bob", "reason": "ownership not confirmed"}, timeout=5,
+    path = f"/penalties/{entry['penalty_id']}/"
+    assert worker.call("DELETE", path, role="operator", subject="bob").status_code == 422
+    removed = worker.call(
+        "DELETE", path, role="operator", subject="bob",
+        params={"reason": "ownership not confirmed"},
     )  # fmt: skip
     assert removed.status_code == 200
     audit = [loads(r.value) for r in read_all(settings, settings.topics.audit)]
@@ -276,7 +279,7 @@ def test_penalties_freeze_expire_allow_and_limit(sandbox: Sandbox, worker: Worke
         ("remove", "bob"),
     ]
     assert audit[-1]["reason"] == "ownership not confirmed"
-    profile = httpx.get(f"{worker.url}/profiles/account/acct-vip/", timeout=5).json()
+    profile = worker.call("GET", "/profiles/account/acct-vip/", role="analyst").json()
     assert profile["penalties"] == []
     assert [s["rule_id"] for s in profile["signals"]] == ["velocity.account"]
 

@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaConnectionError
 
 import riskstream.agents.ingest as ingest_module
 from riskstream.agents.batches import PartitionBatches
-from riskstream.agents.ingest import IngestPipeline
+from riskstream.agents.ingest import Admitted, IngestPipeline
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.streams.app import create_faust_app
 from riskstream.streams.dead_letter import DeadLetter, DeadLetterSender, RecordLimit
@@ -134,3 +134,31 @@ async def test_an_unreadable_rekey_message_is_dead_lettered_not_raised(
     (letter,) = broker.stored
     assert dict(letter.headers)[DeadLetterHeaders.REASON] == b"unreadable_rekey"
     assert letter.value == garbage.value
+
+
+async def test_a_batch_that_breaks_costs_only_the_event_that_breaks_it(
+    pipeline: IngestPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied: list[str] = []
+
+    async def apply(partition: int, items: list[Admitted]) -> None:
+        if any(item.event_id == "bad" for item in items):
+            raise RuntimeError("a bug in applying")
+        applied.extend(item.event_id for item in items)
+
+    monkeypatch.setattr(pipeline, "_apply", apply)
+    broker = FlakyBroker(pipeline, [], failures=0)
+    use(pipeline, broker)
+    clock = pipeline.clocks.clock(0)
+    events = [Event(Message(b"{}", offset=offset)) for offset in range(3)]
+    for offset, (event, event_id) in enumerate(zip(events, ["a", "bad", "c"], strict=True)):
+        pipeline.acks.track(event)  # type: ignore[arg-type]
+        clock.hold(offset, event_id, (event, Admitted("acct-1", event_id, offset, {}, b"")))  # type: ignore[arg-type]
+    for topic in pipeline.clocks.topics:
+        clock.bound(topic, 100)
+    await pipeline._release(0)
+    assert applied == ["a", "c"]
+    assert [dict(letter.headers)[DeadLetterHeaders.REASON] for letter in broker.stored] == [
+        b"unprocessable"
+    ]
+    assert all(event.acked for event in events)  # the culprit is in the dead-letter topic

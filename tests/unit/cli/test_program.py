@@ -33,7 +33,8 @@ def environment(data_dir: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items()
            if name not in {"NO_COLOR", "FORCE_COLOR"}}  # fmt: skip
     return {**env, "KAFKA_BOOTSTRAP": CLOSED, "RISKSTREAM_KAFKA_BOOTSTRAP": CLOSED,
-            "RISKSTREAM_DATA_DIR": str(data_dir)}  # fmt: skip
+            "RISKSTREAM_DATA_DIR": str(data_dir),
+            "RISKSTREAM_TOKEN_SECRET": "cli-tests-token-secret"}  # fmt: skip
 
 
 # Found by click while parsing, and raised by a command as it runs.
@@ -93,7 +94,8 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "backtest", "demo", "penalties", "replay", "rules", "simulate", "topics", "worker",
+        "audit", "backtest", "demo", "penalties", "replay", "rules", "simulate", "token",
+        "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 
@@ -128,6 +130,28 @@ def test_no_broker_is_one_line_with_a_hint(
     assert done.status == 1
     assert line.startswith(f"riskstream {args[0]}: no Kafka broker at {CLOSED}")
     assert "make broker-start" in line
+
+
+@pytest.mark.parametrize(
+    ("secret", "said"),
+    [(None, "RISKSTREAM_TOKEN_SECRET is not set"), ("hunter2-short", "too short")],
+    ids=["none", "short"],
+)
+def test_a_worker_without_a_usable_token_secret_refuses_in_one_line(
+    tmp_path: Path, secret: str | None, said: str
+) -> None:
+    env = environment(tmp_path / "var")
+    del env["RISKSTREAM_TOKEN_SECRET"]
+    if secret is not None:
+        env["RISKSTREAM_TOKEN_SECRET"] = secret
+    done = subprocess.run(
+        [sys.executable, "-m", "riskstream", "worker"], cwd=tmp_path, env=env,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    line = one_line(Done(done.returncode, done.stdout, done.stderr))
+    assert done.returncode == 1
+    assert line.startswith("riskstream worker: ") and said in line
+    assert "hunter2" not in done.stderr + done.stdout  # the secret is never shown
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Who may call the worker's HTTP routes: credentials, roles, and the guard in front."""

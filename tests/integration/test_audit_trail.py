@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import httpx
 import orjson
 import pytest
 
@@ -24,9 +23,9 @@ def riskstream(sandbox: Sandbox, *args: str) -> subprocess.CompletedProcess[str]
     )  # fmt: skip
 
 
-def penalty(entity_id: str, operator: str) -> bytes:
+def penalty(entity_id: str) -> bytes:
     return dumps({"entity_type": "account", "entity_id": entity_id, "kind": "freeze",
-                  "reason": "chargebacks", "operator": operator, "ttl": "1h"})  # fmt: skip
+                  "reason": "chargebacks", "ttl": "1h"})  # fmt: skip
 
 
 def test_chained_audit_lines_verify_and_a_forged_one_is_found(
@@ -34,12 +33,15 @@ def test_chained_audit_lines_verify_and_a_forged_one_is_found(
 ) -> None:
     settings = sandbox.settings
     worker.start()
+    # The actor is whoever the token names.
     for entity_id, operator in (("acct-a1", "alice"), ("acct-a2", "bob")):
-        answer = httpx.post(f"{worker.url}/penalties/", content=penalty(entity_id, operator))
+        answer = worker.call(
+            "POST", "/penalties/", penalty(entity_id), role="operator", subject=operator
+        )
         assert answer.status_code == 201, answer.text
-    removed = httpx.delete(
-        f"{worker.url}/penalties/account:acct-a1:freeze:operator:alice/",
-        params={"operator": "carol", "reason": "cleared"}, timeout=10,
+    removed = worker.call(
+        "DELETE", "/penalties/account:acct-a1:freeze:operator:alice/",
+        role="operator", subject="carol", params={"reason": "cleared"},
     )  # fmt: skip
     assert removed.status_code == 200
     added = riskstream(sandbox, "penalties", "add", "--entity-id", "acct-a3", "--kind", "block",

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from riskstream.streams.codec import dumps, loads
@@ -83,12 +82,12 @@ def test_sensitive_values_are_nowhere_in_the_clear(
     assert body["entity_type"] == "instrument" and body["entity_id"].startswith("tok_pan_")
 
     answers = [
-        httpx.post(f"{worker.url}/score/", content=dumps(payment(30, "950.00")), timeout=10),
-        httpx.get(f"{worker.url}/profiles/instrument/{PAN}/", timeout=10),
-        httpx.post(f"{worker.url}/score/", content=dumps(payment(31, "x")), timeout=10),
-        httpx.post(f"{worker.url}/penalties/", content=dumps({
+        worker.call("POST", "/score/", dumps(payment(30, "950.00")), role="scorer"),
+        worker.call("GET", f"/profiles/instrument/{PAN}/", role="analyst"),
+        worker.call("POST", "/score/", dumps(payment(31, "x")), role="scorer"),
+        worker.call("POST", "/penalties/", dumps({
             "entity_type": "instrument", "entity_id": PAN, "kind": "block",
-            "reason": f"card {PAN} tested", "operator": "alice", "ttl": "1h"}), timeout=10),
+            "reason": f"card {PAN} tested", "ttl": "1h"}), role="operator", subject="alice"),
     ]  # fmt: skip
     assert [answer.status_code for answer in answers] == [200, 200, 422, 201]
     profile = answers[1].json()

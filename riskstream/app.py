@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     center = RuleCenter(
         default_pack() if settings.load_pack else [],
         default_score_rules() if settings.load_pack else [],
+        approval_required=settings.rules_approval == "required",
     )
     pipeline = IngestPipeline(
         app,

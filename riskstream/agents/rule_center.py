@@ -9,6 +9,10 @@ stays in force and the refusal is recorded (console, log, dead-letter topic).
 Revoking a detection rule (deleting it, or a version that is not active) withdraws its
 judgement: its signals already published, and the penalties (``freeze`` ...) they carry,
 stop counting (:meth:`RuleCenter.counts`), however long their TTL.
+
+When approval is required (``RISKSTREAM_RULES_APPROVAL=required``), a record counts only
+with an approval by a second admin (``streams/rule_approval.py``); one without is refused
+like an invalid document.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import hashlib
 import logging
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +34,7 @@ from riskstream.agents.scoring import CompiledScoreRule, compile_score_rule
 from riskstream.rules.loader import AnyRuleDoc, parse_any
 from riskstream.streams.bounds import MAX_KEY_GROUPS, MAX_RULES
 from riskstream.streams.follow import follow_topic
+from riskstream.streams.rule_approval import approval_refusal
 from riskstream.streams.rule_model import RuleDoc
 from riskstream.streams.scoring_model import ScoreRuleDoc
 
@@ -53,7 +59,14 @@ def encode_rule(doc: AnyRuleDoc) -> bytes:
 class RuleCenter:
     """Holds the rules in force, detection and scoring, and applies changes to them."""
 
-    def __init__(self, base: list[RuleDoc], scoring: list[ScoreRuleDoc] | None = None) -> None:
+    def __init__(
+        self,
+        base: list[RuleDoc],
+        scoring: list[ScoreRuleDoc] | None = None,
+        *,
+        approval_required: bool = False,
+    ) -> None:
+        self.approval_required = approval_required
         self.ruleset = RuleSet.of(base)
         self.score_rules: dict[str, CompiledScoreRule] = {
             doc.id: compile_score_rule(doc) for doc in scoring or []
@@ -94,12 +107,22 @@ class RuleCenter:
         score_rule = self.score_rules.get(rule_id)
         return score_rule.doc if score_rule else None
 
-    def apply(self, key: bytes | None, value: bytes | None, offset: int = -1) -> Refusal | None:
+    def apply(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        offset: int = -1,
+        headers: Iterable[tuple[str, bytes | None]] | None = None,
+    ) -> Refusal | None:
         """Apply one record of the rules topic; returns the refusal, if refused."""
         rule_id = key.decode(errors="replace") if key else ""
         try:
             if not rule_id:
                 raise RuleError("a rule record needs the rule id as its key")
+            if self.approval_required:
+                unapproved = approval_refusal(rule_id, value, headers)
+                if unapproved is not None:
+                    raise RuleError(unapproved)
             if value is None:
                 deleted = self.ruleset.rules.get(rule_id)
                 if deleted is not None:
@@ -252,6 +275,6 @@ async def follow_rules_topic(
     """Keep ``center`` in step with the rules topic; ``center.ready`` once caught up."""
 
     def apply(record: Any) -> None:
-        center.apply(record.key, record.value, record.offset)
+        center.apply(record.key, record.value, record.offset, record.headers)
 
     await follow_topic(bootstrap, topic, apply, center.ready, stop=stop)

@@ -80,11 +80,13 @@ def register(app: faust.App) -> None:
     )
     async def rules(self: AppCommand, action: str, targets: tuple[str, ...]) -> None:
         """Rules: validate [PATHS] | push PATHS | list | show ID | enable|shadow|disable ID
-        | delete ID | schema."""
+        | delete ID | schema | pending | approve ID | reject ID [REASON]. With approval
+        required, a change is proposed and published once a second admin approves it."""
+        from riskstream.cli import rule_changes  # noqa: PLC0415
         from riskstream.cli import rules as rules_cli  # noqa: PLC0415
 
         try:
-            rules_cli.run_action(get_settings(), action, list(targets), self.say)
+            rule_changes.run_action(get_settings(), action, list(targets), self.say)
         except rules_cli.RulesCommandError as error:
             raise SystemExit(str(error)) from None
         except ValueError as error:

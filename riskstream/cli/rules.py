@@ -61,6 +61,7 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
     center = RuleCenter(
         default_pack() if settings.load_pack else [],
         default_score_rules() if settings.load_pack else [],
+        approval_required=settings.rules_approval == "required",
     )
     require_broker(settings)
     consumer = KafkaConsumer(
@@ -81,15 +82,17 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
         end = consumer.end_offsets([partition])[partition]
         while consumer.position(partition) < end:
             for record in consumer.poll(timeout_ms=1000).get(partition, []):
-                center.apply(record.key, record.value, record.offset)
+                center.apply(record.key, record.value, record.offset, record.headers)
     finally:
         consumer.close()
     return center
 
 
-def push(settings: Settings, docs: list[AnyRuleDoc]) -> list[str]:
-    """Check every document against the rules in force, then publish them all, or none."""
+def checked_records(settings: Settings, docs: list[AnyRuleDoc]) -> list[tuple[str, bytes]]:
+    """The records of ``docs``, each checked against the rules in force; refused all
+    together when one is refused."""
     center = read_center(settings)
+    center.approval_required = False  # the documents are checked, not their approval
     errors = [
         f"{doc.id}: {refusal.error}"
         for doc in docs
@@ -97,25 +100,49 @@ def push(settings: Settings, docs: list[AnyRuleDoc]) -> list[str]:
     ]
     if errors:
         raise RulesCommandError("refused, nothing pushed:\n  " + "\n  ".join(errors))
-    _send(settings, [(doc.id, encode_rule(doc)) for doc in docs])
+    return [(doc.id, encode_rule(doc)) for doc in docs]
+
+
+def push(settings: Settings, docs: list[AnyRuleDoc]) -> list[str]:
+    """Check every document against the rules in force, then publish them all, or none."""
+    send_records(settings, list(checked_records(settings, docs)))
     return [f"{doc.id} v{doc.version} ({doc.mode})" for doc in docs]
 
 
-def set_mode(settings: Settings, rule_id: str, mode: str) -> AnyRuleDoc:
+def mode_change(settings: Settings, rule_id: str, mode: str) -> AnyRuleDoc:
     """A new version of the rule in force with another mode (active, shadow, disabled)."""
     current = read_center(settings).doc(rule_id)
     if current is None:
         raise RulesCommandError(f"no rule {rule_id} in force")
     doc = current.model_copy(update={"mode": mode, "version": current.version + 1})
-    doc = type(current).model_validate(doc.model_dump())
+    return type(current).model_validate(doc.model_dump())
+
+
+def set_mode(settings: Settings, rule_id: str, mode: str) -> AnyRuleDoc:
+    doc = mode_change(settings, rule_id, mode)
     push(settings, [doc])
     return doc
 
 
-def delete(settings: Settings, rule_id: str) -> None:
+def require_rule(settings: Settings, rule_id: str) -> None:
     if read_center(settings).doc(rule_id) is None:
         raise RulesCommandError(f"no rule {rule_id} in force")
-    _send(settings, [(rule_id, None)])
+
+
+def delete(settings: Settings, rule_id: str) -> None:
+    require_rule(settings, rule_id)
+    send_records(settings, [(rule_id, None)])
+
+
+def pushed_docs(targets: list[str]) -> list[AnyRuleDoc]:
+    """The documents of the rule files or directories ``targets``, all valid, or refused."""
+    if not targets:
+        raise ValueError("push needs rule files or directories")
+    checked = validate_paths([Path(target) for target in targets])
+    broken = [f"{item.path}: {item.error}" for item in checked if item.error]
+    if broken:
+        raise RulesCommandError("refused, nothing pushed:\n  " + "\n  ".join(broken))
+    return [doc for item in checked for doc in item.docs]
 
 
 def show(settings: Settings, rule_id: str) -> str:
@@ -129,12 +156,21 @@ def schema_json() -> str:
     return orjson.dumps(rule_json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def _send(settings: Settings, records: list[tuple[str, bytes | None]]) -> None:
+Headers = list[tuple[str, bytes]]
+
+
+def send_records(
+    settings: Settings,
+    records: list[tuple[str, bytes | None]],
+    headers: list[Headers] | None = None,
+) -> None:
+    """Publish ``records`` to the rules topic, each with its own headers if given."""
     require_broker(settings)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     try:
-        for key, value in records:
-            producer.send(settings.topics.rules, key=key.encode(), value=value)
+        for number, (key, value) in enumerate(records):
+            extra = headers[number] if headers else None
+            producer.send(settings.topics.rules, key=key.encode(), value=value, headers=extra)
         producer.flush()
     finally:
         producer.close()
@@ -155,13 +191,7 @@ def run_action(
         if failed or not results:
             raise RulesCommandError(f"{len(failed)} of {len(results)} rule files failed")
     elif action == "push":
-        if not targets:
-            raise ValueError("push needs rule files or directories")
-        checked = validate_paths([Path(target) for target in targets])
-        broken = [f"{item.path}: {item.error}" for item in checked if item.error]
-        if broken:
-            raise RulesCommandError("refused, nothing pushed:\n  " + "\n  ".join(broken))
-        for line in push(settings, [doc for item in checked for doc in item.docs]):
+        for line in push(settings, pushed_docs(targets)):
             say(f"pushed {line}")
     elif action == "list":
         center = read_center(settings)

@@ -79,6 +79,19 @@ class PenaltyRequest(BaseModel):
         return self
 
 
+class RuleChangeAudit(BaseModel):
+    """What an audit line about a rule change names: the proposal, both identities (the
+    approver once there is one) and the digest of what was proposed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    proposal_id: str
+    proposer: str
+    approver: str | None = None
+    rule_ids: list[str]
+    digest: str
+
+
 class AuditRecord(BaseModel):
     """An immutable line of the audit trail: who did what, when and why, and its link in
     its producer's hash chain (``streams/audit_chain.py``; absent on older entries)."""
@@ -87,10 +100,11 @@ class AuditRecord(BaseModel):
 
     at: AwareDatetime
     actor: str
-    action: Literal["add", "remove"]
-    penalty_id: str
+    action: Literal["add", "remove", "rule-propose", "rule-approve", "rule-reject"]
+    penalty_id: str = ""  # empty on a rule change's line
     reason: str
     penalty: Penalty | None = None
+    rule_change: RuleChangeAudit | None = None
     chain: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     seq: Annotated[int, Field(ge=0)] | None = None
     prev: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None

@@ -34,6 +34,7 @@ class TopicNames(BaseSettings):
     rules: str = "risk.rules"
     penalties: str = "risk.penalties"
     audit: str = "risk.audit"
+    rule_proposals: str = "risk.rule-proposals"
 
 
 class Settings(BaseSettings):
@@ -251,6 +252,17 @@ class Settings(BaseSettings):
     )
     load_pack: bool = Field(
         True, description="Start from the shipped rule pack (the rules topic overlays it)."
+    )
+    rules_approval: Literal["required", "off"] = Field(
+        "required",
+        description="required: a rule change takes effect only once a second admin"
+        " approves it, and a rules topic record without an approval is refused;"
+        " off (development): changes are published at once.",
+    )
+    operator_token: SecretStr | None = Field(
+        None,
+        description="The bearer token (admin role) that names who proposes, approves or"
+        " rejects a rule change from the command line.",
     )
 
     # The scorer.

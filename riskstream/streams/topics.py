@@ -54,7 +54,8 @@ def catalog(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.dead_letter, 1, retention_ms=4 * WEEK_MS, purpose="rejected messages"),
         TopicSpec(names.rules, 1, compacted=True, purpose="rule documents (state)"),
         TopicSpec(names.penalties, 1, compacted=True, purpose="penalty center entries (state)"),
-        TopicSpec(names.audit, 1, retention_ms=-1, purpose="audit trail of penalty changes"),
+        TopicSpec(names.rule_proposals, 1, compacted=True, purpose="rule changes to approve"),
+        TopicSpec(names.audit, 1, retention_ms=-1, purpose="audit trail of changes"),
         TopicSpec(
             rekey_topic_name(settings),
             keyed,

@@ -105,6 +105,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         rules=f"t-{tag}.rules",
         penalties=f"t-{tag}.penalties",
         audit=f"t-{tag}.audit",
+        rule_proposals=f"t-{tag}.rule-proposals",
     )
     web_port = free_port()
     data_dir = tmp_path / "data"
@@ -122,6 +123,9 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         "RISKSTREAM_HEARTBEAT_INTERVAL_S": "1",
         "RISKSTREAM_AUTH_JWT_SECRET": jwt_secret,
         "RISKSTREAM_INTERNAL_SECRET": internal_secret,
+        # Rule changes publish at once here; tests/integration/test_rule_approval.py
+        # turns maker-checker on.
+        "RISKSTREAM_RULES_APPROVAL": "off",
         "PYTHONUNBUFFERED": "1",
         **{
             f"RISKSTREAM_TOPIC_{name.upper()}": value for name, value in topics.model_dump().items()
@@ -137,6 +141,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         auth_jwt_secret=jwt_secret,
         internal_secret=internal_secret,
         token_secret=TOKEN_SECRET,
+        rules_approval="off",
     )
     return Sandbox(settings=settings, env=env, data_dir=data_dir)
 

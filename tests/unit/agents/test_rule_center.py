@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
 
@@ -128,3 +130,54 @@ def test_a_rule_too_slow_to_evaluate_is_disabled_and_reported() -> None:
     assert same_version is not None, "enabled again only by a new version"
     assert center.apply(b"r.a", rule_record(id="r.a", version=5)) is None
     assert center.counts("r.a", 5)
+
+
+def approved(value: bytes | None, rule_id: str = "attack.ttl") -> list[tuple[str, bytes]]:
+    from riskstream.streams.rule_approval import Approval, change_digest  # noqa: PLC0415
+
+    return [
+        Approval(
+            proposal_id="rp-0123456789abcdef", proposer="alice", approver="bob",
+            digest=change_digest(rule_id, value), at=datetime.now(UTC),
+        ).header()
+    ]  # fmt: skip
+
+
+def test_with_approval_required_an_unapproved_record_is_refused_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    center = RuleCenter([], approval_required=True)
+    refusal = center.apply(b"attack.ttl", rule_record(), offset=3)
+    assert refusal is not None
+    assert "carries no approval" in refusal.error
+    assert center.doc("attack.ttl") is None
+    assert "carries no approval" in caplog.text
+
+
+def test_with_approval_required_an_approved_record_is_applied_and_deleted() -> None:
+    center = RuleCenter([], approval_required=True)
+    record = rule_record()
+    assert center.apply(b"attack.ttl", record, headers=approved(record)) is None
+    assert center.doc("attack.ttl") is not None
+    # An approval of the document does not approve its deletion.
+    assert center.apply(b"attack.ttl", None, headers=approved(record)) is not None
+    assert center.doc("attack.ttl") is not None
+    assert center.apply(b"attack.ttl", None, headers=approved(None)) is None
+    assert center.doc("attack.ttl") is None
+
+
+def test_an_approval_of_one_version_does_not_carry_another() -> None:
+    center = RuleCenter([], approval_required=True)
+    first, second = rule_record(), rule_record(version=2, severity=90)
+    assert center.apply(b"attack.ttl", first, headers=approved(first)) is None
+    refusal = center.apply(b"attack.ttl", second, headers=approved(first))
+    assert refusal is not None
+    assert "for another change" in refusal.error
+    doc = center.doc("attack.ttl")
+    assert doc is not None
+    assert doc.version == 1
+
+
+def test_with_approval_off_a_plain_record_is_applied() -> None:
+    center = RuleCenter([])
+    assert center.apply(b"attack.ttl", rule_record()) is None

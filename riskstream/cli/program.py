@@ -20,6 +20,7 @@ from riskstream.app import create_app
 from riskstream.cli import commands
 from riskstream.cli.broker import NoBrokerError, require_broker
 from riskstream.cli.command import fail, one_line, usage_line
+from riskstream.streams import kafka_security
 from riskstream.streams.app import RiskApp
 from riskstream.streams.redaction import missing_token_secret
 from riskstream.streams.settings import get_settings
@@ -72,8 +73,8 @@ def dress(group: click.Group) -> click.Group:
 
 
 def _check_before_starting(command: click.Command) -> None:
-    """The worker starts only with a token secret (or in development) and a broker to
-    talk to."""
+    """The worker starts only with a token secret (or in development), Kafka security
+    settings that can work, and a broker to talk to that takes its login."""
     start = command.callback
     assert start is not None
 
@@ -87,8 +88,9 @@ def _check_before_starting(command: click.Command) -> None:
         if settings.token_secret is None:
             click.echo(f"{path}: development: tokens use the published secret", err=True)
         try:
+            kafka_security.check(settings)
             require_broker(settings)
-        except NoBrokerError as error:
+        except (NoBrokerError, kafka_security.KafkaSecurityError) as error:
             fail(path, str(error))
         return start(*args, **kwargs)
 

@@ -21,6 +21,7 @@ from riskstream.rules.loader import (
     load_file,
     rule_files,
 )
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.rule_model import rule_json_schema
 from riskstream.streams.settings import Settings
 
@@ -64,7 +65,7 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
     )
     require_broker(settings)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         group_id=None,
         enable_auto_commit=False,
         consumer_timeout_ms=int(timeout_s * 1000),
@@ -131,7 +132,7 @@ def schema_json() -> str:
 
 def _send(settings: Settings, records: list[tuple[str, bytes | None]]) -> None:
     require_broker(settings)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer = KafkaProducer(**client_options(settings), acks="all")
     try:
         for key, value in records:
             producer.send(settings.topics.rules, key=key.encode(), value=value)

@@ -40,7 +40,13 @@ WORKER_HELP = "Run a worker: ingest, rules, scoring, web console, metrics."
 
 def main(argv: list[str] | None = None) -> None:
     colour_logs_only_on_a_terminal()
-    app = create_app()
+    try:
+        app = create_app()
+    except kafka_security.KafkaSecurityError as error:
+        # Every command's app carries the Kafka login: none runs on settings that
+        # cannot work.
+        click.echo(f"{PROG}: {one_line(str(error))}", err=True)
+        sys.exit(1)
     commands.register(app)
     sys.exit(run(dress(faust_group), app, argv))
 
@@ -73,8 +79,9 @@ def dress(group: click.Group) -> click.Group:
 
 
 def _check_before_starting(command: click.Command) -> None:
-    """The worker starts only with a token secret (or in development), Kafka security
-    settings that can work, and a broker to talk to that takes its login."""
+    """The worker starts only with a token secret (or in development) and a broker to
+    talk to that takes its login (Kafka security settings that cannot work stop every
+    command earlier, in :func:`main`)."""
     start = command.callback
     assert start is not None
 
@@ -88,7 +95,6 @@ def _check_before_starting(command: click.Command) -> None:
         if settings.token_secret is None:
             click.echo(f"{path}: development: tokens use the published secret", err=True)
         try:
-            kafka_security.check(settings)
             require_broker(settings)
         except (NoBrokerError, kafka_security.KafkaSecurityError) as error:
             fail(path, str(error))

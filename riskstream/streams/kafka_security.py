@@ -123,7 +123,9 @@ def client_options(settings: Settings) -> dict[str, Any]:
 
 
 def faust_credentials(settings: Settings) -> CredentialsT | None:
-    """Faust's ``broker_credentials``: what its consumer, producer and topic creation use."""
+    """Faust's ``broker_credentials``: what its consumer, producer and topic creation use.
+    Raises :class:`KafkaSecurityError` for settings that cannot work."""
+    check(settings)
     context = tls_context(settings)
     if _uses_sasl(settings):
         password = settings.kafka_sasl_password

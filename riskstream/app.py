@@ -13,6 +13,7 @@ from riskstream.agents.scoring_views import register_scoring_views
 from riskstream.rules.loader import default_pack, default_score_rules
 from riskstream.streams import quiet_logs
 from riskstream.streams.app import RiskApp, create_faust_app
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings, get_settings
 from riskstream.tables.faust_tables import (
     account_state_table,
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
 
     @app.task  # type: ignore[untyped-decorator]
     async def rules() -> None:
-        await follow_rules_topic(center, settings.kafka_bootstrap, settings.topics.rules)
+        await follow_rules_topic(center, client_options(settings), settings.topics.rules)
 
     scorer = Scorer(app, settings, center, pipeline.accounts)
     register_scoring_views(app, scorer)

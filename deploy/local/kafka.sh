@@ -10,6 +10,7 @@
 #   deploy/local/kafka.sh path              print the classpath dir (fetching the jars if needed)
 #
 #   BOOTSTRAP=$(deploy/local/kafka.sh start)   # -> 127.0.0.1:9092
+#   KAFKA_SECURITY=sasl_ssl deploy/local/kafka.sh start   # SASL/SCRAM over TLS, see below
 #
 # No Kafka tarball is needed: the broker's jars come from Maven Central via
 # `mvn dependency:copy-dependencies` (org.apache.kafka:kafka_2.13 plus a log4j2
@@ -59,6 +60,16 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to serve requests, default 90
 #   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL, default 30
 #   JAVA_HOME              use $JAVA_HOME/bin/java instead of java from PATH
+#   KAFKA_SECURITY         plaintext (default) or sasl_ssl: the client listener speaks
+#                          SASL_SSL with SCRAM-SHA-512 only. The TLS material is made
+#                          with openssl on the first start in $STATE_DIR/tls (ca.pem is
+#                          the CA clients trust); the SCRAM users are written when the
+#                          storage is formatted, so a change needs a fresh start.
+#   KAFKA_SASL_USERS       sasl_ssl: "name:password" pairs, space separated, that may log
+#                          in (default "riskstream:riskstream-secret"); the broker's own
+#                          user (broker:$KAFKA_BROKER_PASSWORD) is added to them
+#   KAFKA_BROKER_PASSWORD  sasl_ssl: password of the broker's own user, default random
+#                          at the first start, kept in $STATE_DIR/tls/broker-password
 #
 # Broker settings that matter to the clients: single-node replication factors
 # (offsets/transaction-state topics RF 1 and min ISR 1, otherwise consumer
@@ -83,6 +94,8 @@ KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx1g}"
 KAFKA_OPTS="${KAFKA_OPTS:-}"
 KAFKA_EXTRA_CONFIG="${KAFKA_EXTRA_CONFIG:-}"
 KAFKA_RESET="${KAFKA_RESET:-0}"
+KAFKA_SECURITY="${KAFKA_SECURITY:-plaintext}"
+KAFKA_SASL_USERS="${KAFKA_SASL_USERS:-riskstream:riskstream-secret}"
 
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/riskstream"
 CACHE_DIR="${RISKSTREAM_CACHE_DIR:-$CACHE_ROOT/kafka-$KAFKA_VERSION}"
@@ -95,6 +108,8 @@ LOG4J2_FILE="$STATE_DIR/log4j2.properties"
 LOG4J1_FILE="$STATE_DIR/log4j.properties"
 VERSION_FILE="$STATE_DIR/formatted-by-version"
 FETCH_MARKER=".riskstream-fetch-complete"
+TLS_DIR="$STATE_DIR/tls"
+SCRAM_MECHANISM="SCRAM-SHA-512"
 
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
 die() {
@@ -121,6 +136,11 @@ is_port_number "$CONTROLLER_PORT" || die "KAFKA_CONTROLLER_PORT must be a port n
 [[ "$CONTROLLER_PORT" != "$KAFKA_PORT" ]] || die "KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT ($KAFKA_PORT)"
 [[ "$KAFKA_START_TIMEOUT" =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT must be a number of seconds"
 [[ "$KAFKA_STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT must be a number of seconds"
+case "$KAFKA_SECURITY" in
+plaintext) LISTENER=PLAINTEXT ;;
+sasl_ssl) LISTENER=SASL_SSL ;;
+*) die "KAFKA_SECURITY must be plaintext or sasl_ssl, got '$KAFKA_SECURITY'" ;;
+esac
 ADDRESS="$KAFKA_HOST:$KAFKA_PORT"
 
 # ---------------------------------------------------------------- prerequisites
@@ -268,6 +288,17 @@ kafka_metadata_ok() {
     ((16#${reply:24:8} >= 1 && 16#${reply:24:8} < 1000))
 }
 
+# 0 if the broker serves clients on $KAFKA_HOST:$KAFKA_PORT. A SASL_SSL listener
+# answers nothing before the TLS handshake and the login, so there the open port
+# and the broker's own "started" line stand in for the Metadata request.
+broker_serving() {
+    if [[ "$LISTENER" == PLAINTEXT ]]; then
+        kafka_metadata_ok "$KAFKA_HOST" "$KAFKA_PORT"
+    else
+        port_open "$KAFKA_HOST" "$KAFKA_PORT" && grep -q "Kafka Server started" "$LOG_FILE" 2>/dev/null
+    fi
+}
+
 # 0 if process $1 exists and is not a zombie.
 alive() {
     kill -0 "$1" 2>/dev/null || return 1
@@ -337,6 +368,72 @@ lock_state_dir() {
 
 # ---------------------------------------------------------------- config
 
+# The broker side of a SASL_SSL listener: SCRAM-SHA-512 logins only, over TLS with
+# the generated keystore. The broker logs in to itself (inter-broker) as "broker".
+sasl_ssl_config() {
+    local prefix="listener.name.sasl_ssl"
+    echo "sasl.enabled.mechanisms=$SCRAM_MECHANISM"
+    echo "sasl.mechanism.inter.broker.protocol=$SCRAM_MECHANISM"
+    echo "$prefix.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"broker\" password=\"$(broker_password)\";"
+    echo "ssl.keystore.type=PKCS12"
+    echo "ssl.keystore.location=$TLS_DIR/broker.p12"
+    echo "ssl.keystore.password=$(cat "$TLS_DIR/store-password")"
+    echo "ssl.truststore.type=PEM"
+    echo "ssl.truststore.location=$TLS_DIR/ca.pem"
+    echo "ssl.client.auth=none"
+    echo "ssl.endpoint.identification.algorithm=https"
+}
+
+broker_password() {
+    if [[ ! -s "$TLS_DIR/broker-password" ]]; then
+        (umask 077 && printf '%s' "${KAFKA_BROKER_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')}" >"$TLS_DIR/broker-password")
+    fi
+    cat "$TLS_DIR/broker-password"
+}
+
+# A self-signed CA and a broker certificate for $KAFKA_HOST (and localhost), made once
+# per state dir with openssl; the broker reads its key and chain from a PKCS12 store.
+ensure_tls() {
+    [[ -s "$TLS_DIR/broker.p12" && -s "$TLS_DIR/ca.pem" ]] && return 0
+    command -v openssl >/dev/null 2>&1 || die "openssl not found: KAFKA_SECURITY=sasl_ssl makes its certificates with it (apt-get install openssl)"
+    mkdir -p "$TLS_DIR"
+    chmod 700 "$TLS_DIR"
+    log "making a CA and a broker certificate in $TLS_DIR"
+    local san="DNS:localhost,IP:127.0.0.1"
+    if [[ "$KAFKA_HOST" =~ ^[0-9.]+$ ]]; then
+        [[ "$KAFKA_HOST" == 127.0.0.1 ]] || san="$san,IP:$KAFKA_HOST"
+    else
+        san="$san,DNS:$KAFKA_HOST"
+    fi
+    (
+        umask 077
+        cd "$TLS_DIR"
+        head -c 18 /dev/urandom | base64 | tr '+/' '-_' >store-password
+        openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=riskstream local CA" \
+            -keyout ca.key -out ca.pem >/dev/null 2>&1
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=$KAFKA_HOST" \
+            -keyout broker.key -out broker.csr >/dev/null 2>&1
+        printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$san" >broker.ext
+        openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 \
+            -extfile broker.ext -out broker.pem >/dev/null 2>&1
+        openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+            -passout "file:store-password" -out broker.p12 >/dev/null 2>&1
+        chmod 644 ca.pem
+    ) || die "making the TLS material in $TLS_DIR failed (openssl)"
+}
+
+# --add-scram arguments of the storage tool: the broker's own user and KAFKA_SASL_USERS.
+scram_arguments() {
+    local pair name password
+    SCRAM_ARGS=(--add-scram "$SCRAM_MECHANISM=[name=broker,password=$(broker_password)]")
+    for pair in $KAFKA_SASL_USERS; do
+        name="${pair%%:*}"
+        password="${pair#*:}"
+        [[ -n "$name" && "$pair" == *:* && -n "$password" ]] || die "KAFKA_SASL_USERS: '$pair' is not name:password"
+        SCRAM_ARGS+=(--add-scram "$SCRAM_MECHANISM=[name=$name,password=$password]")
+    done
+}
+
 write_config() {
     mkdir -p "$STATE_DIR" "$DATA_DIR"
     {
@@ -345,11 +442,12 @@ write_config() {
         echo "process.roles=broker,controller"
         echo "node.id=1"
         echo "controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT"
-        echo "listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
-        echo "advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT"
-        echo "inter.broker.listener.name=PLAINTEXT"
+        echo "listeners=$LISTENER://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+        echo "advertised.listeners=$LISTENER://$KAFKA_HOST:$KAFKA_PORT"
+        echo "inter.broker.listener.name=$LISTENER"
         echo "controller.listener.names=CONTROLLER"
-        echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+        echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,$LISTENER:$LISTENER"
+        [[ "$LISTENER" == PLAINTEXT ]] || sasl_ssl_config
         echo "log.dirs=$DATA_DIR"
         echo "num.partitions=1"
         echo "default.replication.factor=1"
@@ -412,8 +510,11 @@ format_storage() {
     done
     log "formatting KRaft storage in $DATA_DIR (cluster id $cluster_id)"
     jvm_common_opts
+    SCRAM_ARGS=()
+    [[ "$LISTENER" == PLAINTEXT ]] || scram_arguments
     if ! out="$("$JAVA" "${JVM_OPTS[@]}" -cp "$LIBS_DIR/*" kafka.tools.StorageTool \
-        format --cluster-id="$cluster_id" --config "$PROPS_FILE" --ignore-formatted 2>&1)"; then
+        format --cluster-id="$cluster_id" --config "$PROPS_FILE" --ignore-formatted \
+        "${SCRAM_ARGS[@]}" 2>&1)"; then
         printf '%s\n' "$out" >&2
         die "formatting the storage failed (kafka.tools.StorageTool format)"
     fi
@@ -456,7 +557,7 @@ cmd_stop() {
 cmd_status() {
     local pid
     if pid="$(broker_pid)"; then
-        if kafka_metadata_ok "$KAFKA_HOST" "$KAFKA_PORT"; then
+        if broker_serving; then
             echo "running: pid $pid, bootstrap $ADDRESS, Kafka $EFFECTIVE_VERSION, state dir $STATE_DIR"
         else
             echo "running (not serving requests yet): pid $pid, bootstrap $ADDRESS, Kafka $EFFECTIVE_VERSION, state dir $STATE_DIR"
@@ -476,7 +577,7 @@ wait_ready() {
             show_log_tail
             exit 1
         fi
-        if kafka_metadata_ok "$KAFKA_HOST" "$KAFKA_PORT"; then
+        if broker_serving; then
             return 0
         fi
         sleep 0.5
@@ -527,6 +628,7 @@ cmd_start() {
         log "wiping $DATA_DIR"
         rm -rf "$DATA_DIR" "$VERSION_FILE"
     fi
+    [[ "$LISTENER" == PLAINTEXT ]] || ensure_tls
     write_config
     if [[ -f "$VERSION_FILE" && "$(cat "$VERSION_FILE")" != "$EFFECTIVE_VERSION" ]]; then
         log "warning: $DATA_DIR was formatted by Kafka $(cat "$VERSION_FILE"), now starting $EFFECTIVE_VERSION; if startup fails, retry with KAFKA_RESET=1 (wipes the data)"

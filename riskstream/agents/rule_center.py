@@ -22,7 +22,7 @@ import hashlib
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,11 +270,14 @@ class RuleCenter:
 
 
 async def follow_rules_topic(
-    center: RuleCenter, bootstrap: str, topic: str, stop: asyncio.Event | None = None
+    center: RuleCenter,
+    connection: Mapping[str, Any],
+    topic: str,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Keep ``center`` in step with the rules topic; ``center.ready`` once caught up."""
 
     def apply(record: Any) -> None:
         center.apply(record.key, record.value, record.offset, record.headers)
 
-    await follow_topic(bootstrap, topic, apply, center.ready, stop=stop)
+    await follow_topic(connection, topic, apply, center.ready, stop=stop)

@@ -34,6 +34,7 @@ from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
 from riskstream.streams.follow import follow_topic
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.outputs import Decision
 from riskstream.streams.redaction import Tokeniser, TooDeepError, tokenise, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
@@ -180,7 +181,7 @@ class Scorer:
 
         async def follow() -> None:
             await follow_topic(
-                self.settings.kafka_bootstrap, topic, apply, ready,
+                client_options(self.settings), topic, apply, ready,
                 since_ms=since if lookback_ms is not None else None, tail=tail,
             )  # fmt: skip
 

@@ -11,6 +11,7 @@ from kafka import KafkaConsumer, TopicPartition
 from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command, fail
 from riskstream.streams.audit_chain import AuditReport, verify
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings, get_settings
 
 POLL_MS = 1000
@@ -24,9 +25,7 @@ def read_audit(settings: Settings) -> Iterator[tuple[int, bytes | None]]:
     """``(offset, value)`` of every record of the audit topic, up to its end as it is now."""
     require_broker(settings)
     topic = settings.topics.audit
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = KafkaConsumer(**client_options(settings), group_id=None, enable_auto_commit=False)
     try:
         partitions = [
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())

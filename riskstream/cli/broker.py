@@ -1,13 +1,16 @@
-"""Is a Kafka broker there? Asked once, before a command opens its first Kafka client.
+"""Is a Kafka broker there, and does it take our login? Asked once, before a command
+opens its first Kafka client.
 
 Kafka's clients retry an absent broker for 30 s, logging every attempt, and then fail
-with a traceback; a command asks first and, with nobody listening, says so in one line.
+with a traceback, and a refused login they retry for ever; a command asks first and
+says what is wrong in one line.
 """
 
 from __future__ import annotations
 
 import socket
 
+from riskstream.streams.kafka_security import verify_login
 from riskstream.streams.settings import Settings
 
 HINT = (
@@ -43,17 +46,21 @@ def _why_not(error: OSError) -> str:
 
 
 def require_broker(settings: Settings, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
-    """Return if some bootstrap address accepts a TCP connection; else raise
-    :class:`NoBrokerError`, saying why for each address."""
+    """Return if some bootstrap address accepts a TCP connection (and, with Kafka
+    security configured, the login); else raise :class:`NoBrokerError`, saying why for
+    each address, or :class:`~riskstream.streams.kafka_security.KafkaSecurityError`."""
     reasons: list[tuple[str, str]] = []
     for entry in settings.kafka_bootstrap.split(","):
         try:
             with socket.create_connection(_address(entry), timeout=timeout_s):
-                return
+                pass
         except ValueError:
             reasons.append((entry.strip(), "not host:port"))
         except OSError as error:
             reasons.append((entry.strip(), _why_not(error)))
+        else:
+            verify_login(settings)
+            return
     if len(reasons) == 1:
         raise NoBrokerError(settings.kafka_bootstrap, [reasons[0][1]])
     raise NoBrokerError(settings.kafka_bootstrap, [f"{a}: {why}" for a, why in reasons])

@@ -15,6 +15,7 @@ from faust.cli import AppCommand
 from kafka.errors import KafkaError
 
 from riskstream.cli.broker import NoBrokerError
+from riskstream.streams.kafka_security import KafkaSecurityError
 from riskstream.streams.settings import get_settings
 
 USAGE_EXIT = 2  # click's exit status for a usage error
@@ -49,7 +50,7 @@ class Command(AppCommand):
         except click.UsageError as error:
             click.echo(usage_line(error, path), err=True)
             raise SystemExit(USAGE_EXIT) from None
-        except NoBrokerError as error:
+        except (NoBrokerError, KafkaSecurityError) as error:
             fail(path, str(error))
         except KafkaError as error:
             fail(path, f"Kafka at {get_settings().kafka_bootstrap}: {error}")

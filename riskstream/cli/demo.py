@@ -22,6 +22,7 @@ from rich.console import Console
 from riskstream.simulation.traffic import SimConfig, TrafficSimulator, poison_messages
 from riskstream.streams.codec import loads
 from riskstream.streams.kafka_io import produce_events, producer
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import create_topics
 from riskstream.web.tokens import mint
@@ -31,9 +32,7 @@ console = Console(highlight=False, soft_wrap=True)
 
 def _tail_from_now(settings: Settings, topics: list[str]) -> KafkaConsumer:
     """A consumer positioned at the current end of ``topics``: it shows only what is new."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = KafkaConsumer(**client_options(settings), group_id=None, enable_auto_commit=False)
     partitions = [
         TopicPartition(topic, partition)
         for topic in topics

@@ -21,6 +21,7 @@ from riskstream.streams.audit_chain import AuditChain
 from riskstream.streams.card_numbers import mask_text, pan_digits
 from riskstream.streams.codec import dumps
 from riskstream.streams.follow import apply_untrusted
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.redaction import missing_token_secret, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, PenaltyRequest
 from riskstream.streams.settings import Settings
@@ -36,9 +37,7 @@ class PenaltyCommandError(Exception):
 def read_book(settings: Settings) -> PenaltyBook:
     book = PenaltyBook()
     require_broker(settings)
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = KafkaConsumer(**client_options(settings), group_id=None, enable_auto_commit=False)
     try:
         partition = TopicPartition(settings.topics.penalties, 0)
         consumer.assign([partition])
@@ -62,7 +61,7 @@ def _publish(settings: Settings, audit: AuditRecord, penalty: bytes | None) -> N
     require_broker(settings)
     names = settings.topics
     chain = AuditChain(f"cli:{socket.gethostname()}")
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer = KafkaProducer(**client_options(settings), acks="all")
     key = audit.penalty_id.encode()
     try:
         producer.send(names.audit, key=key, value=chain.seal(audit)).get(timeout=AUDIT_TIMEOUT_S)

@@ -20,6 +20,7 @@ from riskstream.app import create_app
 from riskstream.cli import commands
 from riskstream.cli.broker import NoBrokerError, require_broker
 from riskstream.cli.command import fail, one_line, usage_line
+from riskstream.streams import kafka_security
 from riskstream.streams.app import RiskApp
 from riskstream.streams.redaction import missing_token_secret
 from riskstream.streams.settings import get_settings
@@ -39,7 +40,13 @@ WORKER_HELP = "Run a worker: ingest, rules, scoring, web console, metrics."
 
 def main(argv: list[str] | None = None) -> None:
     colour_logs_only_on_a_terminal()
-    app = create_app()
+    try:
+        app = create_app()
+    except kafka_security.KafkaSecurityError as error:
+        # Every command's app carries the Kafka login: none runs on settings that
+        # cannot work.
+        click.echo(f"{PROG}: {one_line(str(error))}", err=True)
+        sys.exit(1)
     commands.register(app)
     sys.exit(run(dress(faust_group), app, argv))
 
@@ -73,7 +80,8 @@ def dress(group: click.Group) -> click.Group:
 
 def _check_before_starting(command: click.Command) -> None:
     """The worker starts only with a token secret (or in development) and a broker to
-    talk to."""
+    talk to that takes its login (Kafka security settings that cannot work stop every
+    command earlier, in :func:`main`)."""
     start = command.callback
     assert start is not None
 
@@ -88,7 +96,7 @@ def _check_before_starting(command: click.Command) -> None:
             click.echo(f"{path}: development: tokens use the published secret", err=True)
         try:
             require_broker(settings)
-        except NoBrokerError as error:
+        except (NoBrokerError, kafka_security.KafkaSecurityError) as error:
             fail(path, str(error))
         return start(*args, **kwargs)
 

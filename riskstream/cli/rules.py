@@ -21,6 +21,7 @@ from riskstream.rules.loader import (
     load_file,
     rule_files,
 )
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.rule_model import rule_json_schema
 from riskstream.streams.settings import Settings
 
@@ -65,7 +66,7 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
     )
     require_broker(settings)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         group_id=None,
         enable_auto_commit=False,
         consumer_timeout_ms=int(timeout_s * 1000),
@@ -166,7 +167,7 @@ def send_records(
 ) -> None:
     """Publish ``records`` to the rules topic, each with its own headers if given."""
     require_broker(settings)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer = KafkaProducer(**client_options(settings), acks="all")
     try:
         for number, (key, value) in enumerate(records):
             extra = headers[number] if headers else None

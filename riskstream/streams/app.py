@@ -12,6 +12,7 @@ from faust.types import ProducerT
 from faust.utils.terminal import SpinnerHandler
 
 from riskstream.streams.diagnostics import install_task_dump
+from riskstream.streams.kafka_security import faust_credentials
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
 from riskstream.streams.recovery import RiskTableManager
 from riskstream.streams.settings import Settings
@@ -99,6 +100,7 @@ def create_faust_app(settings: Settings) -> RiskApp:
     return RiskApp(
         settings,
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        broker_credentials=faust_credentials(settings),
         store="rocksdb://",
         datadir=str(settings.data_dir),
         web_enabled=True,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -25,7 +25,7 @@ Apply = Callable[[Any], None]
 
 
 async def follow_topic(
-    bootstrap: str,
+    connection: Mapping[str, Any],
     topic: str,
     apply: Apply,
     ready: asyncio.Event,
@@ -36,17 +36,19 @@ async def follow_topic(
 ) -> None:
     """Apply every record of ``topic`` (from ``since_ms()`` if given, else the start;
     never more than the last ``tail`` records of a partition if given), then keep
-    following it. Connection trouble is logged and retried."""
+    following it. ``connection``: the client's bootstrap and security arguments
+    (:func:`riskstream.streams.kafka_security.client_options`). Connection trouble is
+    logged and retried."""
     while stop is None or not stop.is_set():
         try:
-            await _follow(bootstrap, topic, apply, ready, since_ms, tail, stop)
+            await _follow(connection, topic, apply, ready, since_ms, tail, stop)
         except KafkaError as error:
             log.error("following %s failed, retrying: %r", topic, error)
             await asyncio.sleep(2)
 
 
 async def _follow(
-    bootstrap: str,
+    connection: Mapping[str, Any],
     topic: str,
     apply: Apply,
     ready: asyncio.Event,
@@ -56,7 +58,7 @@ async def _follow(
 ) -> None:
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **connection,
         enable_auto_commit=False,
         group_id=None,
         auto_offset_reset="earliest",

@@ -10,6 +10,7 @@ from typing import Protocol
 from kafka import KafkaConsumer, KafkaProducer
 from rich.progress import Progress
 
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings
 
 
@@ -40,7 +41,7 @@ class Record:
 
 def producer(settings: Settings) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         acks="all",
         linger_ms=5,
         max_request_size=4 * 1024 * 1024,
@@ -96,7 +97,7 @@ def consume(
     """Records of ``topic`` (no consumer group); stops after ``idle_timeout_s`` of silence."""
     source = KafkaConsumer(
         topic,
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,
         group_id=None,

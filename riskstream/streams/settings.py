@@ -43,10 +43,34 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RISKSTREAM_", frozen=True, extra="ignore")
 
     kafka_bootstrap: str = Field("localhost:9092", validation_alias=_env("KAFKA_BOOTSTRAP"))
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        validation_alias=_env("KAFKA_SECURITY_PROTOCOL"),
+        description="How every Kafka client of riskstream talks to the brokers"
+        " (docs/security.md, Kafka).",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None,
+        validation_alias=_env("KAFKA_SASL_MECHANISM"),
+        description="The SASL login (default PLAIN); only with a SASL_* protocol.",
+    )
     kafka_sasl_username: str | None = Field(None, validation_alias=_env("KAFKA_SASL_USERNAME"))
     kafka_sasl_password: SecretStr | None = Field(
         None, validation_alias=_env("KAFKA_SASL_PASSWORD")
     )
+    kafka_ssl_ca_file: Path | None = Field(
+        None,
+        validation_alias=_env("KAFKA_SSL_CA_FILE"),
+        description="PEM CA certificates the brokers' certificates are checked against"
+        " (default: the system's); only with SSL or SASL_SSL.",
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        None,
+        validation_alias=_env("KAFKA_SSL_CERT_FILE"),
+        description="PEM client certificate (chain) for brokers that ask for one (mTLS),"
+        " with kafka_ssl_key_file.",
+    )
+    kafka_ssl_key_file: Path | None = Field(None, validation_alias=_env("KAFKA_SSL_KEY_FILE"))
     token_secret: SecretStr | None = Field(
         None,
         # Its length is checked where the worker starts: a validation error here would

@@ -10,6 +10,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def catalog(settings: Settings) -> list[TopicSpec]:
 
 def admin_client(settings: Settings) -> KafkaAdminClient:
     return KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         client_id=f"{settings.app_id}-admin",
         request_timeout_ms=15_000,
     )

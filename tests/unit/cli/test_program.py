@@ -154,6 +154,32 @@ def test_a_worker_without_a_usable_token_secret_refuses_in_one_line(
     assert "hunter2" not in done.stderr + done.stdout  # the secret is never shown
 
 
+@pytest.mark.parametrize(
+    ("kafka", "said"),
+    [
+        ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_USERNAME": "worker"}, "needs both"),
+        ({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}, "KAFKA_SECURITY_PROTOCOL is PLAINTEXT"),
+        (
+            {"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_CA_FILE": "/nonexistent/ca.pem"},
+            "KAFKA_SSL_CA_FILE: cannot read /nonexistent/ca.pem",
+        ),
+    ],
+    ids=["username-without-password", "mechanism-without-sasl", "missing-ca"],
+)
+def test_a_worker_with_unusable_kafka_security_refuses_in_one_line(
+    tmp_path: Path, kafka: dict[str, str], said: str
+) -> None:
+    env = {**environment(tmp_path / "var"), **{f"RISKSTREAM_{k}": v for k, v in kafka.items()}}
+    done = subprocess.run(
+        [sys.executable, "-m", "riskstream", "worker"], cwd=tmp_path, env=env,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    line = one_line(Done(done.returncode, done.stdout, done.stderr))
+    assert done.returncode == 1
+    # Refused before the broker is asked: the bootstrap address is a closed port.
+    assert line.startswith("riskstream: ") and said in line
+
+
 @pytest.fixture
 def terminal() -> Iterator[tuple[int, int]]:
     pty = pytest.importorskip("pty")

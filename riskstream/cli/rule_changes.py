@@ -21,6 +21,7 @@ from riskstream.cli import rules
 from riskstream.cli.broker import require_broker
 from riskstream.cli.rules import RulesCommandError
 from riskstream.streams.audit_chain import AuditChain
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.rule_approval import (
     Approval,
     Proposal,
@@ -58,9 +59,7 @@ def read_proposals(settings: Settings) -> dict[str, Proposal]:
     """Every proposal on the proposals topic, latest state by id; unreadable ones skipped."""
     require_broker(settings)
     topic = settings.topics.rule_proposals
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = KafkaConsumer(**client_options(settings), group_id=None, enable_auto_commit=False)
     proposals: dict[str, Proposal] = {}
     try:
         if topic not in consumer.topics():
@@ -165,7 +164,7 @@ def _publish(settings: Settings, audit: AuditRecord, proposal: Proposal) -> None
     """The audit line, in this command's own chain, stored first; then the proposal."""
     require_broker(settings)
     chain = AuditChain(f"cli:{socket.gethostname()}")
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer = KafkaProducer(**client_options(settings), acks="all")
     key = proposal.proposal_id.encode()
     try:
         producer.send(settings.topics.audit, key=key, value=chain.seal(audit)).get(

@@ -70,6 +70,16 @@
 #                          user (broker:$KAFKA_BROKER_PASSWORD) is added to them
 #   KAFKA_BROKER_PASSWORD  sasl_ssl: password of the broker's own user, default random
 #                          at the first start, kept in $STATE_DIR/tls/broker-password
+#   KAFKA_SUPER_USERS      sasl_ssl: names (space separated) of KAFKA_SASL_USERS that the
+#                          authorizer lets do anything, e.g. the one that applies the ACLs
+#                          (`riskstream acls apply`); default none. The broker's own user
+#                          is always one.
+#
+# In sasl_ssl mode the broker authorizes every request (KRaft's StandardAuthorizer,
+# allow.everyone.if.no.acl.found=false): a user may do only what an ACL grants it, so
+# apply riskstream's ACLs (`riskstream acls apply`, docs/security.md) before its
+# components connect. The controller listener (127.0.0.1 only) then speaks TLS with
+# client certificates: only a holder of a certificate of the state dir's CA gets in.
 #
 # Broker settings that matter to the clients: single-node replication factors
 # (offsets/transaction-state topics RF 1 and min ISR 1, otherwise consumer
@@ -96,6 +106,7 @@ KAFKA_EXTRA_CONFIG="${KAFKA_EXTRA_CONFIG:-}"
 KAFKA_RESET="${KAFKA_RESET:-0}"
 KAFKA_SECURITY="${KAFKA_SECURITY:-plaintext}"
 KAFKA_SASL_USERS="${KAFKA_SASL_USERS:-riskstream:riskstream-secret}"
+KAFKA_SUPER_USERS="${KAFKA_SUPER_USERS:-}"
 
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/riskstream"
 CACHE_DIR="${RISKSTREAM_CACHE_DIR:-$CACHE_ROOT/kafka-$KAFKA_VERSION}"
@@ -137,8 +148,8 @@ is_port_number "$CONTROLLER_PORT" || die "KAFKA_CONTROLLER_PORT must be a port n
 [[ "$KAFKA_START_TIMEOUT" =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT must be a number of seconds"
 [[ "$KAFKA_STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT must be a number of seconds"
 case "$KAFKA_SECURITY" in
-plaintext) LISTENER=PLAINTEXT ;;
-sasl_ssl) LISTENER=SASL_SSL ;;
+plaintext) LISTENER=PLAINTEXT CONTROLLER_PROTOCOL=PLAINTEXT ;;
+sasl_ssl) LISTENER=SASL_SSL CONTROLLER_PROTOCOL=SSL ;;
 *) die "KAFKA_SECURITY must be plaintext or sasl_ssl, got '$KAFKA_SECURITY'" ;;
 esac
 ADDRESS="$KAFKA_HOST:$KAFKA_PORT"
@@ -382,6 +393,22 @@ sasl_ssl_config() {
     echo "ssl.truststore.location=$TLS_DIR/ca.pem"
     echo "ssl.client.auth=none"
     echo "ssl.endpoint.identification.algorithm=https"
+    # The controller listener takes only the broker's own certificate: the broker and
+    # the controller of this one node speak to each other as User:CN=$KAFKA_HOST.
+    echo "listener.name.controller.ssl.client.auth=required"
+    echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    echo "allow.everyone.if.no.acl.found=false"
+    echo "super.users=$(super_users)"
+}
+
+# super.users: the broker's own user and certificate, and KAFKA_SUPER_USERS.
+super_users() {
+    local name list="User:broker;User:CN=$KAFKA_HOST"
+    for name in $KAFKA_SUPER_USERS; do
+        [[ " $KAFKA_SASL_USERS " == *" $name:"* ]] || die "KAFKA_SUPER_USERS: '$name' is not one of KAFKA_SASL_USERS"
+        list="$list;User:$name"
+    done
+    echo "$list"
 }
 
 broker_password() {
@@ -446,7 +473,7 @@ write_config() {
         echo "advertised.listeners=$LISTENER://$KAFKA_HOST:$KAFKA_PORT"
         echo "inter.broker.listener.name=$LISTENER"
         echo "controller.listener.names=CONTROLLER"
-        echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,$LISTENER:$LISTENER"
+        echo "listener.security.protocol.map=CONTROLLER:$CONTROLLER_PROTOCOL,$LISTENER:$LISTENER"
         [[ "$LISTENER" == PLAINTEXT ]] || sasl_ssl_config
         echo "log.dirs=$DATA_DIR"
         echo "num.partitions=1"

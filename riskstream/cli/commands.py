@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 from faust.cli import AppCommand, argument, option
 
+from riskstream.cli.acls import register_acls
 from riskstream.cli.audit import register_audit
 from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command
@@ -16,10 +17,8 @@ from riskstream.streams.topics import catalog, create_topics
 
 
 def register(app: faust.App) -> None:
-    register_offline(app)
-    register_simulate(app)
-    register_token(app)
-    register_audit(app)
+    for add in (register_offline, register_simulate, register_token, register_audit, register_acls):
+        add(app)
 
     @app.command(
         argument("action", type=str),

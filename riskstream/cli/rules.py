@@ -74,8 +74,9 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
     try:
         if settings.topics.rules not in consumer.topics():
             raise RulesCommandError(
-                f"no topic {settings.topics.rules} at {settings.kafka_bootstrap}: "
-                "run `riskstream topics create` first"
+                f"no topic {settings.topics.rules} at {settings.kafka_bootstrap}, or this "
+                "Kafka login may not read it: run `riskstream topics create` first, or see "
+                "`riskstream acls list`"
             )
         partition = TopicPartition(settings.topics.rules, 0)
         consumer.assign([partition])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError, TopicAuthorizationFailedError
 
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings
@@ -109,10 +109,18 @@ def create_topics(settings: Settings, *, timeout_s: float = 30.0) -> dict[str, s
                 outcome[spec.name] = "created"
             except TopicAlreadyExistsError:
                 outcome[spec.name] = "exists"
+            except TopicAuthorizationFailedError:
+                # Not this login's to create, nor to see (the broker hides a topic
+                # from a login without Describe on it): e.g. a worker and the
+                # rule proposals.
+                outcome[spec.name] = "not allowed"
     finally:
         admin.close()
     for name, result in outcome.items():
-        log.info("topic %s: %s", name, result)
+        if result == "not allowed":
+            log.warning("topic %s: this Kafka login may neither create nor see it", name)
+        else:
+            log.info("topic %s: %s", name, result)
     return outcome
 
 

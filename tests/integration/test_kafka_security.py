@@ -3,7 +3,8 @@ clients that may not in.
 
 This module runs its own broker (``KAFKA_SECURITY=sasl_ssl deploy/local/kafka.sh``) on
 ``RISKSTREAM_TEST_SECURE_KAFKA_PORT`` (default 29892); it takes no plaintext listener,
-so every client of the worker and the commands has to log in over TLS.
+so every client of the worker and the commands has to log in over TLS. Its user is a
+super user: what the authorizer allows each component is test_kafka_acls.py's.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBr
         "KAFKA_PORT": str(SECURE_PORT),
         "KAFKA_RESET": "1",
         "KAFKA_SASL_USERS": f"{USERNAME}:{password}",
+        "KAFKA_SUPER_USERS": USERNAME,
         "RISKSTREAM_KAFKA_DIR": str(state_dir),
     }
     started = subprocess.run(

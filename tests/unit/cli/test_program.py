@@ -38,12 +38,13 @@ def environment(data_dir: Path) -> dict[str, str]:
 
 
 # Found by click while parsing, and raised by a command as it runs.
-USAGE_ERRORS = [("bogus",), ("replay",), ("topics", "bogus")]
+USAGE_ERRORS = [("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus")]
 NEED_A_BROKER = [
     ("worker",),
     ("topics", "create"),
     ("rules", "list"),
     ("penalties", "list"),
+    ("acls", "apply"),
     ("simulate", "--kafka"),
 ]
 OTHERS = [("--version",), ("--help",), ("clean-versions", "--help")]
@@ -94,7 +95,7 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "audit", "backtest", "demo", "penalties", "replay", "rules", "simulate", "token",
+        "acls", "audit", "backtest", "demo", "penalties", "replay", "rules", "simulate", "token",
         "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out

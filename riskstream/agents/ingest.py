@@ -113,6 +113,7 @@ class IngestPipeline:
             topics={name: app.topic(name) for name in self.inputs.topics},
             dead_letter=self.output.dead_letter,
             counters=self.stats,
+            copies=self.clocks,
         )
         app.agent(self.inputs, name="ingest")(self._ingest_agent)
         app.agent(self.rekey_topic, name="entities")(self._entity_agent)
@@ -323,7 +324,7 @@ class IngestPipeline:
             await self.output.dead_letter(message, Rejection("unprocessable", repr(error)))
             return None, None
         ts_ms = event.occurred_ms
-        if not await self.rerouter.admit(message, event.account_id.encode()):
+        if not await self.rerouter.admit(message, event.account_id.encode(), ts_ms):
             return None, ts_ms  # sent round to its account's partition, or dead-lettered
         return Admitted(event.account_id, event.event_id, ts_ms, fields, core_event), ts_ms
 

@@ -153,6 +153,15 @@ class RerouteCounters(Protocol):
 DeadLetter = Callable[[Any, Rejection], Awaitable[None]]
 
 
+class CopyWatch(Protocol):
+    """Told of each copy sent round, so the home partition's event clock can wait for
+    it (``agents/stage_clocks.py``); ``origin`` is the copy's re-route header value."""
+
+    def sent(self, topic: str, partition: int, origin: bytes, ts_ms: int) -> None: ...
+
+    def lost(self, topic: str, partition: int, origin: bytes) -> None: ...
+
+
 class Rerouter:
     """Admits input messages that are home; sends the others there, or dead-letters them.
 
@@ -167,18 +176,20 @@ class Rerouter:
         dead_letter: DeadLetter,
         counters: RerouteCounters,
         log: RerouteLog | None = None,
+        copies: CopyWatch | None = None,
     ) -> None:
         self.partitions = PartitionCounts(partition_count)
         self._topics = topics
         self._dead_letter = dead_letter
         self._counters = counters
         self._log = log or RerouteLog()
+        self._copies = copies
         # Copies handed to the producer, not yet known to be stored: see ``settle``.
-        self._sent: list[tuple[InputMessage, Awaitable[Any]]] = []
+        self._sent: list[tuple[InputMessage, int, bytes, Awaitable[Any]]] = []
 
-    async def admit(self, message: InputMessage, account_key: bytes) -> bool:
+    async def admit(self, message: InputMessage, account_key: bytes, ts_ms: int = 0) -> bool:
         """True: apply the message here. False: it was sent round to its account's
-        partition, or dead-lettered, and is done with here."""
+        partition (``ts_ms``: its event time), or dead-lettered, and is done with here."""
         partitions = await self.partitions.of(message.topic)
         home = murmur2_partition(account_key, partitions)
         placement = place(
@@ -198,13 +209,21 @@ class Rerouter:
             )
             await self._dead_letter(message, Rejection(MISROUTED_REASON, detail))
             return False
-        delivery = await self._topics[message.topic].send(
-            key=account_key,
-            value=message.value,
-            partition=home,
-            headers=[*header_items(message.headers), (REROUTED_HEADER, where.encode())],
-        )
-        self._sent.append((message, delivery))
+        origin = where.encode()
+        if self._copies is not None:  # before the send: the copy may come back first
+            self._copies.sent(message.topic, home, origin, ts_ms)
+        try:
+            delivery = await self._topics[message.topic].send(
+                key=account_key,
+                value=message.value,
+                partition=home,
+                headers=[*header_items(message.headers), (REROUTED_HEADER, origin)],
+            )
+        except BaseException:
+            if self._copies is not None:
+                self._copies.lost(message.topic, home, origin)
+            raise
+        self._sent.append((message, home, origin, delivery))
         if placement is Placement.WRONG_KEY:
             self._counters.rerouted += 1
             what = f"keyed {message.key!r}, not by its account id {account_key!r}"
@@ -222,9 +241,11 @@ class Rerouter:
         dead-lettered instead. The caller acknowledges the originals only after this, so
         no offset is committed for a message that is in no topic."""
         sent, self._sent = self._sent, []
-        for message, delivery in sent:
+        for message, home, origin, delivery in sent:
             try:
                 await delivery
             except Exception as error:  # refused: keep it in the dead-letter topic
+                if self._copies is not None:
+                    self._copies.lost(message.topic, home, origin)
                 detail = f"could not be sent to its account's partition: {error!r}"
                 await self._dead_letter(message, Rejection(REROUTE_FAILED_REASON, detail))

@@ -6,6 +6,14 @@ idle once it has nothing left to read (its position has reached the high-water m
 consumer last fetched) and nothing has come for ``idle_s``. A source with a backlog is
 never idle, however long it takes to come.
 
+Sending a misplaced event round to its account's partition (``agents/partitioning.py``)
+is a shuffle, as a keyBy is in Flink: each ingest partition may receive events from any
+other. So a partition's watermark for a topic is the least bound over that topic's
+partitions held here, and over the copies sent round to it and not read back yet. A
+copy is then never behind its home partition's watermark, however long its trip, as
+long as one worker holds both partitions; a copy from another worker's partition can
+be, and is applied late (``behind_watermark`` on ``/stats/``).
+
 ``EntityClocks``: an entity partition's sources are the ingest partitions, whose bundles
 announce their frontier (``agents/rekey.py``). A re-key message is acknowledged once all
 its items are applied.
@@ -22,6 +30,7 @@ import faust
 from faust.types import TP, EventT, Message
 
 from riskstream.agents.event_time import NEVER, EventClock
+from riskstream.agents.partitioning import rerouted_from
 
 Item = TypeVar("Item")
 
@@ -42,6 +51,8 @@ class InputClocks(Generic[Item]):
         self.clocks: dict[int, EventClock[Item]] = {}
         self._progress: dict[TP, _Progress] = {}
         self._since: dict[int, float] = {}  # when each clock started listening
+        # Copies sent round to a partition here and not read back: origin -> event time.
+        self._copies: dict[TP, dict[bytes, int]] = {}
 
     def clock(self, partition: int) -> EventClock[Item]:
         clock = self.clocks.get(partition)
@@ -50,8 +61,23 @@ class InputClocks(Generic[Item]):
             self._since[partition] = time.monotonic()
         return clock
 
+    def sent(self, topic: str, partition: int, origin: bytes, ts_ms: int) -> None:
+        """A copy of an event (``ts_ms``) was sent round to ``partition``: its watermark
+        waits for it, if this worker reads that partition."""
+        if partition in self.clocks:
+            self._copies.setdefault(TP(topic, partition), {})[origin] = ts_ms
+
+    def lost(self, topic: str, partition: int, origin: bytes) -> None:
+        """The copy will not come (the broker refused it: it was dead-lettered)."""
+        self._copies.get(TP(topic, partition), {}).pop(origin, None)
+
     def saw(self, message: Message, ts_ms: int | None) -> None:
         """A message of a source arrived (``ts_ms``: its event time, if it had one)."""
+        copies = self._copies.get(message.tp)
+        if copies:
+            origin = rerouted_from(message.headers)
+            if origin is not None:
+                copies.pop(origin, None)
         progress = self._progress.get(message.tp)
         if progress is None:
             progress = self._progress[message.tp] = _Progress()
@@ -61,23 +87,35 @@ class InputClocks(Generic[Item]):
             progress.newest_ms = ts_ms
 
     def refresh(self, partition: int) -> EventClock[Item]:
-        """The partition's clock with its sources' bounds and idleness brought up to now."""
+        """The partition's clock with its sources' bounds and idleness brought up to now:
+        for each topic, the least over that topic's partitions held here (any of them
+        may send an event round to this one) and the copies on their way to it."""
         clock = self.clock(partition)
         now = time.monotonic()
         for topic in self.topics:
-            tp = TP(topic, partition)
-            progress = self._progress.get(tp)
-            if progress is None:
-                position = self._position(tp)
-                since = self._since[partition]
-                bound = NEVER
-            else:
-                position = progress.next_offset
-                since = progress.last_arrival
-                bound = progress.newest_ms - self.delay_ms if progress.newest_ms > NEVER else NEVER
-            idle = now - since >= self.idle_s and self._caught_up(tp, position)
-            clock.bound(topic, bound, idle=idle)
+            bounds = []
+            for held in self.clocks:
+                bound, idle = self._source(TP(topic, held), held, now)
+                if not idle:
+                    bounds.append(bound)
+            copies = self._copies.get(TP(topic, partition))
+            if copies:
+                bounds.append(min(copies.values()))
+            clock.bound(topic, min(bounds) if bounds else NEVER, idle=not bounds)
         return clock
+
+    def _source(self, tp: TP, partition: int, now: float) -> tuple[int, bool]:
+        """A topic-partition's bound, and whether it is idle."""
+        progress = self._progress.get(tp)
+        if progress is None:
+            position = self._position(tp)
+            since = self._since[partition]
+            bound = NEVER
+        else:
+            position = progress.next_offset
+            since = progress.last_arrival
+            bound = progress.newest_ms - self.delay_ms if progress.newest_ms > NEVER else NEVER
+        return bound, now - since >= self.idle_s and self._caught_up(tp, position)
 
     def _caught_up(self, tp: TP, position: int | None) -> bool:
         try:
@@ -114,6 +152,7 @@ class InputClocks(Generic[Item]):
         self.clocks.clear()
         self._progress.clear()
         self._since.clear()
+        self._copies.clear()
         return held
 
 

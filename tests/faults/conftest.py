@@ -37,9 +37,13 @@ def fault_run(
     request: pytest.FixtureRequest, fault_stream: FaultStream, sandbox: Sandbox, worker: Worker
 ) -> FaultRun:
     """The scenario's run on the default sandbox and worker (named after the test)."""
-    # The contract's disorder: events up to the rules' 10-minute lateness out of order
-    # still apply exactly as replay applies them (``shuffle_within_lateness``).
-    sandbox.env["RISKSTREAM_WATERMARK_DELAY_S"] = "600"
+    # The suite sends three days of event time in about a minute: event time runs
+    # ~4,000x faster than the wall clock, so the watermark delay must be as much larger
+    # than a deployment's 2 s for the same slack between topics read at slightly
+    # different moments (2 h here is ~1.7 s of the suite's wall clock; 10 minutes would
+    # be 0.15 s, less than a busy machine's scheduling delay). It also covers the
+    # contract's disorder, 10 minutes (``shuffle_within_lateness``).
+    sandbox.env["RISKSTREAM_WATERMARK_DELAY_S"] = "7200"
     return FaultRun(request.node.name.removeprefix("test_"), sandbox, worker, fault_stream)
 
 

@@ -268,3 +268,31 @@ async def test_stored_copies_settle_quietly(harness: Harness) -> None:
     assert not await harness.rerouter.admit(Message(key, wrong), key)
     await harness.rerouter.settle()
     assert harness.letters == []
+
+
+@dataclass
+class CopyLog:
+    events: list[tuple[str, str, int, bytes]]
+
+    def sent(self, topic: str, partition: int, origin: bytes, ts_ms: int) -> None:
+        self.events.append(("sent", topic, partition, origin))
+        assert ts_ms == 1_234
+
+    def lost(self, topic: str, partition: int, origin: bytes) -> None:
+        self.events.append(("lost", topic, partition, origin))
+
+
+async def test_the_home_partitions_clock_hears_of_each_copy_and_its_loss(
+    harness: Harness,
+) -> None:
+    key, right, wrong = placed_account()
+    copies = CopyLog([])
+    harness.rerouter._copies = copies
+    harness.topic.refuse = True
+    message = Message(key, wrong)
+    assert not await harness.rerouter.admit(message, key, 1_234)
+    origin = f"{TOPIC}/{wrong}/{message.offset}".encode()
+    assert copies.events == [("sent", TOPIC, right, origin)]
+    assert harness.topic.sent[0]["headers"][-1] == (REROUTED_HEADER, origin)
+    await harness.rerouter.settle()
+    assert copies.events[1:] == [("lost", TOPIC, right, origin)]

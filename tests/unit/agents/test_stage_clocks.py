@@ -1,0 +1,110 @@
+"""The ingest stage's event clocks: a partition's watermark waits for every partition held
+here (any may send an event round to it) and for the copies on their way to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from faust.types import TP
+
+from riskstream.agents.event_time import ALWAYS
+from riskstream.agents.partitioning import REROUTED_HEADER
+from riskstream.agents.stage_clocks import InputClocks
+
+TOPIC = "payments.transactions"
+DELAY_MS = 1_000
+
+
+@dataclass
+class FakeConsumer:
+    highwaters: dict[TP, int] = field(default_factory=dict)
+    _committed_offset: dict[TP, int] = field(default_factory=dict)
+
+    def highwater(self, tp: TP) -> int:
+        return self.highwaters.get(tp, 10**9)  # far ahead: nothing is caught up
+
+
+@dataclass
+class Message:
+    tp: TP
+    offset: int
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def clocks(partitions: int = 2, idle_s: float = 3600.0) -> tuple[InputClocks[Any], FakeConsumer]:
+    consumer = FakeConsumer()
+    app: Any = SimpleNamespace(consumer=consumer)
+    made: InputClocks[Any] = InputClocks(app, [TOPIC], delay_ms=DELAY_MS, idle_s=idle_s)
+    for partition in range(partitions):
+        made.clock(partition)
+    return made, consumer
+
+
+def arrive(
+    made: InputClocks[Any], partition: int, offset: int, ts_ms: int, **headers: bytes
+) -> None:
+    items = [(REROUTED_HEADER, value) for value in headers.values()]
+    message: Any = Message(TP(TOPIC, partition), offset, items)
+    made.saw(message, ts_ms)
+
+
+def test_a_partition_waits_for_every_partition_held_here() -> None:
+    made, _ = clocks()
+    arrive(made, 0, 0, 50_000)
+    arrive(made, 1, 0, 10_000)  # partition 1 is behind: it may still send one round to 0
+    assert made.refresh(0).watermark() == 10_000 - DELAY_MS
+    arrive(made, 1, 1, 60_000)
+    assert made.refresh(0).watermark() == 50_000 - DELAY_MS
+
+
+def test_a_copy_on_its_way_holds_its_home_partition_back() -> None:
+    made, _ = clocks()
+    arrive(made, 0, 0, 20_000)
+    made.sent(TOPIC, 1, b"t/0/0", 20_000)  # partition 0 sent its event round to 1
+    arrive(made, 0, 1, 90_000)
+    arrive(made, 1, 0, 90_000)
+    assert made.refresh(1).watermark() == 20_000
+    assert made.refresh(1).hold(20_000, "e1", "copy"), "the copy is not behind"
+    arrive(made, 1, 1, 20_000, origin=b"t/0/0")  # the copy arrives
+    assert made.refresh(1).watermark() == 90_000 - DELAY_MS
+
+
+def test_a_lost_copy_is_not_waited_for() -> None:
+    made, _ = clocks()
+    made.sent(TOPIC, 1, b"t/0/7", 5_000)
+    arrive(made, 0, 0, 90_000)
+    arrive(made, 1, 0, 90_000)
+    assert made.refresh(1).watermark() == 5_000
+    made.lost(TOPIC, 1, b"t/0/7")
+    assert made.refresh(1).watermark() == 90_000 - DELAY_MS
+
+
+def test_a_copy_for_another_workers_partition_is_not_waited_for() -> None:
+    made, _ = clocks(partitions=1)
+    made.sent(TOPIC, 5, b"t/0/0", 5_000)  # partition 5 is not held here
+    arrive(made, 0, 0, 90_000)
+    assert made.refresh(0).watermark() == 90_000 - DELAY_MS
+
+
+def test_an_idle_partition_holds_nobody_back() -> None:
+    made, consumer = clocks(idle_s=0.0)
+    arrive(made, 0, 0, 90_000)
+    arrive(made, 1, 0, 10_000)
+    consumer.highwaters[TP(TOPIC, 0)] = 5  # partition 0 has more to read
+    consumer.highwaters[TP(TOPIC, 1)] = 1  # partition 1 has read all there is
+    assert made.refresh(0).watermark() == 90_000 - DELAY_MS
+    consumer.highwaters[TP(TOPIC, 0)] = 1
+    assert made.refresh(0).watermark() == ALWAYS
+
+
+def test_forget_drops_the_copies_too() -> None:
+    made, _ = clocks()
+    made.sent(TOPIC, 1, b"t/0/0", 5_000)
+    made.forget()
+    made.clock(0)
+    made.clock(1)
+    arrive(made, 0, 0, 90_000)
+    arrive(made, 1, 0, 90_000)
+    assert made.refresh(1).watermark() == 90_000 - DELAY_MS

@@ -44,6 +44,10 @@ def fault_run(
     # be 0.15 s, less than a busy machine's scheduling delay). It also covers the
     # contract's disorder, 10 minutes (``shuffle_within_lateness``).
     sandbox.env["RISKSTREAM_WATERMARK_DELAY_S"] = "7200"
+    # A topic silent for less than this is waited for, not taken as idle: the lagging
+    # topic of ``transactions_lag_by_30_hours`` is silent for ~3 s of the suite's wall
+    # clock, and a partition of the sparse feedback topic for up to ~18 s.
+    sandbox.env["RISKSTREAM_IDLE_SOURCE_S"] = "10"
     return FaultRun(request.node.name.removeprefix("test_"), sandbox, worker, fault_stream)
 
 

@@ -31,6 +31,7 @@ from faust.types import TP, EventT, Message
 
 from riskstream.agents.event_time import NEVER, EventClock
 from riskstream.agents.partitioning import rerouted_from
+from riskstream.streams.kafka_view import broker_connected
 
 Item = TypeVar("Item")
 
@@ -53,6 +54,7 @@ class InputClocks(Generic[Item]):
         self._since: dict[int, float] = {}  # when each clock started listening
         # Copies sent round to a partition here and not read back: origin -> event time.
         self._copies: dict[TP, dict[bytes, int]] = {}
+        self._connected_since: float | None = None
 
     def clock(self, partition: int) -> EventClock[Item]:
         clock = self.clocks.get(partition)
@@ -92,10 +94,12 @@ class InputClocks(Generic[Item]):
         may send an event round to this one) and the copies on their way to it."""
         clock = self.clock(partition)
         now = time.monotonic()
+        steady = self._broker_steady(now)
         for topic in self.topics:
             bounds = []
             for held in self.clocks:
                 bound, idle = self._source(TP(topic, held), held, now)
+                idle = idle and steady
                 if not idle:
                     bounds.append(bound)
             copies = self._copies.get(TP(topic, partition))
@@ -103,6 +107,18 @@ class InputClocks(Generic[Item]):
                 bounds.append(min(copies.values()))
             clock.bound(topic, min(bounds) if bounds else NEVER, idle=not bounds)
         return clock
+
+    def _broker_steady(self, now: float) -> bool:
+        """Whether the consumer has been connected for ``idle_s``: its high-water marks
+        are then fresh. A source is never idle while the broker is out of reach, nor
+        until it has been back long enough for the next fetches: a stale high-water mark
+        would make a topic whose producer kept writing look read to its end."""
+        if broker_connected(self.app.consumer) is False:
+            self._connected_since = None
+            return False
+        if self._connected_since is None:
+            self._connected_since = now
+        return now - self._connected_since >= self.idle_s
 
     def _source(self, tp: TP, partition: int, now: float) -> tuple[int, bool]:
         """A topic-partition's bound, and whether it is idle."""

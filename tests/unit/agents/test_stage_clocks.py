@@ -3,6 +3,7 @@ here (any may send an event round to it) and for the copies on their way to it."
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -108,3 +109,27 @@ def test_forget_drops_the_copies_too() -> None:
     arrive(made, 0, 0, 90_000)
     arrive(made, 1, 0, 90_000)
     assert made.refresh(1).watermark() == 90_000 - DELAY_MS
+
+
+@dataclass
+class Connection:
+    up: bool
+
+    def connected(self) -> bool:
+        return self.up
+
+
+def test_no_source_is_idle_while_the_broker_is_away_nor_just_after() -> None:
+    made, consumer = clocks(partitions=1, idle_s=0.2)
+    link = Connection(up=False)
+    consumer._thread = SimpleNamespace(  # type: ignore[attr-defined]
+        _consumer=SimpleNamespace(_client=SimpleNamespace(_conns={1: link}))
+    )
+    arrive(made, 0, 0, 90_000)
+    consumer.highwaters[TP(TOPIC, 0)] = 1  # read to the end, as last fetched
+    time.sleep(0.3)
+    assert made.refresh(0).watermark() == 90_000 - DELAY_MS, "the broker is away"
+    link.up = True
+    assert made.refresh(0).watermark() == 90_000 - DELAY_MS, "back, but not for long"
+    time.sleep(0.3)
+    assert made.refresh(0).watermark() == ALWAYS

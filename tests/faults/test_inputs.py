@@ -58,6 +58,8 @@ def test_mixed_producer_partitioners(fault_run: FaultRun) -> None:
     row = run.finish(republish_allowed=False)
     run.say(f"{row.stats['rerouted_partition']:,} re-routed of {misplaced:,} placed by crc32")
     assert row.stats["rerouted"] == 0
+    # Each copy's home partition waited for it: none came after its time was final.
+    assert row.stats["behind_watermark"] == 0
     run.assert_exact()
 
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, NoReturn
 import click
 from faust.cli import AppCommand
 from kafka.errors import KafkaError
+from pydantic import ValidationError
 
 from riskstream.cli.broker import NoBrokerError
 from riskstream.streams.kafka_security import KafkaSecurityError
@@ -29,6 +30,18 @@ def one_line(text: str) -> str:
 def usage_line(error: click.UsageError, command_path: str) -> str:
     message = one_line(error.format_message()).rstrip(".")
     return f"{command_path}: {message}; see `{command_path} --help`"
+
+
+def settings_line(error: ValidationError) -> str:
+    """Which settings are wrong and why, in one line. The values are not repeated: a
+    setting may be a secret."""
+    problems = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"]).upper()
+        if name and not name.startswith("RISKSTREAM_"):
+            name = f"RISKSTREAM_{name}"
+        problems.append(f"{name or 'settings'}: {problem['msg']}")
+    return "bad setting " + "; ".join(problems)
 
 
 def fail(command_path: str, message: str, code: int = FAILURE_EXIT) -> NoReturn:

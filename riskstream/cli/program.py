@@ -15,11 +15,12 @@ from typing import Any
 import click
 from faust.cli.faust import cli as faust_group
 from mode.utils.logging import DEFAULT_FORMATTERS
+from pydantic import ValidationError
 
 from riskstream.app import create_app
 from riskstream.cli import commands
 from riskstream.cli.broker import NoBrokerError, require_broker
-from riskstream.cli.command import fail, one_line, usage_line
+from riskstream.cli.command import USAGE_EXIT, fail, one_line, settings_line, usage_line
 from riskstream.streams import kafka_security
 from riskstream.streams.app import RiskApp
 from riskstream.streams.redaction import missing_token_secret
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     colour_logs_only_on_a_terminal()
     try:
         app = create_app()
+    except ValidationError as error:  # a setting from the environment is wrong
+        click.echo(f"{PROG}: {settings_line(error)}", err=True)
+        sys.exit(USAGE_EXIT)
     except kafka_security.KafkaSecurityError as error:
         # Every command's app carries the Kafka login: none runs on settings that
         # cannot work.

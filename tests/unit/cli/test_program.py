@@ -181,6 +181,23 @@ def test_a_worker_with_unusable_kafka_security_refuses_in_one_line(
     assert line.startswith("riskstream: ") and said in line
 
 
+def test_a_bad_setting_is_one_line_naming_it_without_its_value(tmp_path: Path) -> None:
+    env = {
+        **environment(tmp_path / "var"),
+        "RISKSTREAM_WATERMARK_DELAY_S": "soon-ish",
+        "RISKSTREAM_MAX_HELD_EVENTS": "-5",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "riskstream", "topics", "list"], cwd=tmp_path, env=env,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    line = one_line(Done(done.returncode, done.stdout, done.stderr))
+    assert done.returncode == 2
+    assert line.startswith("riskstream: bad setting RISKSTREAM_WATERMARK_DELAY_S: ")
+    assert "RISKSTREAM_MAX_HELD_EVENTS: " in line
+    assert "soon-ish" not in line and "Traceback" not in done.stderr
+
+
 @pytest.fixture
 def terminal() -> Iterator[tuple[int, int]]:
     pty = pytest.importorskip("pty")

@@ -834,6 +834,23 @@ def latency_rows(
     ]  # fmt: skip
 
 
+def stage_rows(timings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the latency phase's events waited, as the worker measured it (``/stats/``):
+    held until final, then applied, in each stage."""
+    rows = []
+    for name, what in (
+        ("ingest_held", "held until final, account stage (per event)"),
+        ("ingest_applied", "applied and written, account stage (per batch)"),
+        ("entity_held", "held until final, entity stage (per item)"),
+        ("entity_applied", "applied and written, entity stage (per batch)"),
+    ):
+        one = timings.get(name) or {}
+        if one.get("samples"):
+            figures = f"{one['p50_ms']:,.0f} / {one['p99_ms']:,.0f} / {one['max_ms']:,.0f} ms"
+            rows.append((f"{what} p50 / p99 / max", figures))
+    return rows
+
+
 def verdicts(runs: list[Run], scale: int) -> tuple[dict[str, float], list[tuple[str, str]]]:
     """The ratios to their targets."""
     by_label = {run.label: run for run in runs}
@@ -904,6 +921,7 @@ class Outcome:
     rate: float | None = None
     latencies: list[tuple[float, float]] = field(default_factory=list)
     watermark_delay_s: float = 0.0
+    stage_timings: dict[str, Any] = field(default_factory=dict)  # the worker's, at the end
 
 
 def measure_all(
@@ -946,6 +964,7 @@ def measure_all(
                 out.rate = out.rate or (half if half > 0 else 100.0)  # NaN: a tiny backlog
                 out.latencies = latency_phase(one, out.rate, args.seconds, skew)
                 out.watermark_delay_s = one.settings.watermark_delay_s
+                out.stage_timings = processes[0].get("/stats/").get("stage_timings", {})
                 # What the latency phase added to the log, too.
                 worker.log_problems = log_problems([process.log for process in processes])
         if not args.skip_two_workers:
@@ -995,6 +1014,7 @@ def main() -> None:
     if not args.skip_latency:
         delay_ms = out.watermark_delay_s * 1000
         rows += latency_rows(out.rate or 0.0, out.latencies, delay_ms)
+        rows += stage_rows(out.stage_timings)
     elapsed = time.monotonic() - began
     rows.append(("the whole benchmark took", f"{elapsed / 60:,.1f} min"))
     console.print(runs_table(out.runs))
@@ -1019,6 +1039,7 @@ def main() -> None:
             "p99_ms": p99(ordered) if ordered else None,
             "max_ms": ordered[-1] if ordered else None,
             "watermark_delay_s": out.watermark_delay_s, "by_send_time": out.latencies,
+            "stage_timings": out.stage_timings,
         },
     })  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)

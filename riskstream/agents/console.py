@@ -60,6 +60,7 @@ def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -
         return self.json(
             {
                 "ingest": {**pipeline.stats.as_dict(), "held": pipeline.held},
+                "stage_timings": pipeline.timings.as_dict(),
                 "ready": health(app, pipeline, scorer, monitor)["ready"],
                 "scorer": {
                     "scored": scorer.scored,

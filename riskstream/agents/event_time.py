@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import time
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from riskstream.agents.stage_timing import Durations
 
 NEVER = -(2**63)  # a bound no event is older than: the source has told nothing yet
 ALWAYS = 2**63  # the watermark when every source is idle
@@ -41,15 +44,17 @@ class _Held(Generic[Item]):
     event_id: str
     seq: int  # copies of one event keep their order of arrival
     item: Item = field(compare=False)
+    since: float = field(compare=False, default=0.0)  # when it came (monotonic)
 
 
 class EventClock(Generic[Item]):
     """The events of one stage partition held until their time is final."""
 
-    def __init__(self, sources: Iterable[Hashable]) -> None:
+    def __init__(self, sources: Iterable[Hashable], waits: Durations | None = None) -> None:
         self.sources: dict[Hashable, Source] = {source: Source() for source in sources}
         self.frontier_ms = NEVER  # every event older than this has been released
         self.late = 0
+        self.waits = waits  # how long each released item was held
         self._held: list[_Held[Item]] = []
         self._seq = itertools.count()
 
@@ -59,7 +64,8 @@ class EventClock(Generic[Item]):
     def hold(self, ts_ms: int, event_id: str, item: Item) -> bool:
         """Holds ``item`` until its time is final; False when it is late already (it is
         released by the next ``release``)."""
-        heapq.heappush(self._held, _Held(ts_ms, event_id, next(self._seq), item))
+        held = _Held(ts_ms, event_id, next(self._seq), item, time.monotonic())
+        heapq.heappush(self._held, held)
         if ts_ms < self.frontier_ms:
             self.late += 1
             return False
@@ -85,9 +91,13 @@ class EventClock(Generic[Item]):
         watermark = self.watermark()
         held = self._held
         out: list[Item] = []
+        now = time.monotonic()
+        waits = self.waits
         while held and held[0].ts_ms < watermark:
             last = heapq.heappop(held)
             out.append(last.item)
+            if waits is not None:
+                waits.add(now - last.since)
             if watermark == ALWAYS:
                 self.frontier_ms = max(self.frontier_ms, last.ts_ms + 1)
         if watermark != ALWAYS:
@@ -96,6 +106,8 @@ class EventClock(Generic[Item]):
             while len(held) > at_most:
                 last = heapq.heappop(held)
                 out.append(last.item)
+                if waits is not None:
+                    waits.add(now - last.since)
                 self.frontier_ms = max(self.frontier_ms, last.ts_ms)
         return out
 

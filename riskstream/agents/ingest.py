@@ -32,6 +32,7 @@ from riskstream.agents.rekey import Marks, RekeyBuffer, RekeyedEvent, decode_mes
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.stage_clocks import EntityClocks, InputClocks, Tracked
 from riskstream.agents.stage_output import IngestStats, StageOutput, where
+from riskstream.agents.stage_timing import StageTimings
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.batching import caught_up
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
@@ -83,6 +84,7 @@ class IngestPipeline:
         self.accounts = accounts
         self.entities = entities
         self.stats = IngestStats()
+        self.timings = StageTimings()
         self.output = StageOutput(app, settings, self.stats)
         self.inputs = app.topic(names.transactions, names.account_events, names.feedback)
         self.rekey_topic_name = rekey_topic_name(settings)
@@ -104,8 +106,11 @@ class IngestPipeline:
             self.inputs.topics,
             delay_ms=int(settings.watermark_delay_s * 1000),
             idle_s=settings.idle_source_s,
+            waits=self.timings.ingest_held,
         )
-        self.entity_clocks: EntityClocks[tuple[RekeyedEvent, Tracked]] = EntityClocks()
+        self.entity_clocks: EntityClocks[tuple[RekeyedEvent, Tracked]] = EntityClocks(
+            self.timings.entity_held
+        )
         self.holding = True  # off from a rebalance's start until its partitions come
         self._flush_hooked = False
         self.rerouter = Rerouter(
@@ -257,6 +262,7 @@ class IngestPipeline:
         clock = self.clocks.refresh(partition)
         ready = clock.release(at_most=self.settings.max_held_events)
         if ready:
+            began = time.monotonic()
             try:
                 await self._apply(partition, [item for _, item in ready])
             except Exception:  # a bug: one event at a time, to cost only the culprits
@@ -265,6 +271,7 @@ class IngestPipeline:
                     await self._apply_alone(partition, event, item)
             for event, _ in ready:
                 self.acks.done(event)
+            self.timings.ingest_applied.add(time.monotonic() - began)
         self.rekey.announce(partition, clock.frontier_ms, clock.all_idle)
 
     async def _apply_alone(self, partition: int, event: EventT[Any], item: Admitted) -> None:
@@ -364,7 +371,10 @@ class IngestPipeline:
                 ):
                     self.stats.behind_watermark += 1
         ready += clock.release(at_most=self.settings.max_held_events)
+        began = time.monotonic()
         await self.handle_rekeyed(partition, [item for item, _ in ready])
+        if ready:
+            self.timings.entity_applied.add(time.monotonic() - began)
         for _, tracked in ready:
             tracked.done()
         return kept

@@ -31,6 +31,7 @@ from faust.types import TP, EventT, Message
 
 from riskstream.agents.event_time import NEVER, EventClock
 from riskstream.agents.partitioning import rerouted_from
+from riskstream.agents.stage_timing import Durations
 from riskstream.streams.kafka_view import broker_connected
 
 Item = TypeVar("Item")
@@ -44,8 +45,16 @@ class _Progress:
 
 
 class InputClocks(Generic[Item]):
-    def __init__(self, app: faust.App, topics: Iterable[str], delay_ms: int, idle_s: float):
+    def __init__(
+        self,
+        app: faust.App,
+        topics: Iterable[str],
+        delay_ms: int,
+        idle_s: float,
+        waits: Durations | None = None,
+    ):
         self.app = app
+        self.waits = waits
         self.topics = list(topics)
         self.delay_ms = delay_ms
         self.idle_s = idle_s
@@ -59,7 +68,7 @@ class InputClocks(Generic[Item]):
     def clock(self, partition: int) -> EventClock[Item]:
         clock = self.clocks.get(partition)
         if clock is None:
-            clock = self.clocks[partition] = EventClock(self.topics)
+            clock = self.clocks[partition] = EventClock(self.topics, self.waits)
             self._since[partition] = time.monotonic()
         return clock
 
@@ -191,14 +200,15 @@ class Tracked:
 
 
 class EntityClocks(Generic[Item]):
-    def __init__(self) -> None:
+    def __init__(self, waits: Durations | None = None) -> None:
+        self.waits = waits
         self.sources = 0  # the ingest partitions, once known
         self.clocks: dict[int, EventClock[Item]] = {}
 
     def clock(self, partition: int) -> EventClock[Item]:
         clock = self.clocks.get(partition)
         if clock is None:
-            clock = self.clocks[partition] = EventClock(range(self.sources))
+            clock = self.clocks[partition] = EventClock(range(self.sources), self.waits)
         return clock
 
     def forget(self) -> dict[int, list[Item]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +12,21 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt
 
 from riskstream.offline.evaluation import Evaluation
+from riskstream.offline.metrics import CurvePoint
+
+
+def pr_steps(curve: Sequence[CurvePoint]) -> tuple[list[float], list[float]]:
+    """The precision-recall curve as the staircase whose area is the average precision:
+    each threshold's precision holds from the previous threshold's recall up to its own
+    (AP = sum of (R_n - R_n-1) * P_n), so a higher AP is always a larger area."""
+    recall: list[float] = []
+    precision: list[float] = []
+    previous = 0.0
+    for point in curve:
+        recall += [previous, point.recall]
+        precision += [point.precision, point.precision]
+        previous = point.recall
+    return recall, precision
 
 
 def plot_pr_curves(runs: dict[str, Evaluation], path: Path) -> Path:
@@ -18,11 +34,10 @@ def plot_pr_curves(runs: dict[str, Evaluation], path: Path) -> Path:
     for name, evaluation in runs.items():
         if not evaluation.curve:
             continue
-        recall = [0.0] + [point.recall for point in evaluation.curve]
-        precision = [evaluation.curve[0].precision] + [p.precision for p in evaluation.curve]
+        recall, precision = pr_steps(evaluation.curve)
         ap = evaluation.average_precision
         label = f"{name} (AP {ap:.3f})" if ap is not None else name
-        axes.step(recall, precision, where="post", label=label)
+        axes.plot(recall, precision, label=label)
     base_rate = next(
         (e.fraud_transactions / e.transactions for e in runs.values() if e.transactions), None
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import socket
 import ssl
 import time
 from collections import OrderedDict
@@ -29,7 +28,7 @@ from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.validation import describe_validation_error, shown
-from riskstream.streams.audit_chain import AuditChain
+from riskstream.agents.worker_audit import WorkerAudit, worker_name
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
@@ -113,6 +112,7 @@ class Scorer:
         settings: Settings,
         center: RuleCenter,
         accounts: RecordTable,
+        audit: WorkerAudit | None = None,
     ) -> None:
         names = settings.topics
         self.app = app
@@ -135,8 +135,7 @@ class Scorer:
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
         self.penalties_topic = app.topic(names.penalties)
-        self.audit_chain = AuditChain(f"worker:{settings.app_id}:{socket.gethostname()}")
-        self.audit_lock = asyncio.Lock()
+        self.audit = audit or WorkerAudit(app, names.audit, worker_name(settings.app_id))
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
         secret = settings.internal_secret
@@ -305,23 +304,11 @@ class Scorer:
     async def _audit(
         self, action: str, actor: str, penalty_id: str, reason: str, penalty: Penalty
     ) -> None:
-        """Stores the audit line, linked into this worker's chain, and waits for the
-        broker to have it. One at a time: a chain's entries reach the topic in order, and
-        one that could not be stored is taken back before the next is linked."""
-        record = AuditRecord(
-            at=datetime.now(UTC), actor=actor, action=action,
-            penalty_id=penalty_id, reason=reason, penalty=penalty,
-        )  # fmt: skip
-        async with self.audit_lock:
-            stored = self.audit_chain.seal(record)
-            try:
-                await self.app.producer.send_and_wait(
-                    self.settings.topics.audit, penalty_id.encode(), stored,
-                    partition=None, timestamp=None, headers=None,
-                )  # fmt: skip
-            except BaseException:
-                self.audit_chain.undo()
-                raise
+        record = AuditRecord.model_validate({
+            "at": datetime.now(UTC), "actor": actor, "action": action,
+            "penalty_id": penalty_id, "reason": reason, "penalty": penalty,
+        })  # fmt: skip
+        await self.audit.store(record, penalty_id.encode())
 
     def profile(self, entity_type: str, entity_id: str) -> dict[str, Any]:
         # A card number asked for is looked up, and answered, by its token.

@@ -75,6 +75,8 @@ def acl_table(settings: Settings) -> list[Grant]:
     worker = [
         *_topics("worker", (t.transactions, t.account_events, t.feedback), READ, DESCRIBE),
         *_topics("worker", (t.rules,), READ, DESCRIBE),
+        # A worker disables a rule version too slow to run for every worker.
+        *_topics("worker", (t.rule_suspensions,), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.penalties,), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.signals, t.decisions), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.audit,), WRITE, DESCRIBE),

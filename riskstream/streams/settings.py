@@ -35,6 +35,7 @@ class TopicNames(BaseSettings):
     penalties: str = "risk.penalties"
     audit: str = "risk.audit"
     rule_proposals: str = "risk.rule-proposals"
+    rule_suspensions: str = "risk.rule-suspensions"
 
 
 class Settings(BaseSettings):

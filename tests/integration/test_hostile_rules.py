@@ -15,7 +15,7 @@ import pytest
 
 from riskstream.streams.codec import dumps
 from tests.integration.conftest import ROOT, Sandbox, Worker
-from tests.integration.helpers import send_raw
+from tests.integration.helpers import read_all, send_raw
 
 pytestmark = pytest.mark.integration
 
@@ -155,3 +155,18 @@ def test_a_rule_that_overruns_its_time_budget_is_disabled_and_reported(
     # Other rules go on: the stream is still applied.
     send_raw(settings, settings.topics.transactions, [payment("acct-s", 10)])
     worker.wait_for("applied", 4)
+    # Every worker is told, after a restart too: the suspension is on its topic, after
+    # its audit line (the worker as actor, the time measured as reason).
+    [suspension] = read_all(settings, settings.topics.rule_suspensions)
+    assert suspension.key == b"test.slow"
+    assert orjson.loads(suspension.value)["version"] == 1
+    lines = [orjson.loads(r.value) for r in read_all(settings, settings.topics.audit)]
+    [line] = [line for line in lines if line["action"] == "rule-suspend"]
+    assert line["actor"].startswith("worker:")
+    assert "test.slow v1 disabled: one evaluation took" in line["reason"]
+    worker.stop()
+    sandbox.env["RISKSTREAM_RULE_TIME_BUDGET_MS"] = "100"
+    worker.start()
+    assert disabled(), "a restart does not bring the rule back"
+    [refusal] = rules_state(worker)["refused"]
+    assert "on worker:" in refusal["error"]

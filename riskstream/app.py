@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
             suspensions=settings.topics.rule_suspensions,
         )
 
-    scorer = Scorer(app, settings, center, pipeline.accounts, audit)
+    scorer = Scorer(app, settings, center, pipeline.accounts, audit, suspender.on_slow)
     register_scoring_views(app, scorer)
     app.scorer = scorer
     register_console(app, pipeline, scorer)

@@ -113,6 +113,7 @@ class Scorer:
         center: RuleCenter,
         accounts: RecordTable,
         audit: WorkerAudit | None = None,
+        on_slow: Callable[[list[tuple[str, float]], float], object] | None = None,
     ) -> None:
         names = settings.topics
         self.app = app
@@ -135,6 +136,8 @@ class Scorer:
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
         self.penalties_topic = app.topic(names.penalties)
+        # A scoring rule too slow to run is skipped, and disabled (everywhere) by this.
+        self.on_slow = on_slow or center.suspend_slow
         self.audit = audit or WorkerAudit(app, names.audit, worker_name(settings.app_id))
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
@@ -264,8 +267,9 @@ class Scorer:
             transaction, self.profiles, self.penalties, now, spent, own, self.center.counts
         )
         decision = score(
-            evidence, list(self.center.score_rules.values()), self.policy, self.center.version
-        ).model_copy(update={"request_sha256": digest})
+            evidence, list(self.center.score_rules.values()), self.policy, self.center.version,
+            budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow,
+        ).model_copy(update={"request_sha256": digest})  # fmt: skip
         self.remember(decision)
         self.scored += 1
         await self.decisions_topic.send(

@@ -170,3 +170,25 @@ def test_a_rule_that_overruns_its_time_budget_is_disabled_and_reported(
     assert disabled(), "a restart does not bring the rule back"
     [refusal] = rules_state(worker)["refused"]
     assert "on worker:" in refusal["error"]
+
+
+def test_a_scoring_rule_over_its_time_budget_is_skipped_and_suspended_everywhere(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    settings = sandbox.settings
+    # A budget of a microsecond: every scoring rule's evaluation overruns it.
+    sandbox.env["RISKSTREAM_RULE_TIME_BUDGET_MS"] = "0.001"
+    worker.start()
+    scoring = [row for row in rules_state(worker)["rules"] if row["kind"] == "score"]
+    assert scoring and all(row["mode"] == "active" for row in scoring)
+    answer = score(worker, "acct-t")  # the answer comes, without the slow rules
+    assert answer["decision"] == "accept"
+
+    def suspended() -> bool:
+        rows = [row for row in rules_state(worker)["rules"] if row["kind"] == "score"]
+        return all((row["mode"], row["source"]) == ("disabled", "suspended") for row in rows)
+
+    wait_until(suspended, 10.0)
+    records = read_all(settings, settings.topics.rule_suspensions)
+    assert sorted(r.key.decode() for r in records) == sorted(row["id"] for row in scoring)
+    assert {orjson.loads(r.value)["kind"] for r in records} == {"score"}

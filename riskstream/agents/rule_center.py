@@ -41,6 +41,7 @@ from riskstream.streams.scoring_model import ScoreRuleDoc
 
 log = logging.getLogger(__name__)
 MAX_SUSPENDED = 4 * MAX_RULES
+SUSPENSIONS_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +340,17 @@ async def follow_rules_topic(
 
     async def both_ready() -> None:
         await rules_ready.wait()
-        await suspensions_ready.wait()
+        try:
+            await asyncio.wait_for(suspensions_ready.wait(), SUSPENSIONS_WAIT_S)
+        except TimeoutError:
+            # A worker must not stay deaf for a topic it cannot see (not created yet, or
+            # no ACL for it after an upgrade): it works on, suspending slow rules itself.
+            log.error(
+                "%s not read within %.0f s: rule versions suspended by other workers may "
+                "run here until it is (run `riskstream topics create` and `acls apply`)",
+                suspensions,
+                SUSPENSIONS_WAIT_S,
+            )
         center.ready.set()
 
     followers = [follow_topic(connection, topic, apply, rules_ready, stop=stop), both_ready()]

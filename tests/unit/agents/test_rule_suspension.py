@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from riskstream.agents.rule_center import RuleCenter, encode_rule
+from riskstream.agents.rule_center import RuleCenter, encode_rule, follow_rules_topic
 from riskstream.agents.rule_suspender import RuleSuspender
 from riskstream.rules.loader import default_score_rules
 from riskstream.streams.audit_chain import AuditChain, verify
@@ -212,3 +212,43 @@ async def test_a_suspension_that_cannot_be_published_stays_on_this_worker(
     doc = center.doc("attack.ttl")
     assert doc is not None
     assert doc.mode == "disabled"
+
+
+async def test_the_rules_are_ready_once_both_topics_are_read_or_the_wait_is_over(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ready: dict[str, asyncio.Event] = {}
+
+    async def follow(
+        connection: object, topic: str, apply: object, done: asyncio.Event, stop: object = None
+    ) -> None:
+        ready[topic] = done
+        await asyncio.Event().wait()  # follows for ever
+
+    monkeypatch.setattr("riskstream.agents.rule_center.follow_topic", follow)
+    monkeypatch.setattr("riskstream.agents.rule_center.SUSPENSIONS_WAIT_S", 0.2)
+    center = RuleCenter([])
+    task = asyncio.create_task(
+        follow_rules_topic(center, {}, "risk.rules", suspensions="risk.rule-suspensions")
+    )
+    try:
+        await asyncio.sleep(0.05)
+        ready["risk.rules"].set()
+        await asyncio.sleep(0.05)
+        assert not center.ready.is_set(), "not before the suspensions are read"
+        ready["risk.rule-suspensions"].set()
+        await asyncio.wait_for(center.ready.wait(), 1)
+
+        # A suspensions topic that cannot be read holds the worker back only so long.
+        late = RuleCenter([])
+        stuck = asyncio.create_task(
+            follow_rules_topic(late, {}, "rules-2", suspensions="suspensions-2")
+        )
+        await asyncio.sleep(0.05)
+        ready["rules-2"].set()
+        with caplog.at_level(logging.ERROR):
+            await asyncio.wait_for(late.ready.wait(), 2)
+        assert "suspensions-2 not read within" in caplog.text
+        stuck.cancel()
+    finally:
+        task.cancel()

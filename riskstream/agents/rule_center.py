@@ -81,9 +81,9 @@ class RuleCenter:
         # Rule id -> the lowest version whose signals still count: a revocation raises it
         # past every version published before it.
         self.revoked: dict[str, int] = {}
-        # Rule id -> the latest version suspended for its time (here or on another
-        # worker, ``risk.rule-suspensions``): that version runs disabled.
-        self.suspended: dict[str, int] = {}
+        # Rule id -> (the latest version suspended for its time, here or on another
+        # worker, ``risk.rule-suspensions``; why): that version runs disabled.
+        self.suspended: dict[str, tuple[int, str]] = {}
         self.changes = 0
         self.ready = asyncio.Event()
         self._version: tuple[tuple[int, int, int], str] | None = None
@@ -170,8 +170,9 @@ class RuleCenter:
             log.info(
                 "rule %s v%s in force, mode %s (offset %s)", doc.id, doc.version, doc.mode, offset
             )
-            if self.suspended.get(doc.id) == doc.version and doc.mode != "disabled":
-                self._disable(doc.id, doc.version, "suspended before for its time", offset)
+            version, why = self.suspended.get(doc.id, (0, ""))
+            if version == doc.version and doc.mode != "disabled":
+                self._disable(doc.id, doc.version, why, offset)
             return None
         except RuleError as error:
             return self._refuse(rule_id, offset, str(error))
@@ -214,7 +215,7 @@ class RuleCenter:
         suspension is refused (SuspensionError); it can never enable or change a rule."""
         suspension = parse_suspension(key, value)
         rule_id, version = suspension.rule_id, suspension.version
-        if version <= self.suspended.get(rule_id, 0):
+        if version <= self.suspended.get(rule_id, (0, ""))[0]:
             return  # told before (by another worker too): once is enough
         if rule_id not in self.suspended and len(self.suspended) >= MAX_SUSPENDED:
             # Remembered for rules not in force yet (the rules topic is read alongside);
@@ -223,14 +224,15 @@ class RuleCenter:
                 raise SuspensionError(f"{MAX_SUSPENDED} suspensions are remembered, the most")
             # A rule in force goes first: room is made among those that are not.
             self.suspended = {r: v for r, v in self.suspended.items() if self.doc(r)}
-        self.suspended[rule_id] = version
+        self.suspended[rule_id] = (version, suspension.reason)
         doc = self.doc(rule_id)
         if doc is not None and doc.version == version and doc.mode != "disabled":
             self._disable(rule_id, version, suspension.reason, offset)
 
     def _disable(self, rule_id: str, version: int, reason: str, offset: int = -1) -> None:
         """Rule ``rule_id`` (in force at ``version``) switched to disabled, and why."""
-        self.suspended[rule_id] = max(version, self.suspended.get(rule_id, 0))
+        if version >= self.suspended.get(rule_id, (0, ""))[0]:
+            self.suspended[rule_id] = (version, reason)
         if rule_id in self.score_rules:
             rule = self.score_rules[rule_id]
             disabled = rule.doc.model_copy(update={"mode": "disabled"})

@@ -54,6 +54,8 @@ def test_a_suspension_read_before_its_rule_disables_the_rule_when_it_arrives() -
     doc = center.doc("attack.ttl")
     assert doc is not None
     assert doc.mode == "disabled"
+    [refusal] = center.refusals
+    assert refusal.error.endswith("on worker:riskstream:host-2, the budget is 100 ms")
 
 
 def test_only_a_new_version_lifts_a_suspension() -> None:

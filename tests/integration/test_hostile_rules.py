@@ -170,6 +170,11 @@ def test_a_rule_that_overruns_its_time_budget_is_disabled_and_reported(
     assert disabled(), "a restart does not bring the rule back"
     [refusal] = rules_state(worker)["refused"]
     assert "on worker:" in refusal["error"]
+    listing = cli(sandbox, "rules", "list")
+    assert listing.returncode == 0, listing.stderr
+    [line] = [line for line in listing.stdout.splitlines() if line.startswith("test.slow ")]
+    assert line.split()[1:3] == ["v1", "disabled"]
+    assert "test.slow v1 disabled: one evaluation took" in listing.stdout
 
 
 def test_a_scoring_rule_over_its_time_budget_is_skipped_and_suspended_everywhere(

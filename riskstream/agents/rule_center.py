@@ -215,8 +215,13 @@ class RuleCenter:
         suspension is refused (SuspensionError); it can never enable or change a rule."""
         suspension = parse_suspension(key, value)
         rule_id, version = suspension.rule_id, suspension.version
-        if version <= self.suspended.get(rule_id, (0, ""))[0]:
-            return  # told before (by another worker too): once is enough
+        known = self.suspended.get(rule_id, (0, ""))[0]
+        doc = self.doc(rule_id)
+        in_force = doc is not None and doc.version == version
+        if version == known or (version < known and not in_force):
+            # Told before (by another worker too), or about a version gone. One naming a
+            # later version does not stop the one in force from being suspended.
+            return
         if rule_id not in self.suspended and len(self.suspended) >= MAX_SUSPENDED:
             # Remembered for rules not in force yet (the rules topic is read alongside);
             # bounded, whatever the topic holds.
@@ -225,14 +230,12 @@ class RuleCenter:
             # A rule in force goes first: room is made among those that are not.
             self.suspended = {r: v for r, v in self.suspended.items() if self.doc(r)}
         self.suspended[rule_id] = (version, suspension.reason)
-        doc = self.doc(rule_id)
-        if doc is not None and doc.version == version and doc.mode != "disabled":
+        if doc is not None and in_force and doc.mode != "disabled":
             self._disable(rule_id, version, suspension.reason, offset)
 
     def _disable(self, rule_id: str, version: int, reason: str, offset: int = -1) -> None:
         """Rule ``rule_id`` (in force at ``version``) switched to disabled, and why."""
-        if version >= self.suspended.get(rule_id, (0, ""))[0]:
-            self.suspended[rule_id] = (version, reason)
+        self.suspended[rule_id] = (version, reason)
         if rule_id in self.score_rules:
             rule = self.score_rules[rule_id]
             disabled = rule.doc.model_copy(update={"mode": "disabled"})

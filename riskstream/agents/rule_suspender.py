@@ -56,6 +56,12 @@ class RuleSuspender:
         """The audit line, stored first, then the suspension; a failure is logged (the
         rule stays disabled on this worker), never raised."""
         key = suspension.rule_id.encode()
+        current = self.center.doc(suspension.rule_id)
+        if current is None or current.version != suspension.version:
+            # A new version came meanwhile: suspending the old one would tell nothing,
+            # and, written after the new one's suspension, would replace it in the
+            # compacted topic.
+            return
         record = AuditRecord.model_validate({
             "at": suspension.at, "actor": self.worker, "action": "rule-suspend",
             "reason": f"rule {suspension.rule_id} v{suspension.version} disabled: "

@@ -71,6 +71,11 @@ def test_only_a_new_version_lifts_a_suspension() -> None:
     assert center.counts("attack.ttl", 3)
     center.apply_suspension(b"attack.ttl", suspension(version=2))
     assert center.counts("attack.ttl", 3)
+    # One naming a version not pushed yet (a bad record) does not shield the one in force.
+    center.apply_suspension(b"attack.ttl", suspension(version=999))
+    assert center.counts("attack.ttl", 3)
+    center.apply_suspension(b"attack.ttl", suspension(version=3))
+    assert not center.counts("attack.ttl", 3)
 
 
 def test_a_scoring_rule_is_suspended_too() -> None:
@@ -197,6 +202,17 @@ async def test_a_worker_publishes_a_slow_rule_once_audit_line_first() -> None:
     other_suspender.on_slow([("attack.ttl", 250.0)], 100.0)
     await other_suspender.drain()
     assert len(broker.written) == 2
+
+
+async def test_a_suspension_overtaken_by_a_new_version_is_not_published() -> None:
+    center = RuleCenter([])
+    assert center.apply(b"attack.ttl", rule_record(version=1)) is None
+    broker = Broker()
+    suspender = RuleSuspender(center, "worker:1", broker.store_audit, broker.send)
+    suspender.on_slow([("attack.ttl", 250.0)], 100.0)
+    assert center.apply(b"attack.ttl", rule_record(version=2)) is None
+    await suspender.drain()
+    assert broker.written == []
 
 
 async def test_a_suspension_that_cannot_be_published_stays_on_this_worker(

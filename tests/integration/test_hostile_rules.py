@@ -8,13 +8,14 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from riskstream.streams.codec import dumps
-from tests.integration.conftest import ROOT, Sandbox, Worker
+from tests.integration.conftest import ROOT, Sandbox, Worker, second_member
 from tests.integration.helpers import read_all, send_raw
 
 pytestmark = pytest.mark.integration
@@ -197,3 +198,32 @@ def test_a_scoring_rule_over_its_time_budget_is_skipped_and_suspended_everywhere
     records = read_all(settings, settings.topics.rule_suspensions)
     assert sorted(r.key.decode() for r in records) == sorted(row["id"] for row in scoring)
     assert {orjson.loads(r.value)["kind"] for r in records} == {"score"}
+
+
+def test_a_rule_suspended_by_one_worker_is_disabled_on_the_other(
+    sandbox: Sandbox, worker: Worker, tmp_path: Path
+) -> None:
+    settings = sandbox.settings
+    slow = "[1, 2, 3].exists(x, x * 100 < agg.n)"
+    send_raw(settings, settings.topics.rules, [(b"test.slow", rule("test.slow", condition=slow))])
+    worker.start()  # the default budget: it never suspends the rule itself
+    timing = second_member(sandbox, tmp_path)
+    timing.env["RISKSTREAM_RULE_TIME_BUDGET_MS"] = "0.001"
+    other = Worker(timing, tmp_path / "worker-b.log")
+    try:
+        other.start()
+        worker.wait_ready(90)  # both members have taken part in the rebalance
+        # Accounts on every partition: some of them are the timing worker's.
+        payments = [payment(f"acct-{n}", second) for n in range(40) for second in range(2)]
+        send_raw(settings, settings.topics.transactions, payments)
+
+        def disabled_here() -> bool:
+            rows = [row for row in rules_state(worker)["rules"] if row["id"] == "test.slow"]
+            return bool(rows) and rows[0]["mode"] == "disabled"
+
+        wait_until(disabled_here, 60.0)
+        [refusal] = rules_state(worker)["refused"]
+        assert "disabled: one evaluation took" in refusal["error"]
+        assert "on worker:" in refusal["error"]
+    finally:
+        other.ensure_stopped()

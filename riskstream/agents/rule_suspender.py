@@ -17,6 +17,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.streams.rule_suspension import RuleSuspension
 from riskstream.streams.scoring_model import AuditRecord
@@ -44,10 +46,17 @@ class RuleSuspender:
             if (rule_id, version) in self.published:
                 continue
             self.published.add((rule_id, version))
-            suspension = RuleSuspension(
-                rule_id=rule_id, version=version, kind=kind, took_ms=took_ms,
-                budget_ms=budget_ms, worker=self.worker, at=datetime.now(UTC),
-            )  # fmt: skip
+            try:
+                suspension = RuleSuspension(
+                    rule_id=rule_id, version=version, kind=kind, took_ms=took_ms,
+                    budget_ms=budget_ms, worker=self.worker, at=datetime.now(UTC),
+                )  # fmt: skip
+            # Out of the record's bounds (a worker name over 200 characters, say): the
+            # batch or request that timed the rule must not fail for it.
+            except ValidationError as error:
+                log.error("rule %s v%s is disabled on this worker only: %s",
+                          rule_id, version, error.errors()[0]["msg"])  # fmt: skip
+                continue
             task = asyncio.get_running_loop().create_task(self.publish(suspension))
             self._tasks.add(task)  # held, or the loop may collect it unfinished
             task.add_done_callback(self._tasks.discard)

@@ -204,6 +204,19 @@ async def test_a_worker_publishes_a_slow_rule_once_audit_line_first() -> None:
     assert len(broker.written) == 2
 
 
+async def test_a_suspension_out_of_bounds_stays_on_this_worker() -> None:
+    center = RuleCenter([])
+    assert center.apply(b"attack.ttl", rule_record()) is None
+    broker = Broker()
+    suspender = RuleSuspender(center, "w" * 300, broker.store_audit, broker.send)
+    suspender.on_slow([("attack.ttl", 250.0)], 100.0)  # does not raise
+    await suspender.drain()
+    assert broker.written == []
+    doc = center.doc("attack.ttl")
+    assert doc is not None
+    assert doc.mode == "disabled"
+
+
 async def test_a_suspension_overtaken_by_a_new_version_is_not_published() -> None:
     center = RuleCenter([])
     assert center.apply(b"attack.ttl", rule_record(version=1)) is None

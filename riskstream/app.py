@@ -8,8 +8,10 @@ from riskstream.agents.console import register_console
 from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.janitor import register_janitor
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
+from riskstream.agents.rule_suspender import RuleSuspender
 from riskstream.agents.scorer import Scorer
 from riskstream.agents.scoring_views import register_scoring_views
+from riskstream.agents.worker_audit import WorkerAudit, worker_name
 from riskstream.rules.loader import default_pack, default_score_rules
 from riskstream.streams import quiet_logs
 from riskstream.streams.app import RiskApp, create_faust_app
@@ -37,6 +39,15 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         default_score_rules() if settings.load_pack else [],
         approval_required=settings.rules_approval == "required",
     )
+    audit = WorkerAudit(app, settings.topics.audit, worker_name(settings.app_id))
+
+    async def send_suspension(key: bytes, value: bytes) -> None:
+        await app.producer.send_and_wait(
+            settings.topics.rule_suspensions, key, value,
+            partition=None, timestamp=None, headers=None,
+        )  # fmt: skip
+
+    suspender = RuleSuspender(center, worker_name(settings.app_id), audit.store, send_suspension)
     pipeline = IngestPipeline(
         app,
         settings,
@@ -47,14 +58,20 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         entity_state_table(
             app, settings.partitions, settings.state_record_max_bytes, settings.store_mb
         ),
+        on_slow=suspender.on_slow,
     )
     app.pipeline = pipeline
 
     @app.task  # type: ignore[untyped-decorator]
     async def rules() -> None:
-        await follow_rules_topic(center, client_options(settings), settings.topics.rules)
+        await follow_rules_topic(
+            center,
+            client_options(settings),
+            settings.topics.rules,
+            suspensions=settings.topics.rule_suspensions,
+        )
 
-    scorer = Scorer(app, settings, center, pipeline.accounts)
+    scorer = Scorer(app, settings, center, pipeline.accounts, audit, suspender.on_slow)
     register_scoring_views(app, scorer)
     app.scorer = scorer
     register_console(app, pipeline, scorer)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,7 @@ class IngestPipeline:
         center: RuleCenter,
         accounts: RecordTable,
         entities: RecordTable,
+        on_slow: Callable[[list[tuple[str, float]], float], object] | None = None,
     ) -> None:
         names = settings.topics
         self.app = app
@@ -79,7 +81,8 @@ class IngestPipeline:
         self.rules = LiveRules(
             settings.state_cache_mb * 1024 * 1024,
             time_budget_ms=settings.rule_time_budget_ms,
-            on_slow=center.suspend_slow,
+            # A rule too slow to run is disabled here, and by ``on_slow`` everywhere.
+            on_slow=on_slow or center.suspend_slow,
         )
         self.accounts = accounts
         self.entities = entities

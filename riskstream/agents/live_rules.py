@@ -116,7 +116,7 @@ class LiveRules:
         self,
         cache_bytes: int,
         time_budget_ms: float | None = None,
-        on_slow: Callable[[list[tuple[str, float]], float], None] | None = None,
+        on_slow: Callable[[list[tuple[str, float]], float], object] | None = None,
     ) -> None:
         self.cache_bytes = cache_bytes
         # A rule one of whose evaluations took longer is reported to ``on_slow`` (rule

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -36,9 +36,12 @@ from riskstream.streams.bounds import MAX_KEY_GROUPS, MAX_RULES
 from riskstream.streams.follow import follow_topic
 from riskstream.streams.rule_approval import approval_refusal
 from riskstream.streams.rule_model import RuleDoc
+from riskstream.streams.rule_suspension import SuspensionError, parse_suspension
 from riskstream.streams.scoring_model import ScoreRuleDoc
 
 log = logging.getLogger(__name__)
+MAX_SUSPENDED = 4 * MAX_RULES
+SUSPENSIONS_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,9 @@ class RuleCenter:
         # Rule id -> the lowest version whose signals still count: a revocation raises it
         # past every version published before it.
         self.revoked: dict[str, int] = {}
+        # Rule id -> (the latest version suspended for its time, here or on another
+        # worker, ``risk.rule-suspensions``; why): that version runs disabled.
+        self.suspended: dict[str, tuple[int, str]] = {}
         self.changes = 0
         self.ready = asyncio.Event()
         self._version: tuple[tuple[int, int, int], str] | None = None
@@ -164,6 +170,9 @@ class RuleCenter:
             log.info(
                 "rule %s v%s in force, mode %s (offset %s)", doc.id, doc.version, doc.mode, offset
             )
+            version, why = self.suspended.get(doc.id, (0, ""))
+            if version == doc.version and doc.mode != "disabled":
+                self._disable(doc.id, doc.version, why, offset)
             return None
         except RuleError as error:
             return self._refuse(rule_id, offset, str(error))
@@ -180,24 +189,69 @@ class RuleCenter:
         log.error("rule refused, previous version stays in force: %s", error)
         return refusal
 
-    def suspend_slow(self, slow: list[tuple[str, float]], budget_ms: float) -> None:
+    def suspend_slow(
+        self, slow: list[tuple[str, float]], budget_ms: float
+    ) -> list[tuple[str, int, Literal["detect", "score"], float]]:
         """Switch each rule that took too long to evaluate (rule id, milliseconds) to
-        ``disabled`` on this worker, until a new version of it arrives."""
+        ``disabled`` on this worker, until a new version of it arrives. Returns (rule id,
+        version, kind, milliseconds) of each rule version it suspended now: those this
+        worker tells the others about (a version already suspended is not told again)."""
+        suspended: list[tuple[str, int, Literal["detect", "score"], float]] = []
         for rule_id, took_ms in slow:
-            rule = self.ruleset.rules.get(rule_id)
-            if rule is None or rule.doc.mode == "disabled":
+            doc = self.doc(rule_id)
+            if doc is None or doc.mode == "disabled":
                 continue
-            disabled = rule.doc.model_copy(update={"mode": "disabled"})
-            self._revoke(rule_id, rule.doc.version + 1)
-            self.ruleset = self.ruleset.with_doc(disabled)
-            self.sources[rule_id] = "suspended"
-            self.changes += 1
-            reason = (
-                f"rule {rule_id} v{rule.doc.version} disabled: one evaluation took "
-                f"{took_ms:.0f} ms, the budget is {budget_ms:.0f} ms"
+            reason = f"one evaluation took {took_ms:.0f} ms, the budget is {budget_ms:.0f} ms"
+            self._disable(rule_id, doc.version, reason)
+            kind: Literal["detect", "score"] = (
+                "score" if isinstance(doc, ScoreRuleDoc) else "detect"
             )
-            self.refusals.append(Refusal(rule_id, -1, reason, time.time()))
-            log.error("%s; push a new version to enable it again", reason)
+            suspended.append((rule_id, doc.version, kind, took_ms))
+        return suspended
+
+    def apply_suspension(self, key: bytes | None, value: bytes | None, offset: int = -1) -> None:
+        """Apply one record of the suspensions topic: the rule version it names is
+        disabled, now if it is in force, or when it arrives. A record that is no
+        suspension is refused (SuspensionError); it can never enable or change a rule."""
+        suspension = parse_suspension(key, value)
+        rule_id, version = suspension.rule_id, suspension.version
+        known = self.suspended.get(rule_id, (0, ""))[0]
+        doc = self.doc(rule_id)
+        in_force = doc is not None and doc.version == version
+        if version == known or (version < known and not in_force):
+            # Told before (by another worker too), or about a version gone. One naming a
+            # later version does not stop the one in force from being suspended.
+            return
+        if rule_id not in self.suspended and len(self.suspended) >= MAX_SUSPENDED:
+            # Remembered for rules not in force yet (the rules topic is read alongside);
+            # bounded, whatever the topic holds.
+            if self.doc(rule_id) is None:
+                raise SuspensionError(f"{MAX_SUSPENDED} suspensions are remembered, the most")
+            # A rule in force goes first: room is made among those that are not.
+            self.suspended = {r: v for r, v in self.suspended.items() if self.doc(r)}
+        self.suspended[rule_id] = (version, suspension.reason)
+        if doc is not None and in_force and doc.mode != "disabled":
+            self._disable(rule_id, version, suspension.reason, offset)
+
+    def _disable(self, rule_id: str, version: int, reason: str, offset: int = -1) -> None:
+        """Rule ``rule_id`` (in force at ``version``) switched to disabled, and why."""
+        self.suspended[rule_id] = (version, reason)
+        if rule_id in self.score_rules:
+            rule = self.score_rules[rule_id]
+            disabled = rule.doc.model_copy(update={"mode": "disabled"})
+            self.score_rules = {
+                **self.score_rules,
+                rule_id: CompiledScoreRule(disabled, rule.when),
+            }
+        else:
+            detect = self.ruleset.rules[rule_id].doc
+            self._revoke(rule_id, version + 1)
+            self.ruleset = self.ruleset.with_doc(detect.model_copy(update={"mode": "disabled"}))
+        self.sources[rule_id] = "suspended"
+        self.changes += 1
+        message = f"rule {rule_id} v{version} disabled: {reason}"
+        self.refusals.append(Refusal(rule_id, offset, message, time.time()))
+        log.error("%s; push a new version to enable it again", message)
 
     def counts(self, rule_id: str, rule_version: int) -> bool:
         """Whether a signal of this rule version still counts (score and penalty): its
@@ -274,10 +328,39 @@ async def follow_rules_topic(
     connection: Mapping[str, Any],
     topic: str,
     stop: asyncio.Event | None = None,
+    suspensions: str | None = None,
 ) -> None:
-    """Keep ``center`` in step with the rules topic; ``center.ready`` once caught up."""
+    """Keep ``center`` in step with the rules topic, and the ``suspensions`` topic if
+    given; ``center.ready`` once caught up with both."""
 
     def apply(record: Any) -> None:
         center.apply(record.key, record.value, record.offset, record.headers)
 
-    await follow_topic(connection, topic, apply, center.ready, stop=stop)
+    def suspend(record: Any) -> None:
+        center.apply_suspension(record.key, record.value, record.offset)
+
+    rules_ready, suspensions_ready = asyncio.Event(), asyncio.Event()
+    if suspensions is None:
+        suspensions_ready.set()
+
+    async def both_ready() -> None:
+        await rules_ready.wait()
+        try:
+            await asyncio.wait_for(suspensions_ready.wait(), SUSPENSIONS_WAIT_S)
+        except TimeoutError:
+            # A worker must not stay deaf for a topic it cannot see (not created yet, or
+            # no ACL for it after an upgrade): it works on, suspending slow rules itself.
+            log.error(
+                "%s not read within %.0f s: rule versions suspended by other workers may "
+                "run here until it is (run `riskstream topics create` and `acls apply`)",
+                suspensions,
+                SUSPENSIONS_WAIT_S,
+            )
+        center.ready.set()
+
+    followers = [follow_topic(connection, topic, apply, rules_ready, stop=stop), both_ready()]
+    if suspensions is not None:
+        followers.append(
+            follow_topic(connection, suspensions, suspend, suspensions_ready, stop=stop)
+        )
+    await asyncio.gather(*followers)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import socket
 import ssl
 import time
 from collections import OrderedDict
@@ -29,7 +28,7 @@ from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.validation import describe_validation_error, shown
-from riskstream.streams.audit_chain import AuditChain
+from riskstream.agents.worker_audit import WorkerAudit, worker_name
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
@@ -113,6 +112,8 @@ class Scorer:
         settings: Settings,
         center: RuleCenter,
         accounts: RecordTable,
+        audit: WorkerAudit | None = None,
+        on_slow: Callable[[list[tuple[str, float]], float], object] | None = None,
     ) -> None:
         names = settings.topics
         self.app = app
@@ -135,8 +136,9 @@ class Scorer:
         self.decisions_topic = app.topic(names.decisions)
         self.transactions_topic = app.topic(names.transactions)
         self.penalties_topic = app.topic(names.penalties)
-        self.audit_chain = AuditChain(f"worker:{settings.app_id}:{socket.gethostname()}")
-        self.audit_lock = asyncio.Lock()
+        # A scoring rule too slow to run is skipped, and disabled (everywhere) by this.
+        self.on_slow = on_slow or center.suspend_slow
+        self.audit = audit or WorkerAudit(app, names.audit, worker_name(settings.app_id))
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         self.scored = 0
         secret = settings.internal_secret
@@ -265,8 +267,9 @@ class Scorer:
             transaction, self.profiles, self.penalties, now, spent, own, self.center.counts
         )
         decision = score(
-            evidence, list(self.center.score_rules.values()), self.policy, self.center.version
-        ).model_copy(update={"request_sha256": digest})
+            evidence, list(self.center.score_rules.values()), self.policy, self.center.version,
+            budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow,
+        ).model_copy(update={"request_sha256": digest})  # fmt: skip
         self.remember(decision)
         self.scored += 1
         await self.decisions_topic.send(
@@ -305,23 +308,11 @@ class Scorer:
     async def _audit(
         self, action: str, actor: str, penalty_id: str, reason: str, penalty: Penalty
     ) -> None:
-        """Stores the audit line, linked into this worker's chain, and waits for the
-        broker to have it. One at a time: a chain's entries reach the topic in order, and
-        one that could not be stored is taken back before the next is linked."""
-        record = AuditRecord(
-            at=datetime.now(UTC), actor=actor, action=action,
-            penalty_id=penalty_id, reason=reason, penalty=penalty,
-        )  # fmt: skip
-        async with self.audit_lock:
-            stored = self.audit_chain.seal(record)
-            try:
-                await self.app.producer.send_and_wait(
-                    self.settings.topics.audit, penalty_id.encode(), stored,
-                    partition=None, timestamp=None, headers=None,
-                )  # fmt: skip
-            except BaseException:
-                self.audit_chain.undo()
-                raise
+        record = AuditRecord.model_validate({
+            "at": datetime.now(UTC), "actor": actor, "action": action,
+            "penalty_id": penalty_id, "reason": reason, "penalty": penalty,
+        })  # fmt: skip
+        await self.audit.store(record, penalty_id.encode())
 
     def profile(self, entity_type: str, entity_id: str) -> dict[str, Any]:
         # A card number asked for is looked up, and answered, by its token.

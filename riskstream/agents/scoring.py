@@ -21,6 +21,7 @@ How a decision is reached, in order:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -193,7 +194,13 @@ def score(
     rules: list[CompiledScoreRule],
     policy: DecisionPolicy,
     rules_version: str,
+    *,
+    budget_ms: float | None = None,
+    on_slow: Callable[[list[tuple[str, float]], float], object] | None = None,
 ) -> Decision:
+    """The decision for ``evidence``. With ``budget_ms``, a scoring rule whose evaluation
+    takes longer is left out of this decision and given to ``on_slow`` (rule id,
+    milliseconds) with the budget; the answer comes all the same."""
     txn = evidence.transaction
     kinds = {(entity, kind) for entity, kind, _ in _imposed(evidence)}
     # Without entries in force (the usual case) none of them can decide alone.
@@ -218,10 +225,23 @@ def score(
                 signal_id=signal.signal_id, rule_id=signal.rule_id,
             )))  # fmt: skip
     variables = evidence.variables()
+    slow: list[tuple[str, float]] = []
     for rule in rules:
-        if rule.doc.mode == "active" and rule.when.test(variables):
+        if rule.doc.mode != "active":
+            continue
+        started = time.perf_counter()
+        matched = rule.when.test(variables)
+        took_ms = (time.perf_counter() - started) * 1000
+        if budget_ms is not None and took_ms > budget_ms:
+            # Its verdict came too late to be trusted as the rule's usual work: skipped
+            # for this request, and the rule reported (and suspended) through on_slow.
+            slow.append((rule.doc.id, took_ms))
+            continue
+        if matched:
             reason = Reason(code=rule.doc.code, detail=rule.doc.description, rule_id=rule.doc.id)
             contributions.append((rule.doc.points, reason))
+    if slow and on_slow is not None and budget_ms is not None:
+        on_slow(slow, budget_ms)
     if not contributions:
         points, reasons = 0, []
     else:

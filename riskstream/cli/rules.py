@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import yaml
@@ -23,6 +25,7 @@ from riskstream.rules.loader import (
 )
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.rule_model import rule_json_schema
+from riskstream.streams.rule_suspension import SuspensionError
 from riskstream.streams.settings import Settings
 
 
@@ -78,16 +81,27 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
                 "Kafka login may not read it: run `riskstream topics create` first, or see "
                 "`riskstream acls list`"
             )
-        partition = TopicPartition(settings.topics.rules, 0)
-        consumer.assign([partition])
-        consumer.seek_to_beginning(partition)
-        end = consumer.end_offsets([partition])[partition]
-        while consumer.position(partition) < end:
-            for record in consumer.poll(timeout_ms=1000).get(partition, []):
-                center.apply(record.key, record.value, record.offset, record.headers)
+        for record in _records(consumer, settings.topics.rules):
+            center.apply(record.key, record.value, record.offset, record.headers)
+        # Rule versions the workers suspended for their time, when this login may see
+        # them (a worker refuses a bad one, and so does this).
+        if settings.topics.rule_suspensions in consumer.topics():
+            for record in _records(consumer, settings.topics.rule_suspensions):
+                with contextlib.suppress(SuspensionError):
+                    center.apply_suspension(record.key, record.value, record.offset)
     finally:
         consumer.close()
     return center
+
+
+def _records(consumer: KafkaConsumer, topic: str) -> Iterator[Any]:
+    """Every record of one-partition ``topic`` there now, in order."""
+    partition = TopicPartition(topic, 0)
+    consumer.assign([partition])
+    consumer.seek_to_beginning(partition)
+    end = consumer.end_offsets([partition])[partition]
+    while consumer.position(partition) < end:
+        yield from consumer.poll(timeout_ms=1000).get(partition, [])
 
 
 def checked_records(settings: Settings, docs: list[AnyRuleDoc]) -> list[tuple[str, bytes]]:

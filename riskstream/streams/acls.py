@@ -75,6 +75,8 @@ def acl_table(settings: Settings) -> list[Grant]:
     worker = [
         *_topics("worker", (t.transactions, t.account_events, t.feedback), READ, DESCRIBE),
         *_topics("worker", (t.rules,), READ, DESCRIBE),
+        # A worker disables a rule version too slow to run for every worker.
+        *_topics("worker", (t.rule_suspensions,), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.penalties,), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.signals, t.decisions), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.audit,), WRITE, DESCRIBE),
@@ -90,6 +92,8 @@ def acl_table(settings: Settings) -> list[Grant]:
         *worker,
         *_topics("rules", (t.rules, t.rule_proposals), READ, WRITE, DESCRIBE),
         *_topics("rules", (t.audit,), WRITE, DESCRIBE),
+        # `rules list` shows the rule versions the workers suspended.
+        *_topics("rules", (t.rule_suspensions,), READ, DESCRIBE),
         *_topics("operator", (t.penalties,), READ, WRITE, DESCRIBE),
         *_topics("operator", (t.audit,), WRITE, DESCRIBE),
         *_topics("auditor", (t.audit,), READ, DESCRIBE),

@@ -14,12 +14,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
+
+from riskstream.streams.quiet_logs import RepeatFilter
 
 log = logging.getLogger(__name__)
+RETRY_FIRST_S = 2.0
+RETRY_CAP_S = 60.0
+FAILURE_SUMMARY_S = 300.0
 
 Apply = Callable[[Any], None]
 
@@ -38,13 +43,69 @@ async def follow_topic(
     never more than the last ``tail`` records of a partition if given), then keep
     following it. ``connection``: the client's bootstrap and security arguments
     (:func:`riskstream.streams.kafka_security.client_options`). Connection trouble is
-    logged and retried."""
+    retried, ever more slowly while it lasts (:class:`Backoff`), and logged once, then
+    summed up once per interval (a refused login would otherwise be a line every 2 s,
+    for ever)."""
+    backoff = Backoff()
+    failed = _failure_log(topic)
+
+    def connected() -> None:
+        if backoff.failures:
+            log.warning("following %s again after %d failed attempts", topic, backoff.failures)
+        backoff.reset()
+
     while stop is None or not stop.is_set():
         try:
-            await _follow(connection, topic, apply, ready, since_ms, tail, stop)
-        except KafkaError as error:
-            log.error("following %s failed, retrying: %r", topic, error)
-            await asyncio.sleep(2)
+            await _follow(connection, topic, apply, ready, since_ms, tail, stop, connected)
+        # Kafka's errors, and any other (a TLS error is an OSError): a follower that ends
+        # leaves its worker deaf to every later rule or penalty.
+        except Exception as error:
+            delay = backoff.next_delay()
+            failed.error("following %s failed, retrying in %.0f s: %r", topic, delay, error)
+            if await _stopped(stop, delay):
+                return
+
+
+@dataclass(slots=True)
+class Backoff:
+    """The wait before each retry: ``first_s``, doubled after each failure in a row, at
+    most ``cap_s``; back to ``first_s`` once a connection is made."""
+
+    first_s: float = RETRY_FIRST_S
+    cap_s: float = RETRY_CAP_S
+    failures: int = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.cap_s, self.first_s * 2.0 ** min(self.failures, 30))
+        self.failures += 1
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+# One kind of line per topic (its own logger): the first failure in full, then one
+# summary per interval of the repeats held back (streams/quiet_logs.py).
+FAILURES = RepeatFilter(FAILURE_SUMMARY_S)
+
+
+def _failure_log(topic: str) -> logging.Logger:
+    logger = logging.getLogger(f"{__name__}.{topic}")
+    if FAILURES not in logger.filters:
+        logger.addFilter(FAILURES)
+    return logger
+
+
+async def _stopped(stop: asyncio.Event | None, delay_s: float) -> bool:
+    """Wait ``delay_s``, or less if ``stop`` is set meanwhile; whether it is."""
+    if stop is None:
+        await asyncio.sleep(delay_s)
+        return False
+    try:
+        await asyncio.wait_for(stop.wait(), delay_s)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _follow(
@@ -55,6 +116,7 @@ async def _follow(
     since_ms: Callable[[], int] | None,
     tail: int | None,
     stop: asyncio.Event | None,
+    connected: Callable[[], None],
 ) -> None:
     consumer = AIOKafkaConsumer(
         topic,
@@ -63,7 +125,12 @@ async def _follow(
         group_id=None,
         auto_offset_reset="earliest",
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()  # what a refused start opened, closed before the next try
+        raise
+    connected()
     try:
         # Without a group every partition is assigned to this consumer, but only once
         # the topic's metadata has arrived: "caught up" over no partitions would be a lie.

@@ -19,7 +19,9 @@ from typing import Any
 
 import faust
 from aiokafka.conn import create_conn
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.errors import KafkaError as AIOKafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 from faust.types.auth import CredentialsT
 
 from riskstream.streams.settings import Settings
@@ -142,16 +144,18 @@ def faust_credentials(settings: Settings) -> CredentialsT | None:
 
 
 def verify_login(settings: Settings, timeout_s: float = LOGIN_TIMEOUT_S) -> None:
-    """Log in to one bootstrap broker; a refused login or TLS handshake raises
-    :class:`KafkaSecurityError` in one line (the clients would retry it forever)."""
+    """Prove that the settings work against one bootstrap broker: connect, hand shake
+    and log in with the very options the clients use, and have a metadata request
+    answered. Whatever fails raises :class:`KafkaSecurityError` in one line (the clients
+    would retry it forever). Asked only once a bootstrap address takes connections."""
     check(settings)
-    if settings.kafka_security_protocol == "PLAINTEXT":
-        return
     # In a thread of its own: commands call this from inside Faust's running loop.
     with ThreadPoolExecutor(max_workers=1) as pool:
         reason = pool.submit(asyncio.run, _login_refusal(settings, timeout_s)).result()
     if reason is not None:
-        who = settings.kafka_sasl_username or "a TLS client"
+        who = settings.kafka_sasl_username or (
+            "a TLS client" if _uses_tls(settings) else "a plaintext client"
+        )
         raise KafkaSecurityError(
             f"Kafka at {settings.kafka_bootstrap} refused {who}"
             f" ({settings.kafka_security_protocol}): {reason}"
@@ -159,7 +163,7 @@ def verify_login(settings: Settings, timeout_s: float = LOGIN_TIMEOUT_S) -> None
 
 
 async def _login_refusal(settings: Settings, timeout_s: float) -> str | None:
-    """None once one bootstrap broker took the handshake and login, else why not."""
+    """None once one bootstrap broker answered a metadata request, else why not."""
     options = client_options(settings)
     del options["bootstrap_servers"]
     reasons: list[str] = []
@@ -169,11 +173,40 @@ async def _login_refusal(settings: Settings, timeout_s: float) -> str | None:
             connection = await create_conn(
                 host.strip("[]"), int(port), request_timeout_ms=int(timeout_s * 1000), **options
             )
-        except (TimeoutError, AIOKafkaError, OSError, ValueError) as error:
-            # aiokafka's errors name themselves; others do not.
-            named = isinstance(error, AIOKafkaError)
-            reasons.append(str(error)[:200] if named else f"{type(error).__name__}: {error}"[:200])
+        except KafkaConnectionError as error:  # dropped while asking for its versions
+            reasons.append(_unanswered(settings, error))
             continue
-        connection.close()
+        except (TimeoutError, AIOKafkaError, OSError, ValueError) as error:
+            reasons.append(_named(error))
+            continue
+        try:
+            # A connection alone proves little: a TLS-only client gets through the TLS
+            # handshake of a SASL_SSL listener, which then drops it at its first request.
+            await connection.send(MetadataRequest([]))
+        except (TimeoutError, AIOKafkaError, OSError) as error:
+            reasons.append(_unanswered(settings, error))
+            continue
+        finally:
+            connection.close()
         return None
     return "; ".join(reasons)
+
+
+def _named(error: BaseException) -> str:
+    # aiokafka's errors name themselves; others do not.
+    if isinstance(error, AIOKafkaError):
+        return str(error)[:200]
+    return f"{type(error).__name__}: {error}"[:200]
+
+
+def _unanswered(settings: Settings, error: BaseException) -> str:
+    protocol = settings.kafka_security_protocol
+    if isinstance(error, KafkaConnectionError):
+        return (
+            f"it dropped the connection at the first request: its listener expects"
+            f" another security protocol than {protocol} or another SASL mechanism"
+            f" ({_named(error)})"
+        )[:300]
+    if isinstance(error, TimeoutError):
+        return f"no answer to a metadata request (is its listener {protocol}?)"
+    return f"a metadata request failed: {_named(error)}"

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from riskstream.streams import bounds
 from riskstream.streams.outputs import EntityType
 from riskstream.streams.rule_model import Duration, Expression, RuleId, check_positive
+from riskstream.streams.rule_suspension import RuleSuspension
 
 PenaltyKind = Literal["freeze", "block", "limit", "step_up", "review", "allow"]
 Money = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=8, allow_inf_nan=False)]
@@ -100,11 +101,13 @@ class AuditRecord(BaseModel):
 
     at: AwareDatetime
     actor: str
-    action: Literal["add", "remove", "rule-propose", "rule-approve", "rule-reject"]
+    action: Literal["add", "remove", "rule-propose", "rule-approve", "rule-reject", "rule-suspend"]
     penalty_id: str = ""  # empty on a rule change's line
     reason: str
     penalty: Penalty | None = None
     rule_change: RuleChangeAudit | None = None
+    # A worker's safety disable of a rule version too slow to evaluate.
+    suspension: RuleSuspension | None = None
     chain: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     seq: Annotated[int, Field(ge=0)] | None = None
     prev: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None

@@ -35,6 +35,7 @@ class TopicNames(BaseSettings):
     penalties: str = "risk.penalties"
     audit: str = "risk.audit"
     rule_proposals: str = "risk.rule-proposals"
+    rule_suspensions: str = "risk.rule-suspensions"
 
 
 class Settings(BaseSettings):
@@ -241,9 +242,10 @@ class Settings(BaseSettings):
         100.0,
         gt=0,
         le=10_000,
-        description="The longest one evaluation of a rule's expression may take: a rule"
-        " that takes longer is switched to disabled on this worker (reported on /rules/"
-        " and in the log) until a new version of it is pushed.",
+        description="The longest one evaluation of a rule's expression may take: a"
+        " detection or scoring rule that takes longer is switched to disabled on every"
+        " worker (risk.rule-suspensions; reported on /rules/ and in the log) until a new"
+        " version of it is pushed.",
     )
     signals_per_rule_per_s: int = Field(
         1000,

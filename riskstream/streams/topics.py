@@ -56,6 +56,9 @@ def catalog(settings: Settings) -> list[TopicSpec]:
         TopicSpec(names.rules, 1, compacted=True, purpose="rule documents (state)"),
         TopicSpec(names.penalties, 1, compacted=True, purpose="penalty center entries (state)"),
         TopicSpec(names.rule_proposals, 1, compacted=True, purpose="rule changes to approve"),
+        TopicSpec(
+            names.rule_suspensions, 1, compacted=True, purpose="rule versions too slow to run"
+        ),
         TopicSpec(names.audit, 1, retention_ms=-1, purpose="audit trail of changes"),
         TopicSpec(
             rekey_topic_name(settings),

@@ -106,6 +106,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         penalties=f"t-{tag}.penalties",
         audit=f"t-{tag}.audit",
         rule_proposals=f"t-{tag}.rule-proposals",
+        rule_suspensions=f"t-{tag}.rule-suspensions",
     )
     web_port = free_port()
     data_dir = tmp_path / "data"

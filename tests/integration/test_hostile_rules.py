@@ -8,14 +8,15 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from riskstream.streams.codec import dumps
-from tests.integration.conftest import ROOT, Sandbox, Worker
-from tests.integration.helpers import send_raw
+from tests.integration.conftest import ROOT, Sandbox, Worker, second_member
+from tests.integration.helpers import read_all, send_raw
 
 pytestmark = pytest.mark.integration
 
@@ -155,3 +156,74 @@ def test_a_rule_that_overruns_its_time_budget_is_disabled_and_reported(
     # Other rules go on: the stream is still applied.
     send_raw(settings, settings.topics.transactions, [payment("acct-s", 10)])
     worker.wait_for("applied", 4)
+    # Every worker is told, after a restart too: the suspension is on its topic, after
+    # its audit line (the worker as actor, the time measured as reason).
+    [suspension] = read_all(settings, settings.topics.rule_suspensions)
+    assert suspension.key == b"test.slow"
+    assert orjson.loads(suspension.value)["version"] == 1
+    lines = [orjson.loads(r.value) for r in read_all(settings, settings.topics.audit)]
+    [line] = [line for line in lines if line["action"] == "rule-suspend"]
+    assert line["actor"].startswith("worker:")
+    assert "test.slow v1 disabled: one evaluation took" in line["reason"]
+    worker.stop()
+    sandbox.env["RISKSTREAM_RULE_TIME_BUDGET_MS"] = "100"
+    worker.start()
+    assert disabled(), "a restart does not bring the rule back"
+    [refusal] = rules_state(worker)["refused"]
+    assert "on worker:" in refusal["error"]
+    listing = cli(sandbox, "rules", "list")
+    assert listing.returncode == 0, listing.stderr
+    [line] = [line for line in listing.stdout.splitlines() if line.startswith("test.slow ")]
+    assert line.split()[1:3] == ["v1", "disabled"]
+    assert "test.slow v1 disabled: one evaluation took" in listing.stdout
+
+
+def test_a_scoring_rule_over_its_time_budget_is_skipped_and_suspended_everywhere(
+    sandbox: Sandbox, worker: Worker
+) -> None:
+    settings = sandbox.settings
+    # A budget of a microsecond: every scoring rule's evaluation overruns it.
+    sandbox.env["RISKSTREAM_RULE_TIME_BUDGET_MS"] = "0.001"
+    worker.start()
+    scoring = [row for row in rules_state(worker)["rules"] if row["kind"] == "score"]
+    assert scoring and all(row["mode"] == "active" for row in scoring)
+    answer = score(worker, "acct-t")  # the answer comes, without the slow rules
+    assert answer["decision"] == "accept"
+
+    def suspended() -> bool:
+        rows = [row for row in rules_state(worker)["rules"] if row["kind"] == "score"]
+        return all((row["mode"], row["source"]) == ("disabled", "suspended") for row in rows)
+
+    wait_until(suspended, 10.0)
+    records = read_all(settings, settings.topics.rule_suspensions)
+    assert sorted(r.key.decode() for r in records) == sorted(row["id"] for row in scoring)
+    assert {orjson.loads(r.value)["kind"] for r in records} == {"score"}
+
+
+def test_a_rule_suspended_by_one_worker_is_disabled_on_the_other(
+    sandbox: Sandbox, worker: Worker, tmp_path: Path
+) -> None:
+    settings = sandbox.settings
+    slow = "[1, 2, 3].exists(x, x * 100 < agg.n)"
+    send_raw(settings, settings.topics.rules, [(b"test.slow", rule("test.slow", condition=slow))])
+    worker.start()  # the default budget: it never suspends the rule itself
+    timing = second_member(sandbox, tmp_path)
+    timing.env["RISKSTREAM_RULE_TIME_BUDGET_MS"] = "0.001"
+    other = Worker(timing, tmp_path / "worker-b.log")
+    try:
+        other.start()
+        worker.wait_ready(90)  # both members have taken part in the rebalance
+        # Accounts on every partition: some of them are the timing worker's.
+        payments = [payment(f"acct-{n}", second) for n in range(40) for second in range(2)]
+        send_raw(settings, settings.topics.transactions, payments)
+
+        def disabled_here() -> bool:
+            rows = [row for row in rules_state(worker)["rules"] if row["id"] == "test.slow"]
+            return bool(rows) and rows[0]["mode"] == "disabled"
+
+        wait_until(disabled_here, 60.0)
+        [refusal] = rules_state(worker)["refused"]
+        assert "disabled: one evaluation took" in refusal["error"]
+        assert "on worker:" in refusal["error"]
+    finally:
+        other.ensure_stopped()

@@ -151,6 +151,39 @@ def test_an_untrusted_certificate_is_refused(sandbox: Sandbox, secure_broker: Se
         kafka_security.verify_login(settings)
 
 
+@pytest.mark.parametrize(
+    ("protocol", "mechanism", "why"),
+    [
+        # TLS only: the TLS handshake passes, the listener then drops the first request.
+        ("SSL", None, "dropped the connection at the first request"),
+        ("PLAINTEXT", None, "another security protocol than PLAINTEXT"),
+        ("SASL_SSL", "SCRAM-SHA-256", "UnsupportedSaslMechanism"),
+    ],
+)
+def test_a_protocol_or_mechanism_mismatch_is_refused_at_start_in_one_line(
+    sandbox: Sandbox, secure_broker: SecureBroker, protocol: str, mechanism: str | None, why: str
+) -> None:
+    env = {
+        name: value
+        for name, value in sandbox.env.items()
+        if not name.startswith("RISKSTREAM_KAFKA_SASL_")
+        and not (protocol == "PLAINTEXT" and name == "RISKSTREAM_KAFKA_SSL_CA_FILE")
+    }
+    env["RISKSTREAM_KAFKA_SECURITY_PROTOCOL"] = protocol
+    if mechanism is not None:
+        env["RISKSTREAM_KAFKA_SASL_MECHANISM"] = mechanism
+        env["RISKSTREAM_KAFKA_SASL_USERNAME"] = USERNAME
+        env["RISKSTREAM_KAFKA_SASL_PASSWORD"] = secure_broker.password
+    for args in (("worker",), ("topics", "create")):
+        done = run_cli(env, *args)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 1, done.stderr
+        assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+        assert lines[0].startswith(f"riskstream {args[0]}: Kafka at {secure_broker.bootstrap}")
+        assert why in lines[0]
+        assert secure_broker.password not in done.stderr + done.stdout
+
+
 @pytest.mark.parametrize("protocol", ["PLAINTEXT", "SSL"])
 def test_a_client_without_credentials_is_refused(
     sandbox: Sandbox, secure_broker: SecureBroker, protocol: str

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 
 from riskstream.agents.scoring import (
+    CompiledScoreRule,
     DecisionPolicy,
     cannot_judge,
     compile_score_rule,
@@ -224,3 +226,37 @@ def test_a_revoked_rules_freeze_and_points_are_lifted() -> None:
     assert codes(decision(lambda rule_id, version: True)) == ["ACCOUNT_FROZEN"]
     lifted = decision(lambda rule_id, version: not (rule_id == "r-f" and version <= 3))
     assert (lifted.decision, lifted.score, list(lifted.reasons)) == ("accept", 0, [])
+
+
+class SlowWhen:
+    """A compiled ``when`` that takes ``seconds`` to say it matches."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def test(self, variables: dict[str, Any]) -> bool:
+        time.sleep(self.seconds)
+        return True
+
+
+def test_a_scoring_rule_over_the_time_budget_is_skipped_and_reported() -> None:
+    fast = ScoreRuleDoc(kind="score", id="s.fast", version=1, description="fast", code="FAST",
+                        when="event.amount >= 100.0", points=30)  # fmt: skip
+    slow_doc = fast.model_copy(update={"id": "s.slow", "code": "SLOW", "points": 90})
+    slow = CompiledScoreRule(slow_doc, SlowWhen(0.02))  # type: ignore[arg-type]
+    reported: list[tuple[list[tuple[str, float]], float]] = []
+    evidence = gather(transaction(), ProfileBook(), PenaltyBook(), NOW)
+    rules = [compile_score_rule(fast), slow]
+
+    def report(found: list[tuple[str, float]], budget: float) -> None:
+        reported.append((found, budget))
+
+    decision = score(evidence, rules, POLICY, "v", budget_ms=5.0, on_slow=report)
+    assert (decision.score, codes(decision)) == (30, ["FAST"]), "answered without it"
+    [([(rule_id, took_ms)], budget_ms)] = reported
+    assert (rule_id, budget_ms) == ("s.slow", 5.0)
+    assert took_ms >= 20
+    # Within its budget the same rule counts.
+    within = score(evidence, rules, POLICY, "v", budget_ms=1000.0, on_slow=report)
+    assert set(codes(within)) == {"FAST", "SLOW"}
+    assert len(reported) == 1

@@ -34,6 +34,9 @@ def test_only_the_rule_admins_write_rules_and_few_write_the_state() -> None:
     names = config.topics
     assert roles_that(ACLOperation.WRITE, names.rules, config) == {"rules"}
     assert roles_that(ACLOperation.WRITE, names.rule_proposals, config) == {"rules"}
+    # Workers switch a rule version too slow to run off, for each other.
+    assert roles_that(ACLOperation.WRITE, names.rule_suspensions, config) == {"worker"}
+    assert roles_that(ACLOperation.READ, names.rule_suspensions, config) == {"worker", "rules"}
     assert roles_that(ACLOperation.WRITE, names.penalties, config) == {"worker", "operator"}
     assert roles_that(ACLOperation.WRITE, names.audit, config) == {"worker", "operator", "rules"}
     for topic in (names.signals, names.decisions, names.dead_letter):

@@ -162,7 +162,3 @@ def test_mutual_tls_loads_the_client_certificate(pem_files: tuple[Path, Path]) -
     credentials = kafka_security.faust_credentials(mutual)
     assert isinstance(credentials, faust.SSLCredentials)
     assert credentials.protocol.value == "SSL"
-
-
-def test_plaintext_needs_no_login_check() -> None:
-    kafka_security.verify_login(settings(kafka_bootstrap="127.0.0.1:1"))  # no connection made

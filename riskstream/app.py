@@ -19,6 +19,7 @@ from riskstream.tables.faust_tables import (
     account_state_table,
     entity_state_table,
 )
+from riskstream.tables.store_memory import StoreMemory
 from riskstream.web.guard import install_guard
 
 
@@ -37,16 +38,15 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         default_score_rules() if settings.load_pack else [],
         approval_required=settings.rules_approval == "required",
     )
+    # Both tables' databases, every partition, share one RocksDB memory budget.
+    memory = StoreMemory(settings.store_mb)
+    record_max = settings.state_record_max_bytes
     pipeline = IngestPipeline(
         app,
         settings,
         center,
-        account_state_table(
-            app, settings.partitions, settings.state_record_max_bytes, settings.store_mb
-        ),
-        entity_state_table(
-            app, settings.partitions, settings.state_record_max_bytes, settings.store_mb
-        ),
+        account_state_table(app, settings.partitions, record_max, memory),
+        entity_state_table(app, settings.partitions, record_max, memory),
     )
     app.pipeline = pipeline
 

@@ -232,11 +232,12 @@ class Settings(BaseSettings):
         " (from the changelogs), for a fast failover; each costs its holder the reading.",
     )
     store_mb: int = Field(
-        16,
+        128,
         ge=2,
-        le=4096,
-        description="RocksDB memory per partition database (block cache and write"
-        " buffers); a worker has one per table and partition it holds.",
+        le=65_536,
+        description="RocksDB memory of the worker, shared by all its databases (one per"
+        " table and partition it holds): one block cache, in which the write buffers (at"
+        " most half of it) and the index and filter blocks are counted too.",
     )
     rule_time_budget_ms: float = Field(
         100.0,

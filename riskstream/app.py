@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     scorer = Scorer(app, settings, center, pipeline.accounts)
     register_scoring_views(app, scorer)
     app.scorer = scorer
-    register_console(app, pipeline, scorer)
+    register_console(app, pipeline, scorer, memory)
     register_janitor(app, pipeline, settings)
     setup_prometheus_sensors(app)
     install_guard(app, settings)

@@ -34,6 +34,15 @@ class StoreMemory:
         # One database's memtable is flushed at this size even when the others are idle.
         self.write_buffer_size = max(self.write_buffer_limit // 4, MIB)
 
+    def usage(self) -> dict[str, int]:
+        """Bytes in use: the whole cache (blocks, memtables, index and filter blocks),
+        of which memtables, and the budget."""
+        return {
+            "bytes": self.cache.get_usage(),
+            "write_buffers": self.write_buffers.get_usage(),
+            "budget": self.budget,
+        }
+
 
 class SharedMemoryOptions(RocksDBOptions):
     """Faust's options of one table's databases, their memory taken from ``memory``."""

@@ -50,6 +50,9 @@ def test_write_buffers_and_index_blocks_are_bounded_and_counted(tmp_path: Path) 
     # The memtables' memory is charged to the shared cache.
     assert memory.write_buffers.get_usage() > 0
     assert memory.cache.get_usage() >= memory.write_buffers.get_usage()
+    usage = memory.usage()
+    assert usage["budget"] == 64 * MIB
+    assert 0 < usage["write_buffers"] <= usage["bytes"] <= usage["budget"]
     database.close()
     written = database_options(tmp_path / "p0.db")
     assert f"write_buffer_size={8 * MIB}" in written

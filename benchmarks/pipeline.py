@@ -6,11 +6,11 @@ addresses take a large share of the traffic), then the processes under test cons
 1. one riskstream worker, full default pack, on the base day (``--events``): events per
    second through the account stage and until the re-key topic's entity stage (devices,
    IPs, merchants ...) is done too, CPU time of the worker per event, its RSS (VmRSS)
-   at ready and at the end, the size of its data directory (RocksDB), and the bytes it
-   wrote to Kafka per input event: the size of the log segments of its own changelog,
-   re-key and signals topics on the broker after the run (Kafka's DescribeLogDirs, so
-   no access to the broker's disk is needed; record batches as stored, framing
-   included);
+   at ready and at the end (and what the core's state cache and RocksDB count), the
+   size of its data directory (RocksDB), and the bytes it wrote to Kafka per input
+   event: the size of the log segments of its own changelog, re-key and signals topics
+   on the broker after the run (Kafka's DescribeLogDirs, so no access to the broker's
+   disk is needed; record batches as stored, framing included);
 2. the same worker on a day ``--scale`` times bigger: CPU per event at both sizes and
    their ratio (target: at most 1.2);
 3. a bare Faust agent (benchmarks/bare_faust.py: one RocksDB-backed count per account)
@@ -415,6 +415,9 @@ class Run:
     kafka_bytes: int = 0
     kafka_by_topic: dict[str, dict[str, int]] = field(default_factory=dict)
     counters: dict[str, Any] = field(default_factory=dict)
+    state_cache: dict[str, int] = field(default_factory=dict)  # the core's, at the end
+    held_peak: int = 0  # events waiting for their event time, most seen in one sample
+    store_memory: dict[str, int] = field(default_factory=dict)  # RocksDB's, at the end
     log_problems: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -537,6 +540,7 @@ def measure(
 
     wait_first_event(label, processes)
     start, counters = sample()
+    held_peak = 0
     account_end = entity_end = start  # the samples where the counters last moved
     account_done: Sample | None = None
     checked = start.at
@@ -546,6 +550,7 @@ def measure(
         while True:
             time.sleep(POLL_S)
             now, counters = sample()
+            held_peak = max(held_peak, counters.get("held", 0))
             progress.update(accounts, completed=min(now.unique, backlog))
             if rekey:
                 progress.update(
@@ -583,8 +588,19 @@ def measure(
         rss_end_mb=sum(memory_mb(pid) for pid in pids),
         rss_peak_mb=sum(memory_mb(pid, "VmHWM") for pid in pids),
         store=store_bytes([process.data_dir for process in processes]),
-        counters=counters,
+        counters=counters, state_cache=worker_stats(processes, "state_cache"),
+        store_memory=worker_stats(processes, "store_memory"), held_peak=held_peak,
     )  # fmt: skip
+
+
+def worker_stats(processes: list[Process], part: str) -> dict[str, int]:
+    """A part of the workers' /stats/ (``state_cache``, ``store_memory``), summed."""
+    total: dict[str, int] = {}
+    for process in processes:
+        if process.kind != "bare":
+            for name, value in process.get("/stats/").get(part, {}).items():
+                total[name] = total.get(name, 0) + int(value)
+    return total
 
 
 def timed(
@@ -784,6 +800,23 @@ def runs_table(runs: list[Run]) -> Table:
         row("RSS at ready (VmRSS)", lambda r: f"{r.rss_ready_mb:,.0f} MiB"),
         row("RSS at the end (VmRSS)", lambda r: f"{r.rss_end_mb:,.0f} MiB"),
         row("RSS peak (VmHWM)", lambda r: f"{r.rss_peak_mb:,.0f} MiB"),
+        row(
+            "  of which the core's state cache (its count)",
+            lambda r: (
+                f"{r.state_cache.get('bytes', 0) / 2**20:,.0f} MiB, "
+                f"{r.state_cache.get('states', 0):,} states"
+            ),
+            worker_only=True,
+        ),
+        row(
+            "  of which RocksDB (its count; memtables)",
+            lambda r: (
+                f"{r.store_memory.get('bytes', 0) / 2**20:,.0f} MiB "
+                f"({r.store_memory.get('write_buffers', 0) / 2**20:,.0f} MiB)"
+            ),
+            worker_only=True,
+        ),
+        row("events held for event time, peak", lambda r: f"{r.held_peak:,}", worker_only=True),
         row("RocksDB data directory", lambda r: f"{r.store['total'] / 2**20:,.1f} MiB"),
         row(
             "  of which SST / WAL",

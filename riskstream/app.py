@@ -21,6 +21,7 @@ from riskstream.tables.faust_tables import (
     account_state_table,
     entity_state_table,
 )
+from riskstream.tables.store_memory import StoreMemory
 from riskstream.web.guard import install_guard
 
 
@@ -48,16 +49,15 @@ def create_app(settings: Settings | None = None) -> RiskApp:
         )  # fmt: skip
 
     suspender = RuleSuspender(center, worker_name(settings.app_id), audit.store, send_suspension)
+    # Both tables' databases, every partition, share one RocksDB memory budget.
+    memory = StoreMemory(settings.store_mb)
+    record_max = settings.state_record_max_bytes
     pipeline = IngestPipeline(
         app,
         settings,
         center,
-        account_state_table(
-            app, settings.partitions, settings.state_record_max_bytes, settings.store_mb
-        ),
-        entity_state_table(
-            app, settings.partitions, settings.state_record_max_bytes, settings.store_mb
-        ),
+        account_state_table(app, settings.partitions, record_max, memory),
+        entity_state_table(app, settings.partitions, record_max, memory),
         on_slow=suspender.on_slow,
     )
     app.pipeline = pipeline
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     scorer = Scorer(app, settings, center, pipeline.accounts, audit, suspender.on_slow)
     register_scoring_views(app, scorer)
     app.scorer = scorer
-    register_console(app, pipeline, scorer)
+    register_console(app, pipeline, scorer, memory)
     register_janitor(app, pipeline, settings)
     setup_prometheus_sensors(app)
     install_guard(app, settings)

@@ -11,6 +11,7 @@ from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.scorer import Scorer
 from riskstream.streams.health import HealthMonitor
 from riskstream.streams.kafka_view import kafka_view
+from riskstream.tables.store_memory import StoreMemory
 
 HEALTH_CHECK_INTERVAL_S = 1.0
 
@@ -40,7 +41,9 @@ def health(
     return {"status": "ready", "ready": True}
 
 
-def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -> None:
+def register_console(
+    app: faust.App, pipeline: IngestPipeline, scorer: Scorer, store: StoreMemory | None = None
+) -> None:
     center = pipeline.center
     settings = pipeline.settings
     monitor = HealthMonitor(settings.health_broker_timeout_s, settings.health_stall_timeout_s)
@@ -69,6 +72,7 @@ def register_console(app: faust.App, pipeline: IngestPipeline, scorer: Scorer) -
                 },
                 "rules_version": center.ruleset.version,
                 "state_cache": await pipeline.rules.cache_stats(),
+                "store_memory": store.usage() if store is not None else {},
             }
         )
 

@@ -17,6 +17,8 @@ import faust
 from aiokafka.errors import KafkaError
 from rocksdict import WriteBatch
 
+from riskstream.tables.store_memory import StoreMemory, share_store_memory
+
 log = logging.getLogger(__name__)
 
 ACCOUNT_STATE = "account-state"
@@ -156,20 +158,6 @@ async def await_changelog_metadata(app: faust.App, table: RecordTable) -> None:
     await topic_partitions(app, table.table.changelog_topic.get_topic_name())
 
 
-def rocksdb_options(megabytes_per_partition: int) -> dict[str, int]:
-    """RocksDB memory per partition database: half for the block cache, half for two
-    write buffers. Faust's defaults (a 2 GiB cache and 3 x 64 MiB of write buffers for
-    each database, two tables x every partition) let a worker's memory grow with the
-    data it writes."""
-    budget = max(megabytes_per_partition, 2) * 1024 * 1024
-    return {
-        "block_cache_size": budget // 2,
-        "block_cache_compressed_size": 0,
-        "write_buffer_size": budget // 4,
-        "max_write_buffer_number": 2,
-    }
-
-
 def _table(
     app: faust.App,
     name: str,
@@ -178,9 +166,9 @@ def _table(
     *,
     use_partitioner: bool,
     record_max: int | None,
-    store_mb: int,
+    memory: StoreMemory | None,
 ) -> Any:
-    return app.Table(
+    table = app.Table(
         name,
         partitions=partitions,
         key_type=bytes,
@@ -188,12 +176,17 @@ def _table(
         help=help_text,
         use_partitioner=use_partitioner,
         extra_topic_configs={"max.message.bytes": str(record_max)} if record_max else None,
-        options=rocksdb_options(store_mb),
     )
+    # Without the worker's budget (tests), a small one of the table's own.
+    share_store_memory(table, memory or StoreMemory(16))
+    return table
 
 
 def account_state_table(
-    app: faust.App, partitions: int, record_max: int | None = None, store_mb: int = 16
+    app: faust.App,
+    partitions: int,
+    record_max: int | None = None,
+    memory: StoreMemory | None = None,
 ) -> RecordTable:
     """Rule state per account, keyed by the account id (the input topics' message key)."""
     # Records are filed under the partition the event came on, which ingest makes the
@@ -201,13 +194,16 @@ def account_state_table(
     # agents/partitioning.py), so Faust's own lookups find them where murmur2 says.
     table = _table(
         app, ACCOUNT_STATE, partitions, "Rule state per account.", use_partitioner=False,
-        record_max=record_max, store_mb=store_mb,
+        record_max=record_max, memory=memory,
     )  # fmt: skip
     return RecordTable(app, table)
 
 
 def entity_state_table(
-    app: faust.App, partitions: int, record_max: int | None = None, store_mb: int = 16
+    app: faust.App,
+    partitions: int,
+    record_max: int | None = None,
+    memory: StoreMemory | None = None,
 ) -> RecordTable:
     """Rule state per other entity (device, IP, counterparty ...), keyed by the re-key
     topic's message key: ``<key expression>\\x1f<key value>``."""
@@ -215,6 +211,6 @@ def entity_state_table(
     # changelogs, so records can be deleted outside a stream (the janitor does).
     table = _table(
         app, ENTITY_STATE, partitions, "Rule state per device, IP, merchant ...",
-        use_partitioner=True, record_max=record_max, store_mb=store_mb,
+        use_partitioner=True, record_max=record_max, memory=memory,
     )  # fmt: skip
     return RecordTable(app, table)

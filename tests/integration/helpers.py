@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from kafka.admin import NewTopic
 
 from riskstream.agents.cep.compiler import RuleSet
@@ -21,6 +25,7 @@ from riskstream.streams.codec import loads
 from riskstream.streams.kafka_io import Record, consume, producer, topic_for
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import admin_client
+from tests.integration.conftest import KAFKA_SCRIPT
 from tests.unit.factories import account_event, txn
 
 CROSS_TOPIC_PATTERNS = frozenset({"account_takeover"})
@@ -173,3 +178,30 @@ def split_patterns() -> tuple[list[SimEvent], list[SimEvent]]:
         wrap(txn("split-w", offset + 300, 4000, type="withdrawal", account="acct-split-ato")),
     ]
     return burst[:6] + takeover[:1], burst[6:] + takeover[1:]
+
+
+@contextmanager
+def sasl_ssl_broker(
+    port: int, passwords: dict[str, str], super_users: str, state_dir: Path
+) -> Iterator[tuple[str, Path]]:
+    """The project's broker in its SASL_SSL mode (``deploy/local/kafka.sh``), with the
+    given SCRAM users: (bootstrap address, the CA file of its TLS certificate)."""
+    env = {
+        **os.environ,
+        "KAFKA_SECURITY": "sasl_ssl",
+        "KAFKA_PORT": str(port),
+        "KAFKA_RESET": "1",
+        "KAFKA_SASL_USERS": " ".join(f"{user}:{password}" for user, password in passwords.items()),
+        "KAFKA_SUPER_USERS": super_users,
+        "RISKSTREAM_KAFKA_DIR": str(state_dir),
+    }
+    script = str(KAFKA_SCRIPT)
+    started = subprocess.run(
+        ["bash", script, "start"], env=env, capture_output=True, text=True, check=False
+    )
+    if started.returncode != 0:
+        pytest.fail(f"could not start the SASL_SSL broker:\n{started.stdout}\n{started.stderr}")
+    try:
+        yield started.stdout.strip().splitlines()[-1], state_dir / "tls" / "ca.pem"
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, check=False)

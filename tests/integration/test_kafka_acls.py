@@ -31,8 +31,14 @@ from riskstream.streams.codec import dumps, loads
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.scoring_model import PenaltyRequest
 from riskstream.streams.settings import Settings
-from tests.integration.conftest import KAFKA_SCRIPT, ROOT, Sandbox, Worker
-from tests.integration.helpers import expected_signals, send, traffic, wait_for_signals
+from tests.integration.conftest import ROOT, Sandbox, Worker
+from tests.integration.helpers import (
+    expected_signals,
+    sasl_ssl_broker,
+    send,
+    traffic,
+    wait_for_signals,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -51,28 +57,8 @@ class AclBroker:
 def acl_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AclBroker]:
     state_dir = tmp_path_factory.mktemp("acl-broker")
     passwords = {user: secrets.token_urlsafe(18) for user in USERS}
-    env = {
-        **os.environ,
-        "KAFKA_SECURITY": "sasl_ssl",
-        "KAFKA_PORT": str(ACL_PORT),
-        "KAFKA_RESET": "1",
-        "KAFKA_SASL_USERS": " ".join(f"{user}:{password}" for user, password in passwords.items()),
-        "KAFKA_SUPER_USERS": "admin",
-        "RISKSTREAM_KAFKA_DIR": str(state_dir),
-    }
-    started = subprocess.run(
-        ["bash", str(KAFKA_SCRIPT), "start"], env=env, capture_output=True, text=True, check=False
-    )
-    if started.returncode != 0:
-        pytest.fail(f"could not start the broker with ACLs:\n{started.stdout}\n{started.stderr}")
-    try:
-        yield AclBroker(
-            bootstrap=started.stdout.strip().splitlines()[-1],
-            ca_file=state_dir / "tls" / "ca.pem",
-            passwords=passwords,
-        )
-    finally:
-        subprocess.run(["bash", str(KAFKA_SCRIPT), "stop"], env=env, check=False)
+    with sasl_ssl_broker(ACL_PORT, passwords, "admin", state_dir) as (bootstrap, ca_file):
+        yield AclBroker(bootstrap=bootstrap, ca_file=ca_file, passwords=passwords)
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,14 @@ from pydantic import SecretStr
 
 from riskstream.streams import kafka_security
 from riskstream.streams.codec import loads
-from tests.integration.conftest import KAFKA_SCRIPT, ROOT, Sandbox, Worker
-from tests.integration.helpers import expected_signals, send, traffic, wait_for_signals
+from tests.integration.conftest import ROOT, Sandbox, Worker
+from tests.integration.helpers import (
+    expected_signals,
+    sasl_ssl_broker,
+    send,
+    traffic,
+    wait_for_signals,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -54,28 +60,9 @@ class SecureBroker:
 def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
     state_dir = tmp_path_factory.mktemp("secure-broker")
     password = secrets.token_urlsafe(18)
-    env = {
-        **os.environ,
-        "KAFKA_SECURITY": "sasl_ssl",
-        "KAFKA_PORT": str(SECURE_PORT),
-        "KAFKA_RESET": "1",
-        "KAFKA_SASL_USERS": f"{USERNAME}:{password}",
-        "KAFKA_SUPER_USERS": USERNAME,
-        "RISKSTREAM_KAFKA_DIR": str(state_dir),
-    }
-    started = subprocess.run(
-        ["bash", str(KAFKA_SCRIPT), "start"], env=env, capture_output=True, text=True, check=False
-    )
-    if started.returncode != 0:
-        pytest.fail(f"could not start the SASL_SSL broker:\n{started.stdout}\n{started.stderr}")
-    try:
-        yield SecureBroker(
-            bootstrap=started.stdout.strip().splitlines()[-1],
-            ca_file=state_dir / "tls" / "ca.pem",
-            password=password,
-        )
-    finally:
-        subprocess.run(["bash", str(KAFKA_SCRIPT), "stop"], env=env, check=False)
+    users = {USERNAME: password}
+    with sasl_ssl_broker(SECURE_PORT, users, USERNAME, state_dir) as (bootstrap, ca_file):
+        yield SecureBroker(bootstrap=bootstrap, ca_file=ca_file, password=password)
 
 
 @pytest.fixture(scope="module")

@@ -207,6 +207,10 @@ class IngestPipeline:
     def resume_holding(self) -> None:
         self.holding = True
 
+    def _held_share(self, clocks: dict[int, Any]) -> int:
+        """What one partition of a stage may hold: the worker's bound, shared."""
+        return max(1, self.settings.max_held_events // max(1, len(clocks)))
+
     @property
     def held(self) -> int:
         inputs = sum(len(clock) for clock in self.clocks.clocks.values())
@@ -263,7 +267,7 @@ class IngestPipeline:
         """Applies the partition's final events and announces its frontier (under the
         partition's batch lock)."""
         clock = self.clocks.refresh(partition)
-        ready = clock.release(at_most=self.settings.max_held_events)
+        ready = clock.release(at_most=self._held_share(self.clocks.clocks))
         if ready:
             began = time.monotonic()
             try:
@@ -373,7 +377,7 @@ class IngestPipeline:
                     fields_ms(item.fields), str(item.fields.get("event_id", "")), (item, tracked)
                 ):
                     self.stats.behind_watermark += 1
-        ready += clock.release(at_most=self.settings.max_held_events)
+        ready += clock.release(at_most=self._held_share(self.entity_clocks.clocks))
         began = time.monotonic()
         await self.handle_rekeyed(partition, [item for item, _ in ready])
         if ready:

@@ -215,8 +215,9 @@ class Settings(BaseSettings):
     max_held_events: int = Field(
         200_000,
         ge=1,
-        description="Events one partition holds at most while a lagging source is waited"
-        " for; past it the oldest are applied without waiting.",
+        description="Events each stage of a worker holds at most while a lagging source is"
+        " waited for, shared by its partitions; past it the oldest are applied without"
+        " waiting.",
     )
     state_cache_mb: int = Field(
         256,

@@ -477,5 +477,6 @@ fn riskstream_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(_field_path, module)?)?;
     module.add_function(wrap_pyfunction!(expression_refusal, module)?)?;
     module.add_function(wrap_pyfunction!(_evaluate, module)?)?;
+    crate::tokens_py::register(module)?;
     Ok(())
 }

@@ -1,0 +1,181 @@
+//! What a field's name says it holds, and the keyed token of a sensitive value.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// What a sensitive value is; `name()` names it in tokens and in dead letters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Card verification or PIN data: never kept.
+    Secret,
+    Card,
+    Phone,
+    NationalId,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Secret, Kind::Card, Kind::Phone, Kind::NationalId];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Secret => "secret",
+            Kind::Card => "pan",
+            Kind::Phone => "phone",
+            Kind::NationalId => "nid",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// A set of kinds (those a walk replaced).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Kinds(u8);
+
+impl Kinds {
+    pub fn add(&mut self, kind: Kind) {
+        self.0 |= kind.bit();
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(move |kind| self.0 & kind.bit() != 0)
+    }
+}
+
+/// The kind of sensitive value a field of this name holds, if any: the name lower-cased
+/// (as Python's `str.lower`) with everything but ASCII letters and digits removed.
+pub fn field_kind(name: &str) -> Option<Kind> {
+    let plain: String = if name.is_ascii() {
+        name.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|byte| char::from(byte.to_ascii_lowercase()))
+            .collect()
+    } else {
+        name.to_lowercase()
+            .chars()
+            .filter(|char| char.is_ascii_lowercase() || char.is_ascii_digit())
+            .collect()
+    };
+    Some(match plain.as_str() {
+        "cvv"
+        | "cvv2"
+        | "cvc"
+        | "cvc2"
+        | "cid"
+        | "csc"
+        | "cav2"
+        | "cvn"
+        | "securitycode"
+        | "cardsecuritycode"
+        | "cardverificationvalue"
+        | "cardverificationcode"
+        | "pin"
+        | "pincode"
+        | "pinblock"
+        | "track1"
+        | "track2"
+        | "trackdata"
+        | "magstripe" => Kind::Secret,
+        "pan"
+        | "cardnumber"
+        | "cardno"
+        | "cardnum"
+        | "primaryaccountnumber"
+        | "ccnumber"
+        | "creditcard"
+        | "creditcardnumber"
+        | "debitcardnumber"
+        | "bankcardnumber" => Kind::Card,
+        "phone" | "phonenumber" | "phoneno" | "mobile" | "mobilenumber" | "mobilephone"
+        | "msisdn" | "tel" | "telephone" | "cellphone" => Kind::Phone,
+        "nationalid"
+        | "nationalidnumber"
+        | "nationalidentitynumber"
+        | "idnumber"
+        | "idno"
+        | "idcard"
+        | "idcardnumber"
+        | "identitycard"
+        | "identitynumber"
+        | "residentid"
+        | "residentidnumber"
+        | "citizenid"
+        | "ssn"
+        | "socialsecuritynumber"
+        | "passport"
+        | "passportnumber"
+        | "taxid" => Kind::NationalId,
+        _ => return None,
+    })
+}
+
+const TOKEN_HEX_DIGITS: usize = 32;
+
+/// `tok_(pan|phone|nid)_` and 32 lower-case hex digits.
+pub fn is_token(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix("tok_") else {
+        return false;
+    };
+    let hex = ["pan_", "phone_", "nid_"]
+        .iter()
+        .find_map(|prefix| rest.strip_prefix(prefix));
+    hex.is_some_and(|hex| {
+        hex.len() == TOKEN_HEX_DIGITS && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// Keyed tokens: HMAC-SHA256 of the kind and the normalised value under a secret key.
+#[derive(Clone)]
+pub struct Key {
+    mac: Hmac<Sha256>,
+}
+
+impl Key {
+    pub fn new(secret: &[u8]) -> Key {
+        Key {
+            mac: Hmac::new_from_slice(secret).expect("HMAC takes a key of any length"),
+        }
+    }
+
+    /// `tok_<kind>_<32 hex>`. The kind is hashed too: a phone and a card of the same digits
+    /// differ.
+    pub fn token(&self, kind: Kind, value: &str) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(kind.name().as_bytes());
+        mac.update(b":");
+        mac.update(normalised(kind, value).as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut out = format!("tok_{}_", kind.name());
+        for byte in &digest[..TOKEN_HEX_DIGITS / 2] {
+            out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+            out.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+        }
+        out
+    }
+}
+
+/// National ids: upper-cased (as Python's `str.upper`), ASCII letters and digits alone;
+/// cards and phones: the digits alone.
+fn normalised(kind: Kind, value: &str) -> String {
+    if kind == Kind::NationalId {
+        value
+            .to_uppercase()
+            .chars()
+            .filter(|char| char.is_ascii_uppercase() || char.is_ascii_digit())
+            .collect()
+    } else {
+        value.chars().filter(char::is_ascii_digit).collect()
+    }
+}

@@ -44,13 +44,18 @@ class _Counts(TypedDict):
 
 @final
 class Replay:
-    def __new__(cls, plan: bytes, ip_prefix: Callable[[str], str | None]) -> Replay:
-        """``plan``: the JSON of ``plan_of``; ``ip_prefix``: ``expressions._ip_prefix``.
-        Raises :class:`Unsupported` for a rule set not modelled here."""
+    def __new__(
+        cls, plan: bytes, ip_prefix: Callable[[str], str | None], token_key: bytes
+    ) -> Replay:
+        """``plan``: the JSON of ``plan_of``; ``ip_prefix``: ``expressions._ip_prefix``;
+        ``token_key``: the secret live ingest tokenises under. Raises :class:`Unsupported`
+        for a rule set not modelled here."""
 
     def load(self, path: str, max_bytes: int) -> list[tuple[int, bytes]]:
-        """Read a JSONL file; the lines the strict reader is unsure of, as (line number,
-        stripped bytes), for Python to validate. ValueError when the file is unreadable."""
+        """Read a JSONL file, each line tokenised (:class:`Tokeniser`) before it is
+        read; the lines the strict reader is unsure of, as (line number, stripped bytes as
+        in the file), for Python to tokenise and validate. ValueError when the file is
+        unreadable."""
 
     def add_projection(self, line: int, projection: bytes) -> None:
         """An event Python validated: ``{"ms": occurred_ms, "fields": project(event)}``."""

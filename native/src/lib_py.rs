@@ -21,7 +21,7 @@ use crate::ip::ipv4_prefix;
 use crate::plan::Plan;
 use crate::replay::Replay as Core;
 use crate::state::{Shown, SignalOut};
-use crate::tokens::{tokenise, Key};
+use crate::tokens::{may_hold_sensitive, tokenise, Key};
 use crate::value::{event_slot, slot, EventView, Value};
 
 create_exception!(riskstream._core, Unsupported, PyException);
@@ -147,9 +147,13 @@ impl Replay {
             }
             let number = index + 1;
             // A line too long, not JSON, or nested too deep is Python's to refuse.
-            let tokenised = (line.len() <= max_bytes)
-                .then(|| tokenise(line, &self.key).ok())
-                .flatten();
+            let tokenised = if line.len() > max_bytes {
+                None
+            } else if may_hold_sensitive(line) {
+                tokenise(line, &self.key).ok()
+            } else {
+                Some(None) // nothing the tokeniser would change
+            };
             let parsed = if let Some(tokenised) = &tokenised {
                 let read = tokenised.as_deref().unwrap_or(line);
                 let cache = &mut self.ip_cache;

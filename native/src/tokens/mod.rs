@@ -22,7 +22,7 @@ mod walk;
 
 use std::borrow::Cow;
 
-pub use names::{field_kind, is_token, Key, Kind, Kinds};
+pub use names::{field_kind, is_token, may_hold_sensitive, Key, Kind, Kinds};
 pub use walk::{TooDeep, MASKED, MAX_DEPTH};
 
 use crate::event::json::{Json, Reader};

@@ -79,8 +79,8 @@ pub fn masked_pan(digits: &str) -> String {
 pub fn find_pans(text: &str) -> Vec<(usize, usize, String)> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
-    if bytes.iter().filter(|byte| byte.is_ascii_digit()).count() < PAN_MIN_DIGITS {
-        return found; // the common case, answered at once
+    if !enough_digits(bytes) {
+        return found; // the common case (dates, amounts, ids), answered at once
     }
     let mut at = 0;
     while at < bytes.len() {
@@ -103,6 +103,30 @@ pub fn find_pans(text: &str) -> Vec<(usize, usize, String)> {
         at = end;
     }
     found
+}
+
+/// Whether some run of digit groups holds enough digits for a PAN.
+pub(super) fn enough_digits(bytes: &[u8]) -> bool {
+    let mut digits = 0;
+    let mut previous_digit = false;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if byte.is_ascii_digit() {
+            digits += 1;
+            if digits >= PAN_MIN_DIGITS {
+                return true;
+            }
+            previous_digit = true;
+            continue;
+        }
+        let joins = previous_digit
+            && is_separator(byte)
+            && bytes.get(at + 1).is_some_and(u8::is_ascii_digit);
+        if !joins {
+            digits = 0;
+        }
+        previous_digit = false;
+    }
+    false
 }
 
 fn digit_groups(bytes: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {

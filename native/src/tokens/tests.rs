@@ -73,3 +73,36 @@ fn luhn_and_the_spans_of_card_numbers_in_text() {
     );
     assert!(pans::find_pans(&"1 ".repeat(2048)).is_empty());
 }
+
+#[test]
+fn the_quick_look_passes_by_plain_events_and_no_sensitive_one() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/conformance/replay/events.jsonl"
+    );
+    let events = std::fs::read(path).expect("the recorded day");
+    let key = Key::new(KEY);
+    let mut passed = 0;
+    for line in events
+        .split(|byte| *byte == b'\n')
+        .filter(|line| !line.is_empty())
+    {
+        if !may_hold_sensitive(line) {
+            passed += 1;
+            assert_eq!(tokenise(line, &key), Ok(None));
+        }
+    }
+    assert!(passed > 1000, "{passed}");
+    for sensitive in [
+        r#"{"instrument_id":"4111 1111 1111 1111"}"#,
+        r#"{"a":{"Card-Number":"1234 5678 9012"}}"#,
+        r#"{"PHONE":"x"}"#,
+        r#"{"n":-4111111111111111}"#,
+        r#"{"ph\u006fne":"1"}"#,
+        r#"{"t\u00e9l":"1"}"#,
+    ] {
+        assert!(may_hold_sensitive(sensitive.as_bytes()), "{sensitive}");
+    }
+    // A name across two strings is none.
+    assert!(!may_hold_sensitive(br#"{"device_id":"card-1"}"#));
+}

@@ -131,6 +131,19 @@ impl<'a> Ordered<'a> {
 /// The members as a JSON object decodes them: a repeated key's last value, in its first
 /// place.
 fn deduplicated(members: Members) -> Members {
+    let repeated = if members.len() <= SEARCHED_MEMBERS {
+        let mut keys = members.iter().map(|(key, _)| key);
+        (1..members.len()).any(|_| {
+            let key = keys.next().expect("a key");
+            keys.clone().any(|other| other == key)
+        })
+    } else {
+        let mut seen = rustc_hash::FxHashSet::default();
+        !members.iter().all(|(key, _)| seen.insert(&**key))
+    };
+    if !repeated {
+        return members;
+    }
     let mut out = Ordered::default();
     for (key, value) in members {
         out.set(key, value);

@@ -7,6 +7,8 @@ use regex::bytes::Regex;
 use rustc_hash::FxHashMap;
 use sha2::Sha256;
 
+use super::pans::PAN_MIN_DIGITS;
+
 /// What a sensitive value is; `name()` names it in tokens and in dead letters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -142,18 +144,50 @@ static ANY_NAME: LazyLock<Regex> = LazyLock::new(|| {
 /// number (or a card-long integer), and no string whose letters and digits hold a
 /// sensitive name. A quick look that spares the replay's reader the walk of most lines.
 pub fn may_hold_sensitive(line: &[u8]) -> bool {
-    if !line.is_ascii() || line.contains(&b'\\') || super::pans::enough_digits(line) {
-        return true;
+    // One pass, nothing allocated: every line of a replay goes through it.
+    let mut plain = [0u8; QUICK_LOOK_BYTES];
+    if line.len() > QUICK_LOOK_BYTES {
+        return true; // rare: the walk decides
     }
-    // Each string's letters and digits, lower-cased, parted by `"` so that no name is
-    // found across two strings.
-    let plain: Vec<u8> = line
-        .iter()
-        .filter(|byte| byte.is_ascii_alphanumeric() || **byte == b'"')
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    ANY_NAME.is_match(&plain)
+    let mut length = 0;
+    let mut digits = 0; // in the current run of digit groups
+    let mut previous_digit = false;
+    for (at, &byte) in line.iter().enumerate() {
+        let kept = match byte {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits >= PAN_MIN_DIGITS {
+                    return true;
+                }
+                plain[length] = byte;
+                length += 1;
+                previous_digit = true;
+                continue;
+            }
+            b'\\' | 0x80..=0xff => return true,
+            b'a'..=b'z' | b'"' => Some(byte),
+            b'A'..=b'Z' => Some(byte.to_ascii_lowercase()),
+            _ => None,
+        };
+        if let Some(kept) = kept {
+            plain[length] = kept;
+            length += 1;
+        }
+        // A run of digit groups goes on over one space or dash between two digits.
+        let joins = previous_digit
+            && (byte == b' ' || byte == b'-')
+            && line.get(at + 1).is_some_and(u8::is_ascii_digit);
+        if !joins {
+            digits = 0;
+        }
+        previous_digit = false;
+    }
+    // Strings are kept apart by their `"`: no name is found across two of them.
+    ANY_NAME.is_match(&plain[..length])
 }
+
+/// Longer lines are left to the walk.
+const QUICK_LOOK_BYTES: usize = 4096;
 
 const TOKEN_HEX_DIGITS: usize = 32;
 

@@ -106,7 +106,7 @@ pub fn find_pans(text: &str) -> Vec<(usize, usize, String)> {
 }
 
 /// Whether some run of digit groups holds enough digits for a PAN.
-pub(super) fn enough_digits(bytes: &[u8]) -> bool {
+fn enough_digits(bytes: &[u8]) -> bool {
     let mut digits = 0;
     let mut previous_digit = false;
     for (at, &byte) in bytes.iter().enumerate() {

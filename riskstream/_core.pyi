@@ -13,12 +13,19 @@ from typing import Any, Literal, TypedDict, final
 __all__ = [
     "LiveEngine",
     "Replay",
+    "Tokeniser",
+    "TooDeep",
     "Unsupported",
     "_evaluate",
     "_field_path",
     "_from_projection",
     "_parse_line",
     "expression_refusal",
+    "field_kind",
+    "is_token",
+    "mask",
+    "mask_text",
+    "pan_digits",
     "state_last_seen",
 ]
 
@@ -37,13 +44,18 @@ class _Counts(TypedDict):
 
 @final
 class Replay:
-    def __new__(cls, plan: bytes, ip_prefix: Callable[[str], str | None]) -> Replay:
-        """``plan``: the JSON of ``plan_of``; ``ip_prefix``: ``expressions._ip_prefix``.
-        Raises :class:`Unsupported` for a rule set not modelled here."""
+    def __new__(
+        cls, plan: bytes, ip_prefix: Callable[[str], str | None], token_key: bytes
+    ) -> Replay:
+        """``plan``: the JSON of ``plan_of``; ``ip_prefix``: ``expressions._ip_prefix``;
+        ``token_key``: the secret live ingest tokenises under. Raises :class:`Unsupported`
+        for a rule set not modelled here."""
 
     def load(self, path: str, max_bytes: int) -> list[tuple[int, bytes]]:
-        """Read a JSONL file; the lines the strict reader is unsure of, as (line number,
-        stripped bytes), for Python to validate. ValueError when the file is unreadable."""
+        """Read a JSONL file, each line tokenised (:class:`Tokeniser`) before it is
+        read; the lines the strict reader is unsure of, as (line number, stripped bytes as
+        in the file), for Python to tokenise and validate. ValueError when the file is
+        unreadable."""
 
     def add_projection(self, line: int, projection: bytes) -> None:
         """An event Python validated: ``{"ms": occurred_ms, "fields": project(event)}``."""
@@ -102,6 +114,45 @@ class LiveEngine:
 
 def state_last_seen(record: bytes) -> int | None:
     """A record's last event time (-1: none); None when it is not a core record."""
+
+# --- sensitive values (``native/src/tokens/``) ---------------------------------------------
+
+class TooDeep(ValueError):  # noqa: N818 - the name the native module gives it
+    """A message nests deeper than the 32 levels an event may."""
+
+@final
+class Tokeniser:
+    """Keyed tokens (HMAC-SHA256) under one secret."""
+
+    def __new__(cls, key: bytes) -> Tokeniser: ...
+    def tokenise(self, message: bytes) -> bytes:
+        """The JSON message with its card, phone and id numbers tokenised, CVV/PIN data
+        dropped, card numbers in text masked: ``message`` itself when it has none (or is
+        not an object). ValueError when it is not JSON, :class:`TooDeep`."""
+
+    def token(self, kind: str, value: str) -> str:
+        """``tok_<kind>_<32 hex>`` of a value of this kind (``pan``, ``phone``, ``nid``,
+        ``secret``). ValueError for an unknown kind."""
+
+    def lookup_id(self, value: str) -> str:
+        """An id as the state knows it: a card number is looked up by its token."""
+
+def mask(message: bytes) -> tuple[bytes, list[str]]:
+    """The JSON message with the same values masked (no secret needed) and the kinds
+    found (``secret``, ``pan``, ``phone``, ``nid``): ``message`` itself when none.
+    ValueError when it is not JSON, :class:`TooDeep`."""
+
+def mask_text(text: str) -> str:
+    """``text`` with every card number in it masked (``411111******1111``)."""
+
+def pan_digits(value: str) -> str | None:
+    """The digits of ``value`` when the whole of it is one card number, else None."""
+
+def field_kind(name: str) -> str | None:
+    """The kind of sensitive value a field of this name holds (``secret``, ``pan``,
+    ``phone``, ``nid``), if any."""
+
+def is_token(value: str) -> bool: ...
 
 # --- test hooks ----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ pub mod replay;
 pub mod scoring;
 pub mod sequences;
 pub mod state;
+pub mod tokens;
 pub mod value;
 pub mod windows;
 
@@ -23,6 +24,8 @@ mod conformance;
 mod lib_py;
 #[cfg(feature = "extension-module")]
 mod live_py;
+#[cfg(feature = "extension-module")]
+mod tokens_py;
 
 // Replay allocates and frees many small values (entries, views, window state); glibc's
 // allocator spent about a third of the run on them.

@@ -21,6 +21,7 @@ use crate::ip::ipv4_prefix;
 use crate::plan::Plan;
 use crate::replay::Replay as Core;
 use crate::state::{Shown, SignalOut};
+use crate::tokens::{may_hold_sensitive, tokenise, Key};
 use crate::value::{event_slot, slot, EventView, Value};
 
 create_exception!(riskstream._core, Unsupported, PyException);
@@ -44,6 +45,8 @@ pub struct Replay {
     core: Core,
     ip_prefix: PyObject,
     ip_cache: FxHashMap<String, Option<Rc<str>>>,
+    /// Tokenises every line first, as live ingest does (`tokens`).
+    key: Key,
 }
 
 /// Python's `ip_prefix(ip)`; an exception it raises is kept in `failure` (the first one)
@@ -98,9 +101,10 @@ pub(crate) fn signal_tuple<'py>(
 #[pymethods]
 impl Replay {
     /// `plan`: the JSON of `riskstream.offline.native.plan_of`; `ip_prefix`: Python's own
-    /// `_ip_prefix` (str -> str | None). Raises Unsupported for a rule set not modelled here.
+    /// `_ip_prefix` (str -> str | None); `token_key`: the secret live ingest tokenises
+    /// under. Raises Unsupported for a rule set not modelled here.
     #[new]
-    fn new(plan: &[u8], ip_prefix: PyObject) -> PyResult<Self> {
+    fn new(plan: &[u8], ip_prefix: PyObject, token_key: &[u8]) -> PyResult<Self> {
         let mut plan = Plan::from_json(plan).map_err(Unsupported::new_err)?;
         let score_rules = std::mem::take(&mut plan.score_rules);
         let policy = plan.policy;
@@ -108,11 +112,13 @@ impl Replay {
             core: Core::new(plan, score_rules, policy),
             ip_prefix,
             ip_cache: FxHashMap::default(),
+            key: Key::new(token_key),
         })
     }
 
-    /// Read a JSONL file; every line the strict reader is not sure of comes back as
-    /// (line number, bytes) for Python to validate (and `add_projection` if valid).
+    /// Read a JSONL file, each line tokenised as live ingest does; every line the strict
+    /// reader is not sure of comes back as (line number, bytes as read) for Python to
+    /// tokenise and validate as live does (and `add_projection` if valid).
     fn load<'py>(
         &mut self,
         py: Python<'py>,
@@ -140,7 +146,16 @@ impl Replay {
                 continue;
             }
             let number = index + 1;
-            let parsed = if line.len() <= max_bytes {
+            // A line too long, not JSON, or nested too deep is Python's to refuse.
+            let tokenised = if line.len() > max_bytes {
+                None
+            } else if may_hold_sensitive(line) {
+                tokenise(line, &self.key).ok()
+            } else {
+                Some(None) // nothing the tokeniser would change
+            };
+            let parsed = if let Some(tokenised) = &tokenised {
+                let read = tokenised.as_deref().unwrap_or(line);
                 let cache = &mut self.ip_cache;
                 let callback = &self.ip_prefix;
                 let mut lookup = |ip: &str| -> Option<Rc<str>> {
@@ -156,7 +171,7 @@ impl Replay {
                     cache.insert(ip.to_string(), answer.clone());
                     answer
                 };
-                parse_strict(line, &mut lookup, &mut ids)
+                parse_strict(read, &mut lookup, &mut ids)
             } else {
                 None
             };
@@ -477,5 +492,6 @@ fn riskstream_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(_field_path, module)?)?;
     module.add_function(wrap_pyfunction!(expression_refusal, module)?)?;
     module.add_function(wrap_pyfunction!(_evaluate, module)?)?;
+    crate::tokens_py::register(module)?;
     Ok(())
 }

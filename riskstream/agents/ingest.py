@@ -37,7 +37,7 @@ from riskstream.agents.stage_timing import StageTimings
 from riskstream.agents.validation import InvalidEventError, Rejection, parse_event
 from riskstream.streams.batching import caught_up
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
-from riskstream.streams.redaction import tokenise, tokeniser_for
+from riskstream.streams.redaction import tokeniser_for
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import rekey_topic_name
 from riskstream.tables.faust_tables import (
@@ -327,7 +327,7 @@ class IngestPipeline:
                 message.value,
                 max_bytes=self.settings.max_message_bytes,
                 now_ms=int(time.time() * 1000),
-                redact=lambda data: tokenise(data, self.tokeniser),
+                redact=self.tokeniser.tokenise,
             )
             fields, core_event = projection(event)
         except InvalidEventError as rejected:

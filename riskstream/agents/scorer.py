@@ -35,7 +35,7 @@ from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_m
 from riskstream.streams.follow import follow_topic
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.outputs import Decision
-from riskstream.streams.redaction import Tokeniser, TooDeepError, tokenise, tokeniser_for
+from riskstream.streams.redaction import Tokeniser, TooDeepError, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
@@ -83,11 +83,15 @@ def parse_transaction(body: bytes, tokeniser: Tokeniser) -> Transaction:
     """A transaction to score, its sensitive values tokenised (``streams/redaction.py``)
     before anything else reads it, error messages included."""
     try:
-        data = tokenise(orjson.loads(body), tokeniser)
-    except orjson.JSONDecodeError as error:
-        raise RequestError(f"the body is not JSON: {error}") from None
+        data = orjson.loads(tokeniser.tokenise(body))
     except TooDeepError as error:
         raise RequestError(f"the body is not an event: {error}") from None
+    except ValueError:  # not JSON: orjson says why, in its words
+        try:
+            orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise RequestError(f"the body is not JSON: {error}") from None
+        raise RequestError("the body is not JSON") from None
     if not isinstance(data, dict):
         raise RequestError("the body must be a JSON object (a transaction)")
     if data.get("type") not in TRANSACTION_TYPES:

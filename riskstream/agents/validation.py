@@ -21,8 +21,9 @@ from riskstream.streams.events import (
 )
 from riskstream.streams.redaction import TooDeepError
 
-# Takes a decoded event's sensitive values out (``streams/redaction.tokenise``).
-Redact = Callable[[Any], Any]
+# Takes a message's sensitive values out (``riskstream.core.Tokeniser.tokenise``): JSON
+# bytes in, JSON bytes out; ValueError when they are not JSON, TooDeepError.
+Redact = Callable[[bytes], bytes]
 
 _MODEL_BY_TYPE: dict[str, type[BaseModel]] = {
     **dict.fromkeys(TRANSACTION_TYPES, Transaction),
@@ -88,7 +89,7 @@ def parse_event(
 
     ``now_ms`` enables the future-timestamp guard (an event from next year would push the
     account's watermark and make every real event "late"); offline replay leaves it off.
-    ``redact`` runs on the decoded JSON first, so no error and no model sees what it took.
+    ``redact`` runs on the message first, so no error and no model sees what it took.
     """
     if raw is None or len(raw) == 0:
         raise InvalidEventError(Rejection("empty", "message has no value"))
@@ -96,13 +97,21 @@ def parse_event(
         raise InvalidEventError(
             Rejection("oversized", f"payload is {len(raw)} bytes, the limit is {max_bytes}")
         )
+    unread = None  # why the tokeniser could not read it, if it could not
+    if redact is not None:
+        try:
+            raw = redact(raw)
+        except TooDeepError as error:
+            raise InvalidEventError(Rejection("too_deep", str(error))) from None
+        except ValueError as error:
+            unread = str(error)  # orjson says why, in its words, below
     try:
         data: Any = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise InvalidEventError(Rejection("not_json", str(error))) from None
-    return event_from_mapping(
-        data, now_ms=now_ms, max_future_skew_ms=max_future_skew_ms, redact=redact
-    )
+    if unread is not None:
+        raise InvalidEventError(Rejection("not_json", unread))
+    return event_from_mapping(data, now_ms=now_ms, max_future_skew_ms=max_future_skew_ms)
 
 
 def event_from_mapping(
@@ -110,14 +119,8 @@ def event_from_mapping(
     *,
     now_ms: int | None = None,
     max_future_skew_ms: int = 3_600_000,
-    redact: Redact | None = None,
 ) -> Event:
     """Validate already-decoded JSON; the event kind is told by its ``type``."""
-    if redact is not None:
-        try:
-            data = redact(data)
-        except TooDeepError as error:
-            raise InvalidEventError(Rejection("too_deep", str(error))) from None
     if not isinstance(data, dict):
         raise InvalidEventError(
             Rejection("not_object", f"expected a JSON object, got {type(data).__name__}")

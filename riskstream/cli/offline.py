@@ -9,6 +9,7 @@ from faust.cli import AppCommand, argument, option
 from rich.console import Console
 
 from riskstream.cli.command import Command
+from riskstream.streams.redaction import missing_token_secret
 from riskstream.streams.settings import get_settings
 
 
@@ -18,6 +19,19 @@ def wide_console() -> Console:
     if not console.is_terminal:
         console.width = 160
     return console
+
+
+def check_token_secret(command: str) -> None:
+    """As the worker: events are tokenised under the configured secret, so that a replay
+    gives the ids live gives; none outside development stops the command."""
+    settings = get_settings()
+    refused = missing_token_secret(settings)
+    if refused is not None:
+        raise SystemExit(f"{command}: {refused}")
+    if settings.token_secret is None:
+        Console(stderr=True).print(
+            f"{command}: development: tokens use the published secret", markup=False
+        )
 
 
 def register_offline(app: faust.App) -> None:
@@ -44,6 +58,7 @@ def register_offline(app: faust.App) -> None:
         from riskstream.core import Unsupported  # noqa: PLC0415
         from riskstream.offline.run import ReplayOutputs, replay_file, summary_table  # noqa: PLC0415
 
+        check_token_secret("replay")
         outputs = ReplayOutputs(
             signals=Path(signals) if signals else None,
             decisions=Path(decisions) if decisions else None,
@@ -80,6 +95,7 @@ def register_offline(app: faust.App) -> None:
         from riskstream.core import Unsupported  # noqa: PLC0415
         from riskstream.offline.backtest import BacktestInputs, run_backtest  # noqa: PLC0415
 
+        check_token_secret("backtest")
         inputs = BacktestInputs(
             events=Path(events),
             labels=Path(labels),

@@ -7,6 +7,11 @@ handed over as their projection. What the core cannot run is an error, never a f
 a rule set it cannot compile is refused (:class:`RuleError`); a value it cannot hold (an
 attribute beyond int64, naming the line) or an evaluation it gives up on stops the run
 (:class:`Unsupported`).
+
+Every line is tokenised before it is read, as live ingest does it and under the same
+secret (``RISKSTREAM_TOKEN_SECRET``, ``streams/redaction.token_key``): card, phone and id
+numbers are the same tokens as live, so the entity ids, signal ids and outputs are too,
+and no card number reaches them in the clear.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from riskstream.agents.validation import InvalidEventError, parse_event
 from riskstream.core import Replay, Unsupported
 from riskstream.offline.jsonl import MAX_LINE_BYTES, BadLine
 from riskstream.streams.outputs import Signal
+from riskstream.streams.redaction import Tokeniser, token_key
+from riskstream.streams.settings import get_settings
 
 
 @dataclass(slots=True)
@@ -62,10 +69,15 @@ class NativeReplay:
         center: RuleCenter,
         policy: DecisionPolicy | None = None,
         limits: EngineLimits | None = None,
+        secret: bytes | None = None,
     ) -> None:
+        """``secret``: what tokens are made under; the configured one (as the worker's)
+        when None."""
         policy = policy or DecisionPolicy()
+        secret = token_key(get_settings()) if secret is None else secret
+        self._tokeniser = Tokeniser(secret)
         try:
-            self._core = Replay(plan_of(center, policy, limits), _ip_prefix)
+            self._core = Replay(plan_of(center, policy, limits), _ip_prefix, secret)
         except Unsupported as error:
             raise RuleError(f"the core cannot run these rules: {error}") from None
         self._groups = rule_groups(center.ruleset)
@@ -80,7 +92,7 @@ class NativeReplay:
         bad: list[BadLine] = []
         for line, raw in unsure:
             try:
-                event = parse_event(raw, max_bytes=max_bytes)
+                event = parse_event(raw, max_bytes=max_bytes, redact=self._tokeniser.tokenise)
             except InvalidEventError as error:
                 bad.append(BadLine(line, error.rejection.reason, error.rejection.detail))
                 continue

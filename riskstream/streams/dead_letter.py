@@ -20,13 +20,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.outputs import DeadLetterHeaders
-from riskstream.streams.redaction import Kind, TooDeepError, mask, mask_named_values
+from riskstream.streams.redaction import Kind, mask, mask_named_values
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import topic_max_message_bytes
 
@@ -91,14 +90,11 @@ def stored_value(original: bytes | None) -> tuple[bytes, frozenset[Kind]]:
     sensitive names, masked where the bytes read as text."""
     value = original or b""
     try:
-        masked, found = mask(orjson.loads(value))
-    except (orjson.JSONDecodeError, TooDeepError):
+        return mask(value)
+    except ValueError:  # not JSON, or nested too deep (TooDeepError)
         text = value.decode("latin-1")  # one character per byte: every other byte kept
         masked_text, found = mask_named_values(text)
         return (masked_text.encode("latin-1"), found) if found else (value, frozenset())
-    if not found:
-        return value, frozenset()
-    return orjson.dumps(masked), found
 
 
 def _masked_key(key: bytes | None) -> bytes | None:

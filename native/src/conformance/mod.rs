@@ -8,6 +8,7 @@
 mod cel;
 mod events;
 mod json;
+mod tokens;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,14 +4,14 @@ use std::borrow::Cow;
 
 /// A JSON number as written: its text and whether it is an integer literal.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Number<'a> {
-    pub(super) text: &'a str,
-    pub(super) integer: bool,
+pub(crate) struct Number<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) integer: bool,
 }
 
 /// A decoded JSON value, for `from_projection` (numbers stay text until converted).
 #[derive(Debug)]
-pub(super) enum Json<'a> {
+pub(crate) enum Json<'a> {
     Null,
     Bool(bool),
     Number(Number<'a>),
@@ -53,23 +53,26 @@ fn special_byte(bytes: &[u8], from: usize) -> usize {
     i
 }
 
-pub(super) struct Reader<'a> {
-    pub(super) text: &'a str,
-    pub(super) bytes: &'a [u8],
-    pub(super) pos: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
+    /// Containers nested deeper than this are refused (`value` answers None).
+    pub(crate) max_depth: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(text: &'a str) -> Reader<'a> {
+    pub(crate) fn new(text: &'a str) -> Reader<'a> {
         Reader {
             text,
             bytes: text.as_bytes(),
             pos: 0,
+            max_depth: MAX_DEPTH,
         }
     }
 
     #[inline]
-    pub(super) fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         while let Some(&b) = self.bytes.get(self.pos) {
             if b == b' ' || b == b'\n' || b == b'\r' || b == b'\t' {
                 self.pos += 1;
@@ -80,13 +83,13 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    pub(super) fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     /// The next byte after whitespace, consumed.
     #[inline]
-    pub(super) fn next_token(&mut self) -> Option<u8> {
+    pub(crate) fn next_token(&mut self) -> Option<u8> {
         self.ws();
         let b = self.peek()?;
         self.pos += 1;
@@ -94,12 +97,12 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    pub(super) fn at_end(&mut self) -> bool {
+    pub(crate) fn at_end(&mut self) -> bool {
         self.ws();
         self.pos == self.bytes.len()
     }
 
-    pub(super) fn literal(&mut self, word: &[u8]) -> Option<()> {
+    pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
         if self.bytes[self.pos..].starts_with(word) {
             self.pos += word.len();
             Some(())
@@ -109,7 +112,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string; the reader stands on its opening quote.
-    pub(super) fn string(&mut self) -> Option<Cow<'a, str>> {
+    pub(crate) fn string(&mut self) -> Option<Cow<'a, str>> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -180,7 +183,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn hex4(&self, at: usize) -> Option<u32> {
+    pub(crate) fn hex4(&self, at: usize) -> Option<u32> {
         let digits = self.bytes.get(at..at + 4)?;
         let mut code = 0u32;
         for &d in digits {
@@ -190,7 +193,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A number as RFC 8259 writes it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    pub(super) fn number(&mut self) -> Option<Number<'a>> {
+    pub(crate) fn number(&mut self) -> Option<Number<'a>> {
         let start = self.pos;
         let bytes = self.bytes;
         let mut i = start;
@@ -240,8 +243,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Any value (for `from_projection`); the reader stands on it (whitespace skipped).
-    pub(super) fn value(&mut self, depth: usize) -> Option<Json<'a>> {
-        if depth > MAX_DEPTH {
+    pub(crate) fn value(&mut self, depth: usize) -> Option<Json<'a>> {
+        if depth > self.max_depth {
             return None;
         }
         match self.peek()? {
@@ -281,7 +284,7 @@ impl<'a> Reader<'a> {
 
     /// Iterate an object's members: `f(reader, key)` reads each value. The reader stands
     /// on the `{`. Returns None on malformed JSON or when `f` does.
-    pub(super) fn members(
+    pub(crate) fn members(
         &mut self,
         mut f: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
     ) -> Option<()> {

@@ -21,7 +21,7 @@
 //!   bool and null values.
 
 mod checks;
-mod json;
+pub(crate) mod json;
 mod projection;
 mod strict;
 #[cfg(test)]

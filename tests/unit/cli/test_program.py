@@ -155,6 +155,25 @@ def test_a_worker_without_a_usable_token_secret_refuses_in_one_line(
     assert "hunter2" not in done.stderr + done.stdout  # the secret is never shown
 
 
+@pytest.mark.parametrize("command", ["replay", "backtest"])
+def test_a_replay_needs_the_token_secret_as_a_worker_does(tmp_path: Path, command: str) -> None:
+    # It tokenises as live does, so that its ids are live's: the same secret or none.
+    (tmp_path / "events.jsonl").write_bytes(b"")
+    args = [sys.executable, "-m", "riskstream", command, "events.jsonl"]
+    if command == "backtest":
+        args += ["--labels", "events.jsonl"]
+    env = environment(tmp_path / "var")
+    del env["RISKSTREAM_TOKEN_SECRET"]
+    env.pop("RISKSTREAM_DEVELOPMENT", None)
+    done = subprocess.run(
+        args, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    line = one_line(Done(done.returncode, done.stdout, done.stderr))
+    assert done.returncode == 1
+    assert line.startswith(f"{command}: ") and "RISKSTREAM_TOKEN_SECRET is not set" in line
+
+
 @pytest.mark.parametrize(
     ("kafka", "said"),
     [

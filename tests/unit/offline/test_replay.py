@@ -9,10 +9,13 @@ import orjson
 import pytest
 
 from riskstream.agents.cep.compiler import RuleError
+from riskstream.agents.validation import parse_event
 from riskstream.offline.run import ReplayOutputs, replay_file
 from riskstream.rules.loader import default_ruleset
 from riskstream.streams.codec import dumps
 from riskstream.streams.events import Event, Feedback
+from riskstream.streams.redaction import tokeniser_for
+from riskstream.streams.settings import get_settings
 from tests.unit.factories import account_event, at, txn
 from tests.unit.rules.harness import Runner
 
@@ -198,3 +201,34 @@ def test_rules_the_core_cannot_run_are_refused_before_the_replay(tmp_path: Path)
     with pytest.raises(RuleError, match=r"the core cannot run these rules: .*mean"):
         replay_file(path, out, rules=rules)
     assert not (tmp_path / "s.jsonl").exists()
+
+
+PAN = "4111111111111111"
+
+
+def test_a_card_number_is_replayed_as_the_token_live_makes_of_it(tmp_path: Path) -> None:
+    # Live ingest tokenises before anything reads the event; so does the replay, under
+    # the same configured secret: the same entity ids and signals, no card in the clear.
+    events = [
+        txn(f"card-p{n}", n * 5, "20", account=PAN, instrument_id="4111 1111 1111 1111")
+        for n in range(14)
+    ]
+    outputs = ReplayOutputs(tmp_path / "signals.jsonl", tmp_path / "decisions.jsonl")
+    stats, bad = replay_file(write_events(tmp_path / "events.jsonl", events), outputs)
+    assert (bad, stats.transactions) == ([], len(events))
+    written = b"".join(path.read_bytes() for path in (outputs.signals, outputs.decisions) if path)
+    assert PAN.encode() not in written and b"4111 1111" not in written
+    tokeniser = tokeniser_for(get_settings())
+    live = Runner(default_ruleset())
+    expected = [
+        signal
+        for event in events
+        for signal in live.signals(
+            parse_event(dumps(event), max_bytes=1 << 20, redact=tokeniser.tokenise)
+        )
+    ]
+    signals = lines(tmp_path / "signals.jsonl")
+    assert signals, "the burst fires"
+    assert tokeniser.lookup_id(PAN) in {signal["entity_id"] for signal in signals}
+    assert [s["signal_id"] for s in signals] == [s.signal_id for s in expected]
+    assert [s["entity_id"] for s in signals] == [s.entity_id for s in expected]

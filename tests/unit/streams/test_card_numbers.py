@@ -1,11 +1,14 @@
-"""Card numbers found by Luhn and shape, masked to BIN and last 4; other digits left alone."""
+"""Card numbers found by Luhn and shape, masked to BIN and last 4; other digits left alone
+(the core's, ``native/src/tokens/pans.rs``, whose own tests hold the Luhn check and the
+spans found)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from riskstream.streams import card_numbers
-from riskstream.streams.card_numbers import find_pans, luhn_valid, mask_text, pan_digits
+from riskstream.streams.card_numbers import mask_text, pan_digits
 
 VISA = "4111111111111111"
 AMEX = "378282246310005"  # 15 digits
@@ -14,12 +17,12 @@ MASTERCARD = "5500000000000004"
 
 @pytest.mark.parametrize("digits", [VISA, AMEX, MASTERCARD, "6011111111111117", "4222222222222"])
 def test_luhn_accepts_valid_numbers(digits: str) -> None:
-    assert luhn_valid(digits)
+    assert pan_digits(digits) == digits
 
 
 @pytest.mark.parametrize("digits", ["4111111111111112", "378282246310006", "1234567890123"])
 def test_luhn_refuses_a_wrong_check_digit(digits: str) -> None:
-    assert not luhn_valid(digits)
+    assert pan_digits(digits) is None
 
 
 @pytest.mark.parametrize(
@@ -49,6 +52,7 @@ def test_masking_keeps_bin_and_last_four_in_text() -> None:
     assert mask_text(f"paid with {VISA} today") == "paid with 411111******1111 today"
     assert mask_text("card 4111-1111-1111-1111.") == "card 411111******1111."
     assert mask_text(f"{AMEX},{MASTERCARD}") == "378282*****0005,550000******0004"
+    assert mask_text(f"a {VISA} b 5500-0000-0000-0004") == "a 411111******1111 b 550000******0004"
 
 
 def test_a_pan_followed_by_more_digit_groups_is_still_found() -> None:
@@ -69,27 +73,14 @@ def test_a_pan_followed_by_more_digit_groups_is_still_found() -> None:
 )
 def test_other_digit_runs_are_left_alone(text: str) -> None:
     assert mask_text(text) == text
-    assert find_pans(text) == []
 
 
-def test_find_pans_reports_spans_left_to_right() -> None:
-    text = f"a {VISA} b 5500-0000-0000-0004"
-    assert find_pans(text) == [(2, 18, VISA), (21, 40, MASTERCARD)]
-
-
-def test_a_hostile_text_of_single_digits_costs_little(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Thousands of one-digit groups: each start tries a few windows, not the whole run.
-    checks: list[str] = []
-
-    def counted(digits: str) -> bool:
-        checks.append(digits)
-        return luhn_valid(digits)
-
-    monkeypatch.setattr(card_numbers, "luhn_valid", counted)
-    assert mask_text("1 " * 2048) == "1 " * 2048
-    assert checks == []  # 5 groups of one digit never make 13 digits
-    assert mask_text("1234 " * 800) == "1234 " * 800
-    assert len(checks) <= 800 * 2  # 4-group and 5-group windows at most, per start
+def test_a_hostile_text_of_single_digits_costs_little() -> None:
+    # Thousands of digit groups: each start tries a few windows, not the whole run.
+    started = time.perf_counter()
+    assert mask_text("1 " * 20_000) == "1 " * 20_000
+    assert mask_text("1234 " * 8_000) == "1234 " * 8_000
+    assert time.perf_counter() - started < 1.0
 
 
 def test_a_pan_in_more_than_five_groups_is_not_one() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -17,11 +19,10 @@ from riskstream.streams.redaction import (
     TooDeepError,
     field_kind,
     is_token,
-    mask,
     missing_token_secret,
-    tokenise,
     tokeniser_for,
 )
+from riskstream.streams.redaction import mask as mask_message
 from riskstream.streams.settings import Settings
 
 PAN = "4111111111111111"
@@ -30,6 +31,16 @@ PHONE = "+86 138 0013 8000"
 NATIONAL_ID = "11010519491231002X"
 CLEAR = (PAN, "4111 1111 1111 1111", CVV, "13800138000", "138 0013 8000", NATIONAL_ID)
 TOKENISER = Tokeniser(b"unit-tests-token-secret")
+
+
+def tokenise(data: object, tokeniser: Tokeniser) -> Any:
+    """The decoded message tokenised by the core (JSON in and out)."""
+    return orjson.loads(tokeniser.tokenise(orjson.dumps(data)))
+
+
+def mask(data: object) -> tuple[Any, frozenset[Kind]]:
+    masked, found = mask_message(orjson.dumps(data))
+    return orjson.loads(masked), found
 
 
 def payment(**extra: object) -> dict[str, object]:
@@ -125,7 +136,7 @@ def test_deep_nesting_is_refused() -> None:
 
 def test_parse_event_tokenises_before_validating() -> None:
     raw = orjson.dumps(sensitive_payment())
-    event = parse_event(raw, max_bytes=65536, redact=lambda data: tokenise(data, TOKENISER))
+    event = parse_event(raw, max_bytes=65536, redact=TOKENISER.tokenise)
     no_clear_value_in(event.model_dump(mode="json"))
     assert event.instrument_bin == "411111"  # type: ignore[union-attr]
 
@@ -153,6 +164,24 @@ def test_masking_needs_no_secret_and_names_what_it_found() -> None:
     assert masked["phone"] == MASKED
     assert "instrument_bin" not in masked
     no_clear_value_in(masked)
+
+
+def test_a_message_with_nothing_sensitive_is_used_as_it_is() -> None:
+    raw = orjson.dumps(payment(instrument_id="card-tok-77"))
+    assert TOKENISER.tokenise(raw) is raw
+
+
+def test_parse_event_refuses_what_the_tokeniser_cannot_read() -> None:
+    deep: dict[str, object] = {}
+    for _ in range(MAX_DEPTH + 2):
+        deep = {"a": deep}
+    with pytest.raises(InvalidEventError) as refused:
+        parse_event(orjson.dumps(payment(extra=deep)), max_bytes=65536, redact=TOKENISER.tokenise)
+    assert refused.value.rejection.reason == "too_deep"
+    with pytest.raises(InvalidEventError) as refused:
+        parse_event(b'{"a": 4111111111111111', max_bytes=65536, redact=TOKENISER.tokenise)
+    assert refused.value.rejection.reason == "not_json"
+    assert PAN not in str(refused.value)
 
 
 def test_a_dead_letter_keeps_the_original_bytes_when_nothing_is_sensitive() -> None:

@@ -1,0 +1,48 @@
+"""``tests/conformance/tokens/``: each message through the core's ``Tokeniser`` under the
+file's key and through ``mask``, as live ingest, ``POST /score/``, replay and dead letters
+call them (``native/src/conformance/tokens.rs`` runs the same file in ``cargo test``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from riskstream.core import Tokeniser, TooDeep, mask
+
+FILE = Path(__file__).resolve().parents[2] / "conformance" / "tokens" / "tokens.json"
+DOCUMENT = json.loads(FILE.read_text())
+TOKENISER = Tokeniser(DOCUMENT["key"].encode())
+
+
+def outcome(call: Any, line: bytes) -> dict[str, Any]:
+    """``{"output": value}`` as orjson reads the result, or ``{"refused": why}``."""
+    try:
+        out = call(line)
+    except TooDeep:
+        return {"refused": "too_deep"}
+    except ValueError:
+        return {"refused": "not_json"}
+    return {"output": orjson.loads(out)}
+
+
+def same(got: Any, expected: Any) -> bool:
+    """Equal, members in the same order, ints apart from floats."""
+    return orjson.dumps(got) == orjson.dumps(expected)
+
+
+@pytest.mark.parametrize("case", DOCUMENT["cases"], ids=lambda case: case["name"])
+def test_token_case(case: dict[str, Any]) -> None:
+    line = case["line"].encode()
+    assert same(outcome(TOKENISER.tokenise, line), case["tokenised"])
+
+    def masked(message: bytes) -> bytes:
+        out, found = mask(message)
+        assert sorted(found) == case["masked"].get("found")
+        return out
+
+    expected = {name: value for name, value in case["masked"].items() if name != "found"}
+    assert same(outcome(masked, line), expected)

@@ -42,6 +42,7 @@ class _Progress:
     newest_ms: int = NEVER
     next_offset: int = 0
     last_arrival: float = 0.0
+    live: bool = False  # its newest event came within the delay of its own time
 
 
 class InputClocks(Generic[Item]):
@@ -96,6 +97,7 @@ class InputClocks(Generic[Item]):
         progress.last_arrival = time.monotonic()
         if ts_ms is not None and ts_ms > progress.newest_ms:
             progress.newest_ms = ts_ms
+            progress.live = ts_ms >= time.time() * 1000 - self.delay_ms
 
     def refresh(self, partition: int) -> EventClock[Item]:
         """The partition's clock with its sources' bounds and idleness brought up to now:
@@ -107,8 +109,7 @@ class InputClocks(Generic[Item]):
         for topic in self.topics:
             bounds = []
             for held in self.clocks:
-                bound, idle = self._source(TP(topic, held), held, now)
-                idle = idle and steady
+                bound, idle = self._source(TP(topic, held), held, now, steady)
                 if not idle:
                     bounds.append(bound)
             copies = self._copies.get(TP(topic, partition))
@@ -129,8 +130,17 @@ class InputClocks(Generic[Item]):
             self._connected_since = now
         return now - self._connected_since >= self.idle_s
 
-    def _source(self, tp: TP, partition: int, now: float) -> tuple[int, bool]:
-        """A topic-partition's bound, and whether it is idle."""
+    def _source(self, tp: TP, partition: int, now: float, steady: bool) -> tuple[int, bool]:
+        """A topic-partition's bound, and whether it is idle (``steady``: the consumer's
+        high-water marks are fresh).
+
+        A live source (its events come as they happen: the newest within the delay of
+        its own time) that has been read to its end will bring nothing older than the
+        clock less the delay, the same promise the delay makes between its events: its
+        bound follows the clock at once, without waiting to count as idle. So a sparse
+        live topic holds the others back by no more than the delay. Events of the past
+        (a backfill, a replayed day) never pass for live and wait for the idleness rule.
+        """
         progress = self._progress.get(tp)
         if progress is None:
             position = self._position(tp)
@@ -140,7 +150,11 @@ class InputClocks(Generic[Item]):
             position = progress.next_offset
             since = progress.last_arrival
             bound = progress.newest_ms - self.delay_ms if progress.newest_ms > NEVER else NEVER
-        return bound, now - since >= self.idle_s and self._caught_up(tp, position)
+        if not steady or not self._caught_up(tp, position):
+            return bound, False
+        if progress is not None and progress.live:
+            bound = max(bound, int(time.time() * 1000) - self.delay_ms)
+        return bound, now - since >= self.idle_s
 
     def _caught_up(self, tp: TP, position: int | None) -> bool:
         try:

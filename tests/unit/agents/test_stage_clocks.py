@@ -133,3 +133,24 @@ def test_no_source_is_idle_while_the_broker_is_away_nor_just_after() -> None:
     assert made.refresh(0).watermark() == 90_000 - DELAY_MS, "back, but not for long"
     time.sleep(0.3)
     assert made.refresh(0).watermark() == ALWAYS
+
+
+def test_a_live_source_read_to_its_end_follows_the_clock_at_once() -> None:
+    made, consumer = clocks(partitions=1)  # idle only after an hour of quiet
+    made._connected_since = time.monotonic() - 7_200  # the consumer has been connected
+    now_ms = int(time.time() * 1000)
+    arrive(made, 0, 0, now_ms - 500)  # a live event, half a second old
+    consumer.highwaters[TP(TOPIC, 0)] = 5  # more to read: its newest event bounds it
+    assert made.refresh(0).watermark() == now_ms - 500 - DELAY_MS
+    time.sleep(0.2)
+    consumer.highwaters[TP(TOPIC, 0)] = 1  # read to its end
+    assert made.refresh(0).watermark() >= now_ms + 200 - DELAY_MS
+
+
+def test_a_source_of_past_events_waits_for_the_idleness_rule() -> None:
+    made, consumer = clocks(partitions=1)
+    made._connected_since = time.monotonic() - 7_200
+    day_ago_ms = int(time.time() * 1000) - 86_400_000
+    arrive(made, 0, 0, day_ago_ms)
+    consumer.highwaters[TP(TOPIC, 0)] = 1  # read to its end, but not quiet for an hour
+    assert made.refresh(0).watermark() == day_ago_ms - DELAY_MS

@@ -5,6 +5,7 @@ pub mod dec;
 pub mod engine;
 pub mod event;
 pub mod filters;
+pub mod heap_size;
 pub mod import;
 pub mod ip;
 pub mod live;

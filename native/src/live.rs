@@ -14,17 +14,22 @@ use crate::codec;
 use crate::dec::Dec;
 use crate::engine::{key_value, Engine, Input, Outcome, Status};
 use crate::event::{Event, Kind};
+use crate::heap_size::{chunk, state_heap_bytes};
 use crate::plan::{event_mask, Plan};
 use crate::state::{SignalOut, State};
 use crate::value::{slot, Value};
 use crate::windows::GiveUp;
 
 const OUTGOING: [&str; 4] = ["payment", "transfer", "red_packet", "withdrawal"];
-/// A decoded state takes roughly this many times its record's bytes in memory: each
-/// entry holds the whole event view (every field, the match bits of every group), the
-/// record a few bytes of it. Measured on a simulated day (35,505 states, 10.3 MiB of
-/// records): 22-23 times; the estimate was 4, and the cache took 5 times its budget.
-const MEMORY_PER_RECORD_BYTE: usize = 24;
+/// What a cache slot takes besides its state's heap: its bucket in the map (between 7/16
+/// and 7/8 of the buckets are full, each with a control byte). A state used to be
+/// counted as 24 times its record's bytes, right on average but short of a busy entity's
+/// (thousands of entries): the cache took 311 MiB where it counted 238 (issue #15). Each
+/// state is now counted at its measured heap size (`heap_size`), its record and key too.
+const SLOT_OVERHEAD: usize = (std::mem::size_of::<((usize, Rc<str>), Cached)>() + 1) * 16 / 7;
+/// The allocator's own share, in 16ths of what it hands out (its partly filled pages, its
+/// page records): a simulated day's decoded states took 3-4% more than their blocks.
+const ALLOCATOR_SIXTEENTHS: usize = 17;
 
 /// One entity's events of a micro-batch, in the order they are to be applied.
 pub struct Batch {
@@ -48,6 +53,8 @@ struct Cached {
     record: Vec<u8>,
     state: Box<State>,
     used: u64,
+    /// The bytes the slot takes, as `Cache::cost` estimated them when it was put.
+    cost: usize,
 }
 
 /// Decoded states by (group, key), least recently used first out past `budget` bytes.
@@ -66,7 +73,7 @@ impl Cache {
             self.misses += 1;
             return None;
         };
-        self.bytes -= slot.record.len() * MEMORY_PER_RECORD_BYTE;
+        self.bytes -= slot.cost;
         if stored == Some(&slot.record[..]) {
             self.hits += 1;
             Some(slot.state)
@@ -76,8 +83,21 @@ impl Cache {
         }
     }
 
+    /// What a slot takes: the state's heap (measured, not guessed from the record: a
+    /// busy entity's state is many more times its record than a quiet one's), the record,
+    /// the key and the slot itself.
+    fn cost(key: &(usize, Rc<str>), record: &[u8], state: &State) -> usize {
+        let blocks = state_heap_bytes(state)
+            + chunk(record.len())
+            + chunk(2 * std::mem::size_of::<usize>() + key.1.len());
+        blocks * ALLOCATOR_SIXTEENTHS / 16 + SLOT_OVERHEAD
+    }
+
     fn put(&mut self, key: (usize, Rc<str>), record: Vec<u8>, state: Box<State>) {
-        let cost = record.len() * MEMORY_PER_RECORD_BYTE;
+        if self.budget == 0 {
+            return;
+        }
+        let cost = Cache::cost(&key, &record, &state);
         if cost > self.budget {
             return;
         }
@@ -90,6 +110,7 @@ impl Cache {
                 record,
                 state,
                 used,
+                cost,
             },
         );
         if self.bytes > self.budget {
@@ -97,7 +118,7 @@ impl Cache {
             let mut ages: Vec<(u64, usize)> = self
                 .slots
                 .values()
-                .map(|slot| (slot.used, slot.record.len() * MEMORY_PER_RECORD_BYTE))
+                .map(|slot| (slot.used, slot.cost))
                 .collect();
             ages.sort_unstable();
             let mut cutoff = 0;
@@ -463,3 +484,7 @@ mod cap_tests {
         assert_eq!(plan.max_entries, usize::MAX, "no max_entries: no cap");
     }
 }
+
+#[cfg(test)]
+#[path = "live_cache_tests.rs"]
+mod cache_tests;

@@ -224,7 +224,7 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory for decoded entity states kept between batches (state lives in"
         " RocksDB; a state whose record changed meanwhile is read again). The core counts a"
-        " decoded state at 24 times its record's bytes, its measured size.",
+        " decoded state at its measured heap size.",
     )
     standby_replicas: int = Field(
         1,

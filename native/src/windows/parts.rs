@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::GiveUp;
 use crate::dec::Dec;
+use crate::heap_size::{chunk, table_bytes, HeapSize};
 use crate::plan::{AggPlan, Func};
 use crate::state::{Entry, Shown};
 use crate::value::{python_float_repr, Value};
@@ -61,6 +62,21 @@ pub struct Extreme {
 }
 
 impl Part {
+    /// Counts what the part holds on the heap.
+    pub(super) fn heap_size(&self, size: &mut HeapSize) {
+        match self {
+            Part::Distinct(values) => {
+                size.bytes += table_bytes::<(Rc<str>, i64)>(values.capacity());
+                values.keys().for_each(|key| size.text(key));
+            }
+            Part::Extreme(extreme) => {
+                size.bytes += chunk(std::mem::size_of::<Extreme>());
+                size.deque(&extreme.members);
+            }
+            Part::Count(_) | Part::Sum { .. } => {}
+        }
+    }
+
     pub(super) fn of(func: Func) -> Part {
         match func {
             Func::Count => Part::Count(0),

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use super::parts::Part;
 use super::{GiveUp, Results};
+use crate::heap_size::HeapSize;
 use crate::plan::{AggPlan, Func, RulePlan};
 use crate::state::Entry;
 
@@ -48,6 +49,23 @@ impl Runs {
 
     pub fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// Counts the windows' heap (their members' events, if not counted yet).
+    pub fn heap_size(&self, size: &mut HeapSize) {
+        size.vec(&self.0);
+        for (_, window) in &self.0 {
+            size.deque(&window.members);
+            window
+                .members
+                .iter()
+                .for_each(|member| size.event(&member.event));
+            size.vec(&window.parts);
+            window
+                .parts
+                .iter()
+                .for_each(|(_, part)| part.heap_size(size));
+        }
     }
 }
 

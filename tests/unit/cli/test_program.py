@@ -133,6 +133,16 @@ def test_no_broker_is_one_line_with_a_hint(
     assert "make broker-start" in line
 
 
+def run_riskstream(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[Done, str]:
+    """``riskstream ARGS`` run to its end: what it did, and its output as one line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "riskstream", *args], cwd=cwd, env=env,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    result = Done(done.returncode, done.stdout, done.stderr)
+    return result, one_line(result)
+
+
 @pytest.mark.parametrize(
     ("secret", "said"),
     [(None, "RISKSTREAM_TOKEN_SECRET is not set"), ("hunter2-short", "too short")],
@@ -145,32 +155,24 @@ def test_a_worker_without_a_usable_token_secret_refuses_in_one_line(
     del env["RISKSTREAM_TOKEN_SECRET"]
     if secret is not None:
         env["RISKSTREAM_TOKEN_SECRET"] = secret
-    done = subprocess.run(
-        [sys.executable, "-m", "riskstream", "worker"], cwd=tmp_path, env=env,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
-    )  # fmt: skip
-    line = one_line(Done(done.returncode, done.stdout, done.stderr))
-    assert done.returncode == 1
+    done, line = run_riskstream(["worker"], tmp_path, env)
+    assert done.status == 1
     assert line.startswith("riskstream worker: ") and said in line
-    assert "hunter2" not in done.stderr + done.stdout  # the secret is never shown
+    assert "hunter2" not in done.err + done.out  # the secret is never shown
 
 
 @pytest.mark.parametrize("command", ["replay", "backtest"])
 def test_a_replay_needs_the_token_secret_as_a_worker_does(tmp_path: Path, command: str) -> None:
     # It tokenises as live does, so that its ids are live's: the same secret or none.
     (tmp_path / "events.jsonl").write_bytes(b"")
-    args = [sys.executable, "-m", "riskstream", command, "events.jsonl"]
+    args = [command, "events.jsonl"]
     if command == "backtest":
         args += ["--labels", "events.jsonl"]
     env = environment(tmp_path / "var")
     del env["RISKSTREAM_TOKEN_SECRET"]
     env.pop("RISKSTREAM_DEVELOPMENT", None)
-    done = subprocess.run(
-        args, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
-    )  # fmt: skip
-    line = one_line(Done(done.returncode, done.stdout, done.stderr))
-    assert done.returncode == 1
+    done, line = run_riskstream(args, tmp_path, env)
+    assert done.status == 1
     assert line.startswith(f"{command}: ") and "RISKSTREAM_TOKEN_SECRET is not set" in line
 
 
@@ -190,12 +192,8 @@ def test_a_worker_with_unusable_kafka_security_refuses_in_one_line(
     tmp_path: Path, kafka: dict[str, str], said: str
 ) -> None:
     env = {**environment(tmp_path / "var"), **{f"RISKSTREAM_{k}": v for k, v in kafka.items()}}
-    done = subprocess.run(
-        [sys.executable, "-m", "riskstream", "worker"], cwd=tmp_path, env=env,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
-    )  # fmt: skip
-    line = one_line(Done(done.returncode, done.stdout, done.stderr))
-    assert done.returncode == 1
+    done, line = run_riskstream(["worker"], tmp_path, env)
+    assert done.status == 1
     # Refused before the broker is asked: the bootstrap address is a closed port.
     assert line.startswith("riskstream: ") and said in line
 
@@ -206,15 +204,11 @@ def test_a_bad_setting_is_one_line_naming_it_without_its_value(tmp_path: Path) -
         "RISKSTREAM_WATERMARK_DELAY_S": "soon-ish",
         "RISKSTREAM_MAX_HELD_EVENTS": "-5",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "riskstream", "topics", "list"], cwd=tmp_path, env=env,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
-    )  # fmt: skip
-    line = one_line(Done(done.returncode, done.stdout, done.stderr))
-    assert done.returncode == 2
+    done, line = run_riskstream(["topics", "list"], tmp_path, env)
+    assert done.status == 2
     assert line.startswith("riskstream: bad setting RISKSTREAM_WATERMARK_DELAY_S: ")
     assert "RISKSTREAM_MAX_HELD_EVENTS: " in line
-    assert "soon-ish" not in line and "Traceback" not in done.stderr
+    assert "soon-ish" not in line and "Traceback" not in done.err
 
 
 @pytest.fixture

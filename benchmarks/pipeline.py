@@ -417,6 +417,8 @@ class Run:
     counters: dict[str, Any] = field(default_factory=dict)
     state_cache: dict[str, int] = field(default_factory=dict)  # the core's, at the end
     held_peak: int = 0  # events waiting for their event time, most seen in one sample
+    # (events received, VmRSS MiB) once a second: whether memory levels off with volume
+    rss_trace: list[tuple[int, float]] = field(default_factory=list)
     store_memory: dict[str, int] = field(default_factory=dict)  # RocksDB's, at the end
     log_problems: dict[str, int] = field(default_factory=dict)
 
@@ -508,6 +510,24 @@ class Sample:
     entity_events: int
 
 
+class Sampler:
+    """The processes' counters, CPU and VmRSS summed, at one moment."""
+
+    def __init__(self, processes: list[Process]) -> None:
+        self.processes = processes
+        self.pids = [process.pid for process in processes]
+        self.rss_trace: list[tuple[int, float]] = []  # (events received, MiB)
+
+    def __call__(self) -> tuple[Sample, dict[str, Any]]:
+        counters = summed([process.counters() for process in self.processes])
+        cpu = sum(cpu_seconds(pid) for pid in self.pids)
+        received = counters["received"]
+        unique = received - counters.get("duplicates", 0)
+        self.rss_trace.append((unique, sum(memory_mb(pid) for pid in self.pids)))
+        entity_events = counters.get("entity_events", 0)
+        return Sample(time.monotonic(), cpu, received, unique, entity_events), counters
+
+
 def measure(
     label: str,
     processes: list[Process],
@@ -526,14 +546,7 @@ def measure(
     wait_ready(processes)
     pids = [process.pid for process in processes]
     rss_ready = sum(memory_mb(pid) for pid in pids)
-
-    def sample() -> tuple[Sample, dict[str, Any]]:
-        counters = summed([process.counters() for process in processes])
-        cpu = sum(cpu_seconds(pid) for pid in pids)
-        at = time.monotonic()
-        received = counters["received"]
-        unique = received - counters.get("duplicates", 0)
-        return Sample(at, cpu, received, unique, counters.get("entity_events", 0)), counters
+    sample = Sampler(processes)
 
     def stalled(since: Sample, what: str, counters: dict[str, Any]) -> None:
         give_up_if_stalled(label, processes, since.at, what, counters)
@@ -590,6 +603,7 @@ def measure(
         store=store_bytes([process.data_dir for process in processes]),
         counters=counters, state_cache=worker_stats(processes, "state_cache"),
         store_memory=worker_stats(processes, "store_memory"), held_peak=held_peak,
+        rss_trace=sample.rss_trace,
     )  # fmt: skip
 
 
@@ -800,6 +814,7 @@ def runs_table(runs: list[Run]) -> Table:
         row("RSS at ready (VmRSS)", lambda r: f"{r.rss_ready_mb:,.0f} MiB"),
         row("RSS at the end (VmRSS)", lambda r: f"{r.rss_end_mb:,.0f} MiB"),
         row("RSS peak (VmHWM)", lambda r: f"{r.rss_peak_mb:,.0f} MiB"),
+        row("RSS at 1/4, 1/2, 3/4 of the backlog", rss_quarters),
         row(
             "  of which the core's state cache (its count)",
             lambda r: (
@@ -835,6 +850,16 @@ def runs_table(runs: list[Run]) -> Table:
     if any(run.processes > 1 for run in runs):
         table.caption = "two workers: CPU, RSS, RocksDB of both processes summed"
     return table
+
+
+def rss_quarters(run: Run) -> str:
+    """VmRSS when a quarter, half and three quarters of the backlog had been received:
+    memory bounded by configuration levels off, memory that follows volume keeps rising."""
+    shown = []
+    for share in (0.25, 0.5, 0.75):
+        reached = [rss for events, rss in run.rss_trace if events >= share * run.backlog]
+        shown.append(f"{reached[0]:,.0f}" if reached else "-")
+    return " / ".join(shown) + " MiB"
 
 
 def p99(ordered: list[float]) -> float:

@@ -103,14 +103,15 @@ class ProfileBook:
     def apply_feedback(self, feedback: Feedback) -> None:
         self.apply_verdict(feedback.target_event_id, feedback.label, feedback.occurred_ms)
 
-    def apply_feedback_record(self, record: Any) -> None:
-        """A record of the feedback topic; one that is no contract-v1 feedback event (the
-        ingest dead-letters it) is skipped."""
+    def apply_feedback_record(self, record: Any) -> Feedback | None:
+        """A record of the feedback topic, and the feedback event it held; one that is no
+        contract-v1 feedback event (the ingest dead-letters it) is skipped (None)."""
         try:
             feedback = Feedback.model_validate(loads(record.value))
         except (ValueError, TypeError):  # bad JSON or model (both ValueError), no value
-            return
+            return None
         self.apply_feedback(feedback)
+        return feedback
 
     def _cleared(self, signal: ActiveSignal) -> bool:
         verdict = self._verdicts.get(signal.trigger_event_id)

@@ -8,6 +8,7 @@ from riskstream.agents.console import register_console
 from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.janitor import register_janitor
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
+from riskstream.agents.rule_metrics import center_version, register_rule_metrics
 from riskstream.agents.rule_suspender import RuleSuspender
 from riskstream.agents.scorer import Scorer
 from riskstream.agents.scoring_views import register_scoring_views
@@ -77,5 +78,6 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     register_console(app, pipeline, scorer, memory)
     register_janitor(app, pipeline, settings)
     setup_prometheus_sensors(app)
+    register_rule_metrics(scorer.quality, center_version(center))
     install_guard(app, settings)
     return app

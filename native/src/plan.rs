@@ -43,6 +43,9 @@ struct RuleDoc {
     pattern: String,
     severity: i64,
     penalty: Option<String>,
+    /// `decide` (the default, also when absent) or `score`.
+    #[serde(default)]
+    effect: Option<String>,
     events: Vec<String>,
     when: Option<String>,
     window: Option<WindowDoc>,
@@ -155,6 +158,8 @@ pub struct RulePlan {
     pub pattern: Rc<str>,
     pub severity: i64,
     pub penalty: Option<Rc<str>>,
+    /// `effect: score`: the rule's signals only add to the score (`scoring::score`).
+    pub score_only: bool,
     pub takes_all: bool,
     /// `events` as bits (see `event_mask`).
     pub takes_mask: u32,
@@ -394,7 +399,13 @@ fn rule(doc: RuleDoc) -> Result<RulePlan, String> {
     for doc_step in doc.steps {
         steps.push(step(doc_step, &id)?);
     }
+    let score_only = match doc.effect.as_deref() {
+        None | Some("decide") => false,
+        Some("score") => true,
+        Some(other) => return Err(format!("rule {id}: unknown effect {other}")),
+    };
     Ok(RulePlan {
+        score_only,
         when: doc
             .when
             .as_deref()

@@ -282,6 +282,7 @@ impl Replay {
                 expires_ms: signal.expires_ms,
                 penalty_kind: rule.penalty.clone(),
                 trigger_event_id: signal.trigger_event_id.clone(),
+                score_only: rule.score_only,
             },
         )
     }

@@ -11,6 +11,7 @@ from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.scorer import Scorer
 from riskstream.streams.health import HealthMonitor
 from riskstream.streams.kafka_view import kafka_view
+from riskstream.tables.rule_quality import RuleKey, empty_figures
 from riskstream.tables.store_memory import StoreMemory
 
 HEALTH_CHECK_INTERVAL_S = 1.0
@@ -39,6 +40,14 @@ def health(
     if not is_ready(app, pipeline, scorer):
         return {"status": "recovering", "ready": False, "reason": "recovering"}
     return {"status": "ready", "ready": True}
+
+
+def with_feedback(row: dict[str, Any], figures: dict[RuleKey, dict[str, Any]]) -> dict[str, Any]:
+    """A detection rule's row of ``/rules/`` with its version's live figures from
+    verdicts (``tables.rule_quality``); a scoring rule's row as it is."""
+    if row["kind"] != "detect":
+        return row
+    return {**row, "feedback": figures.get((row["id"], row["version"])) or empty_figures()}
 
 
 def register_console(
@@ -78,12 +87,19 @@ def register_console(
 
     @app.page("/rules/")
     async def rules(self: View, request: Request) -> Response:
+        figures = scorer.quality.figures()
         return self.json(
             {
                 "version": center.ruleset.version,
                 "loaded": center.ready.is_set(),
                 "changes": center.changes,
-                "rules": center.summary(),
+                "rules": [with_feedback(row, figures) for row in center.summary()],
+                # Every rule version with alerts in the lookback (an older version's
+                # alerts are judged too, after a change).
+                "feedback": [
+                    {"id": rule_id, "version": version, **values}
+                    for (rule_id, version), values in sorted(figures.items())
+                ],
                 "refused": [refusal.as_dict() for refusal in center.refusals],
             }
         )

@@ -49,6 +49,7 @@ def _rule(rule: CompiledRule) -> dict[str, Any]:
         "pattern": doc.signal_pattern,
         "severity": doc.severity,
         "penalty": doc.penalty,
+        "effect": doc.effect,
         "events": list(doc.events),
         "when": rule.when.source if rule.when else None,
         "window": {"type": rule.window_type, "size": rule.window_size, "hop": rule.window_hop}

@@ -300,6 +300,7 @@ class RuleCenter:
                 "mode": rule.doc.mode,
                 "pattern": rule.doc.signal_pattern,
                 "entity": rule.doc.entity,
+                "effect": rule.doc.effect,
                 "key": rule.doc.key,
                 "source": self.sources.get(rule.id, "?"),
                 "description": rule.doc.description,

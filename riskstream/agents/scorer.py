@@ -40,6 +40,7 @@ from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyReques
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
 from riskstream.tables.faust_tables import RecordTable
+from riskstream.tables.rule_quality import RuleQuality
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
@@ -131,6 +132,12 @@ class Scorer:
         # and leaves it as it is.
         self.rules = LiveRules(0)
         self.profiles = ProfileBook()
+        # Per-rule precision and volume: the signals judged by the verdicts kept above.
+        self.quality = RuleQuality(
+            self.profiles.verdict,
+            lookback_ms=int(settings.rule_quality_lookback_days * DAY_MS),
+            keep_per_rule=settings.rule_quality_keep_per_rule,
+        )
         self.penalties = PenaltyBook()
         self.profiles_ready = asyncio.Event()
         self.penalties_ready = asyncio.Event()
@@ -158,11 +165,9 @@ class Scorer:
         )
 
         lookback_ms = int(settings.profile_lookback_days * DAY_MS)
-        self._follow(names.signals, self.profiles.apply_record, self.profiles_ready, lookback_ms)
+        self._follow(names.signals, self.apply_signal_record, self.profiles_ready, lookback_ms)
         # Legit verdicts clear the alerts their transactions raised (books.ProfileBook).
-        self._follow(
-            names.feedback, self.profiles.apply_feedback_record, self.verdicts_ready, lookback_ms
-        )
+        self._follow(names.feedback, self.apply_feedback_record, self.verdicts_ready, lookback_ms)
         self._follow(names.penalties, self.penalties.apply_record, self.penalties_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
@@ -193,6 +198,20 @@ class Scorer:
 
         follow.__name__ = follow.__qualname__ = f"follow_{topic}"
         self.app.task(follow)
+
+    def apply_signal_record(self, record: Any) -> None:
+        """A record of the signals topic: into the profiles, and counted for its rule."""
+        if not record.value:
+            return
+        body = loads(record.value)
+        self.profiles.apply_signal(body)  # raises on a record that is no signal
+        self.quality.apply_signal(body)
+
+    def apply_feedback_record(self, record: Any) -> None:
+        """A record of the feedback topic: a verdict kept, and the alerts it judges."""
+        feedback = self.profiles.apply_feedback_record(record)
+        if feedback is not None:
+            self.quality.reconsider(feedback.target_event_id)
 
     def ready(self) -> bool:
         return (

@@ -13,7 +13,8 @@ How a decision is reached, in order:
    contributes the severity of its strongest signal there (a rule firing ten times on
    one account is one piece of evidence, not ten), and every matching scoring rule its
    points, combined as independent evidence: ``score = 100 * (1 - prod(1 - p / 100))``
-   (two signals of 50 give 75, not 100);
+   (two signals of 50 give 75, not 100); when every contribution is a signal of a
+   ``score``-effect rule, the score stays below the review threshold;
 5. the score maps to a decision by the policy's thresholds; a step-up or review entry
    (from an operator or imposed by a rule through its signal) raises the decision to at
    least challenge or review.
@@ -248,7 +249,7 @@ def score(
         remaining = 1.0
         for points, _ in contributions:
             remaining *= 1 - points / 100
-        points = round(100 * (1 - remaining))
+        points = _effect_capped(round(100 * (1 - remaining)), contributions, evidence, policy)
         reasons = [reason for _, reason in sorted(contributions, key=lambda item: -item[0])]
     decision = policy.decide(points)
     if kinds:
@@ -258,6 +259,26 @@ def score(
                 decision = floor
                 reasons.append(Reason(code=code, detail=f"a {kind} entry is in force"))
     return _decision(txn, rules_version, points, decision, reasons)
+
+
+def _effect_capped(
+    points: int, contributions: list[tuple[int, Reason]], evidence: Evidence, policy: DecisionPolicy
+) -> int:
+    """``points`` capped at ``review_at - 1`` when every contribution is a signal of a
+    ``score``-effect rule: such a rule only adds to the score, it cannot impose friction
+    alone. Any decide evidence (a decide-effect signal, a matching scoring rule) lifts the
+    cap (docs/scoring.md, "Effect levels")."""
+    if points < policy.review_at:
+        return points
+    weak = {
+        signal.signal_id
+        for signals in evidence.signals.values()
+        for signal in signals
+        if signal.effect == "score"
+    }
+    if not weak or any(reason.signal_id not in weak for _, reason in contributions):
+        return points
+    return max(policy.review_at - 1, 0)
 
 
 def _decision(

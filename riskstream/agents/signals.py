@@ -45,6 +45,7 @@ def make_signal(
         detected_at=from_epoch_ms(detected_ms),
         expires_at=from_epoch_ms(detected_ms + ttl_ms(doc)),
         **({"penalty": {"kind": doc.penalty}} if doc.penalty else {}),
+        effect="score" if doc.effect == "score" else None,
     )
 
 

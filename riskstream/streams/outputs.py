@@ -35,6 +35,9 @@ class Signal(BaseModel):
     trigger_event_id: str
     detected_at: AwareDatetime = Field(description="Event time of the triggering event.")
     expires_at: AwareDatetime
+    # The rule's effect level; absent (None) is ``decide``, so signals of decide rules
+    # keep the bytes they always had. A ``score`` signal only adds to the score.
+    effect: Literal["decide", "score"] | None = Field(None, exclude_if=lambda value: value is None)
 
 
 class Reason(BaseModel):

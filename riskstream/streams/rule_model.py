@@ -246,6 +246,11 @@ class RuleDoc(_Spec):
     penalty: Literal["freeze", "block", "step_up", "review"] | None = Field(
         None, description="A penalty on the entity while the signal is active (the scorer)."
     )
+    effect: Literal["decide", "score"] = Field(
+        "decide",
+        description="decide: the signal can impose friction alone; score: it only adds to "
+        "the score (alone it stays below the review threshold) and carries no penalty.",
+    )
     ttl: Duration = timedelta(hours=24)
     lateness: Duration = Field(
         timedelta(minutes=10), description="How late an event may arrive and still count."
@@ -271,6 +276,12 @@ class RuleDoc(_Spec):
                         raise ValueError(f"aggregate {name} cannot be a ratio of itself")
         elif self.aggregates:
             raise ValueError("aggregates belong to window rules")
+        if self.effect == "score" and self.penalty is not None:
+            # A penalty imposes friction alone, which a score-effect rule may not do.
+            raise ValueError(
+                f"penalty: a rule of effect score cannot carry a penalty ({self.penalty}); "
+                "drop the penalty or use effect: decide"
+            )
         check_positive("ttl", self.ttl, MAX_DURATION)
         if not timedelta(0) <= self.lateness <= bounds.MAX_LATENESS:
             raise ValueError(f"lateness lies between 0s and {bounds.describe(bounds.MAX_LATENESS)}")

@@ -305,6 +305,15 @@ class Settings(BaseSettings):
     profile_lookback_days: float = Field(
         8.0, gt=0, description="How far back a starting worker reads the signals topic."
     )
+    rule_quality_lookback_days: float = Field(
+        7.0,
+        gt=0,
+        description="The alerts per rule that /rules/ and the metrics judge: those "
+        "of this many days before the newest alert (bounded by the signals read).",
+    )
+    rule_quality_keep_per_rule: int = Field(
+        5000, ge=1, le=1_000_000, description="The newest alerts kept per rule version to judge."
+    )
     decision_memory_hours: float = Field(
         24.0,
         gt=0,

@@ -35,6 +35,8 @@ class ActiveSignal:
     penalty: dict[str, Any] | None
     trigger_event_id: str = ""
     rule_version: int = 0
+    # The rule's effect level: "score" signals only add to the score (agents/scoring).
+    effect: str = "decide"
 
     @classmethod
     def of(cls, signal: Signal) -> ActiveSignal:
@@ -48,6 +50,7 @@ class ActiveSignal:
             penalty=(signal.model_extra or {}).get("penalty"),
             trigger_event_id=signal.trigger_event_id,
             rule_version=signal.rule_version,
+            effect=signal.effect or "decide",
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,6 +62,7 @@ class ActiveSignal:
             "detected_ms": self.detected_ms,
             "expires_ms": self.expires_ms,
             **({"penalty": self.penalty} if self.penalty else {}),
+            **({"effect": self.effect} if self.effect != "decide" else {}),
         }
 
 
@@ -91,17 +95,23 @@ class ProfileBook:
         if len(self._verdicts) > self._keep_verdicts:
             self._verdicts.popitem(last=False)
 
+    def verdict(self, transaction_id: str) -> str | None:
+        """The latest verdict on a transaction (``fraud`` or ``legit``), None when none."""
+        known = self._verdicts.get(transaction_id)
+        return None if known is None else known[1]
+
     def apply_feedback(self, feedback: Feedback) -> None:
         self.apply_verdict(feedback.target_event_id, feedback.label, feedback.occurred_ms)
 
-    def apply_feedback_record(self, record: Any) -> None:
-        """A record of the feedback topic; one that is no contract-v1 feedback event (the
-        ingest dead-letters it) is skipped."""
+    def apply_feedback_record(self, record: Any) -> Feedback | None:
+        """A record of the feedback topic, and the feedback event it held; one that is no
+        contract-v1 feedback event (the ingest dead-letters it) is skipped (None)."""
         try:
             feedback = Feedback.model_validate(loads(record.value))
         except (ValueError, TypeError):  # bad JSON or model (both ValueError), no value
-            return
+            return None
         self.apply_feedback(feedback)
+        return feedback
 
     def _cleared(self, signal: ActiveSignal) -> bool:
         verdict = self._verdicts.get(signal.trigger_event_id)
@@ -120,6 +130,8 @@ class ProfileBook:
             penalty=body.get("penalty"),
             trigger_event_id=str(body.get("trigger_event_id", "")),
             rule_version=int(body.get("rule_version", 0)),
+            # Anything but "score" is the default, decide: a signal never weakens by accident.
+            effect="score" if body.get("effect") == "score" else "decide",
         )
         self.add(body["entity_type"], body["entity_id"], signal)
 

@@ -95,7 +95,9 @@ def test_a_new_signal_changes_the_answer_within_a_second(sandbox: Sandbox, worke
         if loads(r.value)["signal_id"] == velocity[0]["signal_id"]
     ]  # fmt: skip
     assert changed_at - record.timestamp_ms <= 1000
-    assert answer["score"] == velocity[0]["severity"]
+    # velocity.account is a score-effect rule: alone, its 60 stays below review (40).
+    assert velocity[0]["effect"] == "score"
+    assert (velocity[0]["severity"], answer["score"], answer["decision"]) == (60, 39, "accept")
     assert answer["reasons"][0]["signal_id"] == velocity[0]["signal_id"]
 
 
@@ -112,7 +114,8 @@ def test_the_transaction_that_completes_a_pattern_is_judged_with_it(
     candidates = [{**txn("acct-whatif", "3.00"), "occurred_at": at(70 + n)} for n in range(2)]
     answers = [scored(worker, body) for body in candidates]
     for answer in answers:
-        assert (answer["score"], answer["decision"]) == (60, "challenge"), answer
+        # A score-effect rule's signal alone: below review.
+        assert (answer["score"], answer["decision"]) == (39, "accept"), answer
         assert [r["rule_id"] for r in answer["reasons"]] == ["velocity.account"]
     # Each was tried alone (the first was not stored, or it would have suppressed the
     # second's window), and nothing was published for them.

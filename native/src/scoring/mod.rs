@@ -357,7 +357,8 @@ fn score(
     let (points, mut reasons) = if contributions.is_empty() {
         (0, Vec::new())
     } else {
-        (combined(contributions.iter().map(|(points, _)| *points)), {
+        let points = combined(contributions.iter().map(|(points, _)| *points));
+        (effect_capped(points, &contributions, signals, policy), {
             contributions.sort_by_key(|(points, _)| -points); // stable, as `sorted`
             contributions
                 .into_iter()
@@ -379,6 +380,34 @@ fn score(
         decision,
         reasons,
     })
+}
+
+/// `_effect_capped`: `points` capped at `review_at - 1` (0 at least) when every
+/// contribution is a signal of a `score`-effect rule; any other contribution (a
+/// decide-effect signal, a matching scoring rule) leaves them as they are.
+fn effect_capped(
+    points: i64,
+    contributions: &[(i64, Reason)],
+    signals: &Signals,
+    policy: &Policy,
+) -> i64 {
+    if points < policy.review_at {
+        return points;
+    }
+    let weak = |id: &Rc<str>| {
+        signals
+            .iter()
+            .flat_map(|(_, list)| list.iter())
+            .any(|signal| signal.score_only && signal.signal_id == *id)
+    };
+    let all_weak = contributions
+        .iter()
+        .all(|(_, reason)| reason.signal_id.as_ref().is_some_and(weak));
+    if all_weak {
+        (policy.review_at - 1).max(0)
+    } else {
+        points
+    }
 }
 
 /// `round(100 * (1 - prod(1 - p / 100)))` in Python's float arithmetic (`round` of a

@@ -21,6 +21,8 @@ pub struct ActiveSignal {
     pub expires_ms: i64,
     pub penalty_kind: Option<Rc<str>>,
     pub trigger_event_id: Rc<str>,
+    /// The signal's rule has `effect: score` (`ActiveSignal.effect == "score"`).
+    pub score_only: bool,
 }
 
 impl ActiveSignal {

@@ -181,3 +181,17 @@ def test_an_approval_of_one_version_does_not_carry_another() -> None:
 def test_with_approval_off_a_plain_record_is_applied() -> None:
     center = RuleCenter([])
     assert center.apply(b"attack.ttl", rule_record()) is None
+
+
+def test_a_score_effect_rule_with_a_penalty_is_refused_before_it_is_active() -> None:
+    center = RuleCenter([])
+    assert center.apply(b"attack.ttl", rule_record(version=1)) is None  # decide + freeze
+    refusal = center.apply(b"attack.ttl", rule_record(version=2, effect="score"), offset=3)
+    assert refusal is not None
+    assert "effect score cannot carry a penalty (freeze)" in refusal.error
+    doc = center.doc("attack.ttl")
+    assert doc is not None and (doc.version, doc.effect) == (1, "decide")  # still in force
+    # Without the penalty, the score-effect version is applied and shown as such.
+    assert center.apply(b"attack.ttl", rule_record(version=2, effect="score", penalty=None)) is None
+    (row,) = [row for row in center.summary() if row["id"] == "attack.ttl"]
+    assert (row["version"], row["effect"]) == (2, "score")

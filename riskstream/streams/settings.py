@@ -36,6 +36,7 @@ class TopicNames(BaseSettings):
     audit: str = "risk.audit"
     rule_proposals: str = "risk.rule-proposals"
     rule_suspensions: str = "risk.rule-suspensions"
+    profiles: str = "risk.profiles"
 
 
 class Settings(BaseSettings):
@@ -304,6 +305,12 @@ class Settings(BaseSettings):
     )
     profile_lookback_days: float = Field(
         8.0, gt=0, description="How far back a starting worker reads the signals topic."
+    )
+    profiles_cron: str = Field(
+        "10 0 * * *",
+        description="When the worker leader rebuilds the long-horizon profiles from the"
+        " topics and publishes them to the profiles topic (cron format, UTC); empty: never"
+        " (a CronJob runs `riskstream profiles build --from-topics --publish` instead).",
     )
     decision_memory_hours: float = Field(
         24.0,

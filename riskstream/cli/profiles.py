@@ -30,7 +30,7 @@ from riskstream.agents.history_job import (
 from riskstream.agents.history_job import Progress as ProgressCallback
 from riskstream.agents.validation import InvalidEventError, parse_event
 from riskstream.cli.broker import require_broker
-from riskstream.cli.command import USAGE_EXIT, Command, fail
+from riskstream.cli.command import Command
 from riskstream.cli.offline import check_token_secret, wide_console
 from riskstream.offline.jsonl import MAX_LINE_BYTES, read_lines
 from riskstream.streams.events import Event, to_epoch_ms
@@ -40,11 +40,9 @@ from riskstream.tables.history import HistoryBuilder
 from riskstream.tables.history_book import MAX_RECORD_BYTES
 from riskstream.tables.history_summary import Snapshot
 
-COMMAND = "riskstream profiles build"
-
 
 class BuildInputError(ValueError):
-    """The caller's mistake: said in one line, exit status 2."""
+    """The caller's mistake: a usage error (one line, exit status 2)."""
 
 
 def parse_as_of(text: str) -> int:
@@ -93,7 +91,7 @@ def write_snapshot(path: Path, builder: HistoryBuilder, snapshot: Snapshot) -> N
 def progress_bar(console: Console) -> Iterator[ProgressCallback]:
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=console, transient=True,
+        console=console, transient=True, disable=not console.is_terminal,
     ) as bar:  # fmt: skip
         tasks: dict[str, TaskID] = {}
 
@@ -194,5 +192,5 @@ def register_profiles(app: faust.App) -> None:
         try:
             report = build(from_jsonl, from_topics, as_of, out, publish_)
         except BuildInputError as error:
-            fail(COMMAND, str(error), USAGE_EXIT)
+            raise self.UsageError(str(error)) from None
         Console(stderr=True).print(summary(report), markup=False, soft_wrap=True)

@@ -331,6 +331,21 @@ class Settings(BaseSettings):
             raise ValueError(f"a secret needs at least {MIN_SECRET_CHARS} characters")
         return value
 
+    @field_validator("profiles_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if value.strip():
+            from datetime import UTC  # noqa: PLC0415
+
+            from faust.utils.cron import secs_for_next  # noqa: PLC0415 - faust is heavy
+
+            try:
+                secs_for_next(value, UTC)
+            # croniter's errors are ValueErrors, KeyErrors ... whatever the field it chokes on
+            except Exception:
+                raise ValueError("not a cron expression (minute hour day month weekday)") from None
+        return value
+
     @model_validator(mode="after")
     def _certificate_with_its_key(self) -> Settings:
         if (self.web_ssl_cert_file is None) != (self.web_ssl_key_file is None):

@@ -312,6 +312,12 @@ class Settings(BaseSettings):
         " topics and publishes them to the profiles topic (cron format, UTC); empty: never"
         " (a CronJob runs `riskstream profiles build --from-topics --publish` instead).",
     )
+    profiles_settle_s: float = Field(
+        60.0,
+        ge=0,
+        description="A profiles build leaves the input records appended in its last this"
+        " many seconds (they may still be in flight) to the next build.",
+    )
     decision_memory_hours: float = Field(
         24.0,
         gt=0,

@@ -126,12 +126,13 @@ class EntityHistory:
     """One entity's days, when it was first seen, and (accounts) its recent transactions:
     event id -> [day, the keys ("type:id") it touched, the verdict counted on it]."""
 
-    __slots__ = ("days", "first_ms", "recent")
+    __slots__ = ("days", "first_ms", "pruned_to", "recent")
 
     def __init__(self, first_ms: int) -> None:
         self.first_ms = first_ms
         self.days: dict[int, Day] = {}
         self.recent: OrderedDict[str, list[Any]] = OrderedDict()
+        self.pruned_to = -(1 << 62)  # nothing older than this day is held
 
     def day(self, index: int) -> Day:
         found = self.days.get(index)
@@ -140,6 +141,10 @@ class EntityHistory:
         return found
 
     def prune(self, oldest_day: int) -> None:
+        # An entity is touched many times a day, and its days age once a day.
+        if oldest_day <= self.pruned_to:
+            return
+        self.pruned_to = oldest_day
         for index in [index for index in self.days if index < oldest_day]:
             del self.days[index]
         while self.recent:
@@ -239,6 +244,8 @@ class HistoryBuilder:
         if index > self._pruned_day:  # once a day: entities no longer seen are forgotten
             self.prune(index * DAY_MS)
             self._pruned_day = index
+        elif index <= self._pruned_day - KEEP_DAYS:
+            return  # so late that no window holds its day any more
         cap, accounts_cap = self.config.set_cap, self.config.accounts_cap
         keys = self.touches(event)
         geo = event.geo

@@ -18,6 +18,9 @@ _LOG_GROWTH = math.log(GROWTH)
 RELATIVE_ERROR = math.sqrt(GROWTH) - 1
 
 Histogram = dict[int, int]
+# Bins of amounts from 1e-8 to 1e16 lie within +-1,900; a state naming a bin beyond this
+# is refused (its middle would overflow a float).
+MAX_BIN = 4_000
 
 
 def bin_of(amount: float) -> int:

@@ -104,6 +104,8 @@ class Day:
         if not math.isfinite(day.amount_sum) or day.amount_sum < 0:
             raise ValueError("a day's amount sum is not a finite positive number")
         day.hist = {int(k): _count(v) for k, v in dict(body.get("h", {})).items()}
+        if any(abs(bin_index) > histogram.MAX_BIN for bin_index in day.hist):
+            raise ValueError("a histogram bin beyond any amount")
         day.fraud = _count(body.get("f", 0))
         day.legit = _count(body.get("l", 0))
         day.hours = {int(k): _count(v) for k, v in dict(body.get("hr", {})).items()}

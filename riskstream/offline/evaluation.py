@@ -12,18 +12,39 @@ a fraud instance's attack transactions as fraud, unlabelled and look-alike ones 
 legitimate, and leave the context transactions of fraud instances (a victim's ordinary
 history, a merchant's normal sales) out of both classes: they are neither the fraud nor
 clean background. Their decisions are counted apart.
+
+Two measures look at the decisions as a customer and an analyst meet them: the
+**friction rate** at each decision threshold (the share of legitimate transactions
+decided at that level or a stricter one: the customers stopped for nothing), and
+**precision@k of accounts** (each day, the k accounts whose transactions scored
+highest, and the share of them that had a fraud transaction that day: what a team that
+can look at k accounts a day would find). Both are computed the same way for every run.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from riskstream.offline.labels import EventClass, GroundTruth
-from riskstream.offline.metrics import CurvePoint, average_precision, pr_curve, ratio, roc_auc
+from riskstream.offline.metrics import (
+    CurvePoint,
+    average_precision,
+    pr_curve,
+    precision_at_k,
+    ratio,
+    roc_auc,
+)
 from riskstream.streams.outputs import Signal
+
+# The decisions from the mildest to the strictest; friction is counted at the last three.
+LEVELS = ("accept", "review", "challenge", "reject")
+FRICTION_LEVELS = LEVELS[1:]
+TOP_K = 100  # accounts a day, for precision@k
+
+Subjects = Mapping[str, tuple[str, date]]  # transaction id -> (account id, UTC day)
 
 
 @dataclass(slots=True)
@@ -36,6 +57,9 @@ class Collector:
     labels: list[bool] = field(default_factory=list)
     decisions: Counter[tuple[str, EventClass]] = field(default_factory=Counter)
     unjudged: int = 0
+    # Whose and which day each transaction is, for precision@k (empty: not measured).
+    subjects: Subjects = field(default_factory=dict)
+    accounts: list[tuple[date, str, float, bool]] = field(default_factory=list)
 
     def add_alerts(self, signals: Iterable[Signal], shadow: Iterable[Signal]) -> None:
         self.alerts.extend((signal, "active") for signal in signals)
@@ -51,6 +75,10 @@ class Collector:
             return
         self.scores.append(float(score))
         self.labels.append(truth == "fraud")
+        subject = self.subjects.get(event_id)
+        if subject is not None:
+            account, day = subject
+            self.accounts.append((day, account, float(score), truth == "fraud"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +131,8 @@ class Evaluation:
     context_transactions: int  # decided, in neither class
     unjudged: int
     decisions: Counter[tuple[str, EventClass]]
+    top_k: int = TOP_K
+    precision_at_k: float | None = None  # accounts, daily, averaged over the days
 
     @property
     def precision(self) -> float | None:
@@ -112,14 +142,27 @@ class Evaluation:
     def recall(self) -> float | None:
         return ratio(self.detected_instances, self.fraud_instances)
 
+    @property
+    def friction(self) -> dict[str, float | None]:
+        """Per threshold (review, challenge, reject): the share of legitimate
+        transactions decided at it or a stricter level."""
+        return friction_rates(self.decisions)
+
+
+def friction_rates(decisions: Counter[tuple[str, EventClass]]) -> dict[str, float | None]:
+    legit = [decisions[(level, "legit")] for level in LEVELS]
+    total = sum(legit)
+    return {level: ratio(sum(legit[LEVELS.index(level) :]), total) for level in FRICTION_LEVELS}
+
 
 def _touched(signal: Signal, truth: GroundTruth) -> set[str]:
     ids = {*signal.evidence, signal.trigger_event_id}
     return {truth.instance_of[event_id] for event_id in ids if event_id in truth.instance_of}
 
 
-def evaluate(collected: Collector, modes: dict[str, str]) -> Evaluation:
-    """``modes``: every rule id of the rule set and its mode, so silent rules show too."""
+def evaluate(collected: Collector, modes: dict[str, str], top_k: int = TOP_K) -> Evaluation:
+    """``modes``: every rule id of the rule set and its mode, so silent rules show too;
+    ``top_k``: the k of precision@k."""
     truth = collected.truth
     alerts: Counter[str] = Counter()
     true_alerts: Counter[str] = Counter()
@@ -188,4 +231,6 @@ def evaluate(collected: Collector, modes: dict[str, str]) -> Evaluation:
         ),
         unjudged=collected.unjudged,
         decisions=collected.decisions,
+        top_k=top_k,
+        precision_at_k=precision_at_k(collected.accounts, top_k),
     )

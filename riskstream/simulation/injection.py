@@ -49,6 +49,7 @@ class Truth:
     scenario: str  # the pack rule id
     instance: str
     fraud: bool
+    variant: str  # the telling of the story, drawn from the instance's seed
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ def inject(config: SimulationConfig, population: Population) -> Injection:
         scenario = builder.build(item.rule_id, item.positive)
         rng = random.Random(derived_seed(config.seed, "instance-extras", item.instance))
         remap = _Remap(population, rng, own_merchant=item.rule_id in OWN_MERCHANT)
-        truth = Truth(item.rule_id, item.instance, item.positive)
+        truth = Truth(item.rule_id, item.instance, item.positive, scenario.variant)
         events = [replace(e, payload=remap.payload(e.payload)) for e in scenario.events]
         if item.positive:
             events += _fraud_feedback(rng, scenario, events, builder.prefix)

@@ -138,9 +138,10 @@ def test_every_pack_rule_fires_live_on_its_scenario_and_not_on_its_near_miss(
     assert positives <= live_keys
     assert {key[0] for key in positives} == pack_rule_ids()
 
-    # (c) No signal at all on the entity of a near miss.
+    # (c) No signal at all on the entity of a near miss (a hard negative may alert: it
+    # is legitimate behaviour over the rule's thresholds).
     for item in scenarios:
-        if not item.positive:
+        if not item.positive and not item.may_alert:
             hits = [key for key in live_keys if key[2] == item.entity_id]
             assert hits == [], (item.label, hits)
 

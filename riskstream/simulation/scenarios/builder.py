@@ -52,6 +52,28 @@ class ScenarioBuilderBase:
         self._events: list[SimEvent] = []
         self._role: Role = "attack"  # of the events made now
         self._roles: dict[str, Role] = {}  # event id -> role, of the story being made
+        self._variant = ""  # of the story being made
+        self._may_alert = False
+
+    # -- variants ------------------------------------------------------------------------
+
+    def variant(self, *names: str) -> str:
+        """Draw the telling of the story being made, from the seed; it goes on the
+        scenario (and on the labels) as ``variant``."""
+        self._variant = self.rng.choice(names)
+        return self._variant
+
+    def look_alike(self, near: tuple[str, ...], hard: tuple[str, ...]) -> str:
+        """For a look-alike: draw its telling, a ``near`` miss (built to stay under the
+        rule's thresholds) or a ``hard`` negative (legitimate behaviour that crosses
+        them: the pack may alert on it, and the backtest counts it)."""
+        self._variant = self.rng.choice((*near, *hard))
+        self._may_alert = self._variant in hard
+        return self._variant
+
+    def sized(self, value: float, rounded: bool, step: int = 100) -> float:
+        """An amount as people pick it (a multiple of ``step``) or as it falls."""
+        return float(max(step, round(value / step) * step)) if rounded else value
 
     # -- ids and entities --------------------------------------------------------------
 
@@ -171,8 +193,10 @@ class ScenarioBuilderBase:
             ),
             key=event_order,
         )
-        self._events, self._roles = [], {}
-        return Scenario(rule_id, positive, events, entity_type, entity_id, also)
+        variant, may_alert = self._variant, self._may_alert and not positive
+        self._events, self._roles, self._variant, self._may_alert = [], {}, "", False
+        return Scenario(rule_id, positive, events, entity_type, entity_id, also, variant,
+                        may_alert)  # fmt: skip
 
     # -- time ----------------------------------------------------------------------------
 

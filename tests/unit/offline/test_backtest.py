@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,16 +45,24 @@ def write_data_set(folder: Path, copies: int = 2, roles: bool = True) -> tuple[P
     return events_path, labels_path
 
 
-def test_every_scenario_is_found_by_its_rule_and_no_look_alike_alerts(tmp_path: Path) -> None:
+def test_every_scenario_is_found_by_its_rule_and_only_hard_negatives_alert(
+    tmp_path: Path,
+) -> None:
     events, labels = write_data_set(tmp_path)
     result = run_backtest(BacktestInputs(events, labels, report_dir=tmp_path / "report"))
     current = result.runs["current"]
     assert len(current.scenarios) == 17
+    hard = Counter(s.rule_id for copy in range(2) for s in copy_of_every_scenario(copy)
+                   if s.may_alert)  # fmt: skip
+    assert sum(hard.values()) > 0
     for scenario in current.scenarios:
         assert (scenario.scenario, scenario.recall) == (scenario.scenario, 1.0)
-        assert scenario.look_alikes == 2 and scenario.look_alikes_alerted == 0
+        # A near miss stays silent; a hard negative is over the thresholds, and counted.
+        assert (scenario.scenario, scenario.look_alikes, scenario.look_alikes_alerted) == (
+            scenario.scenario, 2, hard[scenario.scenario])  # fmt: skip
     assert current.recall == 1.0 and current.fraud_instances == 34
-    assert current.precision is not None and current.precision >= 0.8
+    # The hard negatives' alerts are false ones: measured 0.65 with them (1.0 without).
+    assert current.precision is not None and 0.5 <= current.precision < 1.0
     assert current.roc_auc is not None and current.average_precision is not None
     # The score measures take the attack transactions as fraud, leave the context out.
     built = [s for copy in range(2) for s in copy_of_every_scenario(copy) if s.positive]

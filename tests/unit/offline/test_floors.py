@@ -3,12 +3,15 @@
 ``riskstream simulate`` makes a day of 1,000 customers' traffic with three instances of
 every pack scenario and three look-alikes each; ``riskstream backtest``'s evaluation
 runs over it in-process. The floors are the figures measured on this data set minus a
-modest margin (measured, seed 7: every scenario recalled 3/3 by its own rule, no
-look-alike alerted, 58 alerts of which 1 on an ordinary customer: alert precision 98%,
-cash_out 75%, every other rule 100%; the scores of the 400 attack transactions against
-the legitimate ones, the 177 context transactions of the fraud stories left out: ROC
-AUC 0.612, average precision 0.266). A change to the pack, the engine or the simulator
-that falls below them should be looked at, not waved by.
+modest margin (measured, seed 7, with hard negatives and variants: every scenario
+recalled 3/3 by its own rule; 18 of the 51 look-alikes alerted on, the hard
+negatives (legitimate behaviour over a rule's thresholds, which the pack cannot tell
+apart); 73 alerts of which 20 false: alert precision 72.6%, 50% for the worst rule
+(login.brute_force: a forgetful customer's run of failures is a brute force's); the
+scores of the attack transactions against the legitimate ones, the context transactions
+of the fraud stories left out: ROC AUC 0.597, average precision 0.159). A change to the
+pack, the engine or the simulator that falls below them should be looked at, not waved
+by. Seed 7 is a tuning seed (docs/simulator.md): never quote these figures as held-out.
 
 The score measures are modest because a transaction is scored from the signals
 published before it and those it fires itself on its account's rules: an attack
@@ -35,12 +38,12 @@ CONFIG = SimulationConfig(seed=7, customers=1000, days=1.0, fraud_per_pattern=3)
 
 RECALL_FLOOR = 2 / 3  # per scenario, own rule: measured 1.0; one instance of three may go
 RECALL_ANY_FLOOR = 0.95  # all fraud instances, any rule: measured 1.0
-LOOK_ALIKES_ALERTED_MAX = 1  # per scenario, of 3: measured 0
-PRECISION_FLOOR = 0.9  # all alerts: measured 0.98
-RULE_PRECISION_FLOOR = 0.5  # every rule that alerted: measured 0.75 at worst
-FALSE_ALERTS_MAX = 4  # alerts touching no fraud instance: measured 1
-ROC_AUC_FLOOR = 0.58  # attack against legitimate transactions: measured 0.612
-AVERAGE_PRECISION_FLOOR = 0.22  # measured 0.266
+LOOK_ALIKES_ALERTED_TOTAL_MAX = 22  # of 51: measured 18, hard negatives only
+PRECISION_FLOOR = 0.65  # all alerts: measured 0.726
+RULE_PRECISION_FLOOR = 0.4  # every rule that alerted: measured 0.5 at worst
+FALSE_ALERTS_MAX = 25  # alerts touching no fraud instance: measured 20
+ROC_AUC_FLOOR = 0.56  # attack against legitimate transactions: measured 0.597
+AVERAGE_PRECISION_FLOOR = 0.13  # measured 0.159
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +69,11 @@ def test_every_scenario_is_recalled_by_its_own_rule(evaluation: Evaluation) -> N
     assert evaluation.recall is not None and evaluation.recall >= RECALL_ANY_FLOOR
 
 
-def test_look_alikes_stay_silent(evaluation: Evaluation) -> None:
+def test_look_alikes_alerted_stay_few(evaluation: Evaluation) -> None:
     for scenario in evaluation.scenarios:
         assert scenario.look_alikes == CONFIG.fraud_per_pattern
-        assert scenario.look_alikes_alerted <= LOOK_ALIKES_ALERTED_MAX, scenario.scenario
+    alerted = sum(scenario.look_alikes_alerted for scenario in evaluation.scenarios)
+    assert alerted <= LOOK_ALIKES_ALERTED_TOTAL_MAX
 
 
 def test_alert_precision_overall_and_per_rule(evaluation: Evaluation) -> None:

@@ -1,7 +1,8 @@
 """Injected fraud: the scenario library's stories as labelled instances in the traffic.
 
 For every rule of the default pack, ``fraud_per_pattern`` positive stories and as many
-look-alikes (the hard negatives), each built by its own
+look-alikes (near misses and hard negatives), each in the variant its seed draws, built
+by its own
 :class:`~riskstream.simulation.scenarios.ScenarioBuilder` (its base a random moment of its
 share of the period, its seed derived from the run's seed), so the instances are spread
 evenly over the period. A story's events end at its base; its history (weeks of

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from riskstream.simulation.scenarios.builder import ScenarioBuilderBase
-from riskstream.simulation.scenarios.model import DAY, MINUTE, Scenario
+from riskstream.simulation.scenarios.model import DAY, HOUR, MINUTE, Scenario
 
 
 class CardAndCashStories(ScenarioBuilderBase):
@@ -13,7 +13,21 @@ class CardAndCashStories(ScenarioBuilderBase):
         card = self.instrument("card")
         shops = [self.merchant() for _ in range(4)]
         at = self.base - 45 * MINUTE
-        if positive:
+        if positive and self.evading("four_probes"):
+            # Four probes are enough for this tester, then the charge.
+            tester, spender = self.account(), self.account()
+            device, ip = self.device(), self.ip()
+            for _ in range(4):
+                at += self.jitter(60, 180)
+                self.txn(tester, at, self.rng.uniform(0.5, 9.99),
+                         status=self.rng.choice(["succeeded", "failed", "failed"]),
+                         counterparty_id=self.rng.choice(shops), channel="app",
+                         device_id=device, ip=ip, instrument_id=card)  # fmt: skip
+            at += self.jitter(120, 600)
+            self.txn(spender, at, float(self.rng.randrange(600, 1500)),
+                     counterparty_id=shops[-1], channel="app", device_id=device, ip=ip,
+                     instrument_id=card)  # fmt: skip
+        elif positive:
             # Throw-away wallets probe a stolen card, then one spends it: two probing
             # wallets fast, or one wallet probing slowly; payments, or top-ups only.
             variant = self.variant("two_wallets_fast", "one_wallet_slow", "top_up_probes")
@@ -55,8 +69,9 @@ class CardAndCashStories(ScenarioBuilderBase):
             # The card's owner rides the metro and buses all morning (five to seven fares
             # under 10 on the card), then books a flight: the shape of card testing.
             account, device = self.account(), self.device()
+            at = self.base - 55 * MINUTE
             for _ in range(self.rng.randint(5, 7)):
-                at += self.jitter(180, 420)
+                at += self.jitter(150, 300)
                 self.txn(account, at, float(self.rng.choice((2, 3, 4, 5, 6))),
                          counterparty_id=shops[0], channel="pos", device_id=self.device(),
                          instrument_id=card)  # fmt: skip
@@ -92,7 +107,18 @@ class CardAndCashStories(ScenarioBuilderBase):
     def cash_out(self, positive: bool) -> Scenario:
         account, device = self.account(), self.device()
         card = self.instrument("card")
-        if positive:
+        if positive and self.evading("after_the_hour"):
+            # Loaded, and out again just after the hour.
+            amount = float(self.rng.randrange(1500, 4500))
+            at = self.base - 95 * MINUTE
+            self.txn(account, at, amount, "top_up", channel="app", device_id=device,
+                     instrument_id=card)  # fmt: skip
+            at += self.jitter(65 * 60, 90 * 60)
+            self.txn(account, at, amount * self.rng.uniform(0.85, 1.0), "withdrawal",
+                     channel="app", device_id=device,
+                     instrument_id=self.instrument("bank"))  # fmt: skip
+            return self._scenario("cash_out", positive, "account", account)
+        elif positive:
             # Loaded from a card (or someone else's bank account), out to a bank account
             # within the hour: pass-through, fast in the app or slower in a browser.
             variant = self.variant("card_fast", "bank_slow_web")
@@ -135,7 +161,11 @@ class CardAndCashStories(ScenarioBuilderBase):
         account = self.account()
         moments = sorted(self.base - self.jitter(600, 20 * 3600) for _ in range(4))
         kind = "top_up"
-        if positive:
+        if positive and self.evading("over_two_days"):
+            # Three deposits over a day and a half: never three in 24 hours.
+            moments = [self.base - h * HOUR - self.jitter(60, 3600) for h in (34, 17, 0)]
+            amounts = [self.rng.uniform(9000, 9990) for _ in range(3)]
+        elif positive:
             # Just under 10000, three or four times a day: deposits over the day, or
             # withdrawals within two hours, or transfers to a few payees.
             variant = self.variant("deposits_day", "withdrawals_fast", "transfers_day")

@@ -30,7 +30,19 @@ class TakeoverAndLoginStories(ScenarioBuilderBase):
                     device_id=own_device,
                 )
         bank = self.instrument("bank")
-        if positive:
+        if positive and self.evading("waits_out_the_window"):
+            # The intruder takes the account over, then waits over half an hour to
+            # withdraw: out of the sequence's window.
+            intruder, ip = self.device(), self.ip()
+            at = self.base - 75 * MINUTE
+            self.account_event(account, at, "login", device_id=intruder, ip=ip)
+            for step in ("device_bound", "password_change"):
+                at += self.jitter(40, 180)
+                self.account_event(account, at, step, device_id=intruder, ip=ip)
+            at += self.jitter(35 * 60, 60 * 60)
+            self.txn(account, at, float(self.rng.randrange(800, 4000)), "withdrawal",
+                     channel="app", device_id=intruder, ip=ip, instrument_id=bank)  # fmt: skip
+        elif positive:
             # Someone else's phone or browser: login, take the account over (bind the
             # device, reset the password, in either order, or only reset it), withdraw.
             variant = self.variant("bind_then_reset", "reset_then_bind", "reset_only_web")
@@ -79,7 +91,15 @@ class TakeoverAndLoginStories(ScenarioBuilderBase):
     def login_brute_force(self, positive: bool) -> Scenario:
         account = self.account()
         device, ip = self.device(), self.ip()
-        if positive:
+        if positive and self.evading("spread_out"):
+            # Five or six guesses over half an hour: never five in twenty minutes.
+            at = self.base - 50 * MINUTE
+            for _ in range(self.rng.randint(5, 6)):
+                at += self.jitter(330, 420)
+                self.account_event(account, at, "login_failed", device_id=device, ip=ip)
+            at += self.jitter(30, 180)
+            self.account_event(account, at, "login", device_id=device, ip=ip)
+        elif positive:
             # Guessing: a fast run of failures, a slow one, or one from rotating addresses.
             variant = self.variant("fast_run", "slow_run", "rotating_ips")
             at = self.base - 19 * MINUTE
@@ -111,7 +131,14 @@ class TakeoverAndLoginStories(ScenarioBuilderBase):
     def credential_stuffing(self, positive: bool) -> Scenario:
         ip = self.ip()
         also: frozenset[str] = frozenset()
-        if positive:
+        if positive and self.evading("nine_accounts_at_most"):
+            # Eight or nine accounts in ten minutes, a fresh device id for each.
+            at = self.base - 10 * MINUTE
+            for _ in range(self.rng.randint(8, 9)):
+                account, device = self.account(), self.device()
+                at += self.jitter(30, 60)
+                self.account_event(account, at, "login_failed", device_id=device, ip=ip)
+        elif positive:
             # A script replays a leaked list from one proxy: one or two tries per account,
             # a few seconds apart, and now and then a password that still works; from two
             # devices, or from a fresh (spoofed) device id for every account, slower.
@@ -153,7 +180,16 @@ class TakeoverAndLoginStories(ScenarioBuilderBase):
     def device_shared_accounts(self, positive: bool) -> Scenario:
         device, ip = self.device(), self.ip()
         shop = self.merchant()
-        if positive:
+        if positive and self.evading("four_wallets"):
+            # Four wallets on the emulator: a household's worth.
+            at = self.base - 3 * HOUR
+            for account in [self.account() for _ in range(4)]:
+                at += self.jitter(300, 1200)
+                self.account_event(account, at, "login", device_id=device, ip=ip)
+                at += self.jitter(30, 120)
+                self.txn(account, at, self.rng.uniform(10, 90), counterparty_id=shop,
+                         channel="app", device_id=device, ip=ip)  # fmt: skip
+        elif positive:
             # An emulator in a fraud farm works through its stock of wallets: within a few
             # hours, or a slow burn over most of a day.
             slow = self.variant("farm_hours", "slow_burn_day") == "slow_burn_day"
@@ -196,12 +232,16 @@ class TakeoverAndLoginStories(ScenarioBuilderBase):
         shop = self.merchant()
         home, away = self._distant_cities(3000.0)
         distance = distance_km(home[1], home[2], away[1], away[2])
-        far: dict[str, Any] = {"channel": "web"}
-        if positive:
+        far: dict[str, Any] = {"channel": "web", "geo": self._geo(away)}
+        if positive and self.evading("no_location"):
+            # From a browser that gives no location: only its (foreign) address.
+            far = {"channel": "web", "ip": self.ip()}
+            gap = self.jitter(30 * 60, 75 * 60)
+        elif positive:
             # Logged in at home, then a payment from another continent within the hour: in
             # a browser, or in the app on a phone never seen before.
             if self.variant("web_far", "app_new_device") == "app_new_device":
-                far = {"channel": "app", "device_id": self.device()}
+                far = {"channel": "app", "device_id": self.device(), "geo": self._geo(away)}
             gap = self.jitter(30 * 60, 75 * 60)
         else:
             variant = self.look_alike(("flight", "fast_flight"), ("vpn_roaming",))
@@ -232,7 +272,6 @@ class TakeoverAndLoginStories(ScenarioBuilderBase):
             start + gap,
             self.rng.uniform(20, 300),
             counterparty_id=self.merchant(),
-            geo=self._geo(away),
             **far,
         )
         return self._scenario("impossible_travel", positive, "account", account)

@@ -23,7 +23,14 @@ class LongHorizonStories(ScenarioBuilderBase):
                 at += self.jitter(2 * 86_400, 12 * 86_400)
         start = self.day_end - 40 * MINUTE
         device = self.device()
-        if positive:
+        if positive and self.evading("under_the_floor"):
+            # Back after months: two withdrawals just under 1000 each.
+            for _ in range(2):
+                start += self.jitter(60, 600)
+                self.txn(account, start, self.rng.uniform(800, 990), "withdrawal",
+                         channel="app", device_id=device,
+                         instrument_id=self.instrument("bank"))  # fmt: skip
+        elif positive:
             # Back after months: the balance leaves, in one withdrawal to a new bank
             # account or in two or three transfers to new payees.
             if self.variant("one_withdrawal", "split_transfers") == "split_transfers":
@@ -66,12 +73,14 @@ class LongHorizonStories(ScenarioBuilderBase):
         shops = [self.merchant() for _ in range(3)]
         device = self.device()
         today = day_start(self.day_end)
-        if positive:
+        if positive and self.evading("eight_times"):
+            variant = "eight_times"
+        elif positive:
             variant = self.variant("transfer_new_payee", "withdrawal_round")
         else:
             variant = self.look_alike(("big_purchase",), ("car_deposit", "rent_transfer"))
         days = self.rng.sample(range(1, 26), self.rng.randint(7, 12))
-        low, high = (150.0, 350.0) if variant == "big_purchase" else (40.0, 150.0)
+        low, high = (150.0, 350.0) if variant in ("big_purchase", "eight_times") else (40.0, 150.0)
         amounts = [self.rng.uniform(low, high) for _ in days]
         with self.context():  # the baseline: weeks of ordinary tickets
             for day, amount in zip(sorted(days, reverse=True), amounts, strict=True):
@@ -86,7 +95,12 @@ class LongHorizonStories(ScenarioBuilderBase):
                 )
         mean = sum(float(money(amount)) for amount in amounts) / len(amounts)
         at = self.day_end - 10 * MINUTE
-        if variant == "transfer_new_payee":
+        if variant == "eight_times":
+            # Six to eight and a half times the usual, to a new payee: under the rule's 10.
+            amount = mean * self.rng.uniform(6, 8.5)
+            self.txn(account, at, amount, "transfer", counterparty_id=self.account(),
+                     channel="app", device_id=device)  # fmt: skip
+        elif variant == "transfer_new_payee":
             # Twenty times the usual ticket, to a payee never seen before.
             amount = min(max(1000.0, mean * self.rng.uniform(15, 25)), 4500.0)
             self.txn(account, at, amount, "transfer", counterparty_id=self.account(),
@@ -114,7 +128,10 @@ class LongHorizonStories(ScenarioBuilderBase):
 
     def merchant_fraud_rate(self, positive: bool) -> Scenario:
         shop = self.merchant()
-        if positive:
+        reported = 0  # fraud reports, for a fraud that evades: two so far
+        if positive and self.evading("two_reports_so_far"):
+            web, sales_count, reported = False, self.rng.randint(35, 45), 2
+        elif positive:
             # A merchant selling for fraudsters: a shop in the app, or a small web shop.
             web = self.variant("app_shop", "small_web_shop") == "small_web_shop"
             sales_count = self.rng.randint(20, 28) if web else self.rng.randint(35, 45)
@@ -137,7 +154,7 @@ class LongHorizonStories(ScenarioBuilderBase):
         labelled = self.rng.sample(sales, 5)
         # Chargebacks and analyst verdicts arrive days after the payments.
         if positive:
-            for sale in labelled[: 3 if web else self.rng.randint(3, 4)]:
+            for sale in labelled[: reported or (3 if web else self.rng.randint(3, 4))]:
                 self.mark_attack(sale)  # a fraudulent sale; its chargeback is attack too
                 self.feedback(
                     sale,

@@ -46,6 +46,9 @@ class Scenario:
     # A look-alike that is legitimate behaviour over the rule's thresholds (a hard
     # negative the pack may alert on), not a near miss built to stay under them.
     may_alert: bool = False
+    # A fraud told just under the rule's thresholds or outside its window: the rule
+    # written for it cannot see it (other rules, and scores, may).
+    evades: bool = False
 
     @property
     def label(self) -> str:

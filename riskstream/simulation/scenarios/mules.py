@@ -16,7 +16,16 @@ class MuleStories(ScenarioBuilderBase):
         at = self.base - 55 * MINUTE
         inflow = Decimal(0)
         channel = "app"
-        if positive:
+        if positive and self.evading("four_payers"):
+            # Four payers only, larger payments.
+            for _ in range(4):
+                at += self.jitter(60, 300)
+                sent = self.txn(self.account(), at, self.rng.uniform(1300, 1700), "transfer",
+                                counterparty_id=receiver, channel="app")  # fmt: skip
+                inflow += sent["amount"]
+            out = float(inflow) * self.rng.uniform(0.6, 0.7)
+            at += self.jitter(300, 900)
+        elif positive:
             # Victims (or placers) pay one account; most of it leaves at once. Five or six
             # large payments fast, eight to ten smaller ones, or five spread over the hour.
             variant = self.variant("few_large", "many_small", "spread_hour")
@@ -64,7 +73,15 @@ class MuleStories(ScenarioBuilderBase):
     def mule_fan_out(self, positive: bool) -> Scenario:
         sender = self.account()
         device = self.device()
-        if positive:
+        if positive and self.evading("nine_payees"):
+            # Nine payees: one short of the rule.
+            at = self.base - 55 * MINUTE
+            for _ in range(9):
+                at += self.jitter(190, 240)
+                self.txn(sender, at, self.rng.uniform(600, 900), "transfer",
+                         counterparty_id=self.account(), channel="app",
+                         device_id=device)  # fmt: skip
+        elif positive:
             # Layering: a dozen payees in under an hour; uneven amounts, or round ones
             # faster, or fewer from a browser, slower.
             variant = self.variant("dozen_uneven", "round_fast", "web_slow")
@@ -115,7 +132,11 @@ class MuleStories(ScenarioBuilderBase):
         device = self.device()
         partners = [self.account() for _ in range(self.rng.randint(2, 3))]
         at = self.base - 20 * HOUR
-        if positive:
+        if positive and self.evading("nine_packets"):
+            # Nine packets a day, a little larger.
+            amounts = [self.rng.uniform(130, 200) for _ in range(9)]
+            gap = (30 * 60, 80 * 60)
+        elif positive:
             # Gambling settled in "gifts": a dozen 100-200 packets to the same two or three
             # over the day, or round ones to one or two within two hours.
             if self.variant("over_the_day", "round_two_hours") == "round_two_hours":

@@ -13,7 +13,15 @@ class VelocityStories(ScenarioBuilderBase):
         account, device, ip = self.account(), self.device(), self.ip()
         shops = [self.merchant() for _ in range(4)]
         at = self.base - 9 * MINUTE
-        if positive:
+        if positive and self.evading("nine_in_ten_minutes"):
+            # Ten purchases at most in any ten minutes, small: a patient drain.
+            at = self.base - 11 * MINUTE
+            for _ in range(self.rng.randint(9, 10)):
+                at += self.jitter(50, 62)
+                self.txn(account, at, self.rng.uniform(15, 120),
+                         counterparty_id=self.rng.choice(shops), channel="app",
+                         device_id=device, ip=ip)  # fmt: skip
+        elif positive:
             variant = self.variant("scripted_small", "round_web", "few_large_transfers")
             if variant == "few_large_transfers":
                 # Three to five big transfers to new payees within minutes: over 5000.
@@ -61,7 +69,16 @@ class VelocityStories(ScenarioBuilderBase):
         shops = [self.merchant() for _ in range(3)]
         at = self.base - 10 * MINUTE
         also: frozenset[str] = frozenset()
-        if positive:
+        if positive and self.evading("twenty_at_most"):
+            # The script keeps to twenty in ten minutes.
+            accounts = [self.account() for _ in range(4)]
+            for index in range(self.rng.randint(18, 20)):
+                at += self.jitter(12, 20)
+                self.txn(accounts[index % len(accounts)], at, self.rng.uniform(1, 60),
+                         self.rng.choice(["payment", "top_up"]),
+                         counterparty_id=self.rng.choice(shops), channel="app",
+                         device_id=device, ip=ip)  # fmt: skip
+        elif positive:
             # A scripted phone (or browser) cycles through three or four wallets, each
             # under its own limit.
             variant = self.variant("four_wallets_app", "three_wallets_web")
@@ -98,7 +115,17 @@ class VelocityStories(ScenarioBuilderBase):
     def velocity_ip(self, positive: bool) -> Scenario:
         ip = self.ip()
         shops = [self.merchant() for _ in range(5)]
-        if positive:
+        if positive and self.evading("thirty_at_most"):
+            # The farm keeps to thirty in ten minutes.
+            farm = [(self.account(), self.device()) for _ in range(6)]
+            at = self.base - 10 * MINUTE
+            for index in range(self.rng.randint(27, 30)):
+                at += self.jitter(10, 15)
+                account, device = farm[index % len(farm)]
+                self.txn(account, at, self.rng.uniform(1, 80),
+                         counterparty_id=self.rng.choice(shops), channel="app",
+                         device_id=device, ip=ip)  # fmt: skip
+        elif positive:
             # An account farm behind one proxy: six to eight wallets on their own devices.
             variant = self.variant("six_wallets_app", "eight_wallets_web")
             web = variant == "eight_wallets_web"

@@ -3,13 +3,14 @@
 ``riskstream simulate`` makes a day of 1,000 customers' traffic with three instances of
 every pack scenario and three look-alikes each; ``riskstream backtest``'s evaluation
 runs over it in-process. The floors are the figures measured on this data set minus a
-modest margin (measured, seed 7, with hard negatives and variants: every scenario
-recalled 3/3 by its own rule; 18 of the 51 look-alikes alerted on, the hard
+modest margin (measured, seed 7, with hard negatives and variants: 46 of the 51 frauds
+recalled by their own rule, the other 5 told in their evasive variant, under the rule's
+thresholds, and no scenario below 2/3; 18 of the 51 look-alikes alerted on, the hard
 negatives (legitimate behaviour over a rule's thresholds, which the pack cannot tell
-apart); 73 alerts of which 20 false: alert precision 72.6%, 50% for the worst rule
+apart); 68 alerts of which 20 false: alert precision 70.6%, 40% for the worst rule
 (login.brute_force: a forgetful customer's run of failures is a brute force's); the
 scores of the attack transactions against the legitimate ones, the context transactions
-of the fraud stories left out: ROC AUC 0.597, average precision 0.159). A change to the
+of the fraud stories left out: ROC AUC 0.571, average precision 0.125). A change to the
 pack, the engine or the simulator that falls below them should be looked at, not waved
 by. Seed 7 is a tuning seed (docs/simulator.md): never quote these figures as held-out.
 
@@ -36,14 +37,14 @@ from riskstream.simulation.scenarios import pack_rule_ids
 
 CONFIG = SimulationConfig(seed=7, customers=1000, days=1.0, fraud_per_pattern=3)
 
-RECALL_FLOOR = 2 / 3  # per scenario, own rule: measured 1.0; one instance of three may go
-RECALL_ANY_FLOOR = 0.95  # all fraud instances, any rule: measured 1.0
+RECALL_FLOOR = 2 / 3  # per scenario, own rule: measured 2/3 at worst (an evasive fraud)
+RECALL_ANY_FLOOR = 0.85  # all fraud instances, any rule: measured 0.902
 LOOK_ALIKES_ALERTED_TOTAL_MAX = 22  # of 51: measured 18, hard negatives only
-PRECISION_FLOOR = 0.65  # all alerts: measured 0.726
-RULE_PRECISION_FLOOR = 0.4  # every rule that alerted: measured 0.5 at worst
+PRECISION_FLOOR = 0.65  # all alerts: measured 0.706
+RULE_PRECISION_FLOOR = 0.35  # every rule that alerted: measured 0.4 at worst
 FALSE_ALERTS_MAX = 25  # alerts touching no fraud instance: measured 20
-ROC_AUC_FLOOR = 0.56  # attack against legitimate transactions: measured 0.597
-AVERAGE_PRECISION_FLOOR = 0.13  # measured 0.159
+ROC_AUC_FLOOR = 0.54  # attack against legitimate transactions: measured 0.571
+AVERAGE_PRECISION_FLOOR = 0.10  # measured 0.125
 
 
 @pytest.fixture(scope="module")

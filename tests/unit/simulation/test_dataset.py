@@ -23,8 +23,9 @@ from tests.unit.simulation.conftest import SMALL
 QUIET = Console(quiet=True)
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 FORMATS = {
-    "event_id": r"(tx|ae|fb)-[0-9a-f]{6}-\d{8}",
-    "target_event_id": r"tx-[0-9a-f]{6}-\d{8}",
+    # The run id ends in a letter: never a run of digits a card-number mask would take.
+    "event_id": r"(tx|ae|fb)-[0-9a-f]{5}[a-f]-\d{8}",
+    "target_event_id": r"tx-[0-9a-f]{5}[a-f]-\d{8}",
     "account_id": r"acct-[0-9a-f]{8}",
     "counterparty_id": r"acct-[0-9a-f]{8}|merch-[0-9a-f]{6}",
     "device_id": r"dev-[0-9a-f]{12}|term-[0-9a-f]{8}",

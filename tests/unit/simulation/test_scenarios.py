@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -72,7 +72,9 @@ def test_positives_fire_their_rule_only_and_negatives_stay_silent(
         ]  # fmt: skip
         others = {s.rule_id for s in signals} - {scenario.rule_id}
         assert others <= scenario.also, (scenario.label, others)
-        if scenario.positive:
+        if scenario.evades:  # told under the rule's thresholds: no rule sees it
+            assert signals == [], scenario.label
+        elif scenario.positive:
             assert own, scenario.label
             assert {s.entity_type for s in own} == {scenario.entity_type}
             assert {s.entity_id for s in signals if s.rule_id == scenario.rule_id} == {
@@ -104,7 +106,7 @@ def test_the_attack_fires_the_rule_and_the_context_alone_is_silent(
     base_name: str, seed: int
 ) -> None:
     for scenario in scenarios(base_name, seed):
-        if not scenario.positive:
+        if not scenario.positive or scenario.evades:
             continue
         attack = {event.payload["event_id"] for event in scenario.attack}
         own = [s for s in run(scenario.events) if s.rule_id == scenario.rule_id]
@@ -125,7 +127,8 @@ def test_mixed_into_one_stream_every_scenario_gives_the_same_signals(
     mixed = sorted(s.model_dump_json() for s in run(stream(built)))
     assert mixed == alone
     fired = {s.rule_id for scenario in built if scenario.positive for s in run(scenario.events)}
-    assert fired == pack_rule_ids()
+    told = {scenario.rule_id for scenario in built if scenario.positive and not scenario.evades}
+    assert told and fired == told
 
 
 @pytest.mark.parametrize(("base_name", "seed"), CASES)
@@ -176,7 +179,7 @@ def test_a_naive_base_is_refused() -> None:
         build_all(datetime(2026, 11, 2, 12, 0), 1)
 
 
-VARIANT_SEEDS = range(1, 31)
+VARIANT_SEEDS = range(1, 41)
 
 
 @cache
@@ -196,6 +199,10 @@ def test_every_story_has_several_variants_and_every_look_alike_a_hard_negative()
             hard[scenario.rule_id].add(scenario.variant)
     for (rule_id, positive), names in sorted(variants.items()):
         assert len(names) >= 2, (rule_id, positive, names)
+    # Every fraud has a telling that evades its rule, drawn now and then, never always.
+    evasive = Counter(s.rule_id for s in many() if s.evades)
+    assert set(evasive) == pack_rule_ids()
+    assert sum(evasive.values()) < 0.3 * len(VARIANT_SEEDS) * len(pack_rule_ids())
     # Every pattern has a legitimate look-alike over its thresholds but one (structuring
     # also has one just under them over several days), and a near miss beside it.
     assert set(hard) == pack_rule_ids()
@@ -223,7 +230,9 @@ def test_every_variant_of_a_fraud_fires_its_rule_and_near_misses_stay_silent() -
             continue
         signals = run(scenario.events)
         key = (scenario.label, scenario.variant)
-        if scenario.positive:
+        if scenario.evades:
+            assert signals == [], key
+        elif scenario.positive:
             own = {s.entity_id for s in signals if s.rule_id == scenario.rule_id}
             assert own == {scenario.entity_id}, key
             assert {s.rule_id for s in signals} - {scenario.rule_id} <= scenario.also, key

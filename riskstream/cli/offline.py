@@ -99,7 +99,7 @@ def register_offline(app: faust.App) -> None:
 
         check_token_secret("backtest")
         if top_k < 1:
-            raise SystemExit("backtest: --top-k must be at least 1")
+            raise self.UsageError("--top-k must be at least 1")
         inputs = BacktestInputs(
             events=Path(events),
             labels=Path(labels),

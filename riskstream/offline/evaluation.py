@@ -42,6 +42,7 @@ from riskstream.streams.outputs import Signal
 # The decisions from the mildest to the strictest; friction is counted at the last three.
 LEVELS = ("accept", "review", "challenge", "reject")
 FRICTION_LEVELS = LEVELS[1:]
+STOPPING = frozenset(LEVELS[2:])  # the decisions that stop a transaction
 TOP_K = 100  # accounts a day, for precision@k
 
 Subjects = Mapping[str, tuple[str, date]]  # transaction id -> (account id, UTC day)
@@ -60,6 +61,7 @@ class Collector:
     # Whose and which day each transaction is, for precision@k (empty: not measured).
     subjects: Subjects = field(default_factory=dict)
     accounts: list[tuple[date, str, float, bool]] = field(default_factory=list)
+    stopped: set[str] = field(default_factory=set)  # fraud instances challenged or rejected
 
     def add_alerts(self, signals: Iterable[Signal], shadow: Iterable[Signal]) -> None:
         self.alerts.extend((signal, "active") for signal in signals)
@@ -68,6 +70,8 @@ class Collector:
     def add_decision(self, event_id: str, score: int, decision: str) -> None:
         truth = self.truth.event_class(event_id)
         self.decisions[(decision, truth)] += 1
+        if truth == "fraud" and decision in STOPPING:
+            self.stopped.add(self.truth.instance_of[event_id])
         if score < 0:
             self.unjudged += 1
             return
@@ -104,10 +108,17 @@ class ScenarioResult:
     by_any_rule: int
     look_alikes: int
     look_alikes_alerted: int
+    caught: int = 0  # alerted on by its own rule, or an attack transaction stopped
 
     @property
     def recall(self) -> float | None:
         return ratio(self.by_own_rule, self.instances)
+
+    @property
+    def recall_caught(self) -> float | None:
+        """Instances its own rule alerted on or whose attack a decision stopped
+        (challenge or reject): the recall a score, not only a rule, can raise."""
+        return ratio(self.caught, self.instances)
 
     @property
     def recall_any(self) -> float | None:
@@ -193,6 +204,7 @@ def evaluate(collected: Collector, modes: dict[str, str], top_k: int = TOP_K) ->
                 by_any_rule=sum(name in detected_by_any for name in fraud),
                 look_alikes=len(alike),
                 look_alikes_alerted=sum(name in own for name in alike),
+                caught=sum(name in own or name in collected.stopped for name in fraud),
             )
         )
     scenario_of = {result.scenario: result for result in scenarios}

@@ -114,16 +114,19 @@ def scenarios_table(name: str, evaluation: Evaluation) -> ReportTable:
             str(result.instances),
             f"{result.by_own_rule} ({pct(result.recall)})",
             f"{result.by_any_rule} ({pct(result.recall_any)})",
+            f"{result.caught} ({pct(result.recall_caught)})",
             f"{result.look_alikes_alerted}/{result.look_alikes}",
         )
         for result in evaluation.scenarios
     ]
-    columns = ("scenario", "fraud instances", "by its rule", "by any rule", "look-alikes alerted")
+    columns = ("scenario", "fraud instances", "by its rule", "by any rule",
+               "by its rule or stopped", "look-alikes alerted")  # fmt: skip
     return ReportTable(f"Scenarios: {name}", columns, rows)
 
 
 def scenario_recall_table(runs: dict[str, Evaluation]) -> ReportTable:
-    """Recall of each scenario by its own rule, every run side by side."""
+    """Recall of each scenario, every run side by side: by its own rule, and caught (its
+    rule alerted or an attack transaction was stopped)."""
     by_run = {name: {s.scenario: s for s in e.scenarios} for name, e in runs.items()}
     scenarios = sorted({scenario for results in by_run.values() for scenario in results})
     rows = []
@@ -132,11 +135,15 @@ def scenario_recall_table(runs: dict[str, Evaluation]) -> ReportTable:
         for results in by_run.values():
             result = results.get(scenario)
             if result is None:
-                row.append("-")
+                row += ["-", "-"]
                 continue
             row.append(f"{result.by_own_rule}/{result.instances} ({pct(result.recall)})")
+            row.append(f"{result.caught}/{result.instances} ({pct(result.recall_caught)})")
         rows.append(tuple(row))
-    return ReportTable("Recall per scenario (by its own rule)", ("scenario", *runs), rows)
+    columns = ["scenario"]
+    for name in runs:
+        columns += [f"{name}: by its rule", f"{name}: rule or stopped"]
+    return ReportTable("Recall per scenario", tuple(columns), rows)
 
 
 def alerts_per_day_table(runs: dict[str, Evaluation]) -> ReportTable:

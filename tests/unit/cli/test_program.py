@@ -38,7 +38,13 @@ def environment(data_dir: Path) -> dict[str, str]:
 
 
 # Found by click while parsing, and raised by a command as it runs.
-USAGE_ERRORS = [("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus")]
+USAGE_ERRORS = [
+    ("bogus",),
+    ("replay",),
+    ("topics", "bogus"),
+    ("acls", "bogus"),
+    ("backtest", "e.jsonl", "--labels", "l.jsonl", "--top-k", "0"),
+]
 NEED_A_BROKER = [
     ("worker",),
     ("topics", "create"),

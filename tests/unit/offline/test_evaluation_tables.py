@@ -77,9 +77,17 @@ def test_the_tables_put_every_run_side_by_side() -> None:
     assert overview["precision@2 of accounts (daily mean)"] == ("0.500", "0.500")
     assert overview["friction: legitimate at challenge or above"] == ("40.00%", "40.00%")
     assert overview["friction: legitimate at reject or above"] == ("20.00%", "20.00%")
-    recall = tables["Recall per scenario (by its own rule)"]
-    assert recall.columns == ("scenario", "current", "rules+model")
-    assert recall.rows == [("mule.fan_in", "0/1 (0.0%)", "0/1 (0.0%)")]
+    recall = tables["Recall per scenario"]
+    assert recall.columns == (
+        "scenario",
+        "current: by its rule",
+        "current: rule or stopped",
+        "rules+model: by its rule",
+        "rules+model: rule or stopped",
+    )
+    # No alert at all, but the fraud's first transaction was rejected: caught.
+    assert recall.rows == [("mule.fan_in", "0/1 (0.0%)", "1/1 (100.0%)", "0/1 (0.0%)",
+                            "1/1 (100.0%)")]  # fmt: skip
     assert tables["Alerts per day"].columns == ("day", "current", "rules+model")
 
 
@@ -98,3 +106,15 @@ def test_subjects_are_read_from_transactions_and_bad_lines_passed_over(tmp_path:
         "t1": ("a", date(2026, 11, 3)),  # 23:30 at -02:00 is the next UTC day
         "t2": ("b", date(2026, 11, 2)),
     }
+
+
+def test_an_instance_is_caught_by_a_stopping_decision_on_its_attack_only() -> None:
+    collector = Collector(truth())
+    # The context (a victim's history) rejected and the attack only reviewed: not caught.
+    collector.add_decision("c1", 95, "reject")
+    collector.add_decision("f1", 45, "review")
+    collector.add_decision("n1", 90, "reject")  # a look-alike's transaction
+    assert evaluate(collector, {}).scenarios[0].caught == 0
+    collector.add_decision("f2", 65, "challenge")
+    result = evaluate(collector, {}).scenarios[0]
+    assert (result.caught, result.recall_caught, result.by_own_rule) == (1, 1.0, 0)

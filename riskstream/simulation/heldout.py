@@ -25,6 +25,7 @@ class DataSet:
     name: str
     config: SimulationConfig
     used_by: str = ""  # for tuning sets: where they are used
+    start_note: str = ""  # when the start is not the config's (follows the clock)
 
 
 def _config(seed: int, customers: int, days: float, per_pattern: int = 3,
@@ -39,7 +40,7 @@ TUNING: tuple[DataSet, ...] = (
     DataSet("floors", _config(7, 1000, 1.0), "tests/unit/offline/test_floors.py"),
     DataSet("scale", _config(21, 5000, 3.0), "docs/offline.md"),
     DataSet("small", _config(11, 300, 2.0, 2), "tests/unit/simulation"),
-    DataSet("faults", _config(1616, 1200, 3.0, 6), "tests/faults"),
+    DataSet("faults", _config(1616, 1200, 3.0, 6), "tests/faults", "3 days before today"),
     DataSet("bench", _config(7, 8000, 1.0), "benchmarks/replay.py"),
 )
 

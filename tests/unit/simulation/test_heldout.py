@@ -25,7 +25,8 @@ def documented() -> dict[str, tuple[str, ...]]:
 def cells(item: DataSet, use: str) -> tuple[str, ...]:
     config = item.config
     return (item.name, use, f"{config.seed:,}", f"{config.customers:,}", f"{config.days:g}",
-            config.start.date().isoformat(), str(config.fraud_per_pattern))  # fmt: skip
+            item.start_note or config.start.date().isoformat(),
+            str(config.fraud_per_pattern))  # fmt: skip
 
 
 def test_the_docs_state_the_split_the_code_uses() -> None:

@@ -15,7 +15,7 @@ NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock \
 	$(wildcard native/src/*.rs native/src/*/*.rs native/src/*/*/*.rs)
 
 .PHONY: demo test lint unit integration test-faults native-test install broker-start broker-stop \
-	clean distclean bench-pipeline bench-scorer bench-replay lock audit
+	clean distclean bench-pipeline bench-scorer bench-replay evaluate lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -115,4 +115,8 @@ bench-scorer: install
 
 bench-replay: install
 	$(BIN)/python -m benchmarks.replay
+
+# The issue's targets on the held-out data sets (docs/simulator.md), pass or fail.
+evaluate: install
+	$(BIN)/python -m benchmarks.evaluate $(ARGS)
 

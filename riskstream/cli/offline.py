@@ -77,6 +77,7 @@ def register_offline(app: faust.App) -> None:
         option("--rules", type=str, default=None, help="Candidate rule files or directory."),
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
+        option("--top-k", type=int, default=100, help="k of precision@k (accounts a day)."),
         base=Command,
     )
     async def backtest(
@@ -86,6 +87,7 @@ def register_offline(app: faust.App) -> None:
         rules: str | None,
         current: str | None,
         report_dir: str,
+        top_k: int,
     ) -> None:
         """Replay with ground truth: precision, recall and alert volume per rule and
         scenario, ROC AUC and average precision of the scores, current rules against a
@@ -96,12 +98,15 @@ def register_offline(app: faust.App) -> None:
         from riskstream.offline.backtest import BacktestInputs, run_backtest  # noqa: PLC0415
 
         check_token_secret("backtest")
+        if top_k < 1:
+            raise self.UsageError("--top-k must be at least 1")
         inputs = BacktestInputs(
             events=Path(events),
             labels=Path(labels),
             candidate=Path(rules) if rules else None,
             current=Path(current) if current else None,
             report_dir=Path(report_dir),
+            top_k=top_k,
         )
         try:
             result = run_backtest(inputs, policy_from(get_settings()), wide_console())

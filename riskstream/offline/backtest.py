@@ -9,7 +9,7 @@ import orjson
 from rich.console import Console
 
 from riskstream.agents.scoring import DecisionPolicy
-from riskstream.offline.evaluation import Collector, Evaluation, evaluate
+from riskstream.offline.evaluation import TOP_K, Collector, Evaluation, Subjects, evaluate
 from riskstream.offline.jsonl import BadLine
 from riskstream.offline.labels import GroundTruth, read_labels
 from riskstream.offline.native import NativeReplay
@@ -17,6 +17,7 @@ from riskstream.offline.plots import plot_alerts_per_day, plot_pr_curves
 from riskstream.offline.report import build_tables, write_markdown
 from riskstream.offline.rules import rule_center
 from riskstream.offline.run import NATIVE_CHUNK
+from riskstream.offline.subjects import read_subjects
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class BacktestInputs:
     candidate: Path | None = None  # rule files or a directory
     current: Path | None = None  # default: the shipped rules
     report_dir: Path = Path("backtest-report")
+    top_k: int = TOP_K  # accounts a day, for precision@k
 
 
 @dataclass(slots=True)
@@ -51,16 +53,17 @@ def run_backtest(
         centers["candidate"] = rule_center(inputs.candidate)
     replays = {name: NativeReplay(center, policy) for name, center in centers.items()}
     truth, bad_labels = read_labels(inputs.labels)
+    subjects = read_subjects(inputs.events)
     result = BacktestResult(bad_labels=bad_labels)
     replayed = 0
     for name, center in centers.items():
         with console.status(f"replaying the events with the {name} rules"):
             replay = replays.pop(name)
-            collector, replayed, result.bad_events = _replay(inputs.events, replay, truth)
+            collector, replayed, result.bad_events = _replay(inputs.events, replay, truth, subjects)
         modes: dict[str, str] = {
             rule_id: rule.doc.mode for rule_id, rule in center.ruleset.rules.items()
         }
-        result.runs[name] = evaluate(collector, modes)
+        result.runs[name] = evaluate(collector, modes, inputs.top_k)
     bad_events = result.bad_events
 
     report_dir = inputs.report_dir
@@ -94,11 +97,11 @@ def run_backtest(
 
 
 def _replay(
-    events: Path, replay: NativeReplay, truth: GroundTruth
+    events: Path, replay: NativeReplay, truth: GroundTruth, subjects: Subjects
 ) -> tuple[Collector, int, list[BadLine]]:
     """The replay of the events file: (what it produced, events replayed, bad lines)."""
     bad = replay.load(events)
-    collector = Collector(truth)
+    collector = Collector(truth, subjects=subjects)
     for _ in range(0, len(replay), NATIVE_CHUNK):
         decisions, signals, shadow = replay.run(NATIVE_CHUNK)
         collector.add_alerts(signals, shadow)

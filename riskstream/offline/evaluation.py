@@ -12,18 +12,40 @@ a fraud instance's attack transactions as fraud, unlabelled and look-alike ones 
 legitimate, and leave the context transactions of fraud instances (a victim's ordinary
 history, a merchant's normal sales) out of both classes: they are neither the fraud nor
 clean background. Their decisions are counted apart.
+
+Two measures look at the decisions as a customer and an analyst meet them: the
+**friction rate** at each decision threshold (the share of legitimate transactions
+decided at that level or a stricter one: the customers stopped for nothing), and
+**precision@k of accounts** (each day, the k accounts whose transactions scored
+highest, and the share of them that had a fraud transaction that day: what a team that
+can look at k accounts a day would find). Both are computed the same way for every run.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from riskstream.offline.labels import EventClass, GroundTruth
-from riskstream.offline.metrics import CurvePoint, average_precision, pr_curve, ratio, roc_auc
+from riskstream.offline.metrics import (
+    CurvePoint,
+    average_precision,
+    pr_curve,
+    precision_at_k,
+    ratio,
+    roc_auc,
+)
 from riskstream.streams.outputs import Signal
+
+# The decisions from the mildest to the strictest; friction is counted at the last three.
+LEVELS = ("accept", "review", "challenge", "reject")
+FRICTION_LEVELS = LEVELS[1:]
+STOPPING = frozenset(LEVELS[2:])  # the decisions that stop a transaction
+TOP_K = 100  # accounts a day, for precision@k
+
+Subjects = Mapping[str, tuple[str, date]]  # transaction id -> (account id, UTC day)
 
 
 @dataclass(slots=True)
@@ -36,6 +58,10 @@ class Collector:
     labels: list[bool] = field(default_factory=list)
     decisions: Counter[tuple[str, EventClass]] = field(default_factory=Counter)
     unjudged: int = 0
+    # Whose and which day each transaction is, for precision@k (empty: not measured).
+    subjects: Subjects = field(default_factory=dict)
+    accounts: list[tuple[date, str, float, bool]] = field(default_factory=list)
+    stopped: set[str] = field(default_factory=set)  # fraud instances challenged or rejected
 
     def add_alerts(self, signals: Iterable[Signal], shadow: Iterable[Signal]) -> None:
         self.alerts.extend((signal, "active") for signal in signals)
@@ -44,6 +70,8 @@ class Collector:
     def add_decision(self, event_id: str, score: int, decision: str) -> None:
         truth = self.truth.event_class(event_id)
         self.decisions[(decision, truth)] += 1
+        if truth == "fraud" and decision in STOPPING:
+            self.stopped.add(self.truth.instance_of[event_id])
         if score < 0:
             self.unjudged += 1
             return
@@ -51,6 +79,10 @@ class Collector:
             return
         self.scores.append(float(score))
         self.labels.append(truth == "fraud")
+        subject = self.subjects.get(event_id)
+        if subject is not None:
+            account, day = subject
+            self.accounts.append((day, account, float(score), truth == "fraud"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +108,17 @@ class ScenarioResult:
     by_any_rule: int
     look_alikes: int
     look_alikes_alerted: int
+    caught: int = 0  # alerted on by its own rule, or an attack transaction stopped
 
     @property
     def recall(self) -> float | None:
         return ratio(self.by_own_rule, self.instances)
+
+    @property
+    def recall_caught(self) -> float | None:
+        """Instances its own rule alerted on or whose attack a decision stopped
+        (challenge or reject): the recall a score, not only a rule, can raise."""
+        return ratio(self.caught, self.instances)
 
     @property
     def recall_any(self) -> float | None:
@@ -103,6 +142,8 @@ class Evaluation:
     context_transactions: int  # decided, in neither class
     unjudged: int
     decisions: Counter[tuple[str, EventClass]]
+    top_k: int = TOP_K
+    precision_at_k: float | None = None  # accounts, daily, averaged over the days
 
     @property
     def precision(self) -> float | None:
@@ -112,14 +153,27 @@ class Evaluation:
     def recall(self) -> float | None:
         return ratio(self.detected_instances, self.fraud_instances)
 
+    @property
+    def friction(self) -> dict[str, float | None]:
+        """Per threshold (review, challenge, reject): the share of legitimate
+        transactions decided at it or a stricter level."""
+        return friction_rates(self.decisions)
+
+
+def friction_rates(decisions: Counter[tuple[str, EventClass]]) -> dict[str, float | None]:
+    legit = [decisions[(level, "legit")] for level in LEVELS]
+    total = sum(legit)
+    return {level: ratio(sum(legit[LEVELS.index(level) :]), total) for level in FRICTION_LEVELS}
+
 
 def _touched(signal: Signal, truth: GroundTruth) -> set[str]:
     ids = {*signal.evidence, signal.trigger_event_id}
     return {truth.instance_of[event_id] for event_id in ids if event_id in truth.instance_of}
 
 
-def evaluate(collected: Collector, modes: dict[str, str]) -> Evaluation:
-    """``modes``: every rule id of the rule set and its mode, so silent rules show too."""
+def evaluate(collected: Collector, modes: dict[str, str], top_k: int = TOP_K) -> Evaluation:
+    """``modes``: every rule id of the rule set and its mode, so silent rules show too;
+    ``top_k``: the k of precision@k."""
     truth = collected.truth
     alerts: Counter[str] = Counter()
     true_alerts: Counter[str] = Counter()
@@ -150,6 +204,7 @@ def evaluate(collected: Collector, modes: dict[str, str]) -> Evaluation:
                 by_any_rule=sum(name in detected_by_any for name in fraud),
                 look_alikes=len(alike),
                 look_alikes_alerted=sum(name in own for name in alike),
+                caught=sum(name in own or name in collected.stopped for name in fraud),
             )
         )
     scenario_of = {result.scenario: result for result in scenarios}
@@ -188,4 +243,6 @@ def evaluate(collected: Collector, modes: dict[str, str]) -> Evaluation:
         ),
         unjudged=collected.unjudged,
         decisions=collected.decisions,
+        top_k=top_k,
+        precision_at_k=precision_at_k(collected.accounts, top_k),
     )

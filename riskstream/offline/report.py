@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from rich.table import Table
 
-from riskstream.offline.evaluation import Evaluation
+from riskstream.offline.evaluation import FRICTION_LEVELS, LEVELS, Evaluation
 from riskstream.offline.labels import EventClass
 
-DECISIONS = ("accept", "review", "challenge", "reject")
+DECISIONS = LEVELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,11 @@ def pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+def pct2(value: float | None) -> str:
+    """A small share, where tenths of a percent matter (friction)."""
+    return "-" if value is None else f"{value:.2%}"
+
+
 def num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -64,6 +71,14 @@ def overview(runs: dict[str, Evaluation]) -> ReportTable:
         )),
         ("score ROC AUC", *(num(e.roc_auc) for e in runs.values())),
         ("score average precision", *(num(e.average_precision) for e in runs.values())),
+        *((
+            f"precision@{k} of accounts (daily mean)",
+            *(num(e.precision_at_k) if e.top_k == k else "-" for e in runs.values()),
+        ) for k in sorted({e.top_k for e in runs.values()})),
+        *((
+            f"friction: legitimate at {level} or above",
+            *(pct2(e.friction[level]) for e in runs.values()),
+        ) for level in FRICTION_LEVELS),
         ("cannot judge (-1)", *(f"{e.unjudged:,}" for e in runs.values())),
     ]  # fmt: skip
     return ReportTable("Overview", ("measure", *names), measures)
@@ -99,12 +114,47 @@ def scenarios_table(name: str, evaluation: Evaluation) -> ReportTable:
             str(result.instances),
             f"{result.by_own_rule} ({pct(result.recall)})",
             f"{result.by_any_rule} ({pct(result.recall_any)})",
+            f"{result.caught} ({pct(result.recall_caught)})",
             f"{result.look_alikes_alerted}/{result.look_alikes}",
         )
         for result in evaluation.scenarios
     ]
-    columns = ("scenario", "fraud instances", "by its rule", "by any rule", "look-alikes alerted")
+    columns = ("scenario", "fraud instances", "by its rule", "by any rule",
+               "by its rule or stopped", "look-alikes alerted")  # fmt: skip
     return ReportTable(f"Scenarios: {name}", columns, rows)
+
+
+def scenario_recall_table(runs: dict[str, Evaluation]) -> ReportTable:
+    """Recall of each scenario, every run side by side: by its own rule, and caught (its
+    rule alerted or an attack transaction was stopped)."""
+    by_run = {name: {s.scenario: s for s in e.scenarios} for name, e in runs.items()}
+    scenarios = sorted({scenario for results in by_run.values() for scenario in results})
+    rows = []
+    for scenario in scenarios:
+        row = [scenario]
+        for results in by_run.values():
+            result = results.get(scenario)
+            if result is None:
+                row += ["-", "-"]
+                continue
+            row.append(f"{result.by_own_rule}/{result.instances} ({pct(result.recall)})")
+            row.append(f"{result.caught}/{result.instances} ({pct(result.recall_caught)})")
+        rows.append(tuple(row))
+    columns = ["scenario"]
+    for name in runs:
+        columns += [f"{name}: by its rule", f"{name}: rule or stopped"]
+    return ReportTable("Recall per scenario", tuple(columns), rows)
+
+
+def alerts_per_day_table(runs: dict[str, Evaluation]) -> ReportTable:
+    """Alerts of all rules per UTC day, every run side by side."""
+    totals = {name: Counter[date]() for name in runs}
+    for name, evaluation in runs.items():
+        for counts in evaluation.alerts_per_day.values():
+            totals[name].update(counts)
+    days = sorted({day for counts in totals.values() for day in counts})
+    rows = [(day.isoformat(), *(f"{totals[name][day]:,}" for name in runs)) for day in days]
+    return ReportTable("Alerts per day", ("day", *runs), rows)
 
 
 def decisions_table(name: str, evaluation: Evaluation) -> ReportTable:
@@ -121,7 +171,8 @@ def decisions_table(name: str, evaluation: Evaluation) -> ReportTable:
 
 
 def build_tables(runs: dict[str, Evaluation]) -> list[ReportTable]:
-    tables = [overview(runs), rules_table(runs)]
+    tables = [overview(runs), scenario_recall_table(runs), alerts_per_day_table(runs),
+              rules_table(runs)]  # fmt: skip
     for name, evaluation in runs.items():
         tables += [scenarios_table(name, evaluation), decisions_table(name, evaluation)]
     return tables

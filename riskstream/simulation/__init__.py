@@ -24,5 +24,6 @@ One idea per module:
 - :mod:`.feedback`: who reports a fraud, how late, and legit disputes;
 - :mod:`.injection`: the scenario instances, their labels, their feedback;
 - :mod:`.dataset`: the whole run in event-time order, with final event ids;
+- :mod:`.heldout`: which seeds and sizes are for tuning, which for evaluation;
 - :mod:`.output`: JSONL files and Kafka.
 """

@@ -9,7 +9,9 @@ merchants, transfers and red packets to friends, top-ups from a card or the bank
 account (also automatic, when the balance falls short), withdrawals when the balance
 allows. Rarely: a password change, a new phone bound, a phone number or KYC update, a
 trip to another city (travelling no faster than an airliner), a refund, a dispute
-cleared as legit. New accounts open during the period.
+cleared as legit. New accounts open during the period. Amounts have heavy tails (a
+payment now and then ten times the customer's usual, a transfer the size of the rent)
+and now and then a session is a burst of a dozen actions.
 
 Each customer has a generator of its own (seeded from the run's seed and the customer's
 index), and event ids here are provisional: :mod:`.dataset` assigns the final ones.
@@ -38,6 +40,12 @@ KINDS = ("payment", "transfer", "red_packet", "top_up", "withdrawal")
 RED_PACKETS = (6.66, 8.88, 10.0, 16.8, 20.0, 52.0, 66.66, 88.0, 88.88, 100.0, 168.0, 200.0)
 RED_PACKET_WEIGHTS = tuple(float(w) for w in (12, 24, 34, 43, 53, 61, 67, 72, 77, 81, 83, 84))
 TOP_UPS = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000)
+# Ordinary behaviour that a rule tuned to this simulator would wrongly call fraud: a
+# payment now and then ten times the usual (heavy tails), a transfer of rent-like size,
+# and sessions with a burst of a dozen actions.
+BIG_TICKET_CHANCE = 0.004
+RENT_CHANCE = 0.01
+BURST_CHANCE = 0.006
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +268,8 @@ class _CustomerRun:
         actions = 1
         while actions < 6 and rng.random() < 0.38:
             actions += 1
+        if rng.random() < BURST_CHANCE:  # a spree: a dozen things at once, now and then
+            actions = rng.randint(7, 14)
         self.topped_up = False
         for _ in range(actions):
             ms = self._action(ms, city, context)
@@ -294,6 +304,8 @@ class _CustomerRun:
         if kind in ("transfer", "red_packet") and customer.friends:
             if kind == "transfer":
                 raw = customer.scale * rng.lognormvariate(1.2, 0.7)
+                if rng.random() < RENT_CHANCE:  # the rent, school fees: a big round sum
+                    raw = customer.scale * rng.uniform(25, 80)
                 amount = money(round(raw, -1) if raw >= 100 else round(raw))
             else:
                 amount = money(rng.choices(RED_PACKETS, cum_weights=RED_PACKET_WEIGHTS)[0])
@@ -344,6 +356,8 @@ class _CustomerRun:
     def _pay(self, ms: int, merchant: Merchant, context: dict[str, Any]) -> int:
         customer, rng = self.customer, self.rng
         ticket = customer.scale * merchant.category.ticket * rng.lognormvariate(0.0, 0.75)
+        if rng.random() < BIG_TICKET_CHANCE:  # the heavy tail: a sofa, a phone, a deposit
+            ticket *= rng.lognormvariate(2.3, 0.5)
         amount = money(min(ticket, 50_000.0))
         if context.get("instrument_id") is None:
             ms = self._cover(ms, float(amount), context)

@@ -49,12 +49,18 @@ class SimulationConfig:
     def run_id(self) -> str:
         """Six hex digits naming the options: part of every event id, so that two
         different runs produced to one broker never share an event id (the worker would
-        drop the second as duplicates)."""
+        drop the second as duplicates).
+
+        The last digit is always a letter (a-f): an id like ``tx-157537-00026451`` is a
+        Luhn-valid run of 14 digits in two groups one time in ten, which ingest masks as
+        a card number (``157537****6451``), and the backtest then cannot tell which event
+        an alert cites."""
         text = (
             f"{self.seed}|{self.customers}|{self.days}|{self.start_ms}|"
             f"{self.fraud_per_pattern}|{self.keep_late_feedback}"
         )
-        return hashlib.sha256(text.encode()).hexdigest()[:6]
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        return digest[:5] + "abcdef"[int(digest[5], 16) % 6]
 
 
 def derived_seed(seed: int, *parts: object) -> int:

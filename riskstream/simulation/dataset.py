@@ -106,4 +106,4 @@ def _finish(dataset: Dataset, drafts: list[Draft], injection: Injection) -> None
         if truth is not None:
             dataset.labels.append({"event_id": new, "scenario": truth.scenario,
                                    "instance": truth.instance, "fraud": truth.fraud,
-                                   "role": event.role})  # fmt: skip
+                                   "role": event.role, "variant": truth.variant})  # fmt: skip

@@ -1,7 +1,8 @@
 """Injected fraud: the scenario library's stories as labelled instances in the traffic.
 
 For every rule of the default pack, ``fraud_per_pattern`` positive stories and as many
-look-alikes (the hard negatives), each built by its own
+look-alikes (near misses and hard negatives), each in the variant its seed draws, built
+by its own
 :class:`~riskstream.simulation.scenarios.ScenarioBuilder` (its base a random moment of its
 share of the period, its seed derived from the run's seed), so the instances are spread
 evenly over the period. A story's events end at its base; its history (weeks of
@@ -49,6 +50,7 @@ class Truth:
     scenario: str  # the pack rule id
     instance: str
     fraud: bool
+    variant: str  # the telling of the story, drawn from the instance's seed
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,7 @@ def inject(config: SimulationConfig, population: Population) -> Injection:
         scenario = builder.build(item.rule_id, item.positive)
         rng = random.Random(derived_seed(config.seed, "instance-extras", item.instance))
         remap = _Remap(population, rng, own_merchant=item.rule_id in OWN_MERCHANT)
-        truth = Truth(item.rule_id, item.instance, item.positive)
+        truth = Truth(item.rule_id, item.instance, item.positive, scenario.variant)
         events = [replace(e, payload=remap.payload(e.payload)) for e in scenario.events]
         if item.positive:
             events += _fraud_feedback(rng, scenario, events, builder.prefix)

@@ -84,7 +84,7 @@ def test_every_pack_rule_fires_live_on_its_scenario_and_not_on_its_near_miss(
 ) -> None:
     settings = sandbox.settings
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-    scenarios = build_all(base, seed=11)
+    scenarios = build_all(base, seed=11, evasive=False)  # every rule has its fraud
     events = stream(scenarios)
     # The offline replay, through its command, is what the live worker is held to.
     expected = replayed_signals(sandbox, events, tmp_path)
@@ -138,9 +138,10 @@ def test_every_pack_rule_fires_live_on_its_scenario_and_not_on_its_near_miss(
     assert positives <= live_keys
     assert {key[0] for key in positives} == pack_rule_ids()
 
-    # (c) No signal at all on the entity of a near miss.
+    # (c) No signal at all on the entity of a near miss (a hard negative may alert: it
+    # is legitimate behaviour over the rule's thresholds).
     for item in scenarios:
-        if not item.positive:
+        if not item.positive and not item.may_alert:
             hits = [key for key in live_keys if key[2] == item.entity_id]
             assert hits == [], (item.label, hits)
 

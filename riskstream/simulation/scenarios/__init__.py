@@ -1,8 +1,14 @@
 """Labelled fraud scenarios: for every rule of the default pack, a case and a near miss.
 
 Each scenario is a short, realistic story told in contract-v1 events: the positive one
-is the fraud the rule is written for, clearly over its thresholds; the negative one is
-the legitimate look-alike (or the near miss) the rule must stay silent on. Every
+is the fraud the rule is written for; the negative one is a legitimate look-alike.
+Every story draws its telling (:attr:`Scenario.variant`) from the seed: a fraud varies
+its amounts, tempo, order of steps, channel and number of entities, clearly over the
+rule's thresholds, except for the share told in the variant that evades the rule
+(:attr:`Scenario.evades`, drawn for :data:`.builder.EVASIVE_SHARE` of them); a
+look-alike is a near miss the rule must stay silent on, or a hard negative
+(:attr:`Scenario.may_alert`): legitimate behaviour over the thresholds, which the pack
+alerts on and the backtest counts as false alarms. Every
 scenario gets its own accounts, devices, IPs, instruments and merchants, so any number
 of them can be mixed into one stream without one seeing another's events; built from
 the same seed and base time, the scenarios are the same, event ids included.
@@ -12,7 +18,8 @@ history: the amount spike looks back up to 25 days, the dormant account is known
 more than 100 days. Within one scenario, events are in event-time order.
 
 The scenarios are written not to trip any other rule of the pack; where a story cannot
-avoid it, the other rule ids are listed in :attr:`Scenario.also`.
+avoid it (a fraud, or a hard negative), the other rule ids are listed in
+:attr:`Scenario.also`.
 
 Every event has a role (:attr:`SimEvent.role`). In a positive story, ``attack`` marks
 the fraud itself: the fraudster's actions (the probes and the charge of card testing,
@@ -114,12 +121,16 @@ class ScenarioBuilder(
         return self.generators()[rule_id](positive)
 
 
-def build_all(base: datetime, seed: int = 7, prefix: str = "sc") -> list[Scenario]:
-    """One positive and one negative scenario per rule of the default pack.
+def build_all(
+    base: datetime, seed: int = 7, prefix: str = "sc", evasive: bool = True
+) -> list[Scenario]:
+    """One positive and one negative scenario per rule of the default pack; with
+    ``evasive=False`` no fraud is told in its variant that evades the rule (for tests
+    that every rule fires), the rest of the draws unchanged.
 
     Raises when the pack has a rule this library has no story for (or the reverse).
     """
-    builder = ScenarioBuilder(base, seed, prefix)
+    builder = ScenarioBuilder(base, seed, prefix, evasive)
     generators = builder.generators()
     missing = pack_rule_ids() ^ set(generators)
     if missing:

@@ -22,6 +22,9 @@ from riskstream.simulation.scenarios.model import (
     event_order,
 )
 
+# The share of fraud instances told in a variant that evades the rule written for them.
+EVASIVE_SHARE = 0.15
+
 
 def _ms(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -40,18 +43,55 @@ class ScenarioBuilderBase:
     this; :class:`~riskstream.simulation.scenarios.ScenarioBuilder` is all of them.
     """
 
-    def __init__(self, base: datetime, seed: int = 7, prefix: str = "sc") -> None:
+    def __init__(
+        self, base: datetime, seed: int = 7, prefix: str = "sc", evasive: bool = True
+    ) -> None:
         if base.tzinfo is None:
             raise ValueError("base must be a zone-aware datetime")
         self.base = _ms(base)
         self.seed = seed
         self.prefix = f"{prefix}{seed}"
         self.rng = random.Random(seed)
+        self.evasive = evasive  # False: every fraud told over its rule's thresholds
         self._serial = 0
         self._ip_offset = zlib.crc32(self.prefix.encode()) & 0xFFFFFF
         self._events: list[SimEvent] = []
         self._role: Role = "attack"  # of the events made now
         self._roles: dict[str, Role] = {}  # event id -> role, of the story being made
+        self._variant = ""  # of the story being made
+        self._may_alert = False
+        self._evades = False
+
+    # -- variants ------------------------------------------------------------------------
+
+    def variant(self, *names: str) -> str:
+        """Draw the telling of the story being made, from the seed; it goes on the
+        scenario (and on the labels) as ``variant``."""
+        self._variant = self.rng.choice(names)
+        return self._variant
+
+    def evading(self, name: str) -> bool:
+        """For a fraud: whether this one is told as ``name``, the variant that stays just
+        under the rule's thresholds or outside its window (drawn for
+        :data:`EVASIVE_SHARE` of the instances). The fraud is no less real: the rule
+        misses it, a score that weighs the evidence may not."""
+        drawn = self.rng.random()  # drawn either way: the other draws stay the same
+        if not self.evasive or drawn >= EVASIVE_SHARE:
+            return False
+        self._variant, self._evades = name, True
+        return True
+
+    def look_alike(self, near: tuple[str, ...], hard: tuple[str, ...]) -> str:
+        """For a look-alike: draw its telling, a ``near`` miss (built to stay under the
+        rule's thresholds) or a ``hard`` negative (legitimate behaviour that crosses
+        them: the pack may alert on it, and the backtest counts it)."""
+        self._variant = self.rng.choice((*near, *hard))
+        self._may_alert = self._variant in hard
+        return self._variant
+
+    def sized(self, value: float, rounded: bool, step: int = 100) -> float:
+        """An amount as people pick it (a multiple of ``step``) or as it falls."""
+        return float(max(step, round(value / step) * step)) if rounded else value
 
     # -- ids and entities --------------------------------------------------------------
 
@@ -171,8 +211,12 @@ class ScenarioBuilderBase:
             ),
             key=event_order,
         )
-        self._events, self._roles = [], {}
-        return Scenario(rule_id, positive, events, entity_type, entity_id, also)
+        variant, may_alert = self._variant, self._may_alert and not positive
+        evades = self._evades and positive
+        self._events, self._roles, self._variant = [], {}, ""
+        self._may_alert = self._evades = False
+        return Scenario(rule_id, positive, events, entity_type, entity_id, also, variant,
+                        may_alert, evades)  # fmt: skip
 
     # -- time ----------------------------------------------------------------------------
 

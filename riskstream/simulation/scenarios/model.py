@@ -42,6 +42,13 @@ class Scenario:
     entity_type: str
     entity_id: str
     also: frozenset[str] = frozenset()  # other rules the story cannot help tripping
+    variant: str = ""  # which telling of the story (drawn from the seed)
+    # A look-alike that is legitimate behaviour over the rule's thresholds (a hard
+    # negative the pack may alert on), not a near miss built to stay under them.
+    may_alert: bool = False
+    # A fraud told just under the rule's thresholds or outside its window: the rule
+    # written for it cannot see it (other rules, and scores, may).
+    evades: bool = False
 
     @property
     def label(self) -> str:

@@ -45,6 +45,7 @@ USAGE_ERRORS = [
     ("acls", "bogus"),
     ("profiles", "bogus"),
     ("profiles", "build", "--out", "x.jsonl"),
+    ("backtest", "e.jsonl", "--labels", "l.jsonl", "--top-k", "0"),
 ]
 NEED_A_BROKER = [
     ("worker",),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,16 +45,29 @@ def write_data_set(folder: Path, copies: int = 2, roles: bool = True) -> tuple[P
     return events_path, labels_path
 
 
-def test_every_scenario_is_found_by_its_rule_and_no_look_alike_alerts(tmp_path: Path) -> None:
+def test_every_scenario_is_found_by_its_rule_and_only_hard_negatives_alert(
+    tmp_path: Path,
+) -> None:
     events, labels = write_data_set(tmp_path)
     result = run_backtest(BacktestInputs(events, labels, report_dir=tmp_path / "report"))
     current = result.runs["current"]
     assert len(current.scenarios) == 17
+    hard = Counter(s.rule_id for copy in range(2) for s in copy_of_every_scenario(copy)
+                   if s.may_alert)  # fmt: skip
+    assert sum(hard.values()) > 0
+    told = Counter(s.rule_id for copy in range(2) for s in copy_of_every_scenario(copy)
+                   if s.positive and not s.evades)  # fmt: skip
+    assert sum(told.values()) < 34  # some frauds evade their rule (these seeds: 5)
     for scenario in current.scenarios:
-        assert (scenario.scenario, scenario.recall) == (scenario.scenario, 1.0)
-        assert scenario.look_alikes == 2 and scenario.look_alikes_alerted == 0
-    assert current.recall == 1.0 and current.fraud_instances == 34
-    assert current.precision is not None and current.precision >= 0.8
+        # Every fraud over its rule's thresholds is found by it; an evasive one is not.
+        assert (scenario.scenario, scenario.by_own_rule) == (scenario.scenario,
+                                                              told[scenario.scenario])  # fmt: skip
+        # A near miss stays silent; a hard negative is over the thresholds, and counted.
+        assert (scenario.scenario, scenario.look_alikes, scenario.look_alikes_alerted) == (
+            scenario.scenario, 2, hard[scenario.scenario])  # fmt: skip
+    assert current.fraud_instances == 34
+    # The hard negatives' alerts are false ones: measured 0.65 with them (1.0 without).
+    assert current.precision is not None and 0.5 <= current.precision < 1.0
     assert current.roc_auc is not None and current.average_precision is not None
     # The score measures take the attack transactions as fraud, leave the context out.
     built = [s for copy in range(2) for s in copy_of_every_scenario(copy) if s.positive]
@@ -64,9 +78,12 @@ def test_every_scenario_is_found_by_its_rule_and_no_look_alike_alerts(tmp_path: 
     assert current.unjudged == 0
     assert len(current.curve) > 0 and current.curve[-1].recall == 1.0
     by_rule = {rule.rule_id: rule for rule in current.rules}
-    assert by_rule["card_testing"].precision == 1.0 and by_rule["card_testing"].alerts == 2
+    # Two frauds caught, and the one hard negative (a morning of metro fares, then a
+    # flight) a false alarm.
+    assert hard["card_testing"] == 1
+    assert by_rule["card_testing"].precision == 2 / 3 and by_rule["card_testing"].alerts == 3
     report = (tmp_path / "report" / "report.md").read_text()
-    assert "| card_testing | active | 2 | 100.0% | 100.0% | 0 |" in report
+    assert "| card_testing | active | 3 | 66.7% | 100.0% | 1 |" in report
     assert f"| context transactions (in neither class) | {context} |" in report
     assert "Transactions are judged by role" in report
     for name in ("precision_recall.png", "alerts_per_day_current.png"):
@@ -74,7 +91,7 @@ def test_every_scenario_is_found_by_its_rule_and_no_look_alike_alerts(tmp_path: 
 
 
 def test_a_candidate_rule_set_is_compared_with_the_current_one(tmp_path: Path) -> None:
-    events, labels = write_data_set(tmp_path, copies=1)
+    events, labels = write_data_set(tmp_path, copies=2)
     candidate = tmp_path / "candidate"
     candidate.mkdir()
     (velocity,) = [doc for doc in load_file(PACK_DIR / "velocity.yaml")]
@@ -90,7 +107,7 @@ def test_a_candidate_rule_set_is_compared_with_the_current_one(tmp_path: Path) -
     current, other = result.runs["current"], result.runs["candidate"]
     assert [rule.rule_id for rule in other.rules] == ["velocity.account"]
     recall = {run: {s.scenario: s.recall for s in e.scenarios} for run, e in result.runs.items()}
-    assert recall["current"]["velocity.account"] == 1.0
+    assert recall["current"]["velocity.account"] == 0.5  # copy 0's fraud evades it
     assert recall["candidate"]["velocity.account"] == 0.0
     assert other.alerts < current.alerts
     report = (tmp_path / "report" / "report.md").read_text()
@@ -151,7 +168,7 @@ def test_a_label_file_without_roles_gives_the_same_detection(tmp_path: Path) -> 
     with_roles, without = runs[True], runs[False]
     assert without.scenarios == with_roles.scenarios and without.rules == with_roles.rules
     assert (without.alerts, without.true_alerts) == (with_roles.alerts, with_roles.true_alerts)
-    assert without.recall == with_roles.recall == 1.0
+    assert without.recall == with_roles.recall == 15 / 17  # two of the frauds evade
     assert without.context_transactions == 0 and with_roles.context_transactions > 0
     assert without.fraud_transactions == (
         with_roles.fraud_transactions + with_roles.context_transactions

@@ -3,12 +3,16 @@
 ``riskstream simulate`` makes a day of 1,000 customers' traffic with three instances of
 every pack scenario and three look-alikes each; ``riskstream backtest``'s evaluation
 runs over it in-process. The floors are the figures measured on this data set minus a
-modest margin (measured, seed 7: every scenario recalled 3/3 by its own rule, no
-look-alike alerted, 58 alerts of which 1 on an ordinary customer: alert precision 98%,
-cash_out 75%, every other rule 100%; the scores of the 400 attack transactions against
-the legitimate ones, the 177 context transactions of the fraud stories left out: ROC
-AUC 0.612, average precision 0.266). A change to the pack, the engine or the simulator
-that falls below them should be looked at, not waved by.
+modest margin (measured, seed 7, with hard negatives and variants: 46 of the 51 frauds
+recalled by their own rule, the other 5 told in their evasive variant, under the rule's
+thresholds, and no scenario below 2/3; 18 of the 51 look-alikes alerted on, the hard
+negatives (legitimate behaviour over a rule's thresholds, which the pack cannot tell
+apart); 68 alerts of which 20 false: alert precision 70.6%, 40% for the worst rule
+(login.brute_force: a forgetful customer's run of failures is a brute force's); the
+scores of the attack transactions against the legitimate ones, the context transactions
+of the fraud stories left out: ROC AUC 0.571, average precision 0.125). A change to the
+pack, the engine or the simulator that falls below them should be looked at, not waved
+by. Seed 7 is a tuning seed (docs/simulator.md): never quote these figures as held-out.
 
 The score measures are modest because a transaction is scored from the signals
 published before it and those it fires itself on its account's rules: an attack
@@ -33,14 +37,14 @@ from riskstream.simulation.scenarios import pack_rule_ids
 
 CONFIG = SimulationConfig(seed=7, customers=1000, days=1.0, fraud_per_pattern=3)
 
-RECALL_FLOOR = 2 / 3  # per scenario, own rule: measured 1.0; one instance of three may go
-RECALL_ANY_FLOOR = 0.95  # all fraud instances, any rule: measured 1.0
-LOOK_ALIKES_ALERTED_MAX = 1  # per scenario, of 3: measured 0
-PRECISION_FLOOR = 0.9  # all alerts: measured 0.98
-RULE_PRECISION_FLOOR = 0.5  # every rule that alerted: measured 0.75 at worst
-FALSE_ALERTS_MAX = 4  # alerts touching no fraud instance: measured 1
-ROC_AUC_FLOOR = 0.58  # attack against legitimate transactions: measured 0.612
-AVERAGE_PRECISION_FLOOR = 0.22  # measured 0.266
+RECALL_FLOOR = 2 / 3  # per scenario, own rule: measured 2/3 at worst (an evasive fraud)
+RECALL_ANY_FLOOR = 0.85  # all fraud instances, any rule: measured 0.902
+LOOK_ALIKES_ALERTED_TOTAL_MAX = 22  # of 51: measured 18, hard negatives only
+PRECISION_FLOOR = 0.65  # all alerts: measured 0.706
+RULE_PRECISION_FLOOR = 0.35  # every rule that alerted: measured 0.4 at worst
+FALSE_ALERTS_MAX = 25  # alerts touching no fraud instance: measured 20
+ROC_AUC_FLOOR = 0.54  # attack against legitimate transactions: measured 0.571
+AVERAGE_PRECISION_FLOOR = 0.10  # measured 0.125
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +70,11 @@ def test_every_scenario_is_recalled_by_its_own_rule(evaluation: Evaluation) -> N
     assert evaluation.recall is not None and evaluation.recall >= RECALL_ANY_FLOOR
 
 
-def test_look_alikes_stay_silent(evaluation: Evaluation) -> None:
+def test_look_alikes_alerted_stay_few(evaluation: Evaluation) -> None:
     for scenario in evaluation.scenarios:
         assert scenario.look_alikes == CONFIG.fraud_per_pattern
-        assert scenario.look_alikes_alerted <= LOOK_ALIKES_ALERTED_MAX, scenario.scenario
+    alerted = sum(scenario.look_alikes_alerted for scenario in evaluation.scenarios)
+    assert alerted <= LOOK_ALIKES_ALERTED_TOTAL_MAX
 
 
 def test_alert_precision_overall_and_per_rule(evaluation: Evaluation) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -72,13 +72,15 @@ def test_positives_fire_their_rule_only_and_negatives_stay_silent(
         ]  # fmt: skip
         others = {s.rule_id for s in signals} - {scenario.rule_id}
         assert others <= scenario.also, (scenario.label, others)
-        if scenario.positive:
+        if scenario.evades:  # told under the rule's thresholds: no rule sees it
+            assert signals == [], scenario.label
+        elif scenario.positive:
             assert own, scenario.label
             assert {s.entity_type for s in own} == {scenario.entity_type}
             assert {s.entity_id for s in signals if s.rule_id == scenario.rule_id} == {
                 scenario.entity_id
             }, scenario.label
-        else:
+        elif not scenario.may_alert:  # a near miss; a hard negative may cross the line
             assert own == [], scenario.label
             assert signals == [], (scenario.label, [(s.rule_id, s.entity_id) for s in signals])
 
@@ -104,7 +106,7 @@ def test_the_attack_fires_the_rule_and_the_context_alone_is_silent(
     base_name: str, seed: int
 ) -> None:
     for scenario in scenarios(base_name, seed):
-        if not scenario.positive:
+        if not scenario.positive or scenario.evades:
             continue
         attack = {event.payload["event_id"] for event in scenario.attack}
         own = [s for s in run(scenario.events) if s.rule_id == scenario.rule_id]
@@ -125,7 +127,8 @@ def test_mixed_into_one_stream_every_scenario_gives_the_same_signals(
     mixed = sorted(s.model_dump_json() for s in run(stream(built)))
     assert mixed == alone
     fired = {s.rule_id for scenario in built if scenario.positive for s in run(scenario.events)}
-    assert fired == pack_rule_ids()
+    told = {scenario.rule_id for scenario in built if scenario.positive and not scenario.evades}
+    assert told and fired == told
 
 
 @pytest.mark.parametrize(("base_name", "seed"), CASES)
@@ -174,3 +177,78 @@ def test_the_builder_is_deterministic_for_a_seed() -> None:
 def test_a_naive_base_is_refused() -> None:
     with pytest.raises(ValueError, match="zone-aware"):
         build_all(datetime(2026, 11, 2, 12, 0), 1)
+
+
+VARIANT_SEEDS = range(1, 41)
+
+
+@cache
+def many() -> tuple[Scenario, ...]:
+    """Every story over many seeds: enough draws to see each of its variants."""
+    return tuple(scenario for seed in VARIANT_SEEDS for scenario in build_all(NOON, seed))
+
+
+def test_every_story_has_several_variants_and_every_look_alike_a_hard_negative() -> None:
+    variants: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    hard: dict[str, set[str]] = defaultdict(set)
+    for scenario in many():
+        assert scenario.variant, scenario.label
+        assert not (scenario.positive and scenario.may_alert), scenario.label
+        variants[(scenario.rule_id, scenario.positive)].add(scenario.variant)
+        if scenario.may_alert:
+            hard[scenario.rule_id].add(scenario.variant)
+    for (rule_id, positive), names in sorted(variants.items()):
+        assert len(names) >= 2, (rule_id, positive, names)
+    # Every fraud has a telling that evades its rule, drawn now and then, never always.
+    evasive = Counter(s.rule_id for s in many() if s.evades)
+    assert set(evasive) == pack_rule_ids()
+    assert sum(evasive.values()) < 0.3 * len(VARIANT_SEEDS) * len(pack_rule_ids())
+    # Every pattern has a legitimate look-alike over its thresholds but one (structuring
+    # also has one just under them over several days), and a near miss beside it.
+    assert set(hard) == pack_rule_ids()
+    for rule_id in pack_rule_ids():
+        assert variants[(rule_id, False)] - hard[rule_id], rule_id
+    # The hard negatives the issue names are among them.
+    named = {"fast_flight", "vpn_roaming", "car_deposit", "rent_transfer", "payday_spree",
+             "big_family", "friendly_fraud_claims", "canteen_lunch", "trip_refunds",
+             "dinner_split", "holiday_family", "returns_for_big_buy"}  # fmt: skip
+    every = {name for (_, positive), names in variants.items() if not positive for name in names}
+    assert named <= every
+
+
+def test_the_variant_is_drawn_from_the_seed() -> None:
+    first = [(s.label, s.variant) for s in build_all(NOON, 3)]
+    assert first == [(s.label, s.variant) for s in build_all(NOON, 3)]
+    drawn = {seed: [s.variant for s in build_all(NOON, seed)] for seed in (3, 4, 5, 6)}
+    assert len({tuple(names) for names in drawn.values()}) == 4
+
+
+def test_every_variant_of_a_fraud_fires_its_rule_and_near_misses_stay_silent() -> None:
+    fired: dict[tuple[str, str], bool] = {}
+    for scenario in many():
+        if not scenario.positive and scenario.may_alert:
+            continue
+        signals = run(scenario.events)
+        key = (scenario.label, scenario.variant)
+        if scenario.evades:
+            assert signals == [], key
+        elif scenario.positive:
+            own = {s.entity_id for s in signals if s.rule_id == scenario.rule_id}
+            assert own == {scenario.entity_id}, key
+            assert {s.rule_id for s in signals} - {scenario.rule_id} <= scenario.also, key
+        else:
+            assert signals == [], key
+        fired[key] = True
+    # At least two variants of every fraud and a near miss of every pattern were run.
+    assert len(fired) >= 3 * len(pack_rule_ids())
+
+
+def test_hard_negatives_resemble_their_pattern_enough_to_alert_on_it() -> None:
+    """Not a requirement on the pack, a check on the simulator: a hard negative that no
+    rule could mistake for its pattern would flatter us as much as none at all."""
+    alerted: dict[str, set[bool]] = defaultdict(set)
+    for scenario in many():
+        if scenario.may_alert:
+            own = [s for s in run(scenario.events) if s.rule_id == scenario.rule_id]
+            alerted[scenario.variant].add(bool(own))
+    assert alerted and all(seen == {True} for seen in alerted.values()), alerted

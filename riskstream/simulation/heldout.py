@@ -1,0 +1,51 @@
+"""Which simulated data sets are for tuning and which for evaluation, and never both.
+
+Rules, scoring weights, thresholds and models are tuned on the **tuning** sets: the
+seeds and population sizes the docs, tests and benchmarks use. The targets of the
+issue (friction, recall per scenario, AUC) are reported on the **evaluation** sets,
+which nothing is tuned on: their seeds appear nowhere else in the repository (a test
+checks it), their population sizes, periods and start dates differ from every tuning
+set's. ``make evaluate`` (``benchmarks/evaluate.py``) simulates them and backtests.
+
+Once a figure from an evaluation set has been used to change something, the set is
+spent: move it to :data:`TUNING` and add a fresh one here, with new seeds, and say so
+in docs/simulator.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from riskstream.simulation.config import DEFAULT_START, SimulationConfig
+
+
+@dataclass(frozen=True, slots=True)
+class DataSet:
+    name: str
+    config: SimulationConfig
+    used_by: str = ""  # for tuning sets: where they are used
+    start_note: str = ""  # when the start is not the config's (follows the clock)
+
+
+def _config(seed: int, customers: int, days: float, per_pattern: int = 3,
+            start: datetime = DEFAULT_START) -> SimulationConfig:  # fmt: skip
+    return SimulationConfig(seed=seed, customers=customers, days=days, start=start,
+                            fraud_per_pattern=per_pattern)  # fmt: skip
+
+
+# The named ones; every other seed in tests/ and benchmarks/ is tuning data too.
+TUNING: tuple[DataSet, ...] = (
+    DataSet("default", _config(7, 2000, 1.0), "docs, `riskstream simulate`'s defaults"),
+    DataSet("floors", _config(7, 1000, 1.0), "tests/unit/offline/test_floors.py"),
+    DataSet("scale", _config(21, 5000, 3.0), "docs/offline.md"),
+    DataSet("small", _config(11, 300, 2.0, 2), "tests/unit/simulation"),
+    DataSet("faults", _config(1616, 1200, 3.0, 6), "tests/faults", "3 days before today"),
+    DataSet("bench", _config(7, 8000, 1.0), "benchmarks/replay.py"),
+)
+
+EVALUATION: tuple[DataSet, ...] = (
+    DataSet("heldout-a", _config(48_611, 3000, 3.0, 4)),
+    DataSet("heldout-b", _config(73_907, 4500, 2.0, 4, datetime(2027, 2, 15, tzinfo=UTC))),
+    DataSet("heldout-c", _config(90_263, 1500, 5.0, 4, datetime(2027, 6, 7, tzinfo=UTC))),
+)

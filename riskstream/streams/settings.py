@@ -36,6 +36,7 @@ class TopicNames(BaseSettings):
     audit: str = "risk.audit"
     rule_proposals: str = "risk.rule-proposals"
     rule_suspensions: str = "risk.rule-suspensions"
+    models: str = "risk.models"
 
 
 class Settings(BaseSettings):

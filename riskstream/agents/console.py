@@ -70,6 +70,7 @@ def register_console(
                     "forwarded": scorer.router.forwarded,
                     "forward_failed": scorer.router.failed,
                 },
+                "models": scorer.models.stats(),
                 "rules_version": center.ruleset.version,
                 "state_cache": await pipeline.rules.cache_stats(),
                 "store_memory": store.usage() if store is not None else {},
@@ -85,5 +86,18 @@ def register_console(
                 "changes": center.changes,
                 "rules": center.summary(),
                 "refused": [refusal.as_dict() for refusal in center.refusals],
+            }
+        )
+
+    @app.page("/models/")
+    async def models(self: View, request: Request) -> Response:
+        book = scorer.models.book
+        return self.json(
+            {
+                "loaded": scorer.models_ready.is_set(),
+                "active": book.active.model_id if book.active is not None else None,
+                "changes": book.changes,
+                "models": scorer.models.summary(),
+                "refused": [refusal.as_dict() for refusal in book.refusals],
             }
         )

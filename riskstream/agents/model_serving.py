@@ -13,12 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.scoring import DECISION_RANK, Evidence, ModelOpinion
 from riskstream.streams.outputs import Decision, DecisionKind
 from riskstream.tables.model_book import ModelBook, ModelEntry
+
+if TYPE_CHECKING:
+    from riskstream.agents.model_artefact import ModelArtefact
 
 STRONGEST = 3  # features named in a decision's MODEL reason
 
@@ -58,9 +60,17 @@ class ModelCounts:
         return body
 
 
+def read_artefact(raw: bytes) -> ModelArtefact:
+    """``ModelArtefact.from_bytes``, LightGBM imported at the first model: it takes
+    seconds, which every command and a worker without models need not pay."""
+    from riskstream.agents.model_artefact import ModelArtefact  # noqa: PLC0415
+
+    return ModelArtefact.from_bytes(raw)
+
+
 def model_book(known_features: Sequence[str]) -> ModelBook[ModelArtefact]:
     """The book of ``risk.models`` whose artefacts are read by ``ModelArtefact``."""
-    return ModelBook(ModelArtefact.from_bytes, known_features)
+    return ModelBook(read_artefact, known_features)
 
 
 class ServedModels:

@@ -38,15 +38,21 @@ def environment(data_dir: Path) -> dict[str, str]:
 
 
 # Found by click while parsing, and raised by a command as it runs.
-USAGE_ERRORS = [("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus")]
+USAGE_ERRORS = [
+    ("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus"), ("model", "bogus"),
+    ("model", "deploy", "m.json", "--mode", "boss"),
+]  # fmt: skip
 NEED_A_BROKER = [
     ("worker",),
     ("topics", "create"),
     ("rules", "list"),
     ("penalties", "list"),
+    ("model", "list"),
     ("acls", "apply"),
     ("simulate", "--kafka"),
 ]
+# Refused before any broker is asked: one line, exit 2.
+REFUSED = [("model", "deploy", "missing.json", "--mode", "active")]
 OTHERS = [("--version",), ("--help",), ("clean-versions", "--help")]
 
 
@@ -64,7 +70,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Done]
             stderr=subprocess.PIPE,
             text=True,
         )
-        for args in USAGE_ERRORS + NEED_A_BROKER + OTHERS
+        for args in USAGE_ERRORS + NEED_A_BROKER + REFUSED + OTHERS
     }
     done = {}
     for args, process in running.items():
@@ -95,8 +101,8 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "acls", "audit", "backtest", "demo", "penalties", "replay", "rules", "simulate", "token",
-        "topics", "worker",
+        "acls", "audit", "backtest", "demo", "model", "penalties", "replay", "rules", "simulate",
+        "token", "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 
@@ -131,6 +137,15 @@ def test_no_broker_is_one_line_with_a_hint(
     assert done.status == 1
     assert line.startswith(f"riskstream {args[0]}: no Kafka broker at {CLOSED}")
     assert "make broker-start" in line
+
+
+def test_a_refused_model_deployment_is_one_line_with_status_2(
+    ran: dict[tuple[str, ...], Done],
+) -> None:
+    done = ran[REFUSED[0]]
+    line = one_line(done)
+    assert done.status == 2
+    assert line == "riskstream model: missing.json: No such file or directory"
 
 
 def run_riskstream(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[Done, str]:

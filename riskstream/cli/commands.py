@@ -9,6 +9,7 @@ from riskstream.cli.acls import register_acls
 from riskstream.cli.audit import register_audit
 from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command
+from riskstream.cli.models import register_models
 from riskstream.cli.offline import register_offline
 from riskstream.cli.simulate import register_simulate
 from riskstream.cli.token import register_token
@@ -17,7 +18,10 @@ from riskstream.streams.topics import catalog, create_topics
 
 
 def register(app: faust.App) -> None:
-    for add in (register_offline, register_simulate, register_token, register_audit, register_acls):
+    for add in (
+        register_offline, register_simulate, register_token, register_audit, register_acls,
+        register_models,
+    ):  # fmt: skip
         add(app)
 
     @app.command(

@@ -31,12 +31,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from riskstream.agents.scoring import OUTGOING, TRANSACTION_ENTITIES, Evidence
+from riskstream.agents.scoring import TRANSACTION_ENTITIES, Evidence
 from riskstream.rules.loader import default_pack
-from riskstream.streams.events import TRANSACTION_TYPES, Transaction
+from riskstream.streams.events import OUTGOING, TRANSACTION_TYPES, ip_prefix
 
 NAN = math.nan
-DAY_MS = 86_400_000
 # Channels common to wallets and card payments; any other is "channel_other".
 CHANNELS = ("app", "web", "pos", "atm", "api")
 ENTITY_TYPES = tuple(kind for kind, _ in TRANSACTION_ENTITIES)
@@ -63,81 +62,87 @@ def _ratio(top: float, bottom: float) -> float:
     return top / bottom
 
 
-def _known(profile: Mapping[str, Any], field: str, value: str | None) -> float:
-    """1 when ``value`` is in the profile's list ``field``, 0 when not, NaN when the
-    profile has no such list or the transaction no such value."""
-    listed = profile.get(field)
-    if value is None or not isinstance(listed, list | tuple):
+def _known(profile: Mapping[str, Any], fields: tuple[str, ...], value: str | None) -> float:
+    """1 when ``value`` is in one of the profile's lists ``fields``, 0 when not, NaN when
+    the profile has none of them or the transaction no such value."""
+    lists = [profile[name] for name in fields if isinstance(profile.get(name), list | tuple)]
+    if value is None or not lists:
         return NAN
-    return 1.0 if value in listed else 0.0
+    return 1.0 if any(value in listed for listed in lists) else 0.0
 
 
-def _ip_network(ip: str | None) -> str | None:
-    """The /24 (IPv4) an address belongs to, as profiles list known networks."""
-    if not ip or ip.count(".") != 3:
-        return ip
-    return ip.rsplit(".", 1)[0] + ".0/24"
-
-
-# Long-horizon features: (name, function of (account profile, payee profile, device
-# profile, IP profile, transaction)). Field names are those of the profiles build.
+# Long-horizon features: (name, function of (account, payee, device and IP profiles),
+# the evidence and the amount). Field names are those of ``tables/history_summary.py``:
+# windowed fields carry their window (``_7d``, ``_30d``, ``_90d``).
 Profiles = tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]
-HistoryFeature = Callable[[Profiles, Transaction, float], float]
+HistoryFeature = Callable[[Profiles, Evidence, float], float]
 
 
 def _amount_over(field: str) -> HistoryFeature:
-    return lambda p, _t, amount: _ratio(amount, _number(p[0].get(field)))
+    return lambda p, _e, amount: _ratio(amount, _number(p[0].get(field)))
 
 
-def _z_median(p: Profiles, _t: Transaction, amount: float) -> float:
-    median, mad = _number(p[0].get("amount_median_30d")), _number(p[0].get("amount_mad_30d"))
-    if math.isnan(median) or math.isnan(mad):
+def _amount_spread(p: Profiles, _e: Evidence, amount: float) -> float:
+    """How far above the account's median, in its own spread (p90 - median): robust to
+    the one large purchase a mean and a deviation would be moved by."""
+    median, p90 = _number(p[0].get("amount_median_30d")), _number(p[0].get("amount_p90_30d"))
+    if math.isnan(median) or math.isnan(p90):
         return NAN
-    return (amount - median) / max(mad, 1.0)
+    return (amount - median) / max(p90 - median, 1.0)
+
+
+def _day_over_usual(p: Profiles, e: Evidence, amount: float) -> float:
+    """Today's outgoing total with this transaction, over the account's usual day."""
+    total, days = _number(p[0].get("amount_sum_30d")), _number(p[0].get("active_days_30d"))
+    return _ratio(float(e.spent_today) + amount, _ratio(total, days))
 
 
 def _field(index: int, name: str) -> HistoryFeature:
-    return lambda p, _t, _a: _number(p[index].get(name))
+    return lambda p, _e, _a: _number(p[index].get(name))
 
 
-def _days_since_first(p: Profiles, t: Transaction, _a: float) -> float:
-    first = _number(p[0].get("first_seen_ms"))
-    return NAN if math.isnan(first) else (t.occurred_ms - first) / DAY_MS
+def _place(e: Evidence) -> str | None:
+    geo = e.transaction.geo  # as the profiles build names a place: a 1-degree cell
+    return f"{math.floor(geo.lat)},{math.floor(geo.lon)}" if geo else None
 
 
-def _hour_share(p: Profiles, t: Transaction, _a: float) -> float:
-    hours = p[0].get("hours")
-    if not isinstance(hours, list | tuple) or len(hours) != 24:
-        return NAN
-    counts = [_number(v) for v in hours]
-    total = sum(v for v in counts if not math.isnan(v))
-    return _ratio(counts[t.occurred_at.hour], total)
+def _country(e: Evidence) -> str | None:
+    return e.transaction.geo.country if e.transaction.geo else None
+
+
+def _usual_hour(p: Profiles, e: Evidence, _a: float) -> float:
+    return _known(p[0], ("usual_hours",), str(e.transaction.occurred_at.hour))
 
 
 HISTORY_FEATURES: tuple[tuple[str, HistoryFeature], ...] = (
-    ("h_amount_over_p95", _amount_over("amount_p95_30d")),
-    ("h_amount_over_median", _amount_over("amount_median_30d")),
-    ("h_amount_over_max_90d", _amount_over("amount_max_90d")),
-    ("h_amount_z_median", _z_median),
-    ("h_count_7d", _field(0, "count_7d")),
-    ("h_count_30d", _field(0, "count_30d")),
-    ("h_count_90d", _field(0, "count_90d")),
-    ("h_days_active_30d", _field(0, "days_active_30d")),
-    ("h_days_since_first", _days_since_first),
-    ("h_device_known", lambda p, t, _a: _known(p[0], "devices", t.device_id)),
-    ("h_ip_known", lambda p, t, _a: _known(p[0], "ip_prefixes", _ip_network(t.ip))),
-    ("h_payee_known", lambda p, t, _a: _known(p[0], "counterparties", t.counterparty_id)),
-    ("h_merchant_known", lambda p, t, _a: _known(p[0], "merchants", t.counterparty_id)),
-    ("h_hour_share", _hour_share),
-    ("h_account_fraud_rate", _field(0, "fraud_rate")),
-    ("h_payee_fraud_rate", _field(1, "fraud_rate")),
-    ("h_payee_payers_30d", _field(1, "distinct_accounts_30d")),
-    ("h_payee_count_30d", _field(1, "count_30d")),
-    ("h_device_fraud_rate", _field(2, "fraud_rate")),
-    ("h_device_accounts_30d", _field(2, "distinct_accounts_30d")),
-    ("h_ip_fraud_rate", _field(3, "fraud_rate")),
-    ("h_ip_accounts_30d", _field(3, "distinct_accounts_30d")),
-)
+    ("h_amount_over_p95_30d", _amount_over("amount_p95_30d")),
+    ("h_amount_over_median_30d", _amount_over("amount_median_30d")),
+    ("h_amount_over_p99_90d", _amount_over("amount_p99_90d")),
+    ("h_amount_spread_30d", _amount_spread),
+    ("h_day_over_usual_30d", _day_over_usual),
+    ("h_count_7d", _field(0, "txn_count_7d")),
+    ("h_count_30d", _field(0, "txn_count_30d")),
+    ("h_count_90d", _field(0, "txn_count_90d")),
+    ("h_active_days_30d", _field(0, "active_days_30d")),
+    ("h_days_since_first", _field(0, "days_since_first_seen")),
+    ("h_device_known", lambda p, e, _a: _known(p[0], ("known_devices",), e.transaction.device_id)),
+    ("h_ip_known", lambda p, e, _a: _known(p[0], ("ip_prefixes",), ip_prefix(e.transaction.ip))),
+    ("h_payee_known", lambda p, e, _a: _known(
+        p[0], ("usual_merchants", "usual_counterparties"), e.transaction.counterparty_id
+    )),
+    ("h_place_known", lambda p, e, _a: _known(p[0], ("places",), _place(e))),
+    ("h_country_known", lambda p, e, _a: _known(p[0], ("countries",), _country(e))),
+    ("h_usual_hour", _usual_hour),
+    ("h_account_fraud_rate_90d", _field(0, "fraud_rate_90d")),
+    ("h_payee_fraud_rate_30d", _field(1, "fraud_rate_30d")),
+    ("h_payee_accounts_30d", _field(1, "accounts_30d")),
+    ("h_payee_count_30d", _field(1, "txn_count_30d")),
+    ("h_payee_days_since_first", _field(1, "days_since_first_seen")),
+    ("h_device_fraud_rate_30d", _field(2, "fraud_rate_30d")),
+    ("h_device_accounts_30d", _field(2, "accounts_30d")),
+    ("h_ip_fraud_rate_30d", _field(3, "fraud_rate_30d")),
+    ("h_ip_accounts_30d", _field(3, "accounts_30d")),
+)  # fmt: skip
 
 
 def _names() -> tuple[str, ...]:
@@ -165,7 +170,7 @@ _PATTERN_NAMES = tuple((pattern, f"pat_{pattern}") for pattern in pack_patterns(
 
 
 def _history(evidence: Evidence) -> Profiles:
-    history: Mapping[str, Mapping[str, Any]] = getattr(evidence, "history", None) or {}
+    history = evidence.history
     txn = evidence.transaction
     payee = history.get("merchant") or history.get("counterparty") or {}
     if txn.counterparty_id is None:
@@ -200,7 +205,7 @@ def feature_values(evidence: Evidence) -> dict[str, float]:
     profiles = _history(evidence)
     if any(profiles):
         for name, compute in HISTORY_FEATURES:
-            values[name] = compute(profiles, txn, amount)
+            values[name] = compute(profiles, evidence, amount)
     else:  # no profile of any entity (none built yet, or live without profiles)
         values.update(_NO_HISTORY)
     return values

@@ -10,7 +10,8 @@ a :class:`NativeReplay` of the same file, one event at a time, and for each even
 1. a transaction is decided from a :class:`ProfileBook` fed, as a worker's is, every
    signal published so far (those of earlier events), plus its own signals on its
    account's rules (the core's what-if, live), the account's outgoing total so far this
-   UTC day, and the long-horizon profiles in force (when a history source is given);
+   UTC day, and the long-horizon profiles in force (``tables/history_replay``: the
+   snapshot of each UTC midnight, built from this file's events before it);
 2. then the book learns the signals the event fired (all groups) and, for feedback, its
    verdict; the day's total counts the transaction if it moved money out.
 
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -47,18 +48,10 @@ from riskstream.streams.outputs import Decision, Signal
 from riskstream.streams.redaction import Tokeniser, token_key
 from riskstream.streams.settings import get_settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
+from riskstream.tables.history_replay import ReplayHistory
 
 DAY_MS = 86_400_000
 PROGRESS_EVERY = 5000
-
-
-class HistorySource(Protocol):
-    """Long-horizon profiles in event time: fed every event in order, it answers the
-    snapshot in force at a moment (``gather(..., history=...)``)."""
-
-    def feed(self, event: Event) -> None: ...
-
-    def in_force(self, at_ms: int) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +78,11 @@ class ScoringPass:
         *,
         secret: bytes | None = None,
         model: Any = None,  # agents/scoring.ModelPanel
-        history: HistorySource | None = None,
+        history: ReplayHistory | None = None,
+        with_history: bool = True,
     ) -> None:
+        """``history``: long-horizon profiles to go on from (a fresh build, fed this
+        file's events, by default; none with ``with_history=False``)."""
         self.center = center
         self.policy = policy or DecisionPolicy()
         secret = token_key(get_settings()) if secret is None else secret
@@ -95,7 +91,7 @@ class ScoringPass:
         # Group 0 holds the rules keyed by the account: the what-if a live score runs.
         self._account_rules = {rule.doc.id for rule in rule_groups(center.ruleset)[0]}
         self._model = model
-        self._history = history
+        self._history = history if history is not None or not with_history else ReplayHistory()
         self._order: list[tuple[int, str, int, bytes]] = []
         self.book = ProfileBook()
         self.signals: list[Signal] = []  # every signal the replay published, in order
@@ -144,6 +140,8 @@ class ScoringPass:
                 progress(done, len(self._order))
             event = self._parse(raw, MAX_LINE_BYTES)
             lines, signals, _shadow = self._native.run(1)
+            # The profiles in force for it, taken before it is learnt.
+            snapshot = self._history.observe(event) if self._history is not None else None
             repeat = event.event_id in decided
             if isinstance(event, Transaction) and not repeat:
                 decided.add(event.event_id)
@@ -151,12 +149,10 @@ class ScoringPass:
                 day = event.occurred_ms // DAY_MS
                 spent = account.total if account is not None and account.day == day else Decimal(0)
                 own = [s for s in signals if s.rule_id in self._account_rules]
-                extra: dict[str, Any] = {}
-                if self._history is not None:
-                    extra["history"] = self._history.in_force(event.occurred_ms)
                 evidence = gather(
-                    event, self.book, _NO_PENALTIES, event.occurred_at, spent, own, **extra
-                )
+                    event, self.book, _NO_PENALTIES, event.occurred_at, spent, own,
+                    history=snapshot,
+                )  # fmt: skip
                 extra = {"model": self._model} if self._model is not None else {}
                 decision = score(evidence, rules, self.policy, version, **extra)
                 yield Scored(event, evidence, decision, orjson.loads(lines))
@@ -172,8 +168,6 @@ class ScoringPass:
             for signal in signals:
                 self.book.apply_signal(loads(dumps(signal)))  # as a worker reads the topic
             self.signals += signals
-            if self._history is not None:
-                self._history.feed(event)
 
 
 _NO_PENALTIES = PenaltyBook()  # offline, no operator entries are in force

@@ -46,7 +46,7 @@ from riskstream.agents.model_features import FEATURES, feature_row
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.offline.labels import read_labels
 from riskstream.offline.rules import rule_center
-from riskstream.offline.scoring_pass import HistorySource, ScoringPass
+from riskstream.offline.scoring_pass import ScoringPass
 from riskstream.streams.events import Feedback, to_epoch_ms
 
 VALIDATION_SHARE = 0.25
@@ -113,14 +113,13 @@ def collect(
     rules: Path | None = None,
     policy: DecisionPolicy | None = None,
     secret: bytes | None = None,
-    history: HistorySource | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TrainingSet:
     """The training rows of ``events`` before ``cutoff`` (from ``train_from``), labelled
     by the file's verdicts at the cut-off, or by ``labels_file``."""
     cutoff_ms = to_epoch_ms(cutoff)
     from_ms = to_epoch_ms(train_from) if train_from is not None else None
-    scoring = ScoringPass(rule_center(rules), policy, secret=secret, history=history)
+    scoring = ScoringPass(rule_center(rules), policy, secret=secret)
     scoring.load(events)
     found = TrainingSet()
     for scored in scoring.run(until_ms=cutoff_ms, progress=progress):

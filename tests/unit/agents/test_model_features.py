@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -98,39 +97,49 @@ def test_without_profiles_history_is_unknown_not_zero() -> None:
     assert all(math.isnan(got[name]) for name in history)
 
 
-@dataclass
-class WithHistory(Evidence):  # until Evidence carries the profiles build's history
-    history: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
 def test_profiles_give_the_long_horizon_features() -> None:
-    evidence = WithHistory(txn())
+    evidence = Evidence(txn(geo={"lat": 31.2, "lon": 121.5, "country": "CN"}))
+    evidence.spent_today = Decimal(150)
     evidence.history = {
         "account": {
             "amount_p95_30d": 125.0,
             "amount_median_30d": 50.0,
-            "amount_mad_30d": 20.0,
-            "count_30d": 40,
-            "first_seen_ms": SATURDAY.timestamp() * 1000 - 10 * 86_400_000,
-            "devices": ["dev"],
+            "amount_p90_30d": 70.0,
+            "amount_p99_90d": 500.0,
+            "amount_sum_30d": 1000.0,
+            "active_days_30d": 10,
+            "txn_count_30d": 40,
+            "days_since_first_seen": 12.5,
+            "known_devices": ["dev"],
             "ip_prefixes": ["10.9.9.0/24"],
-            "counterparties": [],
-            "hours": [0] * 21 + [3, 1, 0],
+            "usual_merchants": [],
+            "usual_counterparties": ["payee"],
+            "places": ["31,121"],
+            "countries": ["FR"],
+            "usual_hours": ["8", "21"],
         },
-        "counterparty": {"fraud_rate": 0.2, "distinct_accounts_30d": 7},
-        "ip": {"fraud_rate": "not a number"},
+        "counterparty": {"fraud_rate_30d": 0.2, "accounts_30d": 7},
+        "ip": {"fraud_rate_30d": "not a number"},
     }
     got = values(evidence)
-    assert got["h_amount_over_p95"] == 2.0
-    assert got["h_amount_z_median"] == 10.0
+    assert got["h_amount_over_p95_30d"] == 2.0
+    assert got["h_amount_over_p99_90d"] == 0.5
+    assert got["h_amount_spread_30d"] == 10.0  # (250 - 50) / (70 - 50)
+    assert got["h_day_over_usual_30d"] == 4.0  # (150 + 250) / (1000 / 10)
     assert got["h_count_30d"] == 40.0
-    assert got["h_days_since_first"] == pytest.approx(10.0)
-    assert (got["h_device_known"], got["h_ip_known"], got["h_payee_known"]) == (1.0, 0.0, 0.0)
-    assert math.isnan(got["h_merchant_known"])  # the profile keeps no such list
-    assert got["h_hour_share"] == 0.75
-    assert got["h_payee_fraud_rate"] == 0.2
-    assert got["h_payee_payers_30d"] == 7.0
-    assert math.isnan(got["h_ip_fraud_rate"])
+    assert got["h_days_since_first"] == 12.5
+    assert (got["h_device_known"], got["h_ip_known"], got["h_payee_known"]) == (1.0, 0.0, 1.0)
+    assert (got["h_place_known"], got["h_country_known"], got["h_usual_hour"]) == (1, 0, 1)
+    assert got["h_payee_fraud_rate_30d"] == 0.2
+    assert got["h_payee_accounts_30d"] == 7.0
+    assert math.isnan(got["h_ip_fraud_rate_30d"])
+    assert math.isnan(got["h_count_7d"])  # the profile has no such field
+
+
+def test_an_ip_is_known_by_its_network() -> None:
+    evidence = Evidence(txn(ip="10.9.9.77"))
+    evidence.history = {"account": {"ip_prefixes": ["10.9.9.0/24"]}}
+    assert values(evidence)["h_ip_known"] == 1.0
 
 
 def test_a_row_follows_the_names_asked_for() -> None:

@@ -10,8 +10,9 @@ pass computes them with the shipped rules. Two tests hold it:
 - the live path gives the same rows: a ``ProfileBook`` fed the recorded signals
   (``tests/conformance/replay/signals.jsonl``) through ``apply_record`` as a worker reads
   the signals topic, each once the event that fired it was applied, the transaction's own
-  signals on its account's rules as the what-if hands them to ``gather``, and the day's
-  outgoing total kept as the engine keeps it.
+  signals on its account's rules as the what-if hands them to ``gather``, the day's
+  outgoing total kept as the engine keeps it, and the long-horizon profiles of the
+  snapshot in force (each UTC midnight's, as ``tables/history_replay`` takes them).
 
 Regenerate (on purpose, explained in the commit) with
 ``RISKSTREAM_REGOLD=1 pytest tests/unit/conformance/test_golden_features.py``.
@@ -37,6 +38,7 @@ from riskstream.streams.outputs import Signal
 from riskstream.streams.redaction import Tokeniser, token_key
 from riskstream.streams.settings import get_settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
+from riskstream.tables.history_replay import ReplayHistory
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "conformance"
 EVENTS = CONFORMANCE / "replay" / "events.jsonl"
@@ -84,7 +86,9 @@ def test_the_live_path_gives_the_same_rows() -> None:
     spent: dict[tuple[str, int], Decimal] = {}
     seen: set[str] = set()
     rows = []
+    history = ReplayHistory()  # the profiles in force: a worker's newest snapshot
     for _, _, _, event in events:
+        snapshot = history.observe(event)
         first = event.event_id not in seen
         seen.add(event.event_id)
         mine = fired.pop(event.event_id, []) if first else []
@@ -92,8 +96,9 @@ def test_the_live_path_gives_the_same_rows() -> None:
             day = (event.account_id, event.occurred_ms // 86_400_000)
             own = [Signal.model_validate(orjson.loads(raw)) for raw in mine]
             own = [signal for signal in own if signal.rule_id in account_rules]
+            spent_today = spent.get(day, Decimal(0))
             evidence = gather(
-                event, book, penalties, event.occurred_at, spent.get(day, Decimal(0)), own
+                event, book, penalties, event.occurred_at, spent_today, own, history=snapshot
             )
             rows.append((event.event_id, feature_row(evidence)))
             if is_spend(event):

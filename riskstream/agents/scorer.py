@@ -44,6 +44,7 @@ from riskstream.streams.settings import Settings
 from riskstream.streams.topics import MODEL_RECORD_HEADROOM
 from riskstream.tables.books import PenaltyBook, ProfileBook
 from riskstream.tables.faust_tables import RecordTable
+from riskstream.tables.history_book import HistoryBook
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
@@ -140,6 +141,9 @@ class Scorer:
         # The learned models (risk.models): the active one decides with the rules.
         self.models = ServedModels(model_book(FEATURES), FEATURES, feature_row)
         self.models_ready = asyncio.Event()
+        # Long-horizon profiles (tables/history_book.py): every worker reads the topic.
+        self.history = HistoryBook()
+        self.history_ready = asyncio.Event()
         self.profiles_ready = asyncio.Event()
         self.penalties_ready = asyncio.Event()
         self.decisions_ready = asyncio.Event()
@@ -193,6 +197,7 @@ class Scorer:
             self.models_ready.set()
 
         app.task(wait_for_models)
+        self._follow(names.profiles, self.history.apply_record, self.history_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
         self._follow(
@@ -236,6 +241,7 @@ class Scorer:
             and self.models_ready.is_set()
             and self.decisions_ready.is_set()
             and self.verdicts_ready.is_set()
+            and self.history_ready.is_set()
         )
 
     def remember(self, decision: Decision) -> None:
@@ -287,8 +293,8 @@ class Scorer:
             return cannot_judge(
                 transaction.event_id,
                 "RECOVERING",
-                "the worker is still loading rules, models, signals, verdicts, penalties or past "
-                "decisions",
+                "the worker is still loading rules, models, signals, verdicts, penalties, "
+                "profiles or past decisions",
                 self.policy,
             )
         now = datetime.now(UTC)
@@ -304,8 +310,9 @@ class Scorer:
         )
         own = [snapshot.signal(item) for item in what_if]
         evidence = gather(
-            transaction, self.profiles, self.penalties, now, spent, own, self.center.counts
-        )
+            transaction, self.profiles, self.penalties, now, spent, own, self.center.counts,
+            history=self.history,
+        )  # fmt: skip
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version,
             budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow, model=self.models,
@@ -375,4 +382,11 @@ class Scorer:
         }
         if entity_type == "account":
             body["spent_today"] = str(self.spent_today(entity_id, now))
+        # The long-horizon profile, as of the build that published it (absent: unknown).
+        as_of_ms = self.history.as_of(entity_type, entity_id)
+        if as_of_ms is not None:
+            body["history"] = {
+                "as_of": datetime.fromtimestamp(as_of_ms / 1000, UTC).isoformat(),
+                **self.history.lookup(entity_type, entity_id),
+            }
         return body

@@ -11,6 +11,7 @@ from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command
 from riskstream.cli.models import register_models
 from riskstream.cli.offline import register_offline
+from riskstream.cli.profiles import register_profiles
 from riskstream.cli.simulate import register_simulate
 from riskstream.cli.token import register_token
 from riskstream.streams.settings import get_settings
@@ -19,9 +20,14 @@ from riskstream.streams.topics import catalog, create_topics
 
 def register(app: faust.App) -> None:
     for add in (
-        register_offline, register_simulate, register_token, register_audit, register_acls,
+        register_offline,
+        register_simulate,
+        register_token,
+        register_audit,
+        register_acls,
+        register_profiles,
         register_models,
-    ):  # fmt: skip
+    ):
         add(app)
 
     @app.command(

@@ -108,6 +108,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         rule_proposals=f"t-{tag}.rule-proposals",
         rule_suspensions=f"t-{tag}.rule-suspensions",
         models=f"t-{tag}.models",
+        profiles=f"t-{tag}.profiles",
     )
     web_port = free_port()
     data_dir = tmp_path / "data"

@@ -39,9 +39,18 @@ def environment(data_dir: Path) -> dict[str, str]:
 
 # Found by click while parsing, and raised by a command as it runs.
 USAGE_ERRORS = [
-    ("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus"), ("model", "bogus"),
+    ("bogus",),
+    ("replay",),
+    ("topics", "bogus"),
+    ("acls", "bogus"),
+    ("profiles", "bogus"),
+    ("profiles", "build", "--out", "x.jsonl"),
+    ("profiles", "build", "--from-jsonl", "missing.jsonl", "--out", "x.jsonl"),
+    ("profiles", "build", "--from-topics", "--as-of", "yesterday", "--publish"),
+    ("model", "bogus"),
+    ("model", "train", "events.jsonl"),
     ("model", "deploy", "m.json", "--mode", "boss"),
-]  # fmt: skip
+]
 NEED_A_BROKER = [
     ("worker",),
     ("topics", "create"),
@@ -50,10 +59,18 @@ NEED_A_BROKER = [
     ("model", "list"),
     ("acls", "apply"),
     ("simulate", "--kafka"),
+    ("profiles", "build", "--from-topics", "--publish"),
 ]
 # Refused before any broker is asked: one line, exit 2.
 REFUSED = [("model", "deploy", "missing.json", "--mode", "active")]
 OTHERS = [("--version",), ("--help",), ("clean-versions", "--help")]
+# A model command's bad input: one line naming it, exit 2.
+MODEL_MISTAKES = {
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00Z"): "no events file",
+    ("model", "train", "missing.jsonl", "--cutoff", "yesterday"): "not an ISO 8601 instant",
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00"): "needs a time zone",
+    ("model", "card", "missing.json"): "no model file",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +87,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Done]
             stderr=subprocess.PIPE,
             text=True,
         )
-        for args in USAGE_ERRORS + NEED_A_BROKER + REFUSED + OTHERS
+        for args in USAGE_ERRORS + NEED_A_BROKER + REFUSED + OTHERS + list(MODEL_MISTAKES)
     }
     done = {}
     for args, process in running.items():
@@ -101,8 +118,8 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "acls", "audit", "backtest", "demo", "model", "penalties", "replay", "rules", "simulate",
-        "token", "topics", "worker",
+        "acls", "audit", "backtest", "demo", "model", "penalties", "profiles", "replay",
+        "rules", "simulate", "token", "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 
@@ -126,6 +143,16 @@ def test_a_usage_error_is_one_line(ran: dict[tuple[str, ...], Done], args: tuple
     line = one_line(done)
     assert done.status == 2
     assert line.startswith("riskstream") and "--help`" in line
+
+
+@pytest.mark.parametrize("args", list(MODEL_MISTAKES), ids=" ".join)
+def test_a_model_command_mistake_is_one_line(
+    ran: dict[tuple[str, ...], Done], args: tuple[str, ...]
+) -> None:
+    done = ran[args]
+    line = one_line(done)
+    assert done.status == 2
+    assert line.startswith("riskstream model: ") and MODEL_MISTAKES[args] in line
 
 
 @pytest.mark.parametrize("args", NEED_A_BROKER, ids=" ".join)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from riskstream.agents.model_features import FEATURES, feature_row
 from riskstream.agents.scoring import DECISION_RANK, Evidence, ModelOpinion
 from riskstream.streams.outputs import Decision, DecisionKind
 from riskstream.tables.model_book import ModelBook, ModelEntry
@@ -89,6 +90,19 @@ class ServedModels:
         self._row_of = row_of
         self._strongest = strongest
         self._counts: dict[str, ModelCounts] = {}
+
+    @classmethod
+    def of(
+        cls, active: ModelArtefact | None, shadows: Sequence[ModelArtefact] = ()
+    ) -> ServedModels:
+        """Models in force without a topic (offline: the scorer's combination over a
+        file of events, for a backtest of model files)."""
+        book = model_book(FEATURES)
+        for shadow in shadows:
+            book.put(shadow, "shadow")
+        if active is not None:
+            book.put(active, "active")
+        return cls(book, FEATURES, feature_row)
 
     def opinions(self, evidence: Evidence) -> tuple[ModelOpinion | None, Sequence[ModelOpinion]]:
         active, shadows = self.book.active, self.book.shadows

@@ -94,14 +94,26 @@ class ModelBook(Generic[A]):
             return self._refuse(
                 model_id, offset, f"model {model_id}: cannot be read: {type(error).__name__}"
             )
-        self._entries[entry.model_id] = entry
-        self._derive()
-        self.changes += 1
+        self._store(entry)
         log.info(
             "model %s version %s now %s (offset %s)",
             entry.model_id, entry.artefact.version, self.state(entry), offset,
         )  # fmt: skip
         return None
+
+    def put(self, artefact: A, mode: ModelMode) -> ModelEntry[A]:
+        """``artefact`` in ``mode`` as the newest record, without a topic (offline: a
+        backtest of model files); checked like a record."""
+        self._check(artefact, mode)
+        offset = max((entry.offset for entry in self._entries.values()), default=-1) + 1
+        entry = ModelEntry(artefact.model_id, mode, artefact, offset, time.time())
+        self._store(entry)
+        return entry
+
+    def _store(self, entry: ModelEntry[A]) -> None:
+        self._entries[entry.model_id] = entry
+        self._derive()
+        self.changes += 1
 
     def apply_record(self, record: Any) -> None:
         self.apply(record.key, record.value, record.offset)
@@ -113,27 +125,30 @@ class ModelBook(Generic[A]):
             raise ModelRecordError(
                 f"model {record.model_id}: its artefact is model {artefact.model_id!r}"
             )
+        self._check(artefact, record.mode)
+        return ModelEntry(record.model_id, record.mode, artefact, offset, time.time())
+
+    def _check(self, artefact: A, mode: ModelMode) -> None:
+        """Why ``artefact`` may not be in force in ``mode`` here (ModelRecordError)."""
+        model_id = artefact.model_id
         unknown = [name for name in artefact.features if name not in self._known]
         if unknown:
             raise ModelRecordError(
-                f"model {record.model_id}: features the scorer does not compute: "
+                f"model {model_id}: features the scorer does not compute: "
                 f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}"
             )
-        if record.model_id not in self._entries and len(self._entries) >= MAX_MODELS:
-            raise ModelRecordError(
-                f"model {record.model_id}: {MAX_MODELS} models are kept, the most"
-            )
+        if model_id not in self._entries and len(self._entries) >= MAX_MODELS:
+            raise ModelRecordError(f"model {model_id}: {MAX_MODELS} models are kept, the most")
         shadows = [e for e in self._entries.values() if e.mode == "shadow"]
         if (
-            record.mode == "shadow"
+            mode == "shadow"
             and len(shadows) >= MAX_SHADOW_MODELS
-            and all(e.model_id != record.model_id for e in shadows)
+            and all(e.model_id != model_id for e in shadows)
         ):
             raise ModelRecordError(
-                f"model {record.model_id}: {MAX_SHADOW_MODELS} shadow models run already, "
+                f"model {model_id}: {MAX_SHADOW_MODELS} shadow models run already, "
                 "the most (each costs every score request a predict): retire one first"
             )
-        return ModelEntry(record.model_id, record.mode, artefact, offset, time.time())
 
     def _refuse(self, model_id: str, offset: int, error: str) -> ModelRefusal:
         refusal = ModelRefusal(model_id, offset, error[:500], time.time())

@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.model_serving import ServedModels
 from riskstream.agents.scoring import Evidence, ModelOpinion, compile_score_rule, gather, score
+from riskstream.streams.model_record import ModelRecordError
 from riskstream.streams.outputs import Decision
 from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
 from riskstream.tables.books import PenaltyBook, ProfileBook
@@ -197,3 +200,13 @@ def test_an_accept_names_the_probability_but_spends_nothing_on_contributions() -
     flagged = decide(models, amount="9500")
     assert flagged.decision != "accept" and asked == ["m1"]
     assert "strongest: amount" in flagged.reasons[0].detail
+
+
+def test_models_put_in_force_without_a_topic_score_with_the_live_features() -> None:
+    active, shadow = artefact("m1", probability=0.7), artefact("s1", probability=0.1)
+    models = ServedModels.of(active, [shadow])
+    decision = decide(models)
+    assert (decision.score, decision.model_version) == (70, active.version)
+    assert models.stats()["shadows"][0]["agreement"]["pairs"] == {"accept->challenge": 1}
+    with pytest.raises(ModelRecordError, match="does not compute: made_up"):
+        ServedModels.of(artefact("m2", features=("amount", "made_up")))

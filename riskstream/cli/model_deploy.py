@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from riskstream.tables.model_book import ModelBook
 
 SEND_TIMEOUT_S = 30.0
 POLL_MS = 1000
+TOPIC_WAIT_S = 5.0
 # The client's side of the topic's max.message.bytes (streams/topics.py).
 CLIENT_MAX_BYTES = MAX_MODEL_RECORD_BYTES + MODEL_RECORD_HEADROOM
 DEPLOY_MODES: tuple[ModelMode, ...] = ("active", "shadow")
@@ -68,6 +70,10 @@ def read_book(settings: Settings) -> ModelBook[ModelArtefact]:
         max_partition_fetch_bytes=CLIENT_MAX_BYTES, fetch_max_bytes=CLIENT_MAX_BYTES,
     )  # fmt: skip
     try:
+        # A topic created moments ago may not be in every broker's metadata yet.
+        deadline = time.monotonic() + TOPIC_WAIT_S
+        while topic not in consumer.topics() and time.monotonic() < deadline:
+            time.sleep(0.2)
         if topic not in consumer.topics():
             raise ModelCommandError(
                 f"no topic {topic} at {settings.kafka_bootstrap}, or this Kafka login may not "

@@ -106,6 +106,22 @@ def test_models_swapped_and_shadowed_on_a_running_worker(
     assert "not a model record" in refused[0]["error"]
     assert scored(worker, txn("acct-model", "9500.00"))["model_version"] == second.version
 
+    # The command line sees what the workers see; a retired shadow is no longer scored.
+    listed: list[str] = []
+    model_deploy.listing(settings, listed.append)
+    assert [line.split()[:3] for line in listed[:3]] == [
+        ["it-second", "active", second.version], ["it-first", "retired", first.version],
+        ["it-shadow", "shadow", shadow.version],
+    ]  # fmt: skip
+    assert listed[3].startswith("refused at offset") and "not a model record" in listed[3]
+    assert model_deploy.retire(settings, "it-shadow", "it-modeller", "done") == (
+        f"it-shadow {shadow.version} retired"
+    )
+    until(worker, lambda: models(worker)["models"][-1]["mode"] != "shadow", "the retirement")
+    assert worker.call("GET", "/stats/", role="analyst").json()["models"]["shadows"] == []
+    with pytest.raises(model_deploy.ModelCommandError, match="retired already"):
+        model_deploy.retire(settings, "it-shadow", None, None)
+
     # Each change was an audit line first, in an intact chain.
     lines = [loads(value) for _, value in read_audit(settings) if value is not None]
     deployed = [(line["model"]["model_id"], line["model"]["mode"], line["actor"])
@@ -113,6 +129,7 @@ def test_models_swapped_and_shadowed_on_a_running_worker(
     assert deployed == [
         ("it-first", "active", "it-modeller"), ("it-second", "active", "it-modeller"),
         ("it-first", "retired", "it-modeller"), ("it-shadow", "shadow", "it-modeller"),
+        ("it-shadow", "retired", "it-modeller"),
     ]  # fmt: skip
     assert verify(read_audit(settings)).broken is None
 

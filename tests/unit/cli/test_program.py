@@ -49,7 +49,6 @@ USAGE_ERRORS = [
     ("profiles", "build", "--from-topics", "--as-of", "yesterday", "--publish"),
     ("model", "bogus"),
     ("model", "train", "events.jsonl"),
-    ("model", "deploy", "m.json", "--mode", "boss"),
 ]
 NEED_A_BROKER = [
     ("worker",),

@@ -10,6 +10,7 @@ strictly, or more leniently. The counts live in this worker's memory, from its s
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from riskstream.tables.model_book import ModelBook, ModelEntry
 if TYPE_CHECKING:
     from riskstream.agents.model_artefact import ModelArtefact
 
+log = logging.getLogger(__name__)
 STRONGEST = 3  # features named in a decision's MODEL reason
 
 RowOf = Callable[[Evidence], Sequence[float]]
@@ -39,11 +41,13 @@ class ModelCounts:
     agreed: int = 0
     stricter: int = 0
     more_lenient: int = 0
+    failed: int = 0  # rows it raised on (the rules decided alone)
     pairs: dict[str, int] = field(default_factory=dict)  # "would->decided": count
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "scored": self.scored,
+            "failed": self.failed,
             "predict_mean_ms": round(1000 * self.predict_s / self.scored, 4)
             if self.scored
             else None,
@@ -110,14 +114,26 @@ class ServedModels:
             return None, ()
         row = self._row_of(evidence)
         opinion = self._opinion(active, row) if active is not None else None
-        return opinion, [self._opinion(shadow, row) for shadow in shadows]
+        opinions = [self._opinion(shadow, row) for shadow in shadows]
+        return opinion, [shadow for shadow in opinions if shadow is not None]
 
-    def _opinion(self, entry: ModelEntry[ModelArtefact], row: Sequence[float]) -> ModelOpinion:
+    def _opinion(
+        self, entry: ModelEntry[ModelArtefact], row: Sequence[float]
+    ) -> ModelOpinion | None:
+        """The model's opinion; None, counted and logged, if it fails on this row (the
+        decision is then the rules' alone, not an error for the caller)."""
         model = entry.artefact
-        own = self._columns(model, row)
-        started = time.perf_counter()
-        probability = model.probability(own)
         counts = self.counts(entry)
+        started = time.perf_counter()
+        try:
+            own = self._columns(model, row)
+            probability = model.probability(own)
+        except Exception as error:  # whatever LightGBM raises on this row
+            counts.failed += 1
+            if counts.failed == 1 or counts.failed % 1000 == 0:
+                log.error("model %s %s failed %d times, last: %r",
+                          entry.model_id, model.version, counts.failed, error)  # fmt: skip
+            return None
         counts.predict_s += time.perf_counter() - started
         counts.scored += 1
         return ModelOpinion(entry.model_id, model.version, probability, own)
@@ -126,7 +142,11 @@ class ServedModels:
         entry = self.book.get(opinion.model_id)
         if entry is None or entry.artefact.version != opinion.version:
             return ()
-        return entry.artefact.contributions(opinion.row, self._strongest)
+        try:
+            return entry.artefact.contributions(opinion.row, self._strongest)
+        except Exception as error:  # the reason goes without them, not the answer
+            log.error("model %s: no contributions: %r", opinion.model_id, error)
+            return ()
 
     def _columns(self, model: ModelArtefact, row: Sequence[float]) -> Sequence[float]:
         """The model's own features out of the full row, by name."""

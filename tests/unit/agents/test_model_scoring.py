@@ -210,3 +210,15 @@ def test_models_put_in_force_without_a_topic_score_with_the_live_features() -> N
     assert models.stats()["shadows"][0]["agreement"]["pairs"] == {"accept->challenge": 1}
     with pytest.raises(ModelRecordError, match="does not compute: made_up"):
         ServedModels.of(artefact("m2", features=("amount", "made_up")))
+
+
+def test_a_model_that_fails_on_a_row_leaves_the_decision_to_the_rules() -> None:
+    def broken(evidence: Evidence) -> list[float]:
+        return [math.nan]  # too short a row: the artefact raises
+
+    base = served((artefact("m1", probability=0.9), "active"), (artefact("s1"), "shadow"))
+    models = ServedModels(base.book, FEATURES, broken)
+    decision = decide(models, [signal("account", "acc", 50, "a")])
+    assert (decision.score, decision.model_version, codes(decision)) == (50, None, ["SIGNAL"])
+    stats = models.stats()
+    assert stats["active"]["failed"] == 1 and stats["shadows"][0]["failed"] == 1

@@ -63,5 +63,5 @@ def test_a_bad_model_file_is_refused_with_its_reason(tmp_path: Path) -> None:
     events, labels = write_data_set(tmp_path / "data", copies=1)
     bad = tmp_path / "model.json"
     bad.write_bytes(b'{"model_id": "x"}')
-    with pytest.raises(OSError, match="model.json: artefact"):
+    with pytest.raises(OSError, match=r"model\.json: artefact"):
         run_backtest(BacktestInputs(events, labels, report_dir=tmp_path / "r", model=bad))

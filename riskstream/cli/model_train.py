@@ -15,7 +15,6 @@ from rich.table import Table
 from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.scoring import DecisionPolicy
 
-
 # Without a terminal (a log file, CI) there is no bar: a line every so many events.
 PLAIN_PROGRESS_EVERY = 50_000
 

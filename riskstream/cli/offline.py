@@ -77,8 +77,10 @@ def register_offline(app: faust.App) -> None:
         option("--rules", type=str, default=None, help="Candidate rule files or directory."),
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
+        option("--model", type=str, default=None,
+               help="A model artefact: runs 'rules' and 'rules+model' side by side."),
         base=Command,
-    )
+    )  # fmt: skip
     async def backtest(
         self: AppCommand,
         events: str,
@@ -86,6 +88,7 @@ def register_offline(app: faust.App) -> None:
         rules: str | None,
         current: str | None,
         report_dir: str,
+        model: str | None,
     ) -> None:
         """Replay with ground truth: precision, recall and alert volume per rule and
         scenario, ROC AUC and average precision of the scores, current rules against a
@@ -102,6 +105,7 @@ def register_offline(app: faust.App) -> None:
             candidate=Path(rules) if rules else None,
             current=Path(current) if current else None,
             report_dir=Path(report_dir),
+            model=Path(model) if model else None,
         )
         try:
             result = run_backtest(inputs, policy_from(get_settings()), wide_console())

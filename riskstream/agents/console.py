@@ -84,6 +84,7 @@ def register_console(
                     "forwarded": scorer.router.forwarded,
                     "forward_failed": scorer.router.failed,
                 },
+                "models": scorer.models.stats(),
                 "profiles": {
                     "entities": len(scorer.history),
                     "as_of_ms": scorer.history.as_of_ms,
@@ -112,5 +113,18 @@ def register_console(
                     for (rule_id, version), values in sorted(figures.items())
                 ],
                 "refused": [refusal.as_dict() for refusal in center.refusals],
+            }
+        )
+
+    @app.page("/models/")
+    async def models(self: View, request: Request) -> Response:
+        book = scorer.models.book
+        return self.json(
+            {
+                "loaded": scorer.models_ready.is_set(),
+                "active": book.active.model_id if book.active is not None else None,
+                "changes": book.changes,
+                "models": scorer.models.summary(),
+                "refused": [refusal.as_dict() for refusal in book.refusals],
             }
         )

@@ -24,11 +24,14 @@ import orjson
 from pydantic import ValidationError
 
 from riskstream.agents.live_rules import LiveRules, Snapshot, projection
+from riskstream.agents.model_features import FEATURES, feature_row
+from riskstream.agents.model_serving import ServedModels, model_book
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.validation import describe_validation_error, shown
 from riskstream.agents.worker_audit import WorkerAudit, worker_name
+from riskstream.streams.bounds import MAX_MODEL_RECORD_BYTES
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
@@ -38,6 +41,7 @@ from riskstream.streams.outputs import Decision
 from riskstream.streams.redaction import Tokeniser, TooDeepError, tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
+from riskstream.streams.topics import MODEL_RECORD_HEADROOM
 from riskstream.tables.books import PenaltyBook, ProfileBook
 from riskstream.tables.faust_tables import RecordTable
 from riskstream.tables.history_book import HistoryBook
@@ -45,6 +49,7 @@ from riskstream.tables.rule_quality import RuleQuality
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
+MODELS_WAIT_S = 30.0
 
 
 class IdempotencyConflictError(Exception):
@@ -140,6 +145,9 @@ class Scorer:
             keep_per_rule=settings.rule_quality_keep_per_rule,
         )
         self.penalties = PenaltyBook()
+        # The learned models (risk.models): the active one decides with the rules.
+        self.models = ServedModels(model_book(FEATURES), FEATURES, feature_row)
+        self.models_ready = asyncio.Event()
         # Long-horizon profiles (tables/history_book.py): every worker reads the topic.
         self.history = HistoryBook()
         self.history_ready = asyncio.Event()
@@ -173,6 +181,27 @@ class Scorer:
         # Legit verdicts clear the alerts their transactions raised (books.ProfileBook).
         self._follow(names.feedback, self.apply_feedback_record, self.verdicts_ready, lookback_ms)
         self._follow(names.penalties, self.penalties.apply_record, self.penalties_ready)
+        # A model record is a whole booster, larger than a consumer fetches by default.
+        models_read = asyncio.Event()
+        self._follow(
+            names.models, self.models.book.apply_record, models_read,
+            fetch_bytes=MAX_MODEL_RECORD_BYTES + MODEL_RECORD_HEADROOM,
+        )  # fmt: skip
+
+        async def wait_for_models() -> None:
+            try:
+                await asyncio.wait_for(models_read.wait(), MODELS_WAIT_S)
+            except TimeoutError:
+                # A worker must not stay deaf for a topic it cannot see (not created yet,
+                # or no ACL for it after an upgrade): the rules decide alone until it is.
+                log.error(
+                    "%s not read within %.0f s: scoring without a learned model until it "
+                    "is (run `riskstream topics create` and `acls apply`)",
+                    names.models, MODELS_WAIT_S,
+                )  # fmt: skip
+            self.models_ready.set()
+
+        app.task(wait_for_models)
         self._follow(names.profiles, self.history.apply_record, self.history_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
@@ -189,15 +218,20 @@ class Scorer:
         ready: asyncio.Event,
         lookback_ms: int | None = None,
         tail: int | None = None,
+        fetch_bytes: int | None = None,
     ) -> None:
-        """Read ``topic`` (from ``lookback_ms`` back, else all of it) in a task of the app."""
+        """Read ``topic`` (from ``lookback_ms`` back, else all of it) in a task of the app;
+        ``fetch_bytes``: records that large are fetched whole."""
+        connection = client_options(self.settings)
+        if fetch_bytes is not None:
+            connection |= {"max_partition_fetch_bytes": fetch_bytes, "fetch_max_bytes": fetch_bytes}
 
         def since() -> int:
             return int(time.time() * 1000) - (lookback_ms or 0)
 
         async def follow() -> None:
             await follow_topic(
-                client_options(self.settings), topic, apply, ready,
+                connection, topic, apply, ready,
                 since_ms=since if lookback_ms is not None else None, tail=tail,
             )  # fmt: skip
 
@@ -223,6 +257,7 @@ class Scorer:
             self.center.ready.is_set()
             and self.profiles_ready.is_set()
             and self.penalties_ready.is_set()
+            and self.models_ready.is_set()
             and self.decisions_ready.is_set()
             and self.verdicts_ready.is_set()
             and self.history_ready.is_set()
@@ -277,8 +312,8 @@ class Scorer:
             return cannot_judge(
                 transaction.event_id,
                 "RECOVERING",
-                "the worker is still loading rules, signals, verdicts, penalties, profiles or"
-                " past decisions",
+                "the worker is still loading rules, models, signals, verdicts, penalties, "
+                "profiles or past decisions",
                 self.policy,
             )
         now = datetime.now(UTC)
@@ -299,7 +334,7 @@ class Scorer:
         )  # fmt: skip
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version,
-            budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow,
+            budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow, model=self.models,
         ).model_copy(update={"request_sha256": digest})  # fmt: skip
         self.remember(decision)
         self.scored += 1

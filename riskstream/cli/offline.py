@@ -78,8 +78,10 @@ def register_offline(app: faust.App) -> None:
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
         option("--top-k", type=int, default=100, help="k of precision@k (accounts a day)."),
+        option("--model", type=str, default=None,
+               help="A model artefact: runs 'rules' and 'rules+model' side by side."),
         base=Command,
-    )
+    )  # fmt: skip
     async def backtest(
         self: AppCommand,
         events: str,
@@ -88,6 +90,7 @@ def register_offline(app: faust.App) -> None:
         current: str | None,
         report_dir: str,
         top_k: int,
+        model: str | None,
     ) -> None:
         """Replay with ground truth: precision, recall and alert volume per rule and
         scenario, ROC AUC and average precision of the scores, current rules against a
@@ -107,6 +110,7 @@ def register_offline(app: faust.App) -> None:
             current=Path(current) if current else None,
             report_dir=Path(report_dir),
             top_k=top_k,
+            model=Path(model) if model else None,
         )
         try:
             result = run_backtest(inputs, policy_from(get_settings()), wide_console())

@@ -37,6 +37,7 @@ class TopicNames(BaseSettings):
     rule_proposals: str = "risk.rule-proposals"
     rule_suspensions: str = "risk.rule-suspensions"
     profiles: str = "risk.profiles"
+    models: str = "risk.models"
 
 
 class Settings(BaseSettings):

@@ -11,6 +11,7 @@ REQUIRED: dict[tuple[str, str], Role] = {
     ("GET", "/profiles/{entity_type}/{entity_id}/"): "analyst",
     ("GET", "/penalties/"): "analyst",
     ("GET", "/rules/"): "analyst",
+    ("GET", "/models/"): "analyst",
     ("GET", "/stats/"): "analyst",
     ("POST", "/penalties/"): "operator",
     ("DELETE", "/penalties/{penalty_id}/"): "operator",

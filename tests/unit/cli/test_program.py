@@ -46,17 +46,31 @@ USAGE_ERRORS = [
     ("profiles", "bogus"),
     ("profiles", "build", "--out", "x.jsonl"),
     ("backtest", "e.jsonl", "--labels", "l.jsonl", "--top-k", "0"),
+    ("profiles", "build", "--from-jsonl", "missing.jsonl", "--out", "x.jsonl"),
+    ("profiles", "build", "--from-topics", "--as-of", "yesterday", "--publish"),
+    ("model", "bogus"),
+    ("model", "train", "events.jsonl"),
 ]
 NEED_A_BROKER = [
     ("worker",),
     ("topics", "create"),
     ("rules", "list"),
     ("penalties", "list"),
+    ("model", "list"),
     ("acls", "apply"),
     ("simulate", "--kafka"),
     ("profiles", "build", "--from-topics", "--publish"),
 ]
+# Refused before any broker is asked: one line, exit 2.
+REFUSED = [("model", "deploy", "missing.json", "--mode", "active")]
 OTHERS = [("--version",), ("--help",), ("clean-versions", "--help")]
+# A model command's bad input: one line naming it, exit 2.
+MODEL_MISTAKES = {
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00Z"): "no events file",
+    ("model", "train", "missing.jsonl", "--cutoff", "yesterday"): "not an ISO 8601 instant",
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00"): "needs a time zone",
+    ("model", "card", "missing.json"): "no model file",
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +87,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Done]
             stderr=subprocess.PIPE,
             text=True,
         )
-        for args in USAGE_ERRORS + NEED_A_BROKER + OTHERS
+        for args in USAGE_ERRORS + NEED_A_BROKER + REFUSED + OTHERS + list(MODEL_MISTAKES)
     }
     done = {}
     for args, process in running.items():
@@ -104,8 +118,8 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "acls", "audit", "backtest", "demo", "penalties", "profiles", "replay", "rules",
-        "simulate", "token", "topics", "worker",
+        "acls", "audit", "backtest", "demo", "model", "penalties", "profiles", "replay",
+        "rules", "simulate", "token", "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 
@@ -131,6 +145,16 @@ def test_a_usage_error_is_one_line(ran: dict[tuple[str, ...], Done], args: tuple
     assert line.startswith("riskstream") and "--help`" in line
 
 
+@pytest.mark.parametrize("args", list(MODEL_MISTAKES), ids=" ".join)
+def test_a_model_command_mistake_is_one_line(
+    ran: dict[tuple[str, ...], Done], args: tuple[str, ...]
+) -> None:
+    done = ran[args]
+    line = one_line(done)
+    assert done.status == 2
+    assert line.startswith("riskstream model: ") and MODEL_MISTAKES[args] in line
+
+
 @pytest.mark.parametrize("args", NEED_A_BROKER, ids=" ".join)
 def test_no_broker_is_one_line_with_a_hint(
     ran: dict[tuple[str, ...], Done], args: tuple[str, ...]
@@ -140,6 +164,15 @@ def test_no_broker_is_one_line_with_a_hint(
     assert done.status == 1
     assert line.startswith(f"riskstream {args[0]}: no Kafka broker at {CLOSED}")
     assert "make broker-start" in line
+
+
+def test_a_refused_model_deployment_is_one_line_with_status_2(
+    ran: dict[tuple[str, ...], Done],
+) -> None:
+    done = ran[REFUSED[0]]
+    line = one_line(done)
+    assert done.status == 2
+    assert line == "riskstream model: missing.json: No such file or directory"
 
 
 def run_riskstream(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[Done, str]:

@@ -36,6 +36,7 @@ ROUTES: list[tuple[str, str, bytes | None, set[str], int]] = [
     ("GET", "/profiles/device/d-1/", None, {"analyst", "operator", "admin"}, 200),
     ("GET", "/penalties/", None, {"analyst", "operator", "admin"}, 200),
     ("GET", "/rules/", None, {"analyst", "operator", "admin"}, 200),
+    ("GET", "/models/", None, {"analyst", "operator", "admin"}, 200),
     ("GET", "/stats/", None, {"analyst", "operator", "admin"}, 200),
     ("POST", "/penalties/", PENALTY, {"operator", "admin"}, 201),
     ("DELETE", "/penalties/account:acct-7:freeze:operator:x/?reason=done", None,

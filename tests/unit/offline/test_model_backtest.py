@@ -55,7 +55,7 @@ def test_rules_and_rules_with_model_side_by_side(tmp_path: Path) -> None:
     # ... and the alerts are the replay's, the same in both runs.
     assert rules.alerts == with_model.alerts == plain.runs["current"].alerts
     report = (tmp_path / "r" / "report.md").read_text()
-    assert "rules+model" in report and "by decision (review+)" in report
+    assert "rules+model" in report and "by its rule or stopped" in report
     assert "model: `" in report and "amounts" in report
 
 

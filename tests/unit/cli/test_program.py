@@ -46,8 +46,6 @@ USAGE_ERRORS = [
     ("profiles", "bogus"),
     ("profiles", "build", "--out", "x.jsonl"),
     ("backtest", "e.jsonl", "--labels", "l.jsonl", "--top-k", "0"),
-    ("profiles", "build", "--from-jsonl", "missing.jsonl", "--out", "x.jsonl"),
-    ("profiles", "build", "--from-topics", "--as-of", "yesterday", "--publish"),
     ("model", "bogus"),
     ("model", "train", "events.jsonl"),
 ]

@@ -15,7 +15,7 @@ NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock \
 	$(wildcard native/src/*.rs native/src/*/*.rs native/src/*/*/*.rs)
 
 .PHONY: demo test lint unit integration test-faults native-test install broker-start broker-stop \
-	clean distclean bench-pipeline bench-scorer bench-replay evaluate lock audit
+	clean distclean bench-pipeline bench-scorer bench-replay evaluate evaluate-model lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -119,4 +119,8 @@ bench-replay: install
 # The issue's targets on the held-out data sets (docs/simulator.md), pass or fail.
 evaluate: install
 	$(BIN)/python -m benchmarks.evaluate $(ARGS)
+
+# The same, with a model trained first on the tuning set `model` (a few minutes more).
+evaluate-model: install
+	$(BIN)/python -m benchmarks.evaluate --train $(ARGS)
 

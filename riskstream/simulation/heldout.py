@@ -14,7 +14,7 @@ in docs/simulator.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from riskstream.simulation.config import DEFAULT_START, SimulationConfig
@@ -34,6 +34,14 @@ def _config(seed: int, customers: int, days: float, per_pattern: int = 3,
                             fraud_per_pattern=per_pattern)  # fmt: skip
 
 
+# What `make evaluate --train` trains its model on: tuning data, with more fraud
+# instances than the others (a model needs examples) and its feedback kept to the end.
+MODEL_TRAINING = DataSet(
+    "model",
+    replace(_config(505, 2000, 7.0, 20, datetime(2026, 9, 1, tzinfo=UTC)), keep_late_feedback=True),
+    "benchmarks/evaluate.py --train",
+)
+
 # The named ones; every other seed in tests/ and benchmarks/ is tuning data too.
 TUNING: tuple[DataSet, ...] = (
     DataSet("default", _config(7, 2000, 1.0), "docs, `riskstream simulate`'s defaults"),
@@ -42,6 +50,7 @@ TUNING: tuple[DataSet, ...] = (
     DataSet("small", _config(11, 300, 2.0, 2), "tests/unit/simulation"),
     DataSet("faults", _config(1616, 1200, 3.0, 6), "tests/faults", "3 days before today"),
     DataSet("bench", _config(7, 8000, 1.0), "benchmarks/replay.py"),
+    MODEL_TRAINING,
 )
 
 EVALUATION: tuple[DataSet, ...] = (

@@ -9,6 +9,10 @@ says what is wrong in one line.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
 
 from riskstream.streams.kafka_security import verify_login
 from riskstream.streams.settings import Settings
@@ -64,3 +68,14 @@ def require_broker(settings: Settings, timeout_s: float = CONNECT_TIMEOUT_S) -> 
     if len(reasons) == 1:
         raise NoBrokerError(settings.kafka_bootstrap, [reasons[0][1]])
     raise NoBrokerError(settings.kafka_bootstrap, [f"{a}: {why}" for a, why in reasons])
+
+
+def one_partition_records(consumer: KafkaConsumer, topic: str) -> Iterator[Any]:
+    """Every record of the one-partition ``topic`` there now, in order: the state a
+    compacted topic (rules, models) holds for a command to read."""
+    partition = TopicPartition(topic, 0)
+    consumer.assign([partition])
+    consumer.seek_to_beginning(partition)
+    end = consumer.end_offsets([partition])[partition]
+    while consumer.position(partition) < end:
+        yield from consumer.poll(timeout_ms=1000).get(partition, [])

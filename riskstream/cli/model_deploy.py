@@ -13,17 +13,16 @@ from __future__ import annotations
 import getpass
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
 
 from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.model_features import FEATURES
 from riskstream.agents.model_serving import model_book
-from riskstream.cli.broker import require_broker
+from riskstream.cli.broker import one_partition_records, require_broker
 from riskstream.streams.audit_chain import AuditChain
 from riskstream.streams.bounds import MAX_MODEL_RECORD_BYTES
 from riskstream.streams.kafka_security import client_options
@@ -79,20 +78,11 @@ def read_book(settings: Settings) -> ModelBook[ModelArtefact]:
                 f"no topic {topic} at {settings.kafka_bootstrap}, or this Kafka login may not "
                 "read it: run `riskstream topics create` first, or see `riskstream acls list`"
             )
-        for record in _records(consumer, topic):
+        for record in one_partition_records(consumer, topic):
             book.apply(record.key, record.value, record.offset)
     finally:
         consumer.close()
     return book
-
-
-def _records(consumer: KafkaConsumer, topic: str) -> Iterator[Any]:
-    partition = TopicPartition(topic, 0)
-    consumer.assign([partition])
-    consumer.seek_to_beginning(partition)
-    end = consumer.end_offsets([partition])[partition]
-    while consumer.position(partition) < end:
-        yield from consumer.poll(timeout_ms=POLL_MS).get(partition, [])
 
 
 def _record(artefact: ModelArtefact, mode: ModelMode) -> bytes:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 import yaml
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
 
 from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.rule_center import RuleCenter, encode_rule
-from riskstream.cli.broker import require_broker
+from riskstream.cli.broker import one_partition_records, require_broker
 from riskstream.rules.loader import (
     PACK_DIR,
     AnyRuleDoc,
@@ -81,27 +80,17 @@ def read_center(settings: Settings, timeout_s: float = 15.0) -> RuleCenter:
                 "Kafka login may not read it: run `riskstream topics create` first, or see "
                 "`riskstream acls list`"
             )
-        for record in _records(consumer, settings.topics.rules):
+        for record in one_partition_records(consumer, settings.topics.rules):
             center.apply(record.key, record.value, record.offset, record.headers)
         # Rule versions the workers suspended for their time, when this login may see
         # them (a worker refuses a bad one, and so does this).
         if settings.topics.rule_suspensions in consumer.topics():
-            for record in _records(consumer, settings.topics.rule_suspensions):
+            for record in one_partition_records(consumer, settings.topics.rule_suspensions):
                 with contextlib.suppress(SuspensionError):
                     center.apply_suspension(record.key, record.value, record.offset)
     finally:
         consumer.close()
     return center
-
-
-def _records(consumer: KafkaConsumer, topic: str) -> Iterator[Any]:
-    """Every record of one-partition ``topic`` there now, in order."""
-    partition = TopicPartition(topic, 0)
-    consumer.assign([partition])
-    consumer.seek_to_beginning(partition)
-    end = consumer.end_offsets([partition])[partition]
-    while consumer.position(partition) < end:
-        yield from consumer.poll(timeout_ms=1000).get(partition, [])
 
 
 def checked_records(settings: Settings, docs: list[AnyRuleDoc]) -> list[tuple[str, bytes]]:

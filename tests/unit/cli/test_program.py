@@ -38,7 +38,10 @@ def environment(data_dir: Path) -> dict[str, str]:
 
 
 # Found by click while parsing, and raised by a command as it runs.
-USAGE_ERRORS = [("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus")]
+USAGE_ERRORS = [
+    ("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus"),
+    ("backtest", "events.jsonl"), ("backtest", "handbook", "--days", "10"),
+]  # fmt: skip
 NEED_A_BROKER = [
     ("worker",),
     ("topics", "create"),

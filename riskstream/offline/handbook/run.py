@@ -170,14 +170,17 @@ def target(result: HandbookResult) -> Target:
     return Target(best_ap, best_cp, met)
 
 
-def table(result: HandbookResult) -> Table:
+def title(result: HandbookResult) -> str:
     config = result.config
-    title = (
+    return (
         f"backtest handbook: seed {config.seed}, {config.customers:,} customers, "
         f"{config.terminals:,} terminals, {config.days} days; {describe(result.split)}; "
         f"test: {result.test_rows:,} transactions, {result.test_fraud:,} fraud"
     )
-    out = Table(title=title)
+
+
+def table(result: HandbookResult) -> Table:
+    out = Table(title=title(result))
     out.add_column("method")
     for name in ("AUC", "AP", f"card precision@{TOP_K}"):
         out.add_column(name, justify="right")
@@ -192,7 +195,12 @@ def table(result: HandbookResult) -> Table:
 
 
 def markdown(result: HandbookResult) -> str:
-    rows = [f"| method | AUC | AP | card precision@{TOP_K} |", "|---|---:|---:|---:|"]
+    rows = [
+        title(result),
+        "",
+        f"| method | AUC | AP | card precision@{TOP_K} |",
+        "|---|---:|---:|---:|",
+    ]
     rows += [
         f"| {f.method} | {_num(f.auc)} | {_num(f.ap)} | {_num(f.card_precision)} |"
         for f in result.figures
@@ -202,7 +210,7 @@ def markdown(result: HandbookResult) -> str:
         f"| target (riskstream above the best baseline): {goal.verdict} | "
         f"| > {goal.ap:.3f} | > {goal.card_precision:.3f} |"
     )
-    return "\n".join(rows) + "\n"
+    return "\n".join([*rows, "", *result.notes]) + "\n"
 
 
 def _num(value: float | None) -> str:

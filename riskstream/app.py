@@ -5,6 +5,7 @@ from __future__ import annotations
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from riskstream.agents.console import register_console
+from riskstream.agents.history_cron import register_history_cron
 from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.janitor import register_janitor
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> RiskApp:
     app.scorer = scorer
     register_console(app, pipeline, scorer, memory)
     register_janitor(app, pipeline, settings)
+    app.history_cron = register_history_cron(app, settings)
     setup_prometheus_sensors(app)
     install_guard(app, settings)
     return app

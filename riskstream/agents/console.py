@@ -41,6 +41,11 @@ def health(
     return {"status": "ready", "ready": True}
 
 
+def _cron_stats(app: faust.App) -> dict[str, Any]:
+    cron = getattr(app, "history_cron", None)
+    return cron.as_dict() if cron is not None else {}
+
+
 def register_console(
     app: faust.App, pipeline: IngestPipeline, scorer: Scorer, store: StoreMemory | None = None
 ) -> None:
@@ -69,6 +74,12 @@ def register_console(
                     "scored": scorer.scored,
                     "forwarded": scorer.router.forwarded,
                     "forward_failed": scorer.router.failed,
+                },
+                "profiles": {
+                    "entities": len(scorer.history),
+                    "as_of_ms": scorer.history.as_of_ms,
+                    "refused": dict(scorer.history.refused),
+                    **_cron_stats(app),
                 },
                 "rules_version": center.ruleset.version,
                 "state_cache": await pipeline.rules.cache_stats(),

@@ -40,6 +40,7 @@ from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyReques
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
 from riskstream.tables.faust_tables import RecordTable
+from riskstream.tables.history_book import HistoryBook
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
@@ -132,6 +133,9 @@ class Scorer:
         self.rules = LiveRules(0)
         self.profiles = ProfileBook()
         self.penalties = PenaltyBook()
+        # Long-horizon profiles (tables/history_book.py): every worker reads the topic.
+        self.history = HistoryBook()
+        self.history_ready = asyncio.Event()
         self.profiles_ready = asyncio.Event()
         self.penalties_ready = asyncio.Event()
         self.decisions_ready = asyncio.Event()
@@ -164,6 +168,7 @@ class Scorer:
             names.feedback, self.profiles.apply_feedback_record, self.verdicts_ready, lookback_ms
         )
         self._follow(names.penalties, self.penalties.apply_record, self.penalties_ready)
+        self._follow(names.profiles, self.history.apply_record, self.history_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
         self._follow(
@@ -201,6 +206,7 @@ class Scorer:
             and self.penalties_ready.is_set()
             and self.decisions_ready.is_set()
             and self.verdicts_ready.is_set()
+            and self.history_ready.is_set()
         )
 
     def remember(self, decision: Decision) -> None:
@@ -252,7 +258,8 @@ class Scorer:
             return cannot_judge(
                 transaction.event_id,
                 "RECOVERING",
-                "the worker is still loading rules, signals, verdicts, penalties or past decisions",
+                "the worker is still loading rules, signals, verdicts, penalties, profiles or"
+                " past decisions",
                 self.policy,
             )
         now = datetime.now(UTC)
@@ -268,8 +275,9 @@ class Scorer:
         )
         own = [snapshot.signal(item) for item in what_if]
         evidence = gather(
-            transaction, self.profiles, self.penalties, now, spent, own, self.center.counts
-        )
+            transaction, self.profiles, self.penalties, now, spent, own, self.center.counts,
+            history=self.history,
+        )  # fmt: skip
         decision = score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version,
             budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow,
@@ -339,4 +347,11 @@ class Scorer:
         }
         if entity_type == "account":
             body["spent_today"] = str(self.spent_today(entity_id, now))
+        # The long-horizon profile, as of the build that published it (absent: unknown).
+        as_of_ms = self.history.as_of(entity_type, entity_id)
+        if as_of_ms is not None:
+            body["history"] = {
+                "as_of": datetime.fromtimestamp(as_of_ms / 1000, UTC).isoformat(),
+                **self.history.lookup(entity_type, entity_id),
+            }
         return body

@@ -22,7 +22,7 @@ How a decision is reached, in order:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,11 +30,12 @@ from typing import Any
 
 from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
-from riskstream.streams.events import Event, Transaction, to_epoch_ms
+from riskstream.streams.events import OUTGOING, Event, Transaction, to_epoch_ms
 from riskstream.streams.outputs import Decision, DecisionKind, Reason, Signal
 from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
+from riskstream.tables.history_summary import HistorySource
 
 # The entities a transaction touches: (entity type, transaction field).
 TRANSACTION_ENTITIES = (
@@ -45,7 +46,6 @@ TRANSACTION_ENTITIES = (
     ("merchant", "counterparty_id"),
     ("instrument", "instrument_id"),
 )
-OUTGOING = frozenset({"payment", "transfer", "red_packet", "withdrawal"})
 
 
 def is_spend(event: Event) -> bool:
@@ -107,11 +107,15 @@ class Evidence:
     signals: dict[str, list[ActiveSignal]] = field(default_factory=dict)
     penalties: dict[str, list[Penalty]] = field(default_factory=dict)
     spent_today: Decimal = Decimal(0)
+    # Entity type -> its long-horizon profile (``tables/history_summary.py``), if known.
+    history: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def variables(self) -> dict[str, Any]:
-        """What scoring rules see: ``event``, ``profiles.<type>`` and ``penalties.<type>``."""
-        profiles = {
+        """What scoring rules see: ``event``, ``profiles.<type>`` (active signals, and the
+        long-horizon fields beside them) and ``penalties.<type>``."""
+        profiles: dict[str, dict[str, Any]] = {
             kind: {
+                **self.history.get(kind, {}),
                 "count": len(signals),
                 "max_severity": max((s.severity for s in signals), default=0),
                 "patterns": sorted({s.pattern for s in signals}),
@@ -119,7 +123,13 @@ class Evidence:
             for kind, signals in self.signals.items()
         }
         for kind, _ in TRANSACTION_ENTITIES:
-            profiles.setdefault(kind, {"count": 0, "max_severity": 0, "patterns": []})
+            if kind not in profiles:
+                profiles[kind] = {
+                    **self.history.get(kind, {}),
+                    "count": 0,
+                    "max_severity": 0,
+                    "patterns": [],
+                }
         return {
             "event": cel_view(project(self.transaction)),
             "profiles": profiles,
@@ -139,11 +149,13 @@ def gather(
     spent_today: Decimal = Decimal(0),
     own: Iterable[Signal] = (),
     counts: Callable[[str, int], bool] | None = None,
+    history: HistorySource | None = None,
 ) -> Evidence:
     """The profiles and penalties of the transaction's entities, plus ``own``: the
     signals the transaction itself fires on its account's rules (the core's what-if).
     ``counts(rule id, rule version)``: whether a signal still counts (its rule was not
-    revoked); all do without it."""
+    revoked); all do without it. ``history``: where the entities' long-horizon profiles
+    are (the worker's replica of ``risk.profiles``, or a replay's snapshot)."""
     evidence = Evidence(transaction, spent_today=spent_today)
     # Scoring in event time (replay), ``now`` is the transaction's own time, whose epoch
     # milliseconds the event keeps; converting a datetime costs more than the lookups.
@@ -161,6 +173,10 @@ def gather(
         entries = penalties.for_entity(kind, entity_id, now)
         if entries:
             evidence.penalties[kind] = entries
+        if history is not None:
+            profile = history.lookup(kind, entity_id)
+            if profile:
+                evidence.history[kind] = profile
     for signal in own:
         known = evidence.signals.setdefault(signal.entity_type, [])
         if all(item.signal_id != signal.signal_id for item in known):

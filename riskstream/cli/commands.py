@@ -10,6 +10,7 @@ from riskstream.cli.audit import register_audit
 from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command
 from riskstream.cli.offline import register_offline
+from riskstream.cli.profiles import register_profiles
 from riskstream.cli.simulate import register_simulate
 from riskstream.cli.token import register_token
 from riskstream.streams.settings import get_settings
@@ -17,7 +18,14 @@ from riskstream.streams.topics import catalog, create_topics
 
 
 def register(app: faust.App) -> None:
-    for add in (register_offline, register_simulate, register_token, register_audit, register_acls):
+    for add in (
+        register_offline,
+        register_simulate,
+        register_token,
+        register_audit,
+        register_acls,
+        register_profiles,
+    ):
         add(app)
 
     @app.command(

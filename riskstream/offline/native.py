@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from riskstream.agents.cep.compiler import EngineLimits, RuleError
-from riskstream.agents.cep.expressions import _ip_prefix, project
+from riskstream.agents.cep.expressions import project
 from riskstream.agents.plan import plan_of as agent_plan
 from riskstream.agents.plan import rule_groups
 from riskstream.agents.rule_center import RuleCenter
@@ -34,6 +34,7 @@ from riskstream.agents.signals import dress
 from riskstream.agents.validation import InvalidEventError, parse_event
 from riskstream.core import Replay, Unsupported
 from riskstream.offline.jsonl import MAX_LINE_BYTES, BadLine
+from riskstream.streams.events import ip_prefix
 from riskstream.streams.outputs import Signal
 from riskstream.streams.redaction import Tokeniser, token_key
 from riskstream.streams.settings import get_settings
@@ -77,7 +78,7 @@ class NativeReplay:
         secret = token_key(get_settings()) if secret is None else secret
         self._tokeniser = Tokeniser(secret)
         try:
-            self._core = Replay(plan_of(center, policy, limits), _ip_prefix, secret)
+            self._core = Replay(plan_of(center, policy, limits), ip_prefix, secret)
         except Unsupported as error:
             raise RuleError(f"the core cannot run these rules: {error}") from None
         self._groups = rule_groups(center.ruleset)

@@ -79,6 +79,9 @@ def acl_table(settings: Settings) -> list[Grant]:
         *_topics("worker", (t.rule_suspensions,), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.penalties,), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.signals, t.decisions), READ, WRITE, DESCRIBE),
+        # The leader rebuilds the long-horizon profiles (`riskstream profiles build`, run
+        # by a CronJob, uses this login too); a record is cut to max.message.bytes.
+        *_topics("worker", (t.profiles,), READ, WRITE, DESCRIBE, DESCRIBE_CONFIGS),
         *_topics("worker", (t.audit,), WRITE, DESCRIBE),
         # DescribeConfigs: a dead letter is cut to the topic's max.message.bytes
         *_topics("worker", (t.dead_letter,), WRITE, DESCRIBE, DESCRIBE_CONFIGS),

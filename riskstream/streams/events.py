@@ -6,6 +6,8 @@ loses data through us. Money is :class:`~decimal.Decimal`; timestamps must carry
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal, TypeAlias, get_args
@@ -33,6 +35,8 @@ FeedbackSource = Literal["analyst", "chargeback", "customer"]
 TRANSACTION_TYPES: frozenset[str] = frozenset(get_args(TransactionType))
 ACCOUNT_EVENT_TYPES: frozenset[str] = frozenset(get_args(AccountEventType))
 FEEDBACK_TYPES: frozenset[str] = frozenset({"feedback"})
+# The transaction types that take money out of the acting account.
+OUTGOING: frozenset[str] = frozenset({"payment", "transfer", "red_packet", "withdrawal"})
 
 
 class Geo(BaseModel):
@@ -122,3 +126,17 @@ def to_epoch_ms(moment: datetime) -> int:
 def from_epoch_ms(epoch_ms: int) -> datetime:
     """The UTC datetime of an epoch-milliseconds instant."""
     return EPOCH + epoch_ms * _ONE_MS
+
+
+@functools.lru_cache(maxsize=65_536)
+def ip_prefix(ip: str | None) -> str | None:
+    """The network an address belongs to, as rules and profiles group it: /24 for IPv4,
+    /48 for IPv6; None for no address or not an address."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    bits = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))

@@ -36,6 +36,7 @@ class TopicNames(BaseSettings):
     audit: str = "risk.audit"
     rule_proposals: str = "risk.rule-proposals"
     rule_suspensions: str = "risk.rule-suspensions"
+    profiles: str = "risk.profiles"
 
 
 class Settings(BaseSettings):
@@ -305,6 +306,12 @@ class Settings(BaseSettings):
     profile_lookback_days: float = Field(
         8.0, gt=0, description="How far back a starting worker reads the signals topic."
     )
+    profiles_cron: str = Field(
+        "10 0 * * *",
+        description="When the worker leader rebuilds the long-horizon profiles from the"
+        " topics and publishes them to the profiles topic (cron format, UTC); empty: never"
+        " (a CronJob runs `riskstream profiles build --from-topics --publish` instead).",
+    )
     decision_memory_hours: float = Field(
         24.0,
         gt=0,
@@ -322,6 +329,21 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
             raise ValueError(f"a secret needs at least {MIN_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("profiles_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if value.strip():
+            from datetime import UTC  # noqa: PLC0415
+
+            from faust.utils.cron import secs_for_next  # noqa: PLC0415 - faust is heavy
+
+            try:
+                secs_for_next(value, UTC)
+            # croniter's errors are ValueErrors, KeyErrors ... whatever the field it chokes on
+            except Exception:
+                raise ValueError("not a cron expression (minute hour day month weekday)") from None
         return value
 
     @model_validator(mode="after")

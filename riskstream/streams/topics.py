@@ -60,6 +60,7 @@ def catalog(settings: Settings) -> list[TopicSpec]:
             names.rule_suspensions, 1, compacted=True, purpose="rule versions too slow to run"
         ),
         TopicSpec(names.audit, 1, retention_ms=-1, purpose="audit trail of changes"),
+        TopicSpec(names.profiles, keyed, compacted=True, purpose="long-horizon profiles (state)"),
         TopicSpec(
             rekey_topic_name(settings),
             keyed,

@@ -10,7 +10,6 @@ gives the event's fields as rules see them (the core's ``from_projection`` reads
 from __future__ import annotations
 
 import functools
-import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ import cel
 
 from riskstream.core import expression_refusal
 from riskstream.streams.events import AccountEvent, Event, Feedback, Transaction
+from riskstream.streams.events import ip_prefix as _ip_prefix
 
 _FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
 EARTH_RADIUS_KM = 6371.0088
@@ -124,18 +124,6 @@ def _compiled(source: str) -> Expression:
         reads[variable] = None if other or not dotted else frozenset(dotted)
     uses_functions = bool(functions & set(FUNCTIONS))
     return Expression(source, program, match.group(1) if match else None, uses_functions, reads)
-
-
-@functools.lru_cache(maxsize=65_536)
-def _ip_prefix(ip: str | None) -> str | None:
-    if not ip:
-        return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-    bits = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
 
 
 def project(event: Event) -> dict[str, Any]:

@@ -39,9 +39,17 @@ def environment(data_dir: Path) -> dict[str, str]:
 
 # Found by click while parsing, and raised by a command as it runs.
 USAGE_ERRORS = [
-    ("bogus",), ("replay",), ("topics", "bogus"), ("acls", "bogus"),
-    ("backtest", "events.jsonl"), ("backtest", "handbook", "--days", "10"),
-]  # fmt: skip
+    ("bogus",),
+    ("replay",),
+    ("topics", "bogus"),
+    ("acls", "bogus"),
+    ("profiles", "bogus"),
+    ("profiles", "build", "--out", "x.jsonl"),
+    ("profiles", "build", "--from-jsonl", "missing.jsonl", "--out", "x.jsonl"),
+    ("profiles", "build", "--from-topics", "--as-of", "yesterday", "--publish"),
+    ("backtest", "events.jsonl"),
+    ("backtest", "handbook", "--days", "10"),
+]
 NEED_A_BROKER = [
     ("worker",),
     ("topics", "create"),
@@ -49,6 +57,7 @@ NEED_A_BROKER = [
     ("penalties", "list"),
     ("acls", "apply"),
     ("simulate", "--kafka"),
+    ("profiles", "build", "--from-topics", "--publish"),
 ]
 OTHERS = [("--version",), ("--help",), ("clean-versions", "--help")]
 
@@ -98,8 +107,8 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "acls", "audit", "backtest", "demo", "penalties", "replay", "rules", "simulate", "token",
-        "topics", "worker",
+        "acls", "audit", "backtest", "demo", "penalties", "profiles", "replay", "rules",
+        "simulate", "token", "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 

@@ -61,6 +61,7 @@ def backtest_handbook(
             raise command.UsageError(f"--{name} must be at least {least}, not {value}")
     if seed < 0:
         raise command.UsageError(f"--seed must be 0 or more, not {seed}")
+    check_token_secret("backtest handbook")
     config = HandbookConfig(seed=seed, customers=customers, terminals=terminals, days=days)
     console = wide_console()
     directory = Path(out)
@@ -143,7 +144,6 @@ def register_offline(app: faust.App) -> None:
         from riskstream.offline.backtest import BacktestInputs, run_backtest  # noqa: PLC0415
 
         if events == "handbook":
-            check_token_secret("backtest handbook")
             backtest_handbook(self, **handbook)
             return
         if labels is None:

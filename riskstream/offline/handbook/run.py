@@ -77,6 +77,7 @@ def run_handbook(
     policy: DecisionPolicy | None = None,
 ) -> HandbookResult:
     split = split_for(config.days)  # ValueError on too few days, before any work
+    out.mkdir(parents=True, exist_ok=True)  # and OSError on a place we cannot write to
     result = HandbookResult(config, split)
     started = time.perf_counter()
 

@@ -3,10 +3,16 @@ build --from-topics``, and the worker leader's crontab).
 
 A build takes up the previous one's state from the profiles topic, reads the input
 topics (transactions, account events, feedback) up to their ends as they stand when it
-starts, feeds the builder the events it has not seen (after the previous ``as_of``, up to
-this one) in event-time order, and publishes every entity's profile and state; an entity
-gone from the state gets a tombstone. The inputs keep a week (feedback four), so the
-state carried from build to build is what holds ninety days.
+starts, feeds the builder the events no build has fed yet, in event-time order, and
+publishes every entity's profile and state; an entity gone from the state gets a
+tombstone. The inputs keep a week (feedback four), so the state carried from build to
+build is what holds ninety days.
+
+Which events a build feeds: those that occurred by its ``as_of`` and were appended to
+their topic by its ``inputs_until`` (its start, less a margin for records still in
+flight: ``RISKSTREAM_PROFILES_SETTLE_S``; by the record's Kafka timestamp), less those the previous build fed by the same
+rule. So every event is fed exactly once, a late one (appended after a build that its
+event time belonged to) by the next build.
 
 Blocking kafka-python: the worker runs it in a thread.
 """
@@ -47,6 +53,8 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 class BuildReport:
     as_of_ms: int = 0
     resumed_from_ms: int | None = None  # the previous build's as_of, if one was taken up
+    resumed_inputs_until_ms: int | None = None  # and its inputs_until (None: an archive's)
+    inputs_until_ms: int | None = None
     entities_resumed: int = 0
     events_fed: int = 0
     events_skipped: int = 0  # already in the previous build, or after as_of
@@ -93,6 +101,7 @@ def take_up_previous(
     builder = HistoryBuilder()
     published: set[EntityKey] = set()
     newest: dict[EntityKey, tuple[int, dict[str, object]]] = {}
+    inputs_until: dict[int, int | None] = {}  # as_of -> that build's inputs_until
     for number, record in enumerate(read_to_end(settings, settings.topics.profiles), 1):
         try:
             entity, body = decode(record.key, record.value)  # type: ignore[attr-defined]
@@ -104,6 +113,7 @@ def take_up_previous(
             newest.pop(entity, None)
             continue
         published.add(entity)
+        inputs_until[body["as_of_ms"]] = body.get("inputs_until_ms")
         if "state" in body and body["as_of_ms"] >= newest.get(entity, (-1, {}))[0]:
             newest[entity] = (body["as_of_ms"], body["state"])
         if number % 10_000 == 0:
@@ -115,19 +125,31 @@ def take_up_previous(
         except (KeyError, TypeError, ValueError) as error:
             report.refused[f"profiles:bad_state:{type(error).__name__}"] += 1
     report.resumed_from_ms = resumed
+    report.resumed_inputs_until_ms = inputs_until.get(resumed) if resumed is not None else None
     report.entities_resumed = len(builder.entities)
     return builder, published
 
 
+def fed_by(as_of_ms: int | None, inputs_until_ms: int | None, at_ms: int, ts_ms: int) -> bool:
+    """Whether a build (``as_of_ms``, ``inputs_until_ms``) fed an event of time ``at_ms``
+    appended at ``ts_ms``; one from an archive (no inputs_until) fed what occurred by
+    its as_of."""
+    if as_of_ms is None or at_ms > as_of_ms:
+        return False
+    return inputs_until_ms is None or ts_ms <= inputs_until_ms
+
+
 def read_inputs(
     settings: Settings,
-    after_ms: int | None,
     until_ms: int,
     report: BuildReport,
     progress: Progress = _quiet,
 ) -> list[Event]:
-    """The input topics' events in (``after_ms``, ``until_ms``], in event-time order;
-    card numbers tokenised as the ingest does, bad records counted by reason."""
+    """The input topics' events this build feeds (the module's doc), in event-time
+    order; card numbers tokenised as the ingest does, bad records counted by reason."""
+    inputs_until = report.inputs_until_ms
+    assert inputs_until is not None
+    previous = (report.resumed_from_ms, report.resumed_inputs_until_ms)
     names = settings.topics
     redact = tokeniser_for(settings).tokenise
     events: list[Event] = []
@@ -146,8 +168,8 @@ def read_inputs(
             except InvalidEventError as rejected:
                 report.refused[f"{topic}:{rejected.rejection.reason}"] += 1
                 continue
-            at_ms = event.occurred_ms
-            if (after_ms is not None and at_ms <= after_ms) or at_ms > until_ms:
+            at_ms, ts_ms = event.occurred_ms, record.timestamp  # type: ignore[attr-defined]
+            if not fed_by(until_ms, inputs_until, at_ms, ts_ms) or fed_by(*previous, at_ms, ts_ms):
                 report.events_skipped += 1
                 continue
             events.append(event)
@@ -187,8 +209,9 @@ def encoded_records(
     ``previous`` builds published and this one no longer has."""
     for key, profile in sorted(snapshot.profiles.items()):
         raw_key, value, left_out = encode(
-            key, profile, snapshot.as_of_ms, builder.entities.get(key), max_bytes
-        )
+            key, profile, snapshot.as_of_ms, builder.entities.get(key), max_bytes,
+            inputs_until_ms=report.inputs_until_ms,
+        )  # fmt: skip
         report.state_left_out += left_out
         yield raw_key, value
     for key in sorted(previous - snapshot.profiles.keys()):
@@ -230,11 +253,13 @@ def build_from_topics(
 ) -> tuple[BuildReport, HistoryBuilder, Snapshot]:
     """The whole scheduled build (the module's doc); ``as_of_ms`` defaults to now."""
     report = BuildReport()
-    until_ms = as_of_ms if as_of_ms is not None else int(time.time() * 1000)
+    now_ms = int(time.time() * 1000)
+    until_ms = as_of_ms if as_of_ms is not None else now_ms
+    report.inputs_until_ms = now_ms - int(settings.profiles_settle_s * 1000)
     builder, previous = take_up_previous(settings, report, progress)
     if report.resumed_from_ms is not None and report.resumed_from_ms >= until_ms:
         raise ValueError("the published profiles are already as of this time or later")
-    events = read_inputs(settings, report.resumed_from_ms, until_ms, report, progress)
+    events = read_inputs(settings, until_ms, report, progress)
     snapshot = feed(builder, events, until_ms, report, progress, len(events))
     if publish_to_topic:
         records = encoded_records(builder, snapshot, previous, max_record_bytes(settings), report)

@@ -14,19 +14,27 @@ How a decision is reached, in order:
    one account is one piece of evidence, not ten), and every matching scoring rule its
    points, combined as independent evidence: ``score = 100 * (1 - prod(1 - p / 100))``
    (two signals of 50 give 75, not 100);
-5. the score maps to a decision by the policy's thresholds; a step-up or review entry
+5. with an active learned model (``risk.models``; ``agents/model_serving.py``), which saw
+   that same evidence among its features, the score is instead
+   ``max(round(100 * p), decide_points)``: its calibrated probability, never below what
+   the evidence that may decide alone (``_deciding``) adds up to; a ``MODEL`` reason
+   naming its strongest features comes first, and the decision names its version;
+6. the score maps to a decision by the policy's thresholds; a step-up or review entry
    (from an operator or imposed by a rule through its signal) raises the decision to at
    least challenge or review.
+
+Shadow models are scored beside, through the same arithmetic, and told how they would
+have decided; they never change the answer.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
@@ -53,7 +61,7 @@ def is_spend(event: Event) -> bool:
     return isinstance(event, Transaction) and event.type in OUTGOING and event.status != "failed"
 
 
-_RANK: dict[DecisionKind, int] = {"accept": 0, "review": 1, "challenge": 2, "reject": 3}
+DECISION_RANK: dict[DecisionKind, int] = {"accept": 0, "review": 1, "challenge": 2, "reject": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +207,36 @@ def _imposed(evidence: Evidence) -> list[tuple[str, str, str]]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class ModelOpinion:
+    """A learned model's view of one transaction: its calibrated probability of fraud,
+    the row it read, and once asked the features that moved it most (name, contribution
+    in log-odds)."""
+
+    model_id: str
+    version: str
+    probability: float
+    row: Sequence[float] = field(default=(), compare=False, repr=False)
+    strongest: tuple[tuple[str, float], ...] = ()
+
+
+class ModelPanel(Protocol):
+    """The learned models in force: the active one (if any) and the shadows."""
+
+    def opinions(self, evidence: Evidence) -> tuple[ModelOpinion | None, Sequence[ModelOpinion]]:
+        """The active model's opinion (None without one), and each shadow's."""
+        ...
+
+    def strongest(self, opinion: ModelOpinion) -> Sequence[tuple[str, float]]:
+        """The features that moved ``opinion`` most, strongest first (costly: asked only
+        for the decisions that impose friction)."""
+        ...
+
+    def shadowed(self, shadow: ModelOpinion, would: DecisionKind, decided: Decision) -> None:
+        """Shadow ``shadow`` would have decided ``would`` where ``decided`` was the answer."""
+        ...
+
+
 _FLOORS: tuple[tuple[DecisionKind, str, str], ...] = (
     ("challenge", "step_up", "STEP_UP_REQUIRED"),
     ("review", "review", "REVIEW_REQUIRED"),
@@ -213,10 +251,13 @@ def score(
     *,
     budget_ms: float | None = None,
     on_slow: Callable[[list[tuple[str, float]], float], object] | None = None,
+    model: ModelPanel | None = None,
 ) -> Decision:
     """The decision for ``evidence``. With ``budget_ms``, a scoring rule whose evaluation
     takes longer is left out of this decision and given to ``on_slow`` (rule id,
-    milliseconds) with the budget; the answer comes all the same."""
+    milliseconds) with the budget; the answer comes all the same. With ``model``, its
+    active model takes part and its shadows are scored beside (see the module's text);
+    entries in force that decide alone still do, before any model is asked."""
     txn = evidence.transaction
     kinds = {(entity, kind) for entity, kind, _ in _imposed(evidence)}
     # Without entries in force (the usual case) none of them can decide alone.
@@ -258,30 +299,73 @@ def score(
             contributions.append((rule.doc.points, reason))
     if slow and on_slow is not None and budget_ms is not None:
         on_slow(slow, budget_ms)
-    if not contributions:
-        points, reasons = 0, []
+    reasons = [reason for _, reason in sorted(contributions, key=lambda item: -item[0])]
+    decide_points = _noisy_or(_deciding(contributions))
+    active, shadows = model.opinions(evidence) if model is not None else (None, ())
+    if active is None:
+        points = _noisy_or(contributions)
     else:
-        remaining = 1.0
-        for points, _ in contributions:
-            remaining *= 1 - points / 100
-        points = round(100 * (1 - remaining))
-        reasons = [reason for _, reason in sorted(contributions, key=lambda item: -item[0])]
-    decision = policy.decide(points)
-    if kinds:
-        imposed_kinds = {kind for _, kind in kinds}
-        for floor, kind, code in _FLOORS:
-            if kind in imposed_kinds and _RANK[decision] < _RANK[floor]:
-                decision = floor
-                reasons.append(Reason(code=code, detail=f"a {kind} entry is in force"))
-    return _decision(txn, rules_version, points, decision, reasons)
+        points = max(round(100 * active.probability), decide_points)
+    imposed_kinds = {kind for _, kind in kinds}
+    decision, floors = _floored(policy.decide(points), imposed_kinds)
+    if active is not None and model is not None:
+        # Naming the strongest features costs many predicts (SHAP values): done for the
+        # decisions someone acts on, not for the accepts that are most of the traffic.
+        if decision != "accept":
+            active = replace(active, strongest=tuple(model.strongest(active)))
+        reasons.insert(0, _model_reason(active))
+    decided = _decision(
+        txn, rules_version, points, decision, reasons + floors,
+        active.version if active is not None else None,
+    )  # fmt: skip
+    if model is not None:
+        for shadow in shadows:
+            would = policy.decide(max(round(100 * shadow.probability), decide_points))
+            model.shadowed(shadow, _floored(would, imposed_kinds)[0], decided)
+    return decided
+
+
+def _deciding(contributions: list[tuple[int, Reason]]) -> list[tuple[int, Reason]]:
+    """The contributions that may decide alone, which a model's probability never
+    lowers: every signal and scoring rule, until rules carry an effect level."""
+    return contributions
+
+
+def _noisy_or(contributions: list[tuple[int, Reason]]) -> int:
+    """Independent evidence combined: ``100 * (1 - prod(1 - p / 100))``."""
+    remaining = 1.0
+    for points, _ in contributions:
+        remaining *= 1 - points / 100
+    return round(100 * (1 - remaining))
+
+
+def _model_reason(opinion: ModelOpinion) -> Reason:
+    strongest = ", ".join(f"{name} {value:+.2f}" for name, value in opinion.strongest)
+    detail = f"model {opinion.model_id} ({opinion.version}): probability {opinion.probability:.3f}"
+    return Reason(code="MODEL", detail=f"{detail}; strongest: {strongest}" if strongest else detail)
+
+
+def _floored(decision: DecisionKind, imposed_kinds: set[str]) -> tuple[DecisionKind, list[Reason]]:
+    """``decision`` raised to the floors that step-up and review entries impose."""
+    floors: list[Reason] = []
+    for floor, kind, code in _FLOORS:
+        if kind in imposed_kinds and DECISION_RANK[decision] < DECISION_RANK[floor]:
+            decision = floor
+            floors.append(Reason(code=code, detail=f"a {kind} entry is in force"))
+    return decision, floors
 
 
 def _decision(
-    txn: Transaction, rules_version: str, points: int, decision: DecisionKind, reasons: list[Reason]
+    txn: Transaction,
+    rules_version: str,
+    points: int,
+    decision: DecisionKind,
+    reasons: list[Reason],
+    model_version: str | None = None,
 ) -> Decision:
     return Decision(
         event_id=txn.event_id, score=points, decision=decision,
-        reasons=tuple(reasons), rules_version=rules_version,
+        reasons=tuple(reasons), rules_version=rules_version, model_version=model_version,
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from riskstream.cli.acls import register_acls
 from riskstream.cli.audit import register_audit
 from riskstream.cli.broker import require_broker
 from riskstream.cli.command import Command
+from riskstream.cli.models import register_models
 from riskstream.cli.offline import register_offline
 from riskstream.cli.profiles import register_profiles
 from riskstream.cli.simulate import register_simulate
@@ -25,6 +26,7 @@ def register(app: faust.App) -> None:
         register_audit,
         register_acls,
         register_profiles,
+        register_models,
     ):
         add(app)
 

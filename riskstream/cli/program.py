@@ -30,7 +30,7 @@ PROG = "riskstream"
 # Faust's commands that riskstream's users do not need (they inspect or poke a Faust
 # app from outside); they still run when named.
 HIDDEN_COMMANDS = (
-    "agents", "clean_versions", "completion", "livecheck", "model", "models", "reset",
+    "agents", "clean_versions", "completion", "livecheck", "models", "reset",
     "send", "tables",
 )  # fmt: skip
 # Faust's options that mean nothing here: the app is riskstream's (--app), its data

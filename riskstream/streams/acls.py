@@ -36,6 +36,7 @@ LITERAL, PREFIXED = ACLResourcePatternType.LITERAL, ACLResourcePatternType.PREFI
 ROLES: dict[str, str] = {
     "worker": "`riskstream worker`",
     "rules": "rule admins (`riskstream rules`)",
+    "models": "model admins (`riskstream model`)",
     "operator": "operators (`riskstream penalties`)",
     "auditor": "auditors (`riskstream audit verify`)",
     "producer": "upstream payment services (the inputs)",
@@ -74,7 +75,8 @@ def acl_table(settings: Settings) -> list[Grant]:
     t, app_id = settings.topics, settings.app_id
     worker = [
         *_topics("worker", (t.transactions, t.account_events, t.feedback), READ, DESCRIBE),
-        *_topics("worker", (t.rules,), READ, DESCRIBE),
+        # Models are deployed by the model admins only: a worker reads them.
+        *_topics("worker", (t.rules, t.models), READ, DESCRIBE),
         # A worker disables a rule version too slow to run for every worker.
         *_topics("worker", (t.rule_suspensions,), READ, WRITE, DESCRIBE),
         *_topics("worker", (t.penalties,), READ, WRITE, DESCRIBE),
@@ -95,6 +97,8 @@ def acl_table(settings: Settings) -> list[Grant]:
         *worker,
         *_topics("rules", (t.rules, t.rule_proposals), READ, WRITE, DESCRIBE),
         *_topics("rules", (t.audit,), WRITE, DESCRIBE),
+        *_topics("models", (t.models,), READ, WRITE, DESCRIBE),
+        *_topics("models", (t.audit,), WRITE, DESCRIBE),
         # `rules list` shows the rule versions the workers suspended.
         *_topics("rules", (t.rule_suspensions,), READ, DESCRIBE),
         *_topics("operator", (t.penalties,), READ, WRITE, DESCRIBE),

@@ -33,6 +33,13 @@ MAX_VERSION = 2**31 - 1
 MAX_RULES = 500
 MAX_KEY_GROUPS = 16
 
+# A model record (``risk.models``): its artefact (a LightGBM booster as text) is far
+# larger than any rule. The topic takes records this large (its ``max.message.bytes``),
+# and the model CLI's producer and every worker's follower are sized to match.
+MAX_MODEL_RECORD_BYTES = 8 * 1024 * 1024
+# Shadow models in force at once: each costs every score request one more predict.
+MAX_SHADOW_MODELS = 4
+
 
 def describe(value: timedelta) -> str:
     """``400d``, ``7d``, ``1ms``: a bound as rule documents write it."""

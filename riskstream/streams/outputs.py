@@ -60,6 +60,9 @@ class Decision(BaseModel):
     # What was asked (scorer.request_digest): the same event id with another body is a
     # conflict, not a retry. None on records written before it was kept.
     request_sha256: str | None = None
+    # The version of the learned model that took part (``risk.models``); None when the
+    # rules decided alone (no active model, or an entry in force decided first).
+    model_version: str | None = None
 
 
 def deterministic_id(*parts: str | int) -> str:

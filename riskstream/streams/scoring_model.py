@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from riskstream.streams import bounds
+from riskstream.streams.model_record import ModelAudit
 from riskstream.streams.outputs import EntityType
 from riskstream.streams.rule_model import Duration, Expression, RuleId, check_positive
 from riskstream.streams.rule_suspension import RuleSuspension
@@ -101,13 +102,18 @@ class AuditRecord(BaseModel):
 
     at: AwareDatetime
     actor: str
-    action: Literal["add", "remove", "rule-propose", "rule-approve", "rule-reject", "rule-suspend"]
+    action: Literal[
+        "add", "remove", "rule-propose", "rule-approve", "rule-reject", "rule-suspend",
+        "model-deploy",
+    ]  # fmt: skip
     penalty_id: str = ""  # empty on a rule change's line
     reason: str
     penalty: Penalty | None = None
     rule_change: RuleChangeAudit | None = None
     # A worker's safety disable of a rule version too slow to evaluate.
     suspension: RuleSuspension | None = None
+    # A model deployed, moved to shadow or retired (``riskstream model``).
+    model: ModelAudit | None = None
     chain: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     seq: Annotated[int, Field(ge=0)] | None = None
     prev: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None

@@ -37,6 +37,7 @@ class TopicNames(BaseSettings):
     rule_proposals: str = "risk.rule-proposals"
     rule_suspensions: str = "risk.rule-suspensions"
     profiles: str = "risk.profiles"
+    models: str = "risk.models"
 
 
 class Settings(BaseSettings):
@@ -311,6 +312,12 @@ class Settings(BaseSettings):
         description="When the worker leader rebuilds the long-horizon profiles from the"
         " topics and publishes them to the profiles topic (cron format, UTC); empty: never"
         " (a CronJob runs `riskstream profiles build --from-topics --publish` instead).",
+    )
+    profiles_settle_s: float = Field(
+        60.0,
+        ge=0,
+        description="A profiles build leaves the input records appended in its last this"
+        " many seconds (they may still be in flight) to the next build.",
     )
     decision_memory_hours: float = Field(
         24.0,

@@ -10,12 +10,15 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError, TopicAuthorizationFailedError
 
+from riskstream.streams.bounds import MAX_MODEL_RECORD_BYTES
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
 WEEK_MS = 7 * 24 * 3600 * 1000
+# Room for a model record's key, headers and batch framing beside its value.
+MODEL_RECORD_HEADROOM = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,14 @@ def catalog(settings: Settings) -> list[TopicSpec]:
         ),
         TopicSpec(names.audit, 1, retention_ms=-1, purpose="audit trail of changes"),
         TopicSpec(names.profiles, keyed, compacted=True, purpose="long-horizon profiles (state)"),
+        TopicSpec(
+            names.models,
+            1,
+            compacted=True,
+            purpose="scoring models and their modes (state)",
+            # A record carries a whole booster: larger than the broker's 1 MiB default.
+            extra={"max.message.bytes": str(MAX_MODEL_RECORD_BYTES + MODEL_RECORD_HEADROOM)},
+        ),
         TopicSpec(
             rekey_topic_name(settings),
             keyed,

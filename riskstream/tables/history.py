@@ -201,6 +201,7 @@ class HistoryBuilder:
         self.entities: dict[EntityKey, EntityHistory] = {}
         self.fed = 0
         self.unmatched_verdicts = 0  # verdicts whose transaction the account no longer recalls
+        self._pruned_day = -1
 
     def touches(self, event: Event) -> list[EntityKey]:
         """The entities feeding ``event`` changes (a replay freezes their profiles first)."""
@@ -235,6 +236,9 @@ class HistoryBuilder:
         at_ms = event.occurred_ms
         index = at_ms // DAY_MS
         oldest = index - KEEP_DAYS + 1
+        if index > self._pruned_day:  # once a day: entities no longer seen are forgotten
+            self.prune(index * DAY_MS)
+            self._pruned_day = index
         cap, accounts_cap = self.config.set_cap, self.config.accounts_cap
         keys = self.touches(event)
         geo = event.geo
@@ -242,6 +246,8 @@ class HistoryBuilder:
         for key in keys:
             entity = self._entity(key, at_ms)
             entity.prune(oldest)
+            if not entity.days:  # unseen for the longest window: seen anew, as if forgotten
+                entity.first_ms = at_ms
             day = entity.day(index)
             if key[0] != "account":
                 day.note("accounts", event.account_id, accounts_cap)

@@ -55,6 +55,8 @@ def encode(
     as_of_ms: int,
     state: EntityHistory | None,
     max_bytes: int,
+    *,
+    inputs_until_ms: int | None = None,
 ) -> tuple[bytes, bytes, bool]:
     """(key, value, whether the state had to be left out to fit ``max_bytes``). A profile
     is small (hundreds of bytes); the state of a busy merchant can be large, and without
@@ -66,6 +68,8 @@ def encode(
         "as_of": from_epoch_ms(as_of_ms).isoformat(),
         "profile": dict(profile),
     }
+    if inputs_until_ms is not None:  # a build from the topics (agents/history_job.py)
+        body["inputs_until_ms"] = inputs_until_ms
     if state is not None:
         value = orjson.dumps({**body, "state": state.to_json()})
         if len(value) <= max_bytes:
@@ -103,6 +107,11 @@ def decode(key: bytes | None, value: bytes | None) -> tuple[EntityKey, dict[str,
     if as_of.tzinfo is None:
         raise RefusedRecordError("bad_as_of", "as_of must carry a zone")
     body["as_of_ms"] = to_epoch_ms(as_of)
+    inputs_until = body.get("inputs_until_ms")
+    if inputs_until is not None and (
+        isinstance(inputs_until, bool) or not isinstance(inputs_until, int)
+    ):
+        raise RefusedRecordError("bad_inputs_until", "inputs_until_ms must be epoch milliseconds")
     body["profile"] = checked_profile(body.get("profile"))
     return entity, body
 

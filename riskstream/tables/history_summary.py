@@ -52,8 +52,12 @@ class HistorySource(Protocol):
 def summarise(
     key: EntityKey, entity: EntityHistory, as_of_ms: int, config: HistoryConfig
 ) -> dict[str, ProfileValue]:
-    """The profile of one entity ``as_of_ms`` (see the module's doc)."""
+    """The profile of one entity ``as_of_ms`` (see the module's doc); empty for an entity
+    not seen within the longest window (whether or not its old days were pruned yet)."""
     last = (as_of_ms - 1) // DAY_MS
+    oldest = (as_of_ms - LONGEST * DAY_MS) // DAY_MS
+    if not any(oldest <= index <= last for index in entity.days):
+        return {}
     profile: dict[str, ProfileValue] = {
         "days_since_first_seen": round(max(0, as_of_ms - entity.first_ms) / DAY_MS, 3)
     }
@@ -138,13 +142,12 @@ def take_snapshot(builder: HistoryBuilder, as_of_ms: int) -> Snapshot:
     """Every entity's profile as of ``as_of_ms``, from a builder fed the events up to it
     (later ones, if fed, are left out of the windows but not of the verdicts)."""
     builder.prune(as_of_ms)
-    return Snapshot(
-        as_of_ms,
-        {
-            key: summarise(key, entity, as_of_ms, builder.config)
-            for key, entity in builder.entities.items()
-        },
-    )
+    snapshot = Snapshot(as_of_ms)
+    for key, entity in builder.entities.items():
+        profile = summarise(key, entity, as_of_ms, builder.config)
+        if profile:
+            snapshot.profiles[key] = profile
+    return snapshot
 
 
 class LazySnapshot:
@@ -166,7 +169,7 @@ class LazySnapshot:
         entity = self.builder.entities.get(key)
         if entity is None:
             return EMPTY
-        return summarise(key, entity, self.as_of_ms, self.builder.config)
+        return summarise(key, entity, self.as_of_ms, self.builder.config) or EMPTY
 
     def lookup(self, entity_type: str, entity_id: str) -> Profile:
         key = (entity_type, entity_id)

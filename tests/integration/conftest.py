@@ -107,6 +107,7 @@ def sandbox(kafka_bootstrap: str, tmp_path: Path) -> Sandbox:
         audit=f"t-{tag}.audit",
         rule_proposals=f"t-{tag}.rule-proposals",
         rule_suspensions=f"t-{tag}.rule-suspensions",
+        profiles=f"t-{tag}.profiles",
     )
     web_port = free_port()
     data_dir = tmp_path / "data"

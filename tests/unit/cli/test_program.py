@@ -49,6 +49,8 @@ USAGE_ERRORS = [
     ("profiles", "build", "--from-topics", "--as-of", "yesterday", "--publish"),
     ("backtest", "events.jsonl"),
     ("backtest", "handbook", "--days", "10"),
+    ("model", "bogus"),
+    ("model", "train", "events.jsonl"),
 ]
 NEED_A_BROKER = [
     ("worker",),
@@ -60,6 +62,13 @@ NEED_A_BROKER = [
     ("profiles", "build", "--from-topics", "--publish"),
 ]
 OTHERS = [("--version",), ("--help",), ("clean-versions", "--help")]
+# A model command's bad input: one line naming it, exit 2.
+MODEL_MISTAKES = {
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00Z"): "no events file",
+    ("model", "train", "missing.jsonl", "--cutoff", "yesterday"): "not an ISO 8601 instant",
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00"): "needs a time zone",
+    ("model", "card", "missing.json"): "no model file",
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +85,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Done]
             stderr=subprocess.PIPE,
             text=True,
         )
-        for args in USAGE_ERRORS + NEED_A_BROKER + OTHERS
+        for args in USAGE_ERRORS + NEED_A_BROKER + OTHERS + list(MODEL_MISTAKES)
     }
     done = {}
     for args, process in running.items():
@@ -107,8 +116,8 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert " ".join(done.out.split()).find(metadata("riskstream")["Summary"]) > 0
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
-        "acls", "audit", "backtest", "demo", "penalties", "profiles", "replay", "rules",
-        "simulate", "token", "topics", "worker",
+        "acls", "audit", "backtest", "demo", "model", "penalties", "profiles", "replay",
+        "rules", "simulate", "token", "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 
@@ -132,6 +141,16 @@ def test_a_usage_error_is_one_line(ran: dict[tuple[str, ...], Done], args: tuple
     line = one_line(done)
     assert done.status == 2
     assert line.startswith("riskstream") and "--help`" in line
+
+
+@pytest.mark.parametrize("args", list(MODEL_MISTAKES), ids=" ".join)
+def test_a_model_command_mistake_is_one_line(
+    ran: dict[tuple[str, ...], Done], args: tuple[str, ...]
+) -> None:
+    done = ran[args]
+    line = one_line(done)
+    assert done.status == 2
+    assert line.startswith("riskstream model: ") and MODEL_MISTAKES[args] in line
 
 
 @pytest.mark.parametrize("args", NEED_A_BROKER, ids=" ".join)

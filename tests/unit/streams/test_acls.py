@@ -38,7 +38,12 @@ def test_only_the_rule_admins_write_rules_and_few_write_the_state() -> None:
     assert roles_that(ACLOperation.WRITE, names.rule_suspensions, config) == {"worker"}
     assert roles_that(ACLOperation.READ, names.rule_suspensions, config) == {"worker", "rules"}
     assert roles_that(ACLOperation.WRITE, names.penalties, config) == {"worker", "operator"}
-    assert roles_that(ACLOperation.WRITE, names.audit, config) == {"worker", "operator", "rules"}
+    assert roles_that(ACLOperation.WRITE, names.audit, config) == {
+        "worker", "operator", "rules", "models",
+    }  # fmt: skip
+    # Deploying a model is the model admins' action: the workers only read the models.
+    assert roles_that(ACLOperation.WRITE, names.models, config) == {"models"}
+    assert roles_that(ACLOperation.READ, names.models, config) == {"worker", "models"}
     for topic in (names.signals, names.decisions, names.dead_letter):
         assert roles_that(ACLOperation.WRITE, topic, config) == {"worker"}
     assert roles_that(ACLOperation.WRITE, names.transactions, config) == {"producer"}

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import orjson
+import pytest
+
+from riskstream.agents.model_artefact import (
+    MAX_ARTEFACT_BYTES,
+    IsotonicCalibration,
+    ModelArtefact,
+    ModelCard,
+    PlattCalibration,
+    content_version,
+)
+
+FEATURES = ("amount", "hour", "signals")
+WHEN = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@cache
+def booster_text(names: tuple[str, ...] = FEATURES) -> str:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(400, len(names)))
+    y = (x[:, 0] + 0.5 * rng.normal(size=400) > 1.0).astype(int)
+    params = {"objective": "binary", "num_leaves": 4, "verbosity": -1, "num_threads": 1}
+    data = lgb.Dataset(x, y, feature_name=list(names))
+    return str(lgb.train(params, data, num_boost_round=10).model_to_string())
+
+
+def card() -> ModelCard:
+    return ModelCard(
+        train_from=WHEN, train_to=WHEN, label_cutoff=WHEN, rows=400, positives=60,
+        metrics={"auc": 0.9}, importances=[("amount", 12.0)],
+    )  # fmt: skip
+
+
+def artefact(**extra: Any) -> ModelArtefact:
+    body: dict[str, Any] = {
+        "model_id": "fraud-gbm", "created_at": WHEN, "features": FEATURES,
+        "booster": booster_text(), "calibration": PlattCalibration(a=1.0, b=0.0), "card": card(),
+    }  # fmt: skip
+    return ModelArtefact.build(**{**body, **extra})
+
+
+def record(**changes: Any) -> dict[str, Any]:
+    """A valid record with ``changes`` applied, its version recomputed."""
+    body = {**artefact().to_dict(), **changes}
+    body["version"] = content_version(body)
+    return body
+
+
+def test_round_trip_keeps_content_version_and_scores() -> None:
+    model = artefact()
+    again = ModelArtefact.from_bytes(model.to_bytes())
+    assert again.version == model.version
+    assert len(model.version) == 12
+    assert again.to_bytes() == model.to_bytes()
+    row = [2.0, 0.0, 1.0]
+    assert again.probability(row) == model.probability(row)
+    assert model.probability(row) > model.probability([-2.0, 0.0, 1.0])
+
+
+def test_platt_is_a_logistic_on_the_margin() -> None:
+    model = artefact(calibration=PlattCalibration(a=2.0, b=-1.0))
+    row = [1.5, 0.0, 0.0]
+    margin = model.margin(row)
+    assert model.probability(row) == pytest.approx(1 / (1 + math.exp(-(2 * margin - 1))))
+
+
+def test_isotonic_interpolates_the_booster_probability() -> None:
+    calibration = IsotonicCalibration(x=[0.0, 0.5, 1.0], y=[0.0, 0.2, 1.0])
+    model = artefact(calibration=calibration)
+    row = [1.5, 0.0, 0.0]
+    raw = 1 / (1 + math.exp(-model.margin(row)))
+    assert model.probability(row) == pytest.approx(float(np.interp(raw, [0, 0.5, 1], [0, 0.2, 1])))
+
+
+def test_nan_is_unknown_and_scored() -> None:
+    assert 0.0 <= artefact().probability([math.nan] * 3) <= 1.0
+
+
+def test_batch_and_single_row_agree() -> None:
+    model = artefact()
+    rows = [[2.0, 0.0, 1.0], [-1.0, math.nan, 0.0]]
+    assert model.probabilities(rows) == [model.probability(row) for row in rows]
+
+
+def test_contributions_name_the_strongest_features() -> None:
+    top = artefact().contributions([3.0, 0.0, 0.0], k=1)
+    assert top[0][0] == "amount"
+    assert top[0][1] > 0
+
+
+def test_a_row_of_the_wrong_length_is_refused() -> None:
+    with pytest.raises(ValueError, match="3"):
+        artefact().probability([1.0])
+
+
+def test_version_changes_with_content() -> None:
+    assert artefact().version != artefact(model_id="other").version
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"x" * (MAX_ARTEFACT_BYTES + 1), "limit"),
+        (b"{not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b"{}", "model_id"),
+    ],
+)
+def test_garbage_is_refused_with_a_reason(raw: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        ModelArtefact.from_bytes(raw)
+
+
+def load(body: dict[str, Any]) -> ModelArtefact:
+    return ModelArtefact.from_bytes(orjson.dumps(body))
+
+
+def test_an_edited_record_is_refused_for_its_version() -> None:
+    body = artefact().to_dict()
+    body["card"]["positives"] = 1
+    with pytest.raises(ValueError, match="version"):
+        load(body)
+
+
+def test_an_unknown_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="extra"):
+        load(record(extra=1))
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"booster": "tree\ngarbage"}, "not a LightGBM model"),
+        ({"booster": "hello"}, "not a LightGBM model"),
+        ({"booster": "tree\nobjective=binary\nTree=0\nnonsense=1\nend of trees\n"}, "cannot read"),
+        ({"features": ["a", "b"]}, "2"),
+        ({"features": ["amount", "hour", "other"]}, "names differ"),
+        ({"features": ["amount", "amount", "x"]}, "once"),
+        ({"features": ["bad name"]}, "features"),
+        ({"calibration": {"kind": "isotonic", "x": [0, 1], "y": [1, 0]}}, "non-decreasing"),
+        ({"calibration": {"kind": "isotonic", "x": [0, 1], "y": [0]}}, "same number"),
+        ({"calibration": {"kind": "platt", "a": "nan", "b": 0}}, "calibration"),
+        ({"calibration": {"kind": "magic"}}, "calibration"),
+        ({"library": "xgboost 2"}, "library"),
+        ({"created_at": "2026-12-01T00:00:00"}, "created_at"),
+    ],
+)
+def test_hostile_records_are_refused_with_a_reason(changes: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        load(record(**changes))
+
+
+def test_a_regression_booster_is_refused() -> None:
+    text = booster_text().replace("objective=binary sigmoid:1", "objective=regression")
+    with pytest.raises(ValueError, match="binary"):
+        load(record(booster=text))
+
+
+def test_card_counts_are_checked() -> None:
+    with pytest.raises(ValueError, match="positives"):
+        ModelCard(
+            train_from=WHEN, train_to=WHEN, label_cutoff=WHEN, rows=1, positives=2, metrics={}
+        )

@@ -49,11 +49,14 @@ def row_of(event_id: str) -> int | None:
     return int(event_id[3:])
 
 
-def write_events(data: HandbookData, path: Path, end_day: int, delay_days: int) -> tuple[int, int]:
-    """The transactions of days ``[0, end_day)`` and the fraud feedback due by then, in
-    event-time order; how many transactions and feedback events were written."""
+def write_events(
+    data: HandbookData, path: Path, end_day: int, delay_days: int, start_day: int = 0
+) -> tuple[int, int]:
+    """The transactions of days ``[start_day, end_day)`` and the fraud feedback on them
+    due by then, in event-time order; how many transactions and feedback events were
+    written."""
     tx = data.transactions
-    rows = np.flatnonzero(tx.seconds < end_day * DAY_S)
+    rows = np.flatnonzero((tx.seconds >= start_day * DAY_S) & (tx.seconds < end_day * DAY_S))
     reported = rows[tx.fraud[rows]]
     reported = reported[tx.seconds[reported] + delay_days * DAY_S < end_day * DAY_S]
     times = np.concatenate([tx.seconds[rows], tx.seconds[reported] + delay_days * DAY_S])

@@ -7,6 +7,7 @@
   labels the feedback events have delivered by the label cut-off (the test week's
   start), and scores the test week. :func:`model_runner` finds the one riskstream
   ships, or None (printed as "model: not available").
+- Both together: the larger of 100 x the model's probability and the rules' points.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ ModelRunner = Callable[[ModelJob, Console], NDArray[np.float64]]
 
 
 def model_runner() -> ModelRunner | None:
-    """riskstream's model trainer and offline scorer, once they are part of the package
-    (issue #18, branch ``model``); None until then."""
-    return None
+    """riskstream's model trainer and offline scorer (``offline/handbook/model``); None
+    when LightGBM, which it needs, is not installed."""
+    try:
+        from riskstream.offline.handbook.model import train_and_score  # noqa: PLC0415
+    except ImportError:
+        return None
+    return train_and_score
 
 
 def rule_scores(

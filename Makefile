@@ -117,7 +117,7 @@ bench-replay: install
 	$(BIN)/python -m benchmarks.replay
 
 # The handbook protocol at the handbook's scale (docs/offline.md#handbook-protocol): its
-# card data, its baselines and riskstream's figures on them; about 8 minutes on 2 cores.
+# card data, its baselines and riskstream's figures on them; about 22 minutes on 2 cores.
 # Development tokens: the data holds no card numbers.
 handbook: install
 	RISKSTREAM_DEVELOPMENT=1 $(BIN)/riskstream backtest handbook --out reports/handbook

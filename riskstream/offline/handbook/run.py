@@ -28,9 +28,10 @@ from riskstream.offline.metrics import CurvePoint, average_precision, pr_curve, 
 from riskstream.offline.plots import plot_pr
 
 TOP_K = 100
-# Days of events before the training week that the model's scoring pass reads: the
-# pack's windows, and merchant.fraud_rate's 7 days of chargebacks, are full by then.
-MODEL_WARMUP_DAYS = 7
+# Days of events before the training week that the model's scoring pass reads: 30, the
+# longest of the handbook's windows and of the pack's (amount.spike's horizon), and of
+# the profiles' 30-day figures, so that training and test rows see the same history.
+MODEL_WARMUP_DAYS = 30
 RULES, RULES_MODEL = "riskstream rules", "riskstream rules+model"
 
 

@@ -9,10 +9,10 @@ tombstone. The inputs keep a week (feedback four), so the state carried from bui
 build is what holds ninety days.
 
 Which events a build feeds: those that occurred by its ``as_of`` and were appended to
-their topic by its ``inputs_until`` (its start, less a margin for records still in
-flight: ``RISKSTREAM_PROFILES_SETTLE_S``; by the record's Kafka timestamp), less those the previous build fed by the same
-rule. So every event is fed exactly once, a late one (appended after a build that its
-event time belonged to) by the next build.
+their topic by its ``inputs_until`` (by the record's Kafka timestamp; its start, less
+``RISKSTREAM_PROFILES_SETTLE_S`` for records still in flight), less those the previous
+build fed by the same rule. So every event is fed exactly once, a late one (appended
+after a build that its event time belonged to) by the next build.
 
 Blocking kafka-python: the worker runs it in a thread.
 """

@@ -15,6 +15,9 @@ from rich.table import Table
 from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.scoring import DecisionPolicy
 
+# Without a terminal (a log file, CI) there is no bar: a line every so many events.
+PLAIN_PROGRESS_EVERY = 50_000
+
 
 class ModelCommandError(ValueError):
     """A mistake of the caller's, told in one line."""
@@ -64,6 +67,8 @@ def train_command(
 
         def told(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
+            if not console.is_terminal and done % PLAIN_PROGRESS_EVERY == 0:
+                console.print(f"scored {done:,} of {total:,} events", markup=False)
 
         found = training.collect(events_path, cut, start, labels_path, policy=policy, progress=told)
     collected = time.perf_counter() - started

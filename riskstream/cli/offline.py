@@ -121,9 +121,11 @@ def register_offline(app: faust.App) -> None:
         option("--rules", type=str, default=None, help="Candidate rule files or directory."),
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
+        option("--model", type=str, default=None,
+               help="A model artefact: runs 'rules' and 'rules+model' side by side."),
         *HANDBOOK_OPTIONS,
         base=Command,
-    )
+    )  # fmt: skip
     async def backtest(
         self: AppCommand,
         events: str,
@@ -131,6 +133,7 @@ def register_offline(app: faust.App) -> None:
         rules: str | None,
         current: str | None,
         report_dir: str,
+        model: str | None,
         **handbook: Any,
     ) -> None:
         """Replay with ground truth: precision, recall and alert volume per rule and
@@ -155,6 +158,7 @@ def register_offline(app: faust.App) -> None:
             candidate=Path(rules) if rules else None,
             current=Path(current) if current else None,
             report_dir=Path(report_dir),
+            model=Path(model) if model else None,
         )
         try:
             result = run_backtest(inputs, policy_from(get_settings()), wide_console())

@@ -12,6 +12,7 @@ from riskstream.agents.scoring import DecisionPolicy
 from riskstream.offline.evaluation import Collector, Evaluation, evaluate
 from riskstream.offline.jsonl import BadLine
 from riskstream.offline.labels import GroundTruth, read_labels
+from riskstream.offline.model_backtest import load_model, model_runs
 from riskstream.offline.native import NativeReplay
 from riskstream.offline.plots import plot_alerts_per_day, plot_pr_curves
 from riskstream.offline.report import build_tables, write_markdown
@@ -26,6 +27,7 @@ class BacktestInputs:
     candidate: Path | None = None  # rule files or a directory
     current: Path | None = None  # default: the shipped rules
     report_dir: Path = Path("backtest-report")
+    model: Path | None = None  # a model artefact: "rules" and "rules+model" runs
 
 
 @dataclass(slots=True)
@@ -49,10 +51,19 @@ def run_backtest(
     centers = {"current": rule_center(inputs.current)}
     if inputs.candidate is not None:
         centers["candidate"] = rule_center(inputs.candidate)
+    model = load_model(inputs.model) if inputs.model is not None else None
+    if model is not None:  # the current rules run in the model's pass instead
+        current = centers.pop("current")
     replays = {name: NativeReplay(center, policy) for name, center in centers.items()}
     truth, bad_labels = read_labels(inputs.labels)
     result = BacktestResult(bad_labels=bad_labels)
     replayed = 0
+    if model is not None:
+        with console.status(f"scoring the events with the rules and model {model.version}"):
+            runs, replayed, result.bad_events = model_runs(
+                inputs.events, current, model, truth, policy
+            )
+        result.runs.update(runs)
     for name, center in centers.items():
         with console.status(f"replaying the events with the {name} rules"):
             replay = replays.pop(name)
@@ -76,11 +87,13 @@ def run_backtest(
     fraud = [item for item in truth.instances.values() if item.fraud]
     attack = sum(len(item.attack_ids) for item in fraud)
     context = sum(len(item.event_ids) - len(item.attack_ids) for item in fraud)
+    used = f"; model: `{inputs.model}` ({model.model_id} {model.version})" if model else ""
     preamble = (
         f"Events: `{inputs.events}` ({replayed:,} replayed, {len(bad_events):,} invalid "
         f"lines skipped). Labels: `{inputs.labels}` ({len(truth.instances):,} instances, "
         f"{len(fraud):,} of them fraud: {attack:,} attack and {context:,} context events). "
-        f"Current rules: {inputs.current or 'shipped'}; candidate: {inputs.candidate or 'none'}."
+        f"Current rules: {inputs.current or 'shipped'}; candidate: {inputs.candidate or 'none'}"
+        f"{used}."
         "\n\nAlerts are judged by instance: an alert is true when an event behind it belongs "
         "to a fraud instance, whatever its role; an instance is detected when an alert cites "
         "any of its events. Transactions are judged by role: a fraud instance's attack "

@@ -36,6 +36,7 @@ class Collector:
     labels: list[bool] = field(default_factory=list)
     decisions: Counter[tuple[str, EventClass]] = field(default_factory=Counter)
     unjudged: int = 0
+    flagged: set[str] = field(default_factory=set)  # fraud events decided review or above
 
     def add_alerts(self, signals: Iterable[Signal], shadow: Iterable[Signal]) -> None:
         self.alerts.extend((signal, "active") for signal in signals)
@@ -44,6 +45,8 @@ class Collector:
     def add_decision(self, event_id: str, score: int, decision: str) -> None:
         truth = self.truth.event_class(event_id)
         self.decisions[(decision, truth)] += 1
+        if decision != "accept" and truth == "fraud":
+            self.flagged.add(event_id)
         if score < 0:
             self.unjudged += 1
             return
@@ -76,10 +79,17 @@ class ScenarioResult:
     by_any_rule: int
     look_alikes: int
     look_alikes_alerted: int
+    # Fraud instances with an attack transaction decided review or above: what a model,
+    # which raises no alert of its own, is judged by.
+    by_decision: int = 0
 
     @property
     def recall(self) -> float | None:
         return ratio(self.by_own_rule, self.instances)
+
+    @property
+    def recall_decided(self) -> float | None:
+        return ratio(self.by_decision, self.instances)
 
     @property
     def recall_any(self) -> float | None:
@@ -150,6 +160,10 @@ def evaluate(collected: Collector, modes: dict[str, str]) -> Evaluation:
                 by_any_rule=sum(name in detected_by_any for name in fraud),
                 look_alikes=len(alike),
                 look_alikes_alerted=sum(name in own for name in alike),
+                by_decision=sum(
+                    not truth.instances[name].attack_ids.isdisjoint(collected.flagged)
+                    for name in fraud
+                ),
             )
         )
     scenario_of = {result.scenario: result for result in scenarios}

@@ -100,10 +100,12 @@ def scenarios_table(name: str, evaluation: Evaluation) -> ReportTable:
             f"{result.by_own_rule} ({pct(result.recall)})",
             f"{result.by_any_rule} ({pct(result.recall_any)})",
             f"{result.look_alikes_alerted}/{result.look_alikes}",
+            f"{result.by_decision} ({pct(result.recall_decided)})",
         )
         for result in evaluation.scenarios
     ]
-    columns = ("scenario", "fraud instances", "by its rule", "by any rule", "look-alikes alerted")
+    columns = ("scenario", "fraud instances", "by its rule", "by any rule", "look-alikes alerted",
+               "by decision (review+)")  # fmt: skip
     return ReportTable(f"Scenarios: {name}", columns, rows)
 
 

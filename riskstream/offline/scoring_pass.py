@@ -22,7 +22,7 @@ core's decision lines (the check: ``Scored.core``); a copy of an event already d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -30,11 +30,15 @@ from typing import Any
 
 import orjson
 
+from riskstream.agents.model_artefact import ModelArtefact
+from riskstream.agents.model_features import feature_row
 from riskstream.agents.plan import rule_groups
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.scoring import (
     DecisionPolicy,
     Evidence,
+    ModelOpinion,
+    ModelPanel,
     gather,
     is_spend,
     score,
@@ -44,7 +48,7 @@ from riskstream.offline.jsonl import MAX_LINE_BYTES, BadLine, read_lines
 from riskstream.offline.native import NativeReplay
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import Event, Feedback, Transaction
-from riskstream.streams.outputs import Decision, Signal
+from riskstream.streams.outputs import Decision, DecisionKind, Signal
 from riskstream.streams.redaction import Tokeniser, token_key
 from riskstream.streams.settings import get_settings
 from riskstream.tables.books import PenaltyBook, ProfileBook
@@ -77,7 +81,7 @@ class ScoringPass:
         policy: DecisionPolicy | None = None,
         *,
         secret: bytes | None = None,
-        model: Any = None,  # agents/scoring.ModelPanel
+        model: ModelPanel | None = None,
         history: ReplayHistory | None = None,
         with_history: bool = True,
     ) -> None:
@@ -95,6 +99,7 @@ class ScoringPass:
         self._order: list[tuple[int, str, int, bytes]] = []
         self.book = ProfileBook()
         self.signals: list[Signal] = []  # every signal the replay published, in order
+        self.shadow: list[Signal] = []  # and every shadow rule's
         self.feedback: list[Feedback] = []  # every verdict read, in order
 
     def load(self, path: Path, max_bytes: int = MAX_LINE_BYTES) -> list[BadLine]:
@@ -139,7 +144,7 @@ class ScoringPass:
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done, len(self._order))
             event = self._parse(raw, MAX_LINE_BYTES)
-            lines, signals, _shadow = self._native.run(1)
+            lines, signals, shadow = self._native.run(1)
             # The profiles in force for it, taken before it is learnt.
             snapshot = self._history.observe(event) if self._history is not None else None
             repeat = event.event_id in decided
@@ -153,8 +158,7 @@ class ScoringPass:
                     event, self.book, _NO_PENALTIES, event.occurred_at, spent, own,
                     history=snapshot,
                 )  # fmt: skip
-                extra = {"model": self._model} if self._model is not None else {}
-                decision = score(evidence, rules, self.policy, version, **extra)
+                decision = score(evidence, rules, self.policy, version, model=self._model)
                 yield Scored(event, evidence, decision, orjson.loads(lines))
                 if is_spend(event):
                     if account is None or account.day != day:
@@ -168,6 +172,7 @@ class ScoringPass:
             for signal in signals:
                 self.book.apply_signal(loads(dumps(signal)))  # as a worker reads the topic
             self.signals += signals
+            self.shadow += shadow
 
 
 _NO_PENALTIES = PenaltyBook()  # offline, no operator entries are in force
@@ -182,3 +187,23 @@ def same_as_core(scored: Scored) -> bool:
         and mine["decision"] == core["decision"]
         and mine.get("reasons", []) == core.get("reasons", [])
     )
+
+
+class OfflineModel:
+    """One model as the scorer's model panel (``agents/scoring.ModelPanel``): active,
+    no shadows; its feature row from the evidence by the model's own feature names."""
+
+    def __init__(self, artefact: ModelArtefact, strongest: int = 3) -> None:
+        self.artefact = artefact
+        self._strongest = strongest
+
+    def opinions(self, evidence: Evidence) -> tuple[ModelOpinion | None, Sequence[ModelOpinion]]:
+        model = self.artefact
+        row = feature_row(evidence, model.features)
+        return ModelOpinion(model.model_id, model.version, model.probability(row), row), ()
+
+    def strongest(self, opinion: ModelOpinion) -> Sequence[tuple[str, float]]:
+        return self.artefact.contributions(opinion.row, self._strongest)
+
+    def shadowed(self, shadow: ModelOpinion, would: DecisionKind, decided: Decision) -> None:
+        """No shadows offline."""

@@ -18,6 +18,9 @@ _LOG_GROWTH = math.log(GROWTH)
 RELATIVE_ERROR = math.sqrt(GROWTH) - 1
 
 Histogram = dict[int, int]
+# Bins of amounts from 1e-8 to 1e16 lie within +-1,900; a state naming a bin beyond this
+# is refused (its middle would overflow a float).
+MAX_BIN = 4_000
 
 
 def bin_of(amount: float) -> int:
@@ -51,16 +54,19 @@ def quantiles(histogram: Mapping[int, int], qs: Iterable[float]) -> list[float |
     n = sum(histogram.values())
     if n == 0:
         return [None for _ in wanted]
-    ordered = sorted(histogram.items())
-    answers: list[float | None] = []
-    for q in wanted:
-        # Rank of the order statistic, from 1; a float q * n a hair above an integer
-        # (0.95 * 100 = 95.00000000000001) must not skip to the next one.
-        rank = max(1, math.ceil(round(q * n, 9)))
-        seen = 0
-        for key, count in ordered:
-            seen += count
-            if seen >= rank:
-                answers.append(middle(key))
-                break
+    # Rank of each order statistic, from 1; a float q * n a hair above an integer
+    # (0.95 * 100 = 95.00000000000001) must not skip to the next one.
+    ranks = sorted((max(1, math.ceil(round(q * n, 9))), place) for place, q in enumerate(wanted))
+    answers: list[float | None] = [None] * len(wanted)
+    pending = iter(ranks)
+    rank, place = next(pending)
+    seen = 0
+    for key in sorted(histogram):
+        seen += histogram[key]
+        while seen >= rank:
+            answers[place] = middle(key)
+            following = next(pending, None)
+            if following is None:
+                return answers
+            rank, place = following
     return answers

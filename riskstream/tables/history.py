@@ -104,6 +104,8 @@ class Day:
         if not math.isfinite(day.amount_sum) or day.amount_sum < 0:
             raise ValueError("a day's amount sum is not a finite positive number")
         day.hist = {int(k): _count(v) for k, v in dict(body.get("h", {})).items()}
+        if any(abs(bin_index) > histogram.MAX_BIN for bin_index in day.hist):
+            raise ValueError("a histogram bin beyond any amount")
         day.fraud = _count(body.get("f", 0))
         day.legit = _count(body.get("l", 0))
         day.hours = {int(k): _count(v) for k, v in dict(body.get("hr", {})).items()}
@@ -126,12 +128,13 @@ class EntityHistory:
     """One entity's days, when it was first seen, and (accounts) its recent transactions:
     event id -> [day, the keys ("type:id") it touched, the verdict counted on it]."""
 
-    __slots__ = ("days", "first_ms", "recent")
+    __slots__ = ("days", "first_ms", "pruned_to", "recent")
 
     def __init__(self, first_ms: int) -> None:
         self.first_ms = first_ms
         self.days: dict[int, Day] = {}
         self.recent: OrderedDict[str, list[Any]] = OrderedDict()
+        self.pruned_to = -(1 << 62)  # nothing older than this day is held
 
     def day(self, index: int) -> Day:
         found = self.days.get(index)
@@ -140,6 +143,10 @@ class EntityHistory:
         return found
 
     def prune(self, oldest_day: int) -> None:
+        # An entity is touched many times a day, and its days age once a day.
+        if oldest_day <= self.pruned_to:
+            return
+        self.pruned_to = oldest_day
         for index in [index for index in self.days if index < oldest_day]:
             del self.days[index]
         while self.recent:
@@ -239,6 +246,8 @@ class HistoryBuilder:
         if index > self._pruned_day:  # once a day: entities no longer seen are forgotten
             self.prune(index * DAY_MS)
             self._pruned_day = index
+        elif index <= self._pruned_day - KEEP_DAYS:
+            return  # so late that no window holds its day any more
         cap, accounts_cap = self.config.set_cap, self.config.accounts_cap
         keys = self.touches(event)
         geo = event.geo

@@ -17,9 +17,9 @@ import math
 import re
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
@@ -38,6 +38,7 @@ MAX_RECORD_BYTES = 4 << 20  # larger than any record a build writes (see ``encod
 MAX_FIELDS = 256
 MAX_LIST = 64
 MAX_TEXT = 256
+MAX_SHAPES = 64  # profile shapes (lists of field names) shared between profiles
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -146,6 +147,39 @@ def checked_profile(raw: Any) -> dict[str, ProfileValue]:
     return profile
 
 
+class CompactProfile(Mapping[str, ProfileValue]):
+    """A profile as the book keeps it: its values in a tuple, its field names in an index
+    shared by every profile of the same shape (all accounts have one shape), and a field
+    without a suffix sharing its value with its ``_90d`` twin."""
+
+    __slots__ = ("_index", "_values")
+    _shapes: ClassVar[dict[tuple[str, ...], dict[str, int]]] = {}
+
+    def __init__(self, profile: Mapping[str, ProfileValue]) -> None:
+        names = tuple(profile)
+        index = self._shapes.get(names)
+        if index is None:
+            if len(self._shapes) > MAX_SHAPES:  # hostile shapes: each its own index
+                index = {name: number for number, name in enumerate(names)}
+            else:
+                index = self._shapes.setdefault(names, {n: i for i, n in enumerate(names)})
+        self._index = index
+        values = []
+        for name, value in profile.items():
+            twin = profile.get(f"{name}_90d")
+            values.append(twin if twin == value else value)
+        self._values = tuple(values)
+
+    def __getitem__(self, name: str) -> ProfileValue:
+        return self._values[self._index[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 class HistoryBook:
     """Every entity's long-horizon profile, from the profiles topic: the profile only
     (the build state in a record is dropped), the newest ``as_of`` winning."""
@@ -177,7 +211,7 @@ class HistoryBook:
         known = self._profiles.get(entity)
         if known is not None and known[0] > as_of_ms:
             return  # an older build's record, read after a newer one
-        self._profiles[entity] = (as_of_ms, body["profile"])
+        self._profiles[entity] = (as_of_ms, CompactProfile(body["profile"]))
         self.as_of_ms = max(self.as_of_ms, as_of_ms)
 
     def lookup(self, entity_type: str, entity_id: str) -> Profile:

@@ -53,49 +53,67 @@ def summarise(
     key: EntityKey, entity: EntityHistory, as_of_ms: int, config: HistoryConfig
 ) -> dict[str, ProfileValue]:
     """The profile of one entity ``as_of_ms`` (see the module's doc); empty for an entity
-    not seen within the longest window (whether or not its old days were pruned yet)."""
+    not seen within the longest window (whether or not its old days were pruned yet).
+
+    One pass over the days, newest first: each window holds the shorter ones, so the
+    sums run on from one to the next."""
     last = (as_of_ms - 1) // DAY_MS
-    oldest = (as_of_ms - LONGEST * DAY_MS) // DAY_MS
-    if not any(oldest <= index <= last for index in entity.days):
+    firsts = [(horizon, (as_of_ms - horizon * DAY_MS) // DAY_MS) for horizon in HORIZONS]
+    oldest = firsts[-1][1]
+    indices = sorted((index for index in entity.days if oldest <= index <= last), reverse=True)
+    if not indices:
         return {}
     profile: dict[str, ProfileValue] = {
         "days_since_first_seen": round(max(0, as_of_ms - entity.first_ms) / DAY_MS, 3)
     }
+    is_account = key[0] == "account"
     prior_fraud = config.prior_fraud_rate * config.prior_strength
-    days: list[Day] = []
-    for horizon in HORIZONS:
-        first = (as_of_ms - horizon * DAY_MS) // DAY_MS
-        days = [day for index, day in entity.days.items() if first <= index <= last]
-        count = sum(day.n for day in days)
-        amounts = sum(day.amount_n for day in days)
-        fraud = sum(day.fraud for day in days)
+    count = amounts = fraud = legit = active = 0
+    total = 0.0
+    merged: histogram.Histogram = {}
+    accounts: set[str] = set()
+    position = 0
+    for horizon, first in firsts:
+        while position < len(indices) and indices[position] >= first:
+            day = entity.days[indices[position]]
+            position += 1
+            count += day.n
+            amounts += day.amount_n
+            total += day.amount_sum
+            fraud += day.fraud
+            legit += day.legit
+            for bin_index, seen in day.hist.items():
+                merged[bin_index] = merged.get(bin_index, 0) + seen
+            if is_account:
+                active += day.n > 0
+            else:
+                accounts.update(day.sets.get("accounts", ()))
         fields: dict[str, ProfileValue] = {
             "txn_count": count,
             "amount_count": amounts,
             "fraud_verdicts": fraud,
-            "legit_verdicts": sum(day.legit for day in days),
+            "legit_verdicts": legit,
             # A Beta prior: one verdict on a tiny merchant does not make it 100% fraud.
             "fraud_rate": round(
                 min(1.0, (fraud + prior_fraud) / (count + config.prior_strength)), 6
             ),
         }
         if amounts:
-            total = sum(day.amount_sum for day in days)
-            merged = histogram.merged(day.hist for day in days)
-            values = histogram.quantiles(merged, (q for _, q in QUANTILES))
+            values = histogram.quantiles(merged, [q for _, q in QUANTILES])
             for (name, _), quantile in zip(QUANTILES, values, strict=True):
                 fields[f"amount_{name}"] = round(quantile or 0.0, 4)
             fields["amount_mean"] = round(total / amounts, 4)
             fields["amount_sum"] = round(total, 4)
-        if key[0] == "account":
-            fields["active_days"] = sum(1 for day in days if day.n)
+        if is_account:
+            fields["active_days"] = active
         else:
-            fields["accounts"] = len(_union(days, "accounts"))
+            fields["accounts"] = len(accounts)
         for name, value in fields.items():
             profile[f"{name}_{horizon}d"] = value
             if horizon == LONGEST:
                 profile[name] = value
-    if key[0] == "account":  # ``days`` is the longest window's
+    if is_account:
+        days = [entity.days[index] for index in indices]
         profile["usual_hours"] = _usual_hours(days)
         for name, bucket_set, at_least in ACCOUNT_LISTS:
             counted = _union(days, bucket_set)

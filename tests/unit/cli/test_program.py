@@ -45,8 +45,6 @@ USAGE_ERRORS = [
     ("acls", "bogus"),
     ("profiles", "bogus"),
     ("profiles", "build", "--out", "x.jsonl"),
-    ("profiles", "build", "--from-jsonl", "missing.jsonl", "--out", "x.jsonl"),
-    ("profiles", "build", "--from-topics", "--as-of", "yesterday", "--publish"),
     ("backtest", "events.jsonl"),
     ("backtest", "handbook", "--days", "10"),
     ("model", "bogus"),

@@ -207,3 +207,20 @@ def test_the_state_stays_bounded() -> None:
         for index in entity.days
     )
     assert len(builder.entities) < 4 * KEEP_DAYS * 3  # old single-use ids forgotten
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"first_ms": 0, "days": {"1": {"n": 1, "an": 1, "as": 5.0, "h": {"99999": 1}}}},
+        {"first_ms": 0, "days": {"1": {"n": -1}}},
+        {"first_ms": 0, "days": {"1": {"n": 1, "hr": {"24": 1}}}},
+        {"first_ms": 0, "days": {"1": {"n": 1, "as": float("inf")}}},
+        {"first_ms": "0", "days": {}},
+        {"first_ms": 0, "days": {}, "recent": [["t1", 1, [], "maybe"]]},
+        {"days": {}},
+    ],
+)
+def test_a_hostile_state_is_refused(state: dict[str, object]) -> None:
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        HistoryBuilder().load(("account", "acc-1"), state)

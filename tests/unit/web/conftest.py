@@ -50,7 +50,7 @@ def _record_writes(app: RiskApp, served: Served) -> None:
     scorer = app.scorer
     for ready in (
         scorer.center.ready, scorer.profiles_ready, scorer.penalties_ready,
-        scorer.decisions_ready, scorer.verdicts_ready,
+        scorer.decisions_ready, scorer.verdicts_ready, scorer.history_ready,
     ):  # fmt: skip
         ready.set()
 

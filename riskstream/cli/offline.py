@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faust
 from faust.cli import AppCommand, argument, option
@@ -32,6 +33,49 @@ def check_token_secret(command: str) -> None:
         Console(stderr=True).print(
             f"{command}: development: tokens use the published secret", markup=False
         )
+
+
+HANDBOOK_OPTIONS = (
+    option("--seed", type=int, default=0, help="handbook: the data's seed."),
+    option("--customers", type=int, default=5_000, help="handbook: customers."),
+    option("--terminals", type=int, default=10_000, help="handbook: terminals."),
+    option("--days", type=int, default=183, help="handbook: days of data (21 or more)."),
+    option("--out", type=str, default="handbook-report", help="handbook: files go here."),
+)
+
+
+def backtest_handbook(
+    command: AppCommand, seed: int, customers: int, terminals: int, days: int, out: str
+) -> None:
+    """The handbook protocol (riskstream/offline/handbook): its data, its baselines and
+    riskstream's figures on it."""
+    from riskstream.agents.cep.compiler import RuleError  # noqa: PLC0415
+    from riskstream.agents.scoring import policy_from  # noqa: PLC0415
+    from riskstream.core import Unsupported  # noqa: PLC0415
+    from riskstream.offline.handbook.generator import HandbookConfig  # noqa: PLC0415
+    from riskstream.offline.handbook.run import markdown, run_handbook, table  # noqa: PLC0415
+
+    for name, value, least in (("customers", customers, 1), ("terminals", terminals, 1),
+                               ("days", days, 21)):  # fmt: skip
+        if value < least:
+            raise command.UsageError(f"--{name} must be at least {least}, not {value}")
+    if seed < 0:
+        raise command.UsageError(f"--seed must be 0 or more, not {seed}")
+    check_token_secret("backtest handbook")
+    config = HandbookConfig(seed=seed, customers=customers, terminals=terminals, days=days)
+    console = wide_console()
+    directory = Path(out)
+    try:
+        result = run_handbook(config, directory, console, policy_from(get_settings()))
+        report = directory / "handbook.md"
+        report.write_text(markdown(result))
+    except (OSError, ValueError, RuleError, Unsupported) as error:
+        raise SystemExit(f"backtest handbook: {error}") from None
+    console.print(table(result))
+    for note in result.notes:
+        console.print(note, markup=False)
+    for path in [*result.files, report]:
+        console.print(f"wrote {path}", markup=False)
 
 
 def register_offline(app: faust.App) -> None:
@@ -73,33 +117,42 @@ def register_offline(app: faust.App) -> None:
 
     @app.command(
         argument("events", type=str),
-        option("--labels", type=str, required=True, help="Ground truth (JSONL)."),
+        option("--labels", type=str, default=None, help="Ground truth (JSONL); required."),
         option("--rules", type=str, default=None, help="Candidate rule files or directory."),
         option("--current", type=str, default=None, help="Current rules (default: shipped)."),
         option("--report-dir", type=str, default="backtest-report", help="Report goes here."),
         option("--top-k", type=int, default=100, help="k of precision@k (accounts a day)."),
         option("--model", type=str, default=None,
                help="A model artefact: runs 'rules' and 'rules+model' side by side."),
+        *HANDBOOK_OPTIONS,
         base=Command,
     )  # fmt: skip
     async def backtest(
         self: AppCommand,
         events: str,
-        labels: str,
+        labels: str | None,
         rules: str | None,
         current: str | None,
         report_dir: str,
         top_k: int,
         model: str | None,
+        **handbook: Any,
     ) -> None:
         """Replay with ground truth: precision, recall and alert volume per rule and
         scenario, ROC AUC and average precision of the scores, current rules against a
-        candidate set; a Markdown report with plots."""
+        candidate set; a Markdown report with plots. `backtest handbook [--seed N]
+        [--customers N] [--terminals N] [--days N] [--out DIR]` runs the handbook
+        protocol instead (docs/offline.md#handbook-protocol)."""
         from riskstream.agents.cep.compiler import RuleError  # noqa: PLC0415
         from riskstream.agents.scoring import policy_from  # noqa: PLC0415
         from riskstream.core import Unsupported  # noqa: PLC0415
         from riskstream.offline.backtest import BacktestInputs, run_backtest  # noqa: PLC0415
 
+        if events == "handbook":
+            backtest_handbook(self, **handbook)
+            return
+        if labels is None:
+            raise self.UsageError("missing option '--labels'")
         check_token_secret("backtest")
         if top_k < 1:
             raise self.UsageError("--top-k must be at least 1")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -30,21 +30,34 @@ def pr_steps(curve: Sequence[CurvePoint]) -> tuple[list[float], list[float]]:
 
 
 def plot_pr_curves(runs: dict[str, Evaluation], path: Path) -> Path:
-    figure, axes = plt.subplots(figsize=(6.4, 4.8))
-    for name, evaluation in runs.items():
-        if not evaluation.curve:
-            continue
-        recall, precision = pr_steps(evaluation.curve)
-        ap = evaluation.average_precision
-        label = f"{name} (AP {ap:.3f})" if ap is not None else name
-        axes.plot(recall, precision, label=label)
+    curves = {
+        name: (evaluation.curve, evaluation.average_precision) for name, evaluation in runs.items()
+    }
     base_rate = next(
         (e.fraud_transactions / e.transactions for e in runs.values() if e.transactions), None
     )
+    return plot_pr(curves, base_rate, path, "Scores: precision against recall")
+
+
+def plot_pr(
+    curves: Mapping[str, tuple[Sequence[CurvePoint], float | None]],
+    base_rate: float | None,
+    path: Path,
+    title: str,
+) -> Path:
+    """Each named curve with its average precision, drawn as AP is computed
+    (:func:`pr_steps`)."""
+    figure, axes = plt.subplots(figsize=(6.4, 4.8))
+    for name, (curve, ap) in curves.items():
+        if not curve:
+            continue
+        recall, precision = pr_steps(curve)
+        label = f"{name} (AP {ap:.3f})" if ap is not None else name
+        axes.plot(recall, precision, label=label)
     if base_rate is not None:
         axes.axhline(base_rate, color="grey", linestyle=":", label=f"base rate {base_rate:.3%}")
     axes.set(xlabel="recall (fraud transactions)", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02))
-    axes.set_title("Scores: precision against recall")
+    axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend(loc="lower left", fontsize="small")
     figure.tight_layout()

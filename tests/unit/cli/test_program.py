@@ -46,6 +46,8 @@ USAGE_ERRORS = [
     ("profiles", "bogus"),
     ("profiles", "build", "--out", "x.jsonl"),
     ("backtest", "e.jsonl", "--labels", "l.jsonl", "--top-k", "0"),
+    ("backtest", "events.jsonl"),
+    ("backtest", "handbook", "--days", "10"),
     ("model", "bogus"),
     ("model", "train", "events.jsonl"),
 ]

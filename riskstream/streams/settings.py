@@ -227,6 +227,13 @@ class Settings(BaseSettings):
         " RocksDB; a state whose record changed meanwhile is read again). The core counts a"
         " decoded state at its measured heap size.",
     )
+    malloc_trim_interval_s: float = Field(
+        10.0,
+        ge=0,
+        description="Every this many seconds the worker gives the memory glibc's malloc"
+        " holds free back to the system (``malloc_trim``): it keeps what the core's thread"
+        " freed, up to its largest batch. 0: never.",
+    )
     standby_replicas: int = Field(
         1,
         ge=0,

@@ -12,6 +12,7 @@ REQUIRED: dict[tuple[str, str], Role] = {
     ("GET", "/penalties/"): "analyst",
     ("GET", "/rules/"): "analyst",
     ("GET", "/stats/"): "analyst",
+    ("GET", "/stats/memory/"): "analyst",
     ("POST", "/penalties/"): "operator",
     ("DELETE", "/penalties/{penalty_id}/"): "operator",
 }

@@ -425,6 +425,7 @@ class Run:
     # At the end: resident bytes by kind of mapping, and the allocators' own figures
     resident: dict[str, int] = field(default_factory=dict)
     resident_ready: dict[str, int] = field(default_factory=dict)
+    # /stats/memory/ of the workers at 1/4, 1/2, 3/4 of the backlog and at the end
     allocators: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -560,6 +561,7 @@ def measure(
     wait_first_event(label, processes)
     start, counters = sample()
     held_peak = 0
+    quarters: list[dict[str, Any]] = []
     account_end = entity_end = start  # the samples where the counters last moved
     account_done: Sample | None = None
     checked = start.at
@@ -571,6 +573,9 @@ def measure(
             now, counters = sample()
             held_peak = max(held_peak, counters.get("held", 0))
             progress.update(accounts, completed=min(now.unique, backlog))
+            while len(quarters) < 3 and now.unique >= (len(quarters) + 1) / 4 * backlog:
+                # The allocators at 1/4, 1/2, 3/4 (with tracemalloc, the sites then)
+                quarters.append(allocator_figures(processes, now.unique))
             if rekey:
                 progress.update(
                     entities, completed=counters["entity_events"], total=counters["rekeyed"]
@@ -611,8 +616,18 @@ def measure(
         store_memory=worker_stats(processes, "store_memory"), held_peak=held_peak,
         rss_trace=sample.rss_trace, resident=summed([resident_by_kind(pid) for pid in pids]),
         resident_ready=resident_ready,
-        allocators=[p.get("/stats/memory/") for p in processes if p.kind != "bare"],
+        allocators=[*quarters, allocator_figures(processes, backlog)],
     )  # fmt: skip
+
+
+def allocator_figures(processes: list[Process], events: int) -> dict[str, Any]:
+    """The workers' ``/stats/memory/`` and resident memory by mapping, at ``events``."""
+    workers = [process for process in processes if process.kind != "bare"]
+    return {
+        "events": events,
+        "workers": [process.get("/stats/memory/") for process in workers],
+        "resident": [resident_by_kind(process.pid) for process in workers],
+    }
 
 
 def worker_stats(processes: list[Process], part: str) -> dict[str, int]:
@@ -884,8 +899,10 @@ def resident_parts(parts: dict[str, int]) -> str:
 
 
 def allocators(run: Run) -> str:
-    glibc = summed([one.get("glibc", {}) for one in run.allocators])
-    blocks = sum(one.get("python", {}).get("blocks", 0) for one in run.allocators)
+    """glibc's figures and pymalloc's blocks at the end, summed over the workers."""
+    end = run.allocators[-1]["workers"] if run.allocators else []
+    glibc = summed([one.get("glibc", {}) for one in end])
+    blocks = sum(one.get("python", {}).get("blocks", 0) for one in end)
     held, free = glibc.get("held", 0) / 2**20, glibc.get("free", 0) / 2**20
     return f"{held:,.0f} / {free:,.0f} MiB; {blocks:,}"
 

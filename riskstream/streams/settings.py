@@ -227,6 +227,14 @@ class Settings(BaseSettings):
         " RocksDB; a state whose record changed meanwhile is read again). The core counts a"
         " decoded state at its measured heap size.",
     )
+    fetch_partition_max_bytes: int = Field(
+        1024 * 1024,
+        ge=64 * 1024,
+        description="Bytes the worker's consumer fetches at most per partition and request"
+        " (a record larger still comes whole: the broker always returns a partition's"
+        " first batch). A poll decodes all that is fetched: catching up a backlog, the"
+        " consumer holds about this many bytes per assigned partition, decompressed.",
+    )
     malloc_trim_interval_s: float = Field(
         10.0,
         ge=0,

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from riskstream.agents.memory_usage import Trims, glibc_usage, memory_usage
+from riskstream.streams.app import create_faust_app
+from riskstream.streams.settings import Settings
 
 MIB = 1 << 20
 glibc_only = pytest.mark.skipif(not glibc_usage(), reason="glibc's malloc figures only")
@@ -48,3 +50,13 @@ def test_the_figures_add_up() -> None:
     assert glibc["in_use"] + glibc["free"] <= glibc["held"] + glibc["mmapped"]
     assert usage["python"]["blocks"] > 0
     assert usage["trims"] == {"count": 0, "ms_total": 0.0, "ms_max": 0.0}
+
+
+def test_the_consumer_fetches_its_own_budget_not_the_record_limit(tmp_path: Path) -> None:
+    """A poll decodes all that was fetched: the fetch size bounds that memory, and a
+    record over it still comes (the broker returns a partition's first batch whole)."""
+    settings = Settings(data_dir=tmp_path, load_pack=False, fetch_partition_max_bytes=2 * MIB)
+    conf = create_faust_app(settings).conf
+    assert conf.consumer_max_fetch_size == 2 * MIB
+    assert conf.producer_max_request_size == settings.state_record_max_bytes > 2 * MIB
+    assert Settings().fetch_partition_max_bytes == MIB

@@ -77,6 +77,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks.figures import comparison_table, figures_table
+from benchmarks.memory_map import resident_by_kind
 from riskstream.simulation.event import SimEvent
 from riskstream.simulation.traffic import SimConfig, TrafficSimulator
 from riskstream.streams.kafka_io import consume, producer, topic_for
@@ -421,6 +422,11 @@ class Run:
     rss_trace: list[tuple[int, float]] = field(default_factory=list)
     store_memory: dict[str, int] = field(default_factory=dict)  # RocksDB's, at the end
     log_problems: dict[str, int] = field(default_factory=dict)
+    # At the end: resident bytes by kind of mapping, and the allocators' own figures
+    resident: dict[str, int] = field(default_factory=dict)
+    resident_ready: dict[str, int] = field(default_factory=dict)
+    # /stats/memory/ of the workers at 1/4, 1/2, 3/4 of the backlog and at the end
+    allocators: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def kafka_bytes_per_event(self) -> float:
@@ -546,6 +552,7 @@ def measure(
     wait_ready(processes)
     pids = [process.pid for process in processes]
     rss_ready = sum(memory_mb(pid) for pid in pids)
+    resident_ready = summed([resident_by_kind(pid) for pid in pids])
     sample = Sampler(processes)
 
     def stalled(since: Sample, what: str, counters: dict[str, Any]) -> None:
@@ -554,6 +561,7 @@ def measure(
     wait_first_event(label, processes)
     start, counters = sample()
     held_peak = 0
+    quarters: list[dict[str, Any]] = []
     account_end = entity_end = start  # the samples where the counters last moved
     account_done: Sample | None = None
     checked = start.at
@@ -565,6 +573,9 @@ def measure(
             now, counters = sample()
             held_peak = max(held_peak, counters.get("held", 0))
             progress.update(accounts, completed=min(now.unique, backlog))
+            while len(quarters) < 3 and now.unique >= (len(quarters) + 1) / 4 * backlog:
+                # The allocators at 1/4, 1/2, 3/4 (with tracemalloc, the sites then)
+                quarters.append(allocator_figures(processes, now.unique))
             if rekey:
                 progress.update(
                     entities, completed=counters["entity_events"], total=counters["rekeyed"]
@@ -603,8 +614,20 @@ def measure(
         store=store_bytes([process.data_dir for process in processes]),
         counters=counters, state_cache=worker_stats(processes, "state_cache"),
         store_memory=worker_stats(processes, "store_memory"), held_peak=held_peak,
-        rss_trace=sample.rss_trace,
+        rss_trace=sample.rss_trace, resident=summed([resident_by_kind(pid) for pid in pids]),
+        resident_ready=resident_ready,
+        allocators=[*quarters, allocator_figures(processes, backlog)],
     )  # fmt: skip
+
+
+def allocator_figures(processes: list[Process], events: int) -> dict[str, Any]:
+    """The workers' ``/stats/memory/`` and resident memory by mapping, at ``events``."""
+    workers = [process for process in processes if process.kind != "bare"]
+    return {
+        "events": events,
+        "workers": [process.get("/stats/memory/") for process in workers],
+        "resident": [resident_by_kind(process.pid) for process in workers],
+    }
 
 
 def worker_stats(processes: list[Process], part: str) -> dict[str, int]:
@@ -831,6 +854,9 @@ def runs_table(runs: list[Run]) -> Table:
             ),
             worker_only=True,
         ),
+        row("  resident at ready: mimalloc / glibc / other anon / files", resident_at_ready),
+        row("  resident at the end: mimalloc / glibc / other anon / files", resident),
+        row("  glibc malloc: held / free; pymalloc blocks", allocators, worker_only=True),
         row("events held for event time, peak", lambda r: f"{r.held_peak:,}", worker_only=True),
         row("RocksDB data directory", lambda r: f"{r.store['total'] / 2**20:,.1f} MiB"),
         row(
@@ -850,6 +876,35 @@ def runs_table(runs: list[Run]) -> Table:
     if any(run.processes > 1 for run in runs):
         table.caption = "two workers: CPU, RSS, RocksDB of both processes summed"
     return table
+
+
+def resident_at_ready(run: Run) -> str:
+    return resident_parts(run.resident_ready)
+
+
+def resident(run: Run) -> str:
+    return resident_parts(run.resident)
+
+
+def resident_parts(parts: dict[str, int]) -> str:
+    """Resident memory by kind of mapping (``memory_map``), in MiB."""
+    glibc = parts.get("heap", 0) + parts.get("glibc_arenas", 0)
+    shown = (
+        parts.get("reserved_1g", 0),
+        glibc,
+        parts.get("other_anonymous", 0),
+        parts.get("files", 0),
+    )
+    return " / ".join(f"{part / 2**20:,.0f}" for part in shown) + " MiB"
+
+
+def allocators(run: Run) -> str:
+    """glibc's figures and pymalloc's blocks at the end, summed over the workers."""
+    end = run.allocators[-1]["workers"] if run.allocators else []
+    glibc = summed([one.get("glibc", {}) for one in end])
+    blocks = sum(one.get("python", {}).get("blocks", 0) for one in end)
+    held, free = glibc.get("held", 0) / 2**20, glibc.get("free", 0) / 2**20
+    return f"{held:,.0f} / {free:,.0f} MiB; {blocks:,}"
 
 
 def rss_quarters(run: Run) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
 
 from riskstream.agents.ingest import IngestPipeline
+from riskstream.agents.memory_usage import Trims, memory_usage
 from riskstream.agents.scorer import Scorer
 from riskstream.streams.health import HealthMonitor
 from riskstream.streams.kafka_view import kafka_view
@@ -96,6 +98,20 @@ def register_console(
                 "store_memory": store.usage() if store is not None else {},
             }
         )
+
+    trims = Trims()
+    if settings.malloc_trim_interval_s > 0:
+
+        @app.timer(interval=settings.malloc_trim_interval_s)  # type: ignore[untyped-decorator]
+        async def give_back_free_memory() -> None:
+            # In a thread of its own: a trim of a large heap takes tens of milliseconds,
+            # and ctypes lets go of the GIL meanwhile.
+            await asyncio.to_thread(trims.trim)
+
+    @app.page("/stats/memory/")
+    async def memory(self: View, request: Request) -> Response:
+        # Apart from /stats/: with tracemalloc on, a snapshot takes seconds.
+        return self.json(memory_usage(trims))
 
     @app.page("/rules/")
     async def rules(self: View, request: Request) -> Response:

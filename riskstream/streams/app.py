@@ -135,5 +135,8 @@ def create_faust_app(settings: Settings) -> RiskApp:
         # A busy entity's record can pass Kafka's 1 MB default (the changelog topics are
         # created with the same limit: tables.faust_tables).
         producer_max_request_size=settings.state_record_max_bytes,
-        consumer_max_fetch_size=settings.state_record_max_bytes,
+        # Not the record limit: a poll decodes everything fetched, and 8 MiB a partition
+        # held ~230 MiB while the entity stage caught up a re-key backlog. A record over
+        # the fetch size still comes whole (the broker returns the first batch, KIP-74).
+        consumer_max_fetch_size=settings.fetch_partition_max_bytes,
     )

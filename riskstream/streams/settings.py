@@ -228,6 +228,21 @@ class Settings(BaseSettings):
         " RocksDB; a state whose record changed meanwhile is read again). The core counts a"
         " decoded state at its measured heap size.",
     )
+    fetch_partition_max_bytes: int = Field(
+        1024 * 1024,
+        ge=64 * 1024,
+        description="Bytes the worker's consumer fetches at most per partition and request"
+        " (a record larger still comes whole: the broker always returns a partition's"
+        " first batch). A poll decodes all that is fetched: catching up a backlog, the"
+        " consumer holds about this many bytes per assigned partition, decompressed.",
+    )
+    malloc_trim_interval_s: float = Field(
+        10.0,
+        ge=0,
+        description="Every this many seconds the worker gives the memory glibc's malloc"
+        " holds free back to the system (``malloc_trim``): it keeps what the core's thread"
+        " freed, up to its largest batch. 0: never.",
+    )
     standby_replicas: int = Field(
         1,
         ge=0,

@@ -13,6 +13,7 @@ REQUIRED: dict[tuple[str, str], Role] = {
     ("GET", "/rules/"): "analyst",
     ("GET", "/models/"): "analyst",
     ("GET", "/stats/"): "analyst",
+    ("GET", "/stats/memory/"): "analyst",
     ("POST", "/penalties/"): "operator",
     ("DELETE", "/penalties/{penalty_id}/"): "operator",
 }

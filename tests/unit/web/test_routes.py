@@ -38,6 +38,7 @@ ROUTES: list[tuple[str, str, bytes | None, set[str], int]] = [
     ("GET", "/rules/", None, {"analyst", "operator", "admin"}, 200),
     ("GET", "/models/", None, {"analyst", "operator", "admin"}, 200),
     ("GET", "/stats/", None, {"analyst", "operator", "admin"}, 200),
+    ("GET", "/stats/memory/", None, {"analyst", "operator", "admin"}, 200),
     ("POST", "/penalties/", PENALTY, {"operator", "admin"}, 201),
     ("DELETE", "/penalties/account:acct-7:freeze:operator:x/?reason=done", None,
      {"operator", "admin"}, 404),

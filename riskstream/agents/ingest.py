@@ -279,6 +279,8 @@ class IngestPipeline:
             for event, _ in ready:
                 self.acks.done(event)
             self.timings.ingest_applied.add(time.monotonic() - began)
+            final_s = time.time() - self.settings.watermark_delay_s
+            self.timings.ingest_after_final.extend(final_s - i.ts_ms / 1000 for _, i in ready)
         self.rekey.announce(partition, clock.frontier_ms, clock.all_idle)
 
     async def _apply_alone(self, partition: int, event: EventT[Any], item: Admitted) -> None:
@@ -382,6 +384,10 @@ class IngestPipeline:
         await self.handle_rekeyed(partition, [item for item, _ in ready])
         if ready:
             self.timings.entity_applied.add(time.monotonic() - began)
+            final_s = time.time() - self.settings.watermark_delay_s
+            self.timings.entity_after_final.extend(
+                final_s - fields_ms(item.fields) / 1000 for item, _ in ready
+            )
         for _, tracked in ready:
             tracked.done()
         return kept

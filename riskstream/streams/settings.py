@@ -243,6 +243,14 @@ class Settings(BaseSettings):
         " holds free back to the system (``malloc_trim``): it keeps what the core's thread"
         " freed, up to its largest batch. 0: never.",
     )
+    malloc_trim_free_mb: int = Field(
+        64,
+        ge=0,
+        description="The memory glibc's malloc holds free, in MiB, past which a check"
+        " (``malloc_trim_interval_s``) gives it back. A trim holds the heaps' locks while it"
+        " runs (up to ~150 ms on a large heap), so frequent small trims cost the event"
+        " loop latency. 0: at every check.",
+    )
     standby_replicas: int = Field(
         1,
         ge=0,

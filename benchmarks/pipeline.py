@@ -971,6 +971,8 @@ def stage_rows(timings: dict[str, Any]) -> list[tuple[str, str]]:
         ("entity_applied", "applied and written, entity stage (per batch)"),
         ("ingest_after_final", "final (by the clock) -> applied, account stage (per event)"),
         ("entity_after_final", "final (by the clock) -> applied, entity stage (per item)"),
+        ("ingest_arrival", "record written -> in a batch, account stage (per event)"),
+        ("entity_arrival", "re-key bundle written -> in a batch, entity stage (per bundle)"),
     ):
         one = timings.get(name) or {}
         if one.get("samples"):

@@ -235,6 +235,7 @@ class IngestPipeline:
         final (``agents/event_time.py``); returns the events held, acknowledged once
         applied. Invalid and misplaced events are dead-lettered or sent round."""
         admitted: list[tuple[EventT[Any], Admitted]] = []
+        self.timings.ingest_arrival.extend(_since_written(events))
         for event in events:
             item, ts_ms = await self._admit(event.message)
             self.clocks.saw(event.message, ts_ms)
@@ -364,6 +365,7 @@ class IngestPipeline:
         clock = self.entity_clocks.clock(partition)
         kept: list[EventT[Any]] = []
         ready: list[tuple[RekeyedEvent, Tracked]] = []
+        self.timings.entity_arrival.extend(_since_written(events))
         for event in events:
             items, marks = await self._rekeyed_message(event.message)
             for source, (frontier, idle) in (marks or {}).items():
@@ -427,3 +429,9 @@ class IngestPipeline:
         except Exception as error:  # not written by riskstream, or damaged
             await self.output.dead_letter(message, Rejection("unreadable_rekey", repr(error)))
             return [], None
+
+
+def _since_written(events: list[EventT[Any]]) -> list[float]:
+    """Seconds from each message's producer time (Kafka's record timestamp) to now."""
+    now = time.time()
+    return [now - event.message.timestamp for event in events]

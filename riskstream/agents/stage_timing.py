@@ -50,6 +50,10 @@ class StageTimings:
         self.entity_applied = Durations()
         self.ingest_after_final = Durations()
         self.entity_after_final = Durations()
+        # From the producer's record timestamp to the stage's batch: the trip through
+        # Kafka and the consumer (the producer's clock: same machine, or NTP apart).
+        self.ingest_arrival = Durations()
+        self.entity_arrival = Durations()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,4 +63,6 @@ class StageTimings:
             "entity_applied": self.entity_applied.summary(),
             "ingest_after_final": self.ingest_after_final.summary(),
             "entity_after_final": self.entity_after_final.summary(),
+            "ingest_arrival": self.ingest_arrival.summary(),
+            "entity_arrival": self.entity_arrival.summary(),
         }

@@ -228,6 +228,16 @@ class Settings(BaseSettings):
         " RocksDB; a state whose record changed meanwhile is read again). The core counts a"
         " decoded state at its measured heap size.",
     )
+    fetch_max_wait_ms: int = Field(
+        20,
+        ge=1,
+        le=30_000,
+        description="How long the broker may hold the worker consumer's fetch for data to"
+        " come (Kafka's fetch.max.wait.ms; Faust's fixed 1,500). One fetch at a time goes"
+        " to a broker, so a partition left out of the one in flight waits for it: this"
+        " bounds how long a record may sit on the broker before it is read. An idle worker"
+        " sends about 1,000 / this fetches a second.",
+    )
     fetch_partition_max_bytes: int = Field(
         1024 * 1024,
         ge=64 * 1024,

@@ -9,6 +9,11 @@ cost. Configured from the environment by ``benchmarks/pipeline.py``:
         KAFKA_BOOTSTRAP=127.0.0.1:9092 .venv/bin/python -m benchmarks.bare_faust worker -l warn
 
 ``GET /count/`` on the web port answers ``{"events": <events counted so far>}``.
+
+With ``BARE_FORWARD=1`` it is also the floor of the latency benchmark: the agent sends
+each record on, keyed by its payee, to ``<app id>-forward``, where a second agent counts
+it per payee and writes its event id to ``<app id>-out``: two Faust stages through Kafka,
+as the worker's account and entity stages, with no event-time wait and no rules.
 """
 
 from __future__ import annotations
@@ -51,14 +56,33 @@ app = BareApp(
 # Keys and values in JSON (Faust's default for str and int).
 counts = app.Table("counts", default=int, partitions=PARTITIONS, key_type=str, value_type=int)
 inputs = app.topic(*os.environ["BARE_TOPICS"].split(","))
-seen = {"events": 0}
+seen = {"events": 0, "forwarded": 0}
+FORWARD = os.environ.get("BARE_FORWARD") == "1"
+forward = app.topic(f"{app.conf.id}-forward", partitions=PARTITIONS, internal=True)
 
 
 @app.agent(inputs)
 async def count(stream: faust.StreamT[bytes]) -> None:
     async for value in stream:
-        counts[orjson.loads(value)["account_id"]] += 1
+        event = orjson.loads(value)
+        counts[event["account_id"]] += 1
         seen["events"] += 1
+        if FORWARD:
+            payee = str(event.get("counterparty_id") or event["account_id"])
+            await forward.send(key=payee.encode(), value=value)
+
+
+if FORWARD:  # the throughput peer stays one agent and one table
+    out = app.topic(f"{app.conf.id}-out", partitions=PARTITIONS, internal=True)
+    payees = app.Table("payees", default=int, partitions=PARTITIONS, key_type=str, value_type=int)
+
+    @app.agent(forward)
+    async def count_payees(stream: faust.StreamT[bytes]) -> None:
+        async for value in stream:
+            event = orjson.loads(value)
+            payees[str(event.get("counterparty_id") or event["account_id"])] += 1
+            await out.send(value=orjson.dumps({"event_id": event["event_id"]}))
+            seen["forwarded"] += 1
 
 
 @app.page("/count/")

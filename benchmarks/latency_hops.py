@@ -86,3 +86,10 @@ def hop_rows(trips: Sequence[Trip], delay_ms: float) -> list[tuple[str, str]]:
             _spread([t.total_ms - t.rekeyed_ms for t in traced if t.rekeyed_ms is not None]),
         ),
     ]
+
+
+def floor_rows(floor_ms: Sequence[float]) -> list[tuple[str, str]]:
+    """The bare Faust peer's two stages through Kafka, from send to its output record."""
+    if not floor_ms:
+        return []
+    return [("floor: bare Faust, two stages through Kafka, send -> out", _spread(floor_ms))]

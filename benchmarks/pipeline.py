@@ -77,7 +77,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks.figures import comparison_table, figures_table
-from benchmarks.latency_hops import Trip, hop_rows, rekeyed_at
+from benchmarks.latency_hops import Trip, floor_rows, hop_rows, rekeyed_at
 from benchmarks.memory_map import resident_by_kind
 from riskstream.simulation.event import SimEvent
 from riskstream.simulation.traffic import SimConfig, TrafficSimulator
@@ -314,7 +314,12 @@ class Process:
 
 @contextlib.contextmanager
 def running(
-    kind: str, box: Sandbox, count: int = 1, *, extra_env: dict[str, str] | None = None
+    kind: str,
+    box: Sandbox,
+    count: int = 1,
+    *,
+    extra_env: dict[str, str] | None = None,
+    tag: str = "",
 ) -> Iterator[list[Process]]:
     """``count`` processes started at once; stopped (SIGTERM, then SIGKILL) on the way out."""
     if kind == "worker":
@@ -324,7 +329,7 @@ def running(
     processes: list[Process] = []
     try:
         for number in range(count):
-            data_dir = box.folder / f"{kind}-{number}"
+            data_dir = box.folder / f"{kind}{tag}-{number}"
             data_dir.mkdir()
             port = free_port()
             env = {
@@ -332,7 +337,7 @@ def running(
                 "RISKSTREAM_DATA_DIR": str(data_dir), "BARE_DATA_DIR": str(data_dir),
                 "BARE_WEB_PORT": str(port),
             }  # fmt: skip
-            log = box.folder / f"{kind}-{number}.log"
+            log = box.folder / f"{kind}{tag}-{number}.log"
             with log.open("wb") as sink:
                 popen = subprocess.Popen(
                     command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=box.code
@@ -604,11 +609,15 @@ def measure(
     cpu = done.cpu - start.cpu
     # None left when every process had its first event: no figure (too small a backlog).
     timed = max(backlog - start.unique, 0) or float("nan")
+
+    def rate(seconds: float) -> float:
+        return timed / seconds if seconds > 0 else float("nan")  # done in one sample
+
     return Run(
         label=label, processes=len(processes), backlog=backlog, timed_events=timed,
         account_stage_s=account_done.at - start.at, all_done_s=done.at - start.at,
-        account_rate=timed / (account_done.at - start.at),
-        drained_rate=timed / (done.at - start.at), cpu_s=cpu,
+        account_rate=rate(account_done.at - start.at),
+        drained_rate=rate(done.at - start.at), cpu_s=cpu,
         cpu_us_per_event=cpu / timed * 1e6, rss_ready_mb=rss_ready,
         rss_end_mb=sum(memory_mb(pid) for pid in pids),
         rss_peak_mb=sum(memory_mb(pid, "VmHWM") for pid in pids),
@@ -737,25 +746,49 @@ def log_problems(logs: list[Path]) -> dict[str, int]:
 # --- latency -----------------------------------------------------------------------------
 
 
-def latency_phase(box: Sandbox, rate: float, seconds: float, skew: Skew) -> list[Trip]:
-    """Send at ``rate``/s with fraud injected, each event dated when it is sent (as live
-    traffic is); time each signal from its trigger's send, and split the trip at the
-    re-key bundle (``benchmarks/latency_hops.py``)."""
-    settings = box.settings
-    total = int(rate * seconds)
+WARM_UP_S = 10.0
+# Sent after the timed events, untimed: when the traffic stops, the inputs fall idle
+# (``RISKSTREAM_IDLE_SOURCE_S``) and the last events are released before their time is
+# final, which would flatter the timed ones.
+TAIL_S = 5.0
+
+
+def latency_events(rate: float, seconds: float, skew: Skew) -> list[SimEvent]:
+    """A phase's traffic, fraud injected: enough attacks for a p99 that is not just the
+    slowest of a few dozen signals, and enough events for the warm-up, the timed part
+    and the tail (the simulator makes about 1.5 per account in 10 minutes: the accounts
+    grow until there are enough)."""
+    total = int(rate * (WARM_UP_S + seconds + TAIL_S))
     seed = int(time.time())
-    # Enough attacks for a p99 that is not just the slowest of a few dozen signals.
     attacks = max(10, total // 400)
-    config = SimConfig(
-        seed=seed, accounts=max(50, total // 6), duration=timedelta(minutes=10),
-        end=datetime.now(UTC), velocity_attacks=attacks, takeovers=attacks,
-    )  # fmt: skip
-    events = TrafficSimulator(config).events()[:total]
+    accounts = max(50, total // 2)
+    while True:
+        config = SimConfig(
+            seed=seed, accounts=accounts, duration=timedelta(minutes=10),
+            end=datetime.now(UTC), velocity_attacks=attacks, takeovers=attacks,
+        )  # fmt: skip
+        events = TrafficSimulator(config).events()
+        if len(events) >= total:
+            break
+        accounts = int(accounts * total / max(1, len(events)) * 1.1) + 1
+    events = events[:total]
     add_skew(events, skew, seed)
+    return events
+
+
+def send_at_rate(
+    settings: Settings, events: list[SimEvent], rate: float, label: str
+) -> dict[str, float]:
+    """Each event sent at its turn and dated when sent (as live traffic is); event id ->
+    when it was sent, for the events after the first ``WARM_UP_S`` (not timed: a process
+    that has just caught up with a backlog still flushes and commits it meanwhile), and
+    before the last ``TAIL_S``."""
+    warm_up = int(rate * WARM_UP_S)
+    timed_until = len(events) - int(rate * TAIL_S)
     sent_at: dict[str, float] = {}
     sink = producer(settings)
     with progress_bar() as progress:
-        task = progress.add_task(f"latency: sending at {rate:,.0f} events/s", total=len(events))
+        task = progress.add_task(f"{label}: sending at {rate:,.0f} events/s", total=len(events))
 
         def drive() -> None:
             begin = time.time()
@@ -764,7 +797,8 @@ def latency_phase(box: Sandbox, rate: float, seconds: float, skew: Skew) -> list
                 if delay > 0:
                     time.sleep(delay)
                 now = time.time()
-                sent_at[str(event.payload["event_id"])] = now
+                if warm_up <= index < timed_until:
+                    sent_at[str(event.payload["event_id"])] = now
                 event.payload["occurred_at"] = datetime.fromtimestamp(now, UTC)
                 sink.send(topic_for(settings, event), key=event.key, value=event.encode())
                 progress.advance(task)
@@ -773,6 +807,15 @@ def latency_phase(box: Sandbox, rate: float, seconds: float, skew: Skew) -> list
         driver = threading.Thread(target=drive)
         driver.start()
         driver.join()
+    sink.close()
+    return sent_at
+
+
+def latency_phase(box: Sandbox, rate: float, seconds: float, skew: Skew) -> list[Trip]:
+    """Send at ``rate``/s; time each signal from its trigger's send, and split the trip
+    at the re-key bundle (``benchmarks/latency_hops.py``)."""
+    settings = box.settings
+    sent_at = send_at_rate(settings, latency_events(rate, seconds, skew), rate, "latency")
     with console.status("latency: collecting signals"):
         time.sleep(5)
         signals: list[tuple[str, str, int]] = []  # trigger, entity type, written at
@@ -784,7 +827,6 @@ def latency_phase(box: Sandbox, rate: float, seconds: float, skew: Skew) -> list
                 )
         rekeyed, records = rekeyed_at(settings, {trigger for trigger, _, _ in signals})
         console.print(f"latency: the re-key topic holds {records:,} records after the phase")
-    sink.close()
     begin = min(sent_at.values(), default=0.0)
     trips = []
     for trigger, entity_type, written_ms in signals:
@@ -795,6 +837,43 @@ def latency_phase(box: Sandbox, rate: float, seconds: float, skew: Skew) -> list
             None if bundle_ms is None else bundle_ms - sent_ms,
         ))  # fmt: skip
     return trips
+
+
+def settled(bare: Process, patience_s: float = 300) -> None:
+    """Until the bare peer's two stages have done the same events, and nothing moved
+    for 3 s."""
+    last, still_since, give_up = (0, -1), time.monotonic(), time.monotonic() + patience_s
+    while time.monotonic() < give_up:
+        page = bare.get("/count/")
+        now = (int(page["events"]), int(page.get("forwarded", 0)))
+        if now != last:
+            last, still_since = now, time.monotonic()
+        elif now[0] > 0 and now[0] == now[1] and time.monotonic() - still_since >= 3:
+            return
+        time.sleep(0.5)
+
+
+def bare_latency_phase(
+    box: Sandbox, prefixes: list[str], rate: float, seconds: float, skew: Skew
+) -> list[float]:
+    """The floor: the bare Faust peer in its two-stage mode (``BARE_FORWARD``) on the same
+    input topics, sent the same kind of traffic at the same rate; ms from each event's
+    send to its record on the second stage's output topic."""
+    bare_id = f"bare-{uuid.uuid4().hex[:8]}"
+    prefixes.append(bare_id)
+    env = {"BARE_APP_ID": bare_id, "BARE_TOPICS": ",".join(box.inputs), "BARE_FORWARD": "1"}
+    with running("bare", box, extra_env=env, tag="-floor") as processes:
+        with console.status("latency floor: the bare peer reads the backlog"):
+            settled(processes[0])
+        sent_at = send_at_rate(box.settings, latency_events(rate, seconds, skew), rate, "floor")
+        with console.status("latency floor: the bare peer's second stage catches up"):
+            settled(processes[0])
+    latencies = []
+    for record in consume(box.settings, f"{bare_id}-out", idle_timeout_s=5):
+        event_id = orjson.loads(record.value)["event_id"]
+        if event_id in sent_at:
+            latencies.append(record.timestamp_ms - sent_at[event_id] * 1000)
+    return latencies
 
 
 # --- the report --------------------------------------------------------------------------
@@ -1035,7 +1114,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--skip-two-workers", action="store_true", help="no two-worker run")
     parser.add_argument("--skip-latency", action="store_true", help="no latency phase")
     parser.add_argument("--rate", type=float, help="latency phase rate (default: half the peak)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="latency phase length")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=20.0,
+        help="latency phase length, after 10 s of warm-up traffic",
+    )
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--json", type=Path, default=RESULTS, help="where the figures go")
     parser.add_argument(
@@ -1052,6 +1136,7 @@ class Outcome:
     latencies: list[tuple[float, float]] = field(default_factory=list)
     trips: list[Trip] = field(default_factory=list)
     counters_after_latency: dict[str, Any] = field(default_factory=dict)
+    floor: list[float] = field(default_factory=list)  # the bare peer's, ms after send
     watermark_delay_s: float = 0.0
     stage_timings: dict[str, Any] = field(default_factory=dict)  # the worker's, at the end
 
@@ -1109,6 +1194,8 @@ def measure_all(
             out.runs.insert(0, worker)
             if not args.skip_latency:
                 measure_latency(out, one, processes, worker, args.seconds, skew)
+        if not args.skip_latency and not args.skip_bare and out.rate:
+            out.floor = bare_latency_phase(one, prefixes, out.rate, args.seconds, skew)
         if not args.skip_two_workers:
             with running("worker", two, 2) as processes:
                 run = timed("two workers", processes, len(base), broker, two)
@@ -1157,6 +1244,7 @@ def main() -> None:
         delay_ms = out.watermark_delay_s * 1000
         rows += latency_rows(out.rate or 0.0, out.latencies, delay_ms)
         rows += hop_rows(out.trips, delay_ms)
+        rows += floor_rows(out.floor)
         rows += stage_rows(out.stage_timings)
     elapsed = time.monotonic() - began
     rows.append(("the whole benchmark took", f"{elapsed / 60:,.1f} min"))
@@ -1182,7 +1270,7 @@ def main() -> None:
             "p99_ms": p99(ordered) if ordered else None,
             "max_ms": ordered[-1] if ordered else None,
             "watermark_delay_s": out.watermark_delay_s, "by_send_time": out.latencies,
-            "trips": [asdict(trip) for trip in out.trips],
+            "trips": [asdict(trip) for trip in out.trips], "floor_ms": out.floor,
             "stage_timings": out.stage_timings, "counters_after": out.counters_after_latency,
         },
     })  # fmt: skip

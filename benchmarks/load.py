@@ -41,10 +41,13 @@ UNJUDGED = b'"score":-1'  # an answer, but "cannot judge" (recovering, stale ...
 
 
 def body(account: str, number: int, tag: str, now: str) -> bytes:
-    """A payment to score; every event id is new (a repeat gets the remembered answer)."""
+    """A payment to score; every event id is new (a repeat gets the remembered answer),
+    amounts vary (1.00 to 9,973.00: one amount would flatter whatever is remembered by
+    value)."""
+    amount = f"{number * 7919 % 997_300 / 100 + 1:.2f}"
     return (
         f'{{"event_id":"load-{tag}-{number}","type":"payment","occurred_at":"{now}",'
-        f'"account_id":"{account}","amount":"25.00","currency":"CNY",'
+        f'"account_id":"{account}","amount":"{amount}","currency":"CNY",'
         f'"device_id":"dev-{account}"}}'
     ).encode()
 

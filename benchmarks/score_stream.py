@@ -32,6 +32,7 @@ from riskstream.streams.settings import Settings
 POLL_S = 0.01
 PROBE_TIMEOUT_S = 30.0
 BURST = 11  # velocity.account: more than 10 outgoing transactions in 10 minutes
+CATCH_UP_S = 1.0
 
 
 def simulated_events(count: int, seed: int) -> list[SimEvent]:
@@ -43,7 +44,9 @@ def simulated_events(count: int, seed: int) -> list[SimEvent]:
 
 class Stream:
     """A producer sending ``events`` at ``rate`` per second in a thread, each event dated
-    when it is sent (as live traffic is), until stopped or out of events."""
+    when it is sent (as live traffic is), until stopped; past the last event, the first
+    again under new event ids. Fallen more than ``CATCH_UP_S`` behind (the machine
+    starved it), it goes on at the rate rather than sending the backlog in a burst."""
 
     def __init__(self, settings: Settings, events: list[SimEvent], rate: float) -> None:
         self.settings, self.events, self.rate = settings, events, rate
@@ -65,16 +68,21 @@ class Stream:
 
     def _run(self) -> None:
         sink = producer(self.settings)
-        self.began = time.perf_counter()
-        for index, event in enumerate(self.events):
-            if self._stop.is_set():
-                break
-            delay = self.began + index / self.rate - time.perf_counter()
+        self.began = start = time.perf_counter()
+        index = 0
+        while not self._stop.is_set():
+            delay = start + index / self.rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            event.payload["occurred_at"] = datetime.now(UTC)
-            sink.send(topic_for(self.settings, event), key=event.key, value=event.encode())
+            elif delay < -CATCH_UP_S:  # starved: the rate from now on, not a burst
+                start, index = time.perf_counter(), 0
+            event = self.events[self.sent % len(self.events)]
+            payload = {**event.payload, "occurred_at": datetime.now(UTC)}
+            if self.sent >= len(self.events):  # another pass: new event ids
+                payload["event_id"] = f"{payload['event_id']}-{self.sent // len(self.events)}"
+            sink.send(topic_for(self.settings, event), key=event.key, value=dumps(payload))
             self.sent += 1
+            index += 1
         sink.flush()
         sink.close()
 

@@ -202,8 +202,7 @@ def progress_line(m: Measured) -> str:
     return (
         f"{m.shape:>12} at {r.rate:,.0f}/s: achieved {r.achieved:,.0f}/s, p50 {ms(r.p50_ms)}, "
         f"p99 {ms(r.p99_ms)}, p99.9 {ms(r.p999_ms)}, max {ms(r.max_ms)}, {errors}; "
-        f"server {m.server_cpu_us:,.0f} µs CPU/request ({m.server_cpu_marginal_us:,.0f} over "
-        f"its CPU before){fresh} (load {m.load_average[0]:.1f})"
+        f"server {m.server_cpu_us:,.0f} µs CPU/request{fresh} (load {m.load_average[0]:.1f})"
     )
 
 
@@ -226,8 +225,7 @@ def report(runs: list[Measured]) -> None:
             row("errors", lambda m: f"{m.load.error_count:,}"),
             row("answers of -1", lambda m: f"{m.load.unjudged:,}"),
             row("server CPU per request", lambda m: f"{m.server_cpu_us:,.0f} µs"),
-            row("  over its CPU before the load", lambda m: f"{m.server_cpu_marginal_us:,.0f} µs "
-                f"(before: {m.server_baseline_cores:.2f} cores)"),
+            row("  over its CPU before the load", marginal),
             row("generator CPU per request", lambda m: f"{m.load.generator_cpu_us:,.0f} µs"),
             row("generator sent late, p99", lambda m: ms(m.load.lag_p99_ms)),
             row("stream (worker took in)", lambda m: f"{m.stream_rate:,.0f}/s "
@@ -236,6 +234,12 @@ def report(runs: list[Measured]) -> None:
             row("load average (1 min)", lambda m: f"{m.load_average[0]:.1f}"),
         ]  # fmt: skip
         console.print(comparison_table(f"POST /score/ at {rate:,.0f} requests/s", columns, rows))
+
+
+def marginal(m: Measured) -> str:
+    if m.stream_rate:  # the stream's share of the CPU is not what it was before the load
+        return f"- (before: {m.server_baseline_cores:.2f} cores, the stream's share moves)"
+    return f"{m.server_cpu_marginal_us:,.0f} µs (before: {m.server_baseline_cores:.2f} cores)"
 
 
 def freshness(m: Measured) -> str:

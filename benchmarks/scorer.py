@@ -170,6 +170,7 @@ def measure(
         probes = Probes(box.settings, urls, token)
         probes.start()
     received = worker.counters()["received"] if worker is not None else 0
+    counted = time.perf_counter()
     sent_before = stream.sent if stream is not None else 0
     began = time.perf_counter()
     cpu = sum(cpu_seconds(server.pid) for server in servers)
@@ -179,13 +180,15 @@ def measure(
     )  # fmt: skip
     cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu
     elapsed = time.perf_counter() - began
+    streamed = (stream.sent - sent_before) / elapsed if stream is not None else 0.0
+    took_in = 0.0
+    if worker is not None:  # its /stats/ may answer late: timed from answer to answer
+        took_in = (worker.counters()["received"] - received) / (time.perf_counter() - counted)
     fresh = probes.stop() if probes is not None else []
     measured = Measured(
         shape, result, cpu / max(result.sent, 1) * 1e6,
         (cpu - baseline * elapsed) / max(result.sent, 1) * 1e6, baseline, os.getloadavg(), fresh,
-        probes.missed if probes is not None else 0,
-        (stream.sent - sent_before) / elapsed if stream is not None else 0.0,
-        (worker.counters()["received"] - received) / elapsed if worker is not None else 0.0,
+        probes.missed if probes is not None else 0, streamed, took_in,
     )  # fmt: skip
     console.print(progress_line(measured))
     return measured

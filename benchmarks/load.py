@@ -267,6 +267,7 @@ class Result:
     unjudged: int  # answered -1 (cannot judge)
     achieved: float  # answered with 200 per second, first scheduled arrival to last answer
     p50_ms: float
+    p90_ms: float
     p99_ms: float
     p999_ms: float
     max_ms: float
@@ -322,7 +323,8 @@ def merge(parts: list[dict[str, Any]], rate: float, seconds: float, targets: int
         rate=rate, seconds=seconds, targets=targets, processes=processes, sent=sent,
         answered=answered, errors=dict(errors), unjudged=sum(p["unjudged"] for p in parts),
         achieved=(answered - refused) / span if span > 0 else math.nan,
-        p50_ms=quantile(latencies, 0.5), p99_ms=quantile(latencies, 0.99),
+        p50_ms=quantile(latencies, 0.5), p90_ms=quantile(latencies, 0.9),
+        p99_ms=quantile(latencies, 0.99),
         p999_ms=quantile(latencies, 0.999), max_ms=latencies[-1] if latencies else math.nan,
         lag_p99_ms=quantile(lag, 0.99),
         generator_cpu_us=sum(p["cpu_s"] for p in parts) / max(sent, 1) * 1e6,

@@ -116,14 +116,15 @@ def serving(kind: str, box: Sandbox, count: int) -> Iterator[list[Process]]:
     try:
         for number in range(count):
             port = free_port()
-            data_dir = box.folder / f"{kind}-{number}"
+            name = f"{kind}-{count}x-{number}"  # each count of scorers starts afresh
+            data_dir = box.folder / name
             data_dir.mkdir()
             if kind == "hello":
                 command = [sys.executable, "-m", "benchmarks.hello", "--port", str(port)]
             else:
                 command = [sys.executable, "-m", "riskstream", "scorer", "--port", str(port)]
             env = {**box.env, "WEB_PORT": str(port), "RISKSTREAM_DATA_DIR": str(data_dir)}
-            log = box.folder / f"{kind}-{number}.log"
+            log = box.folder / f"{name}.log"
             with log.open("wb") as sink:
                 popen = subprocess.Popen(
                     command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=box.code

@@ -111,8 +111,9 @@ distclean: clean
 bench-pipeline: install
 	$(BIN)/python -m benchmarks.pipeline $(ARGS)
 
+# e.g. make bench-scorer ARGS="--rates 1000 --seconds 5 --scorers 1"
 bench-scorer: install
-	$(BIN)/python -m benchmarks.scorer
+	$(BIN)/python -m benchmarks.scorer $(ARGS)
 
 bench-replay: install
 	$(BIN)/python -m benchmarks.replay

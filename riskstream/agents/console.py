@@ -93,7 +93,8 @@ def register_console(
                     "refused": dict(scorer.history.refused),
                     **_cron_stats(app),
                 },
-                "rules_version": center.ruleset.version,
+                # The form each decision's rules_version takes: detection and scoring.
+                "rules_version": center.version,
                 "state_cache": await pipeline.rules.cache_stats(),
                 "store_memory": store.usage() if store is not None else {},
             }
@@ -118,7 +119,8 @@ def register_console(
         figures = scorer.quality.figures()
         return self.json(
             {
-                "version": center.ruleset.version,
+                # The rules_version of the decisions judged with these rules.
+                "version": center.version,
                 "loaded": center.ready.is_set(),
                 "changes": center.changes,
                 "rules": [with_feedback(row, figures) for row in center.summary()],

@@ -210,3 +210,30 @@ def test_state_of_a_key_no_rule_uses_any_more_is_deleted(sandbox: Sandbox, worke
     wait_until(lambda: all(latest().get(key, b"") is None for key in ip_keys), 20.0)
     # Keys that rules in force still use are kept.
     assert latest().get(b"event.device_id\x1fdev-kept")
+
+
+def test_decisions_rules_and_stats_name_the_rules_in_force_alike(
+    sandbox: Sandbox, worker: Worker, tmp_path: Path
+) -> None:
+    """An analyst matches a decision to the rules it was judged with: ``rules_version`` of
+    a decision, ``version`` of /rules/ and ``rules_version`` of /stats/ are one value, and
+    move together when a rule changes."""
+    worker.start()
+
+    def versions(event_id: str) -> tuple[str, str, str]:
+        body = {
+            "event_id": event_id, "type": "payment", "occurred_at": "2026-11-23T08:00:00Z",
+            "account_id": "acct-v", "amount": "1.00", "currency": "CNY",
+        }  # fmt: skip
+        decision = worker.call("POST", "/score/", body, role="scorer").json()
+        stats = worker.call("GET", "/stats/", role="analyst", timeout=5).json()
+        return decision["rules_version"], rules_state(worker)["version"], stats["rules_version"]  # type: ignore[return-value]
+
+    before = versions("v-1")
+    assert before[0] and len(set(before)) == 1, before
+    pushed = cli(sandbox, "push", str(write_rule_file(tmp_path, rule(1, 20))))
+    assert pushed.returncode == 0, pushed.stderr
+    wait_until(lambda: in_force(worker, "test.burst") is not None, 10.0)
+    after = versions("v-2")
+    assert len(set(after)) == 1, after
+    assert after[0] != before[0]

@@ -64,12 +64,7 @@ class Expression:
         null."""
         if self.field_path is not None:
             return variables["event"].get(self.field_path)
-        narrowed: dict[str, Any] = {}
-        for name, fields in self.reads.items():
-            value = variables.get(name)
-            if fields is not None and isinstance(value, dict):
-                value = {field: value[field] for field in fields if field in value}
-            narrowed[name] = value
+        narrowed = self.inputs(variables)
         if not self.uses_functions:
             return self.program.execute(narrowed)
         context = cel.Context()
@@ -77,6 +72,17 @@ class Expression:
             context.add_function(name, function)
         context.update(narrowed)
         return self.program.execute(context)
+
+    def inputs(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """What of ``variables`` the expression reads: its value over them is its value
+        over these."""
+        narrowed: dict[str, Any] = {}
+        for name, fields in self.reads.items():
+            value = variables.get(name)
+            if fields is not None and isinstance(value, dict):
+                value = {field: value[field] for field in fields if field in value}
+            narrowed[name] = value
+        return narrowed
 
     def test(self, variables: dict[str, Any]) -> bool:
         """True only for a boolean true; errors and non-booleans are false."""

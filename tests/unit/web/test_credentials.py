@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import jwt
@@ -147,3 +148,38 @@ def test_api_keys_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPa
         f'[{{"subject": "batch", "sha256": "{digest}", "roles": ["analyst"]}}]',
     )
     assert Settings().auth_api_keys == (ApiKey(subject="batch", sha256=digest, roles=("analyst",)),)
+
+
+def test_a_remembered_token_is_still_refused_once_it_has_expired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    creds = credentials(auth_jwt_secret=SECRET)
+    header = f"Bearer {token(['scorer'], expires_in=60)}"
+    assert creds.authenticate(header).subject == "alice"
+    assert creds.authenticate(header).subject == "alice"  # remembered, not verified again
+    assert len(creds._verified) == 1
+    assert not any(header.split()[1] in str(key) for key in creds._verified)  # by digest
+
+    later = 60 + 31  # seconds: past exp and the allowed skew, for both clocks
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return time.time() + later
+
+    class LaterDatetime(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> LaterDatetime:
+            return cls.fromtimestamp(time.time() + later, tz)
+
+    monkeypatch.setattr("riskstream.web.credentials.time", Later)
+    monkeypatch.setattr("jwt.api_jwt.datetime", LaterDatetime)
+    assert "expired" in str(refusal(creds, header))
+
+
+def test_a_token_not_yet_valid_is_not_remembered_as_valid() -> None:
+    creds = credentials(auth_jwt_secret=SECRET)
+    early = f"Bearer {token(['scorer'], nbf=int(time.time()) + 600)}"
+    assert "not yet valid" in str(refusal(creds, early))
+    assert "not yet valid" in str(refusal(creds, early))
+    assert creds._verified == {}

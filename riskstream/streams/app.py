@@ -28,6 +28,7 @@ class RiskApp(faust.App):
         self.settings = settings
         self.pipeline: Any = None  # set by riskstream.app.create_app
         self.scorer: Any = None
+        self.score_router: Any = None
         self.history_cron: Any = None
         super().__init__(settings.app_id, **options)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from riskstream.streams.freshness import TopicFreshness
 from riskstream.streams.quiet_logs import RepeatFilter
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ async def follow_topic(
     since_ms: Callable[[], int] | None = None,
     tail: int | None = None,
     stop: asyncio.Event | None = None,
+    freshness: TopicFreshness | None = None,
 ) -> None:
     """Apply every record of ``topic`` (from ``since_ms()`` if given, else the start;
     never more than the last ``tail`` records of a partition if given), then keep
@@ -45,7 +47,7 @@ async def follow_topic(
     (:func:`riskstream.streams.kafka_security.client_options`). Connection trouble is
     retried, ever more slowly while it lasts (:class:`Backoff`), and logged once, then
     summed up once per interval (a refused login would otherwise be a line every 2 s,
-    for ever)."""
+    for ever). ``freshness``: told where the follower stands after each poll."""
     backoff = Backoff()
     failed = _failure_log(topic)
 
@@ -56,7 +58,9 @@ async def follow_topic(
 
     while stop is None or not stop.is_set():
         try:
-            await _follow(connection, topic, apply, ready, since_ms, tail, stop, connected)
+            await _follow(
+                connection, topic, apply, ready, since_ms, tail, stop, connected, freshness
+            )
         # Kafka's errors, and any other (a TLS error is an OSError): a follower that ends
         # leaves its worker deaf to every later rule or penalty.
         except Exception as error:
@@ -117,6 +121,7 @@ async def _follow(
     tail: int | None,
     stop: asyncio.Event | None,
     connected: Callable[[], None],
+    freshness: TopicFreshness | None = None,
 ) -> None:
     consumer = AIOKafkaConsumer(
         topic,
@@ -156,11 +161,15 @@ async def _follow(
                 else max(starts[partition], ends[partition] - tail)
             )
             consumer.seek(partition, start)
+        if freshness is not None:
+            freshness.assigned(tp.partition for tp in assigned)
         while stop is None or not stop.is_set():
             batches = await consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for record in records:
                     apply_untrusted(topic, apply, record)
+            if freshness is not None:
+                await _observe(consumer, assigned, freshness)
             if not ready.is_set():
                 positions = {tp: await consumer.position(tp) for tp in assigned}
                 if all(positions[tp] >= ends[tp] for tp in assigned):
@@ -168,6 +177,18 @@ async def _follow(
                     log.info("caught up with %s", topic)
     finally:
         await consumer.stop()
+
+
+async def _observe(
+    consumer: AIOKafkaConsumer, assigned: list[Any], freshness: TopicFreshness
+) -> None:
+    for partition in assigned:
+        freshness.observe(
+            partition.partition,
+            await consumer.position(partition),
+            consumer.highwater(partition),
+            consumer.last_poll_timestamp(partition),
+        )
 
 
 def apply_untrusted(topic: str, apply: Apply, record: Any) -> bool:

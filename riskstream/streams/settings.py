@@ -353,6 +353,29 @@ class Settings(BaseSettings):
         200_000, ge=1, description="At most this many remembered decisions (the newest)."
     )
 
+    # The scorer process (`riskstream scorer`, docs/deployment.md).
+    scorer_port: int = Field(
+        6067, ge=1, le=65535, description="The port `riskstream scorer` serves on (--port)."
+    )
+    scorer_max_lag_s: float = Field(
+        5.0,
+        gt=0,
+        description="A scorer process answers -1 STALE while any topic it follows was last"
+        " read to its end longer ago than this.",
+    )
+    scorer_confirm_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        description="How long a scorer process waits to read its decision back from the"
+        " decisions topic (the first one there is every instance's answer); then -1 STALE.",
+    )
+    scorer_store_mb: int = Field(
+        64,
+        ge=2,
+        description="RocksDB memory (block cache and write buffers) of a scorer process's"
+        " replica of the account state; the records themselves are on disk.",
+    )
+
     topics: TopicNames = Field(default_factory=TopicNames)
 
     @field_validator("auth_jwt_secret", "internal_secret")

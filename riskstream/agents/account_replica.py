@@ -40,7 +40,8 @@ class AccountReplica:
             str(folder), SharedMemoryOptions(self.memory, RocksDBOptions()).as_options()
         )
         writes = rocksdict.WriteOptions()
-        writes.disable_wal(True)  # rebuilt from the topic after a crash anyway
+        # Rebuilt from the topic after a crash anyway. (A property, stubbed as a method.)
+        writes.disable_wal = True  # type: ignore[method-assign,assignment]
         self.db.set_write_options(writes)
         self.ready = asyncio.Event()
         self.applied = 0

@@ -114,8 +114,9 @@ async def test_the_answer_is_the_first_decision_on_the_topic_and_same_requests_s
     scorer, host, _ = ready_scorer()
     host.echo = False  # the test reads the records back itself, in its own order
     first = asyncio.create_task(scorer.decide(transaction()))
-    while not host.sent:
+    for _ in range(10):  # the judging, then the send
         await asyncio.sleep(0)
+    assert len(host.sent) == 1
     # A second request here for the same event id waits on the same read-back.
     second = asyncio.create_task(scorer.decide(transaction()))
     await asyncio.sleep(0)

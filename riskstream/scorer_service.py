@@ -12,6 +12,7 @@ plain aiohttp server and aiokafka clients: no Faust app, no agents, no rebalance
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -66,9 +67,19 @@ class ServiceHost:
         return len(await self.producer.partitions_for(topic))
 
     async def send(
-        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        partition: int | None = None,
+        *,
+        acked: bool = True,
     ) -> None:
-        await self.producer.send_and_wait(topic, value, key=key, partition=partition)
+        delivery = await self.producer.send(topic, value, key=key, partition=partition)
+        if acked:
+            await delivery
+        else:
+            delivery.add_done_callback(functools.partial(_delivered, topic))
 
     def account_record(self, account_id: str) -> bytes | None:
         return self.replica.get(account_id)
@@ -77,6 +88,11 @@ class ServiceHost:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def _delivered(topic: str, delivery: asyncio.Future[Any]) -> None:
+    if not delivery.cancelled() and delivery.exception() is not None:
+        log.error("a record for %s was not stored: %r", topic, delivery.exception())
 
 
 def _guard(settings: Settings) -> Guard:

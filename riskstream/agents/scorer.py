@@ -59,7 +59,7 @@ MODELS_WAIT_S = 30.0
 # further behind its topics than RISKSTREAM_SCORER_MAX_LAG_S.
 RECOVERING = "RECOVERING"
 STALE = "STALE"
-FOLLOWER_FETCH_WAIT_MS = 100
+FOLLOWER_FETCH_WAIT_MS = 500
 
 
 class Scorer:
@@ -111,6 +111,9 @@ class Scorer:
         self.memory = DecisionMemory(settings.decision_memory_max)
         self.scored = 0
         self.unconfirmed = 0
+        # Seconds spent judging, publishing and waiting for the read-back, in all
+        # (/stats/ of a scorer process: where a request's time goes).
+        self.spent_s = dict.fromkeys(("judge", "publish", "confirm"), 0.0)
 
         lookback_ms = int(settings.profile_lookback_days * DAY_MS)
         self._follow(names.signals, self.apply_signal_record, self.profiles_ready, lookback_ms)
@@ -280,17 +283,23 @@ class Scorer:
             refused = self.why_not_now(event_id)
             if refused is not None:
                 return refused
+            began = time.perf_counter()
             decision = self.judge(transaction, digest)
+            judged = time.perf_counter()
+            self.spent_s["judge"] += judged - began
             if not confirms:
                 self.memory.remember(decision)
             pending = self.memory.expect(event_id) if confirms else None
             self.scored += 1
             await self._publish(decision, transaction)
+            self.spent_s["publish"] += time.perf_counter() - judged
             if pending is None:
                 return decision
         # Another instance may have judged the same event id meanwhile: the first
         # record of it on the decisions topic is everyone's answer.
+        began = time.perf_counter()
         confirmed = await self.memory.confirm(pending, self.settings.scorer_confirm_timeout_s)
+        self.spent_s["confirm"] += time.perf_counter() - began
         if confirmed is None:
             self.memory.give_up(event_id, pending)
             self.unconfirmed += 1
@@ -310,7 +319,12 @@ class Scorer:
         partition = decision_partition(
             transaction.event_id, await self.host.partitions(names.decisions)
         )
-        await self.host.send(names.decisions, account, dumps(decision), partition)
+        # Where it is confirmed, reading it back is the proof it was stored (a consumer
+        # sees only what the broker has acknowledged): the two waits run as one.
+        await self.host.send(
+            names.decisions, account, dumps(decision), partition,
+            acked=not self.host.confirms_decisions,
+        )  # fmt: skip
         if self.settings.score_forward_transactions:
             await self.host.send(names.transactions, account, dumps(transaction))
 
@@ -389,6 +403,6 @@ def same_request(decision: Decision, event_id: str, digest: str) -> Decision:
 
 def follower_options(settings: Settings) -> dict[str, Any]:
     """A follower's client options: the broker answers a fetch as soon as a record
-    arrives, and an idle one every 100 ms, so how fresh a follower is stays known to
+    arrives, and an idle one every 500 ms, so how fresh a follower is stays known to
     within that (streams/freshness.py)."""
     return client_options(settings) | {"fetch_max_wait_ms": FOLLOWER_FETCH_WAIT_MS}

@@ -35,9 +35,16 @@ class ScorerHost(Protocol):
         ...
 
     async def send(
-        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        partition: int | None = None,
+        *,
+        acked: bool = True,
     ) -> None:
-        """Produce a record (``partition`` None: the key's)."""
+        """Produce a record (``partition`` None: the key's); with ``acked``, return once
+        the broker has it, else once it is on its way (its failure logged)."""
         ...
 
     def account_record(self, account_id: str) -> bytes | None:
@@ -66,7 +73,13 @@ class WorkerHost:
         return await topic_partitions(self.app, topic)
 
     async def send(
-        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        partition: int | None = None,
+        *,
+        acked: bool = True,
     ) -> None:
         channel = self._topics.get(topic)
         if channel is None:

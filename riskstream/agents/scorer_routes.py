@@ -51,6 +51,10 @@ def stats_body(scorer: Scorer, freshness: Freshness, replica: AccountReplica) ->
             "scored": scorer.scored,
             "unconfirmed": scorer.unconfirmed,
             "remembered": len(scorer.memory),
+            "mean_ms": {
+                part: round(spent * 1000 / scorer.scored, 3) if scorer.scored else 0.0
+                for part, spent in scorer.spent_s.items()
+            },
         },
         "followers": freshness.report(),
         "accounts": {"applied": replica.applied, "store_memory": replica.memory.usage()},

@@ -41,7 +41,13 @@ class Host:
         return 4
 
     async def send(
-        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        partition: int | None = None,
+        *,
+        acked: bool = True,
     ) -> None:
         self.sent.append((topic, key, value, partition))
         if self.echo and self.scorer is not None and topic == self.scorer.settings.topics.decisions:

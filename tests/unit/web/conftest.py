@@ -65,7 +65,9 @@ def _record_writes(app: RiskApp, served: Served) -> None:
     scorer.add_penalty = add_penalty
     scorer.remove_penalty = remove_penalty
 
-    async def produce(topic: str, key: bytes, value: bytes | None, partition: Any = None) -> None:
+    async def produce(
+        topic: str, key: bytes, value: bytes | None, partition: Any = None, acked: bool = True
+    ) -> None:
         served.sent.append({"topic": topic, "key": key, "value": value, "partition": partition})
 
     async def partitions(topic: str) -> int:

@@ -50,9 +50,11 @@ USAGE_ERRORS = [
     ("backtest", "handbook", "--days", "10"),
     ("model", "bogus"),
     ("model", "train", "events.jsonl"),
+    ("scorer", "--port", "0"),
 ]
 NEED_A_BROKER = [
     ("worker",),
+    ("scorer",),
     ("topics", "create"),
     ("rules", "list"),
     ("penalties", "list"),

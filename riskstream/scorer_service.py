@@ -44,11 +44,13 @@ class ScorerProcessError(Exception):
 class ServiceHost:
     """The scorer in a process of its own: asyncio tasks, an aiokafka producer, and the
     account state from the changelog replica. Other instances may judge the same event
-    id at the same time: answers are confirmed on the decisions topic."""
+    id at the same time: answers are confirmed on the decisions topic (unless the
+    settings say no two can be asked the same one at once)."""
 
-    confirms_decisions = True
-
-    def __init__(self, producer: AIOKafkaProducer, replica: AccountReplica) -> None:
+    def __init__(
+        self, producer: AIOKafkaProducer, replica: AccountReplica, confirms: bool = True
+    ) -> None:
+        self.confirms_decisions = confirms
         self.producer = producer
         self.replica = replica
         self.tasks: set[asyncio.Task[None]] = set()
@@ -114,7 +116,7 @@ async def serve_scorer(settings: Settings, port: int, stop: asyncio.Event | None
         linger_ms=0,
         compression_type=None if compression == "none" else compression,
     )
-    host = ServiceHost(producer, replica)
+    host = ServiceHost(producer, replica, settings.scorer_confirm_decisions)
     runner: web.AppRunner | None = None
     try:
         await producer.start()

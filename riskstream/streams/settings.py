@@ -363,6 +363,13 @@ class Settings(BaseSettings):
         description="A scorer process answers -1 STALE while any topic it follows was last"
         " read to its end longer ago than this.",
     )
+    scorer_confirm_decisions: bool = Field(
+        True,
+        description="A scorer process answers with the first decision of the event id read"
+        " back from the decisions topic (one answer per event id across instances, at a"
+        " broker round trip per answer); false: at once, when no two instances can be asked"
+        " the same event id at the same moment (the load balancer routes by event id).",
+    )
     scorer_confirm_timeout_s: float = Field(
         2.0,
         gt=0,

@@ -81,6 +81,8 @@ class WorkerHost:
         *,
         acked: bool = True,
     ) -> None:
+        # Handed to Faust's producer, acked or not (as the worker always has): its
+        # flush before each offset commit waits for it.
         channel = self._topics.get(topic)
         if channel is None:
             channel = self._topics[topic] = self.app.topic(topic)

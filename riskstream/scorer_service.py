@@ -22,12 +22,12 @@ from aiokafka import AIOKafkaProducer
 
 from riskstream.agents.account_replica import AccountReplica, changelog_topic
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
-from riskstream.agents.scorer import Scorer, follower_options
+from riskstream.agents.scorer import Scorer
 from riskstream.agents.scorer_host import Work
 from riskstream.agents.scorer_routes import scorer_routes
 from riskstream.rules.loader import default_pack, default_score_rules
 from riskstream.streams.app import server_ssl_context
-from riskstream.streams.follow import follow_topic
+from riskstream.streams.follow import follow_topic, follower_options
 from riskstream.streams.freshness import Freshness
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings

@@ -37,9 +37,8 @@ from riskstream.streams.bounds import MAX_MODEL_RECORD_BYTES
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import Transaction, to_epoch_ms
-from riskstream.streams.follow import follow_topic
+from riskstream.streams.follow import follow_topic, follower_options
 from riskstream.streams.freshness import Freshness
-from riskstream.streams.kafka_security import client_options
 from riskstream.streams.outputs import Decision
 from riskstream.streams.redaction import tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
@@ -59,7 +58,6 @@ MODELS_WAIT_S = 30.0
 # further behind its topics than RISKSTREAM_SCORER_MAX_LAG_S.
 RECOVERING = "RECOVERING"
 STALE = "STALE"
-FOLLOWER_FETCH_WAIT_MS = 500
 
 
 class Scorer:
@@ -399,10 +397,3 @@ def same_request(decision: Decision, event_id: str, digest: str) -> Decision:
     if decision.request_sha256 not in (None, digest):
         raise IdempotencyConflictError(f"event id {event_id!r} was scored before with another body")
     return decision
-
-
-def follower_options(settings: Settings) -> dict[str, Any]:
-    """A follower's client options: the broker answers a fetch as soon as a record
-    arrives, and an idle one every 500 ms, so how fresh a follower is stays known to
-    within that (streams/freshness.py)."""
-    return client_options(settings) | {"fetch_max_wait_ms": FOLLOWER_FETCH_WAIT_MS}

@@ -20,14 +20,24 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from riskstream.streams.freshness import TopicFreshness
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.quiet_logs import RepeatFilter
+from riskstream.streams.settings import Settings
 
 log = logging.getLogger(__name__)
+# The broker answers a follower's fetch as soon as a record arrives, and an idle one
+# after this: how fresh a follower is stays known to within it (streams/freshness.py).
+FOLLOWER_FETCH_WAIT_MS = 500
 RETRY_FIRST_S = 2.0
 RETRY_CAP_S = 60.0
 FAILURE_SUMMARY_S = 300.0
 
 Apply = Callable[[Any], None]
+
+
+def follower_options(settings: Settings) -> dict[str, Any]:
+    """A follower's client options: the login's, and its fetch wait."""
+    return client_options(settings) | {"fetch_max_wait_ms": FOLLOWER_FETCH_WAIT_MS}
 
 
 async def follow_topic(

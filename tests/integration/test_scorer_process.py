@@ -3,6 +3,7 @@ answer per event id across instances."""
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
@@ -140,6 +141,47 @@ def test_a_scorer_behind_its_bound_answers_stale(
     assert (health.status_code, health.json()["status"]) == (503, "stale")
     # Not judged, so nothing is published or remembered: a retry is judged afresh.
     assert [loads(r.value)["event_id"] for r in read_all(settings, settings.topics.decisions)] == []
+
+
+def test_a_scorer_held_behind_answers_stale_then_judges_again(
+    sandbox: Sandbox, worker: Worker, tmp_path: Path, scorers: list[ScorerProcess]
+) -> None:
+    """Held still (SIGSTOP) for longer than its bound: the request that was waiting is
+    answered before its followers have read what came meanwhile, so STALE; once they
+    have, it judges again."""
+    worker.start()
+    scorer = new_scorer(sandbox, tmp_path, scorers, RISKSTREAM_SCORER_MAX_LAG_S="2")
+    scorer.start()
+    assert scorer.process is not None
+    headers = {"Authorization": f"Bearer {sandbox.token('scorer', 'it-scorer')}"}
+    with httpx.Client(base_url=scorer.url, headers=headers, timeout=30) as client:
+        # One connection, kept alive: the request waits in it while the scorer is held.
+        deadline = time.monotonic() + 30
+        while judged_on(client, txn("acct-held"))["score"] != 0:
+            assert time.monotonic() < deadline, scorer.log_tail()
+            time.sleep(0.1)
+        scorer.process.send_signal(signal.SIGSTOP)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                waiting = pool.submit(judged_on, client, txn("acct-held"))
+                time.sleep(5)
+                scorer.process.send_signal(signal.SIGCONT)
+                held = waiting.result()
+        finally:
+            scorer.process.send_signal(signal.SIGCONT)
+        assert (held["score"], held["reasons"][0]["code"]) == (-1, "STALE"), held
+        deadline = time.monotonic() + 10
+        while (again := judged_on(client, txn("acct-held")))["score"] == -1:
+            assert time.monotonic() < deadline, again
+            time.sleep(0.1)
+        assert again["score"] == 0
+
+
+def judged_on(client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/score/", content=dumps(body),
+                           headers={"Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    return dict(response.json())
 
 
 def test_two_instances_give_one_answer_per_event_id(

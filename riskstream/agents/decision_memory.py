@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from riskstream.agents.partitioning import murmur2_partition
+from riskstream.agents.score_request import IdempotencyConflictError
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.codec import loads
 from riskstream.streams.outputs import Decision
@@ -103,3 +104,10 @@ class DecisionMemory:
         another request on the same wait times out on its own."""
         if self._waiting.get(event_id) is waiting:
             del self._waiting[event_id]
+
+
+def same_request(decision: Decision, event_id: str, digest: str) -> Decision:
+    """``decision``, given before for ``event_id``, if it was asked with the same body."""
+    if decision.request_sha256 not in (None, digest):
+        raise IdempotencyConflictError(f"event id {event_id!r} was scored before with another body")
+    return decision

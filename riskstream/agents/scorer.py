@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from riskstream.agents.decision_memory import DecisionMemory, decision_partition
+from riskstream.agents.decision_memory import DecisionMemory, decision_partition, same_request
 from riskstream.agents.live_rules import LiveRules, Snapshot, projection
 from riskstream.agents.model_features import FEATURES, feature_row
 from riskstream.agents.model_serving import ServedModels, model_book
@@ -276,23 +276,20 @@ class Scorer:
         if remembered is not None:
             return same_request(remembered, event_id, digest)
         confirms = self.host.confirms_decisions
+        # A request here already judging this event id: its answer is this one's too.
         pending = self.memory.pending(event_id) if confirms else None
         if pending is None:
             refused = self.why_not_now(event_id)
             if refused is not None:
                 return refused
-            began = time.perf_counter()
-            decision = self.judge(transaction, digest)
-            judged = time.perf_counter()
-            self.spent_s["judge"] += judged - began
             if not confirms:
-                self.memory.remember(decision)
-            pending = self.memory.expect(event_id) if confirms else None
-            self.scored += 1
-            await self._publish(decision, transaction)
-            self.spent_s["publish"] += time.perf_counter() - judged
-            if pending is None:
-                return decision
+                return await self._judge_and_publish(transaction, digest, remember=True)
+            pending = self.memory.expect(event_id)
+            try:
+                await self._judge_and_publish(transaction, digest, remember=False)
+            except BaseException:
+                self.memory.give_up(event_id, pending)  # no later request waits on it
+                raise
         # Another instance may have judged the same event id meanwhile: the first
         # record of it on the decisions topic is everyone's answer.
         began = time.perf_counter()
@@ -308,6 +305,20 @@ class Scorer:
                 self.policy,
             )  # fmt: skip
         return same_request(confirmed, event_id, digest)
+
+    async def _judge_and_publish(
+        self, transaction: Transaction, digest: str, *, remember: bool
+    ) -> Decision:
+        began = time.perf_counter()
+        decision = self.judge(transaction, digest)
+        judged = time.perf_counter()
+        self.spent_s["judge"] += judged - began
+        if remember:  # before the await: a retry meanwhile gets it
+            self.memory.remember(decision)
+        self.scored += 1
+        await self._publish(decision, transaction)
+        self.spent_s["publish"] += time.perf_counter() - judged
+        return decision
 
     async def _publish(self, decision: Decision, transaction: Transaction) -> None:
         names = self.settings.topics
@@ -390,10 +401,3 @@ class Scorer:
                 **self.history.lookup(entity_type, entity_id),
             }
         return body
-
-
-def same_request(decision: Decision, event_id: str, digest: str) -> Decision:
-    """``decision``, given before for ``event_id``, if it was asked with the same body."""
-    if decision.request_sha256 not in (None, digest):
-        raise IdempotencyConflictError(f"event id {event_id!r} was scored before with another body")
-    return decision

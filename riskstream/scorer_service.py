@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
-from riskstream.agents.account_replica import AccountReplica, changelog_topic
+from riskstream.agents.account_replica import AccountReplica
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
 from riskstream.agents.scorer import Scorer
 from riskstream.agents.scorer_host import Work
@@ -31,6 +31,7 @@ from riskstream.streams.follow import follow_topic, follower_options
 from riskstream.streams.freshness import Freshness
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings
+from riskstream.streams.topics import changelog_topic_name
 from riskstream.tables.faust_tables import ACCOUNT_STATE
 from riskstream.web.guard import Guard
 
@@ -135,7 +136,7 @@ async def serve_scorer(settings: Settings, port: int, stop: asyncio.Event | None
             )  # fmt: skip
 
         host.start("follow_rules", rules)
-        accounts = changelog_topic(settings.app_id, ACCOUNT_STATE)
+        accounts = changelog_topic_name(settings.app_id, ACCOUNT_STATE)
 
         def account_state() -> Coroutine[Any, Any, None]:
             return follow_topic(

@@ -23,11 +23,6 @@ from faust.stores.rocksdb import RocksDBOptions
 from riskstream.tables.store_memory import SharedMemoryOptions, StoreMemory
 
 
-def changelog_topic(app_id: str, table: str) -> str:
-    """The changelog topic Faust gives ``table`` of the app ``app_id``."""
-    return f"{app_id}-{table}-changelog"
-
-
 class AccountReplica:
     """A local copy of the account-state changelog; ``ready`` once read to its end."""
 

@@ -6,6 +6,7 @@ this instance holds. No write other than a score: penalties and rules are change
 through the workers and the command line, which keep the audit trail. ``/health/`` is
 200 only while the instance can judge (caught up, and not further behind than
 ``RISKSTREAM_SCORER_MAX_LAG_S``): a load balancer's check takes a stale instance out.
+``/metrics``: Prometheus (``agents/scorer_metrics.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aiohttp import web
 from riskstream.agents.account_replica import AccountReplica
 from riskstream.agents.console import models_body, rules_body
 from riskstream.agents.scorer import Scorer
+from riskstream.agents.scorer_metrics import metrics_response, scorer_registry
 from riskstream.agents.scoring_views import (
     Answer,
     penalties_answer,
@@ -66,6 +68,8 @@ def stats_body(scorer: Scorer, freshness: Freshness, replica: AccountReplica) ->
 def scorer_routes(
     scorer: Scorer, freshness: Freshness, replica: AccountReplica
 ) -> list[web.RouteDef]:
+    registry = scorer_registry(scorer, freshness, replica)
+
     async def score(request: web.Request) -> web.Response:
         started = time.perf_counter()
         return _response(await score_answer(scorer, await request.read(), started))
@@ -90,6 +94,9 @@ def scorer_routes(
     async def stats(request: web.Request) -> web.Response:
         return _response((200, dumps(stats_body(scorer, freshness, replica))))
 
+    async def metrics(request: web.Request) -> web.Response:
+        return metrics_response(registry)
+
     return [
         web.post("/score/", score),
         web.get("/profiles/{entity_type}/{entity_id}/", profile),
@@ -98,4 +105,5 @@ def scorer_routes(
         web.get("/models/", models),
         web.get("/health/", health),
         web.get("/stats/", stats),
+        web.get("/metrics", metrics),
     ]

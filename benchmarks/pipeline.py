@@ -77,6 +77,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from benchmarks.figures import comparison_table, figures_table
+from benchmarks.latency_hops import Trip, hop_rows, rekeyed_at
 from benchmarks.memory_map import resident_by_kind
 from riskstream.simulation.event import SimEvent
 from riskstream.simulation.traffic import SimConfig, TrafficSimulator
@@ -736,17 +737,18 @@ def log_problems(logs: list[Path]) -> dict[str, int]:
 # --- latency -----------------------------------------------------------------------------
 
 
-def latency_phase(
-    box: Sandbox, rate: float, seconds: float, skew: Skew
-) -> list[tuple[float, float]]:
+def latency_phase(box: Sandbox, rate: float, seconds: float, skew: Skew) -> list[Trip]:
     """Send at ``rate``/s with fraud injected, each event dated when it is sent (as live
-    traffic is); time each signal from its trigger's send: (seconds into the phase, ms)."""
+    traffic is); time each signal from its trigger's send, and split the trip at the
+    re-key bundle (``benchmarks/latency_hops.py``)."""
     settings = box.settings
     total = int(rate * seconds)
     seed = int(time.time())
+    # Enough attacks for a p99 that is not just the slowest of a few dozen signals.
+    attacks = max(10, total // 400)
     config = SimConfig(
         seed=seed, accounts=max(50, total // 6), duration=timedelta(minutes=10),
-        end=datetime.now(UTC), velocity_attacks=10, takeovers=10,
+        end=datetime.now(UTC), velocity_attacks=attacks, takeovers=attacks,
     )  # fmt: skip
     events = TrafficSimulator(config).events()[:total]
     add_skew(events, skew, seed)
@@ -773,15 +775,26 @@ def latency_phase(
         driver.join()
     with console.status("latency: collecting signals"):
         time.sleep(5)
-        latencies = []
-        begin = min(sent_at.values(), default=0.0)
+        signals: list[tuple[str, str, int]] = []  # trigger, entity type, written at
         for record in consume(settings, settings.topics.signals, idle_timeout_s=5):
-            trigger = orjson.loads(record.value)["trigger_event_id"]
-            if trigger in sent_at:
-                sent = sent_at[trigger]
-                latencies.append((sent - begin, record.timestamp_ms - sent * 1000))
+            signal = orjson.loads(record.value)
+            if signal["trigger_event_id"] in sent_at:
+                signals.append(
+                    (signal["trigger_event_id"], signal["entity_type"], record.timestamp_ms)
+                )
+        rekeyed, records = rekeyed_at(settings, {trigger for trigger, _, _ in signals})
+        console.print(f"latency: the re-key topic holds {records:,} records after the phase")
     sink.close()
-    return latencies
+    begin = min(sent_at.values(), default=0.0)
+    trips = []
+    for trigger, entity_type, written_ms in signals:
+        sent_ms = sent_at[trigger] * 1000
+        bundle_ms = rekeyed.get(trigger)
+        trips.append(Trip(
+            sent_at[trigger] - begin, written_ms - sent_ms, entity_type,
+            None if bundle_ms is None else bundle_ms - sent_ms,
+        ))  # fmt: skip
+    return trips
 
 
 # --- the report --------------------------------------------------------------------------
@@ -956,6 +969,10 @@ def stage_rows(timings: dict[str, Any]) -> list[tuple[str, str]]:
         ("ingest_applied", "applied and written, account stage (per batch)"),
         ("entity_held", "held until final, entity stage (per item)"),
         ("entity_applied", "applied and written, entity stage (per batch)"),
+        ("ingest_after_final", "final (by the clock) -> applied, account stage (per event)"),
+        ("entity_after_final", "final (by the clock) -> applied, entity stage (per item)"),
+        ("ingest_arrival", "record written -> in a batch, account stage (per event)"),
+        ("entity_arrival", "re-key bundle written -> in a batch, entity stage (per bundle)"),
     ):
         one = timings.get(name) or {}
         if one.get("samples"):
@@ -1033,8 +1050,26 @@ class Outcome:
     runs: list[Run] = field(default_factory=list)
     rate: float | None = None
     latencies: list[tuple[float, float]] = field(default_factory=list)
+    trips: list[Trip] = field(default_factory=list)
+    counters_after_latency: dict[str, Any] = field(default_factory=dict)
     watermark_delay_s: float = 0.0
     stage_timings: dict[str, Any] = field(default_factory=dict)  # the worker's, at the end
+
+
+def measure_latency(
+    out: Outcome, one: Sandbox, processes: list[Process], worker: Run, seconds: float, skew: Skew
+) -> None:
+    """The latency phase on the worker that has just done the backlog."""
+    half = worker.drained_rate / 2
+    out.rate = out.rate or (half if half > 0 else 100.0)  # NaN: a tiny backlog
+    out.trips = latency_phase(one, out.rate, seconds, skew)
+    out.latencies = [(trip.sent_s, trip.total_ms) for trip in out.trips]
+    out.watermark_delay_s = one.settings.watermark_delay_s
+    stats = processes[0].get("/stats/")
+    out.stage_timings = stats.get("stage_timings", {})
+    out.counters_after_latency = stats.get("ingest", {})
+    # What the latency phase added to the log, too.
+    worker.log_problems = log_problems([process.log for process in processes])
 
 
 def measure_all(
@@ -1073,13 +1108,7 @@ def measure_all(
             worker = finish(run, processes, broker, one.settings.app_id, one.inputs)
             out.runs.insert(0, worker)
             if not args.skip_latency:
-                half = worker.drained_rate / 2
-                out.rate = out.rate or (half if half > 0 else 100.0)  # NaN: a tiny backlog
-                out.latencies = latency_phase(one, out.rate, args.seconds, skew)
-                out.watermark_delay_s = one.settings.watermark_delay_s
-                out.stage_timings = processes[0].get("/stats/").get("stage_timings", {})
-                # What the latency phase added to the log, too.
-                worker.log_problems = log_problems([process.log for process in processes])
+                measure_latency(out, one, processes, worker, args.seconds, skew)
         if not args.skip_two_workers:
             with running("worker", two, 2) as processes:
                 run = timed("two workers", processes, len(base), broker, two)
@@ -1127,6 +1156,7 @@ def main() -> None:
     if not args.skip_latency:
         delay_ms = out.watermark_delay_s * 1000
         rows += latency_rows(out.rate or 0.0, out.latencies, delay_ms)
+        rows += hop_rows(out.trips, delay_ms)
         rows += stage_rows(out.stage_timings)
     elapsed = time.monotonic() - began
     rows.append(("the whole benchmark took", f"{elapsed / 60:,.1f} min"))
@@ -1152,7 +1182,8 @@ def main() -> None:
             "p99_ms": p99(ordered) if ordered else None,
             "max_ms": ordered[-1] if ordered else None,
             "watermark_delay_s": out.watermark_delay_s, "by_send_time": out.latencies,
-            "stage_timings": out.stage_timings,
+            "trips": [asdict(trip) for trip in out.trips],
+            "stage_timings": out.stage_timings, "counters_after": out.counters_after_latency,
         },
     })  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)

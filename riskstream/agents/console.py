@@ -105,7 +105,7 @@ def register_console(
             }
         )
 
-    trims = Trims()
+    trims = Trims(settings.malloc_trim_free_mb * 2**20)
     if settings.malloc_trim_interval_s > 0:
 
         @app.timer(interval=settings.malloc_trim_interval_s)  # type: ignore[untyped-decorator]

@@ -235,6 +235,7 @@ class IngestPipeline:
         final (``agents/event_time.py``); returns the events held, acknowledged once
         applied. Invalid and misplaced events are dead-lettered or sent round."""
         admitted: list[tuple[EventT[Any], Admitted]] = []
+        self.timings.ingest_arrival.extend(_since_written(events))
         for event in events:
             item, ts_ms = await self._admit(event.message)
             self.clocks.saw(event.message, ts_ms)
@@ -279,6 +280,8 @@ class IngestPipeline:
             for event, _ in ready:
                 self.acks.done(event)
             self.timings.ingest_applied.add(time.monotonic() - began)
+            final_s = time.time() - self.settings.watermark_delay_s
+            self.timings.ingest_after_final.extend(final_s - i.ts_ms / 1000 for _, i in ready)
         self.rekey.announce(partition, clock.frontier_ms, clock.all_idle)
 
     async def _apply_alone(self, partition: int, event: EventT[Any], item: Admitted) -> None:
@@ -362,6 +365,7 @@ class IngestPipeline:
         clock = self.entity_clocks.clock(partition)
         kept: list[EventT[Any]] = []
         ready: list[tuple[RekeyedEvent, Tracked]] = []
+        self.timings.entity_arrival.extend(_since_written(events))
         for event in events:
             items, marks = await self._rekeyed_message(event.message)
             for source, (frontier, idle) in (marks or {}).items():
@@ -382,6 +386,10 @@ class IngestPipeline:
         await self.handle_rekeyed(partition, [item for item, _ in ready])
         if ready:
             self.timings.entity_applied.add(time.monotonic() - began)
+            final_s = time.time() - self.settings.watermark_delay_s
+            self.timings.entity_after_final.extend(
+                final_s - fields_ms(item.fields) / 1000 for item, _ in ready
+            )
         for _, tracked in ready:
             tracked.done()
         return kept
@@ -421,3 +429,9 @@ class IngestPipeline:
         except Exception as error:  # not written by riskstream, or damaged
             await self.output.dead_letter(message, Rejection("unreadable_rekey", repr(error)))
             return [], None
+
+
+def _since_written(events: list[EventT[Any]]) -> list[float]:
+    """Seconds from each message's producer time (Kafka's record timestamp) to now."""
+    now = time.time()
+    return [now - event.message.timestamp for event in events]

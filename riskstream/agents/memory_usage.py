@@ -12,7 +12,8 @@ the system only from the top of that heap. The core's thread makes a batch's out
 (records, changelog values: Python bytes, many over 512 bytes) and the event loop frees
 them later, so that thread's heap stays at its largest batch's size, mostly free (137 of
 138 MiB after a 100,000-event backlog), and the main heap keeps the holes between live
-blocks. ``malloc_trim`` gives the free pages back, every ``malloc_trim_interval_s``.
+blocks. ``malloc_trim`` gives the free pages back: checked every
+``malloc_trim_interval_s``, done when more than ``malloc_trim_free_mb`` is free.
 """
 
 from __future__ import annotations
@@ -36,14 +37,22 @@ class _MallInfo2(ctypes.Structure):
 
 
 class Trims:
-    """How often the worker gave glibc's free memory back, and what it took."""
+    """Gives glibc's free memory back once it passes ``free_bytes``, and counts what that
+    took. A trim holds each heap's lock while it walks it (up to ~150 ms seen on a large
+    one), so every thread that allocates waits meanwhile: trimming a few megabytes on a
+    timer cost the event loop more latency than the memory was worth."""
 
-    def __init__(self) -> None:
+    def __init__(self, free_bytes: int = 0) -> None:
+        self.free_bytes = free_bytes
         self.count = 0
+        self.skipped = 0
         self.seconds = 0.0
         self.max_seconds = 0.0
 
     def trim(self) -> None:
+        if self.free_bytes > 0 and glibc_usage().get("free", 0) < self.free_bytes:
+            self.skipped += 1
+            return
         started = time.perf_counter()
         trim()
         took = time.perf_counter() - started
@@ -54,6 +63,7 @@ class Trims:
     def as_dict(self) -> dict[str, float]:
         return {
             "count": self.count,
+            "skipped": self.skipped,
             "ms_total": self.seconds * 1000,
             "ms_max": self.max_seconds * 1000,
         }

@@ -4,6 +4,10 @@ An event's latency is the watermark delay, the wait for the slowest input (``hel
 work on its batch (``applied``: from release until its signals and state are written),
 and the trip through the re-key topic between the stages. Each kind keeps its last
 ``SAMPLES`` durations, so the quantiles describe the recent past.
+
+``*_after_final``: by the wall clock, from when an event's time was final (its event
+time plus the watermark delay) until its stage had applied it. Meaningful for live
+traffic, whose events are dated when they happen; a backlog's are days late by this.
 """
 
 from __future__ import annotations
@@ -44,6 +48,12 @@ class StageTimings:
         self.ingest_applied = Durations()
         self.entity_held = Durations()
         self.entity_applied = Durations()
+        self.ingest_after_final = Durations()
+        self.entity_after_final = Durations()
+        # From the producer's record timestamp to the stage's batch: the trip through
+        # Kafka and the consumer (the producer's clock: same machine, or NTP apart).
+        self.ingest_arrival = Durations()
+        self.entity_arrival = Durations()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,4 +61,8 @@ class StageTimings:
             "ingest_applied": self.ingest_applied.summary(),
             "entity_held": self.entity_held.summary(),
             "entity_applied": self.entity_applied.summary(),
+            "ingest_after_final": self.ingest_after_final.summary(),
+            "entity_after_final": self.entity_after_final.summary(),
+            "ingest_arrival": self.ingest_arrival.summary(),
+            "entity_arrival": self.entity_arrival.summary(),
         }

@@ -8,9 +8,10 @@ import ssl
 from typing import Any
 
 import faust
-from faust.types import ProducerT
+from faust.types import ProducerT, TransportT
 from faust.utils.terminal import SpinnerHandler
 
+from riskstream.streams.consumer_fetch import Transport
 from riskstream.streams.diagnostics import install_task_dump
 from riskstream.streams.kafka_security import faust_credentials
 from riskstream.streams.producer_buffer import DrainingProducerBuffer
@@ -30,7 +31,11 @@ class RiskApp(faust.App):
         self.scorer: Any = None
         self.score_router: Any = None
         self.history_cron: Any = None
+        self.fetch_max_wait_ms = settings.fetch_max_wait_ms  # read by consumer_fetch
         super().__init__(settings.app_id, **options)
+
+    def _new_transport(self) -> TransportT:
+        return Transport(self.conf.broker_consumer, self)
 
     def _new_producer(self) -> ProducerT:
         producer = super()._new_producer()

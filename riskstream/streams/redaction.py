@@ -13,7 +13,8 @@ hold what is left:
 - a phone or national id number (a field named like ``phone``, ``msisdn``,
   ``national_id``, ``id_card``) becomes a keyed token;
 - in any other string, a value that is wholly a card number becomes a token (an
-  identifier keeps its identity), and a card number within a longer text is masked.
+  identifier keeps its identity), and a card number within a longer text is masked;
+  in an identifier (``id``, ``..._id``) such a text becomes a token of all of it.
 
 A token is ``tok_<kind>_`` and 32 hex digits of HMAC-SHA256 under the configured secret:
 the same value always gives the same token, so rules still count per card, and nobody

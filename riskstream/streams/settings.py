@@ -228,6 +228,16 @@ class Settings(BaseSettings):
         " RocksDB; a state whose record changed meanwhile is read again). The core counts a"
         " decoded state at its measured heap size.",
     )
+    fetch_max_wait_ms: int = Field(
+        20,
+        ge=1,
+        le=30_000,
+        description="How long the broker may hold the worker consumer's fetch for data to"
+        " come (Kafka's fetch.max.wait.ms; Faust's fixed 1,500). One fetch at a time goes"
+        " to a broker, so a partition left out of the one in flight waits for it: this"
+        " bounds how long a record may sit on the broker before it is read. An idle worker"
+        " sends about 1,000 / this fetches a second.",
+    )
     fetch_partition_max_bytes: int = Field(
         1024 * 1024,
         ge=64 * 1024,
@@ -242,6 +252,14 @@ class Settings(BaseSettings):
         description="Every this many seconds the worker gives the memory glibc's malloc"
         " holds free back to the system (``malloc_trim``): it keeps what the core's thread"
         " freed, up to its largest batch. 0: never.",
+    )
+    malloc_trim_free_mb: int = Field(
+        64,
+        ge=0,
+        description="The memory glibc's malloc holds free, in MiB, past which a check"
+        " (``malloc_trim_interval_s``) gives it back. A trim holds the heaps' locks while it"
+        " runs (up to ~150 ms on a large heap), so frequent small trims cost the event"
+        " loop latency. 0: at every check.",
     )
     standby_replicas: int = Field(
         1,

@@ -10,7 +10,9 @@
 //! - a phone or national id number (a field named like `phone`, `msisdn`, `national_id`,
 //!   `id_card`) becomes a keyed token;
 //! - in any other string, a value that is wholly a card number becomes a token (an
-//!   identifier keeps its identity), and a card number within a longer text is masked.
+//!   identifier keeps its identity), and a card number within a longer text is masked;
+//!   but an identifier (a field named `id` or `..._id`) with a card number inside becomes
+//!   a token of the whole text, so that two ids never become one.
 //!
 //! A token is `tok_<kind>_` and 32 hex digits of HMAC-SHA256 under the configured secret.
 //! Dead letters use [`mask`] instead, which needs no secret: the same fields, masked
@@ -93,11 +95,15 @@ pub fn mask(line: &[u8]) -> Result<(Option<Vec<u8>>, Kinds), Refusal> {
     Ok((Some(out), walk.found))
 }
 
-/// The id an entity is known by: a card number asked for is looked up by its token.
+/// The id an entity is known by: a card number asked for is looked up by its token, and
+/// so is an id with a card number inside (ingest keeps such an id as a token of it all).
 pub fn lookup_id<'a>(value: &'a str, key: &Key) -> Cow<'a, str> {
     match pans::pan_digits(value) {
         Some(digits) => Cow::Owned(key.token(Kind::Card, &digits)),
-        None => Cow::Borrowed(value),
+        None => match walk::identifier_token(value, key) {
+            Some(token) => Cow::Owned(token),
+            None => Cow::Borrowed(value),
+        },
     }
 }
 

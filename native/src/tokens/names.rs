@@ -220,10 +220,20 @@ impl Key {
     /// `tok_<kind>_<32 hex>`. The kind is hashed too: a phone and a card of the same digits
     /// differ.
     pub fn token(&self, kind: Kind, value: &str) -> String {
+        self.hashed(kind, kind.name(), &normalised(kind, value))
+    }
+
+    /// The token of an identifier with `kind` inside, over its whole text as written:
+    /// `txn-4111...` and `ord-4111...` differ, and neither is the card's own token.
+    pub fn identifier_token(&self, kind: Kind, text: &str) -> String {
+        self.hashed(kind, "id", text)
+    }
+
+    fn hashed(&self, kind: Kind, domain: &str, value: &str) -> String {
         let mut mac = self.mac.clone();
-        mac.update(kind.name().as_bytes());
+        mac.update(domain.as_bytes());
         mac.update(b":");
-        mac.update(normalised(kind, value).as_bytes());
+        mac.update(value.as_bytes());
         let digest = mac.finalize().into_bytes();
         let mut out = format!("tok_{}_", kind.name());
         for byte in &digest[..TOKEN_HEX_DIGITS / 2] {

@@ -19,6 +19,22 @@ pub const MASKED: &str = "[masked]";
 /// Identifier fields whose value is a card number when it is a PAN (others are opaque ids).
 const INSTRUMENT_FIELDS: [&str; 1] = ["instrument_id"];
 
+/// A field that names something (`event_id`, `account_id`, `target_event_id` ...): its
+/// value must keep its identity.
+fn is_identifier(name: &str) -> bool {
+    name == "id" || name.ends_with("_id")
+}
+
+/// The token of an identifier with a card number inside (not wholly one: that is the
+/// card's own token), keyed on the whole text; None for any other text.
+pub fn identifier_token(text: &str, key: &Key) -> Option<String> {
+    if text.len() < PAN_MIN_DIGITS || is_token(text) || pan_digits(text).is_some() {
+        return None;
+    }
+    mask_text(text)?;
+    Some(key.identifier_token(Kind::Card, text))
+}
+
 /// The value nests deeper than `MAX_DEPTH`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TooDeep;
@@ -198,6 +214,18 @@ impl<'k> Walk<'k> {
         })
     }
 
+    /// An identifier holding a card number among other characters (`txn-4111...`)
+    /// becomes a token of the whole: masked, two ids that share a BIN and last 4 would
+    /// be one (a second event taken for a duplicate, a verdict for another event).
+    fn identifier(&mut self, text: &str) -> Option<String> {
+        let Mode::Tokens(key) = self.mode else {
+            return None;
+        };
+        let token = identifier_token(text, key)?;
+        self.found.add(Kind::Card);
+        Some(token)
+    }
+
     fn text<'a>(&mut self, value: Cow<'a, str>) -> Cow<'a, str> {
         // Shorter in bytes is shorter in characters: no PAN (13 ASCII digits) fits.
         if value.len() < PAN_MIN_DIGITS || is_token(&value) {
@@ -260,6 +288,14 @@ impl<'k> Walk<'k> {
                     self.found.add(kind);
                     out.set(name, Json::Str(Cow::Owned(self.personal(kind, &text))));
                     continue;
+                }
+            }
+            if tokens && is_identifier(&name) {
+                if let Json::Str(text) = &value {
+                    if let Some(token) = self.identifier(text) {
+                        out.set(name, Json::Str(Cow::Owned(token)));
+                        continue;
+                    }
                 }
             }
             let value = self.value(value, depth)?;

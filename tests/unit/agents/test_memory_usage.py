@@ -49,7 +49,24 @@ def test_the_figures_add_up() -> None:
     glibc = usage["glibc"]
     assert glibc["in_use"] + glibc["free"] <= glibc["held"] + glibc["mmapped"]
     assert usage["python"]["blocks"] > 0
-    assert usage["trims"] == {"count": 0, "ms_total": 0.0, "ms_max": 0.0}
+    assert usage["trims"] == {"count": 0, "skipped": 0, "ms_total": 0.0, "ms_max": 0.0}
+
+
+@glibc_only
+def test_a_trim_waits_until_enough_is_free() -> None:
+    """Below the threshold a check does nothing (a trim holds the heaps' locks), above
+    it the trim runs."""
+    free = glibc_usage()["free"]
+    trims = Trims(free_bytes=free + 1024 * MIB)
+    trims.trim()
+    assert trims.as_dict()["count"] == 0
+    assert trims.as_dict()["skipped"] == 1
+    kept = churn_in_a_thread(40_000, 1_000)
+    trims.free_bytes = 20 * MIB
+    assert glibc_usage()["free"] >= 20 * MIB
+    trims.trim()
+    assert trims.as_dict()["count"] == 1
+    assert len(kept) == 625
 
 
 def test_the_consumer_fetches_its_own_budget_not_the_record_limit(tmp_path: Path) -> None:

@@ -46,3 +46,17 @@ def test_token_case(case: dict[str, Any]) -> None:
 
     expected = {name: value for name, value in case["masked"].items() if name != "found"}
     assert same(outcome(masked, line), expected)
+
+
+def test_an_id_asked_for_is_looked_up_as_ingest_kept_it() -> None:
+    """A penalty or a profile asked for by an id with a card number inside finds what
+    ingest filed under that id's token; a plain id and a card number as before."""
+    case = next(c for c in DOCUMENT["cases"] if c["name"] == "identifiers_sharing_bin_and_last4")
+    line = orjson.loads(case["line"])
+    kept = case["tokenised"]["output"]
+    assert TOKENISER.lookup_id(line["event_id"]) == kept["event_id"]
+    assert TOKENISER.lookup_id(line["merchant_id"]) == kept["merchant_id"]
+    assert kept["event_id"] != kept["merchant_id"]
+    assert TOKENISER.lookup_id("acct-1") == "acct-1"
+    card = next(c for c in DOCUMENT["cases"] if c["name"] == "identifier_wholly_a_card")
+    assert TOKENISER.lookup_id("4111111111111111") == card["tokenised"]["output"]["event_id"]

@@ -37,7 +37,7 @@ from riskstream.streams.bounds import MAX_MODEL_RECORD_BYTES
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.events import Transaction, to_epoch_ms
-from riskstream.streams.follow import follow_topic, follower_options
+from riskstream.streams.follow import follow_partitions, follow_topic, follower_options
 from riskstream.streams.freshness import Freshness
 from riskstream.streams.outputs import Decision
 from riskstream.streams.redaction import tokeniser_for
@@ -142,10 +142,12 @@ class Scorer:
         self._follow(names.profiles, self.history.apply_record, self.history_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
+        # Where answers wait for their read-back, each partition is followed apart.
         self._follow(
             names.decisions, self.memory.apply_record, self.decisions_ready,
             int(settings.decision_memory_hours * 3600 * 1000),
             tail=max(1, settings.decision_memory_max // settings.partitions),
+            apart=host.confirms_decisions,
         )  # fmt: skip
 
     def _follow(
@@ -156,9 +158,11 @@ class Scorer:
         lookback_ms: int | None = None,
         tail: int | None = None,
         fetch_bytes: int | None = None,
+        apart: bool = False,
     ) -> None:
         """Read ``topic`` (from ``lookback_ms`` back, else all of it) in a task of the
-        host; ``fetch_bytes``: records that large are fetched whole."""
+        host; ``fetch_bytes``: records that large are fetched whole; ``apart``: each
+        partition by a consumer of its own (``streams/follow.follow_partitions``)."""
         connection = follower_options(self.settings)
         if fetch_bytes is not None:
             connection |= {"max_partition_fetch_bytes": fetch_bytes, "fetch_max_bytes": fetch_bytes}
@@ -168,7 +172,7 @@ class Scorer:
             return int(time.time() * 1000) - (lookback_ms or 0)
 
         async def follow() -> None:
-            await follow_topic(
+            await (follow_partitions if apart else follow_topic)(
                 connection, topic, apply, ready,
                 since_ms=since if lookback_ms is not None else None, tail=tail,
                 freshness=tracked,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from riskstream.streams.freshness import TopicFreshness
 from riskstream.streams.kafka_security import client_options
@@ -50,11 +50,12 @@ async def follow_topic(
     tail: int | None = None,
     stop: asyncio.Event | None = None,
     freshness: TopicFreshness | None = None,
+    partition: int | None = None,
 ) -> None:
-    """Apply every record of ``topic`` (from ``since_ms()`` if given, else the start;
-    never more than the last ``tail`` records of a partition if given), then keep
-    following it. ``connection``: the client's bootstrap and security arguments
-    (:func:`riskstream.streams.kafka_security.client_options`). Connection trouble is
+    """Apply every record of ``topic`` (of ``partition`` only, if given; from
+    ``since_ms()`` if given, else the start; never more than the last ``tail`` records of
+    a partition if given), then keep following it. ``connection``: the client's
+    bootstrap and security arguments (:func:`follower_options`). Connection trouble is
     retried, ever more slowly while it lasts (:class:`Backoff`), and logged once, then
     summed up once per interval (a refused login would otherwise be a line every 2 s,
     for ever). ``freshness``: told where the follower stands after each poll."""
@@ -69,8 +70,9 @@ async def follow_topic(
     while stop is None or not stop.is_set():
         try:
             await _follow(
-                connection, topic, apply, ready, since_ms, tail, stop, connected, freshness
-            )
+                connection, topic, apply, ready, since_ms, tail, stop, connected, freshness,
+                partition,
+            )  # fmt: skip
         # Kafka's errors, and any other (a TLS error is an OSError): a follower that ends
         # leaves its worker deaf to every later rule or penalty.
         except Exception as error:
@@ -132,16 +134,17 @@ async def _follow(
     stop: asyncio.Event | None,
     connected: Callable[[], None],
     freshness: TopicFreshness | None = None,
+    partition: int | None = None,
 ) -> None:
+    topics = (topic,) if partition is None else ()
     consumer = AIOKafkaConsumer(
-        topic,
-        **connection,
-        enable_auto_commit=False,
-        group_id=None,
+        *topics, **connection, enable_auto_commit=False, group_id=None,
         auto_offset_reset="earliest",
-    )
+    )  # fmt: skip
     try:
         await consumer.start()
+        if partition is not None:
+            consumer.assign([TopicPartition(topic, partition)])
     except BaseException:
         await consumer.stop()  # what a refused start opened, closed before the next try
         raise
@@ -164,13 +167,9 @@ async def _follow(
         if since_ms is not None:
             found = await consumer.offsets_for_times(dict.fromkeys(assigned, since_ms()))
             starts = {tp: ends[tp] if found[tp] is None else found[tp].offset for tp in assigned}
-        for partition in assigned:
-            start = (
-                starts[partition]
-                if tail is None
-                else max(starts[partition], ends[partition] - tail)
-            )
-            consumer.seek(partition, start)
+        for each in assigned:
+            start = starts[each] if tail is None else max(starts[each], ends[each] - tail)
+            consumer.seek(each, start)
         if freshness is not None:
             freshness.assigned(tp.partition for tp in assigned)
         while stop is None or not stop.is_set():
@@ -187,6 +186,65 @@ async def _follow(
                     log.info("caught up with %s", topic)
     finally:
         await consumer.stop()
+
+
+async def follow_partitions(
+    connection: Mapping[str, Any],
+    topic: str,
+    apply: Apply,
+    ready: asyncio.Event,
+    *,
+    since_ms: Callable[[], int] | None = None,
+    tail: int | None = None,
+    stop: asyncio.Event | None = None,
+    freshness: TopicFreshness | None = None,
+) -> None:
+    """:func:`follow_topic`, a consumer for each of the topic's partitions (as many as
+    it has when this starts). aiokafka sends one fetch at a time to a broker, for the
+    partitions it holds no unread records of: in one consumer, a partition whose records
+    were being applied when that fetch left waits for its answer, up to the fetch wait.
+    A reader that needs each record as soon as it is stored (a decision read back)
+    follows each partition apart. ``ready`` once every partition is caught up."""
+    count = await _partition_count(connection, topic, stop)
+    caught_up = [asyncio.Event() for _ in range(count)]
+
+    async def all_caught_up() -> None:
+        for event in caught_up:
+            await event.wait()
+        ready.set()
+
+    await asyncio.gather(all_caught_up(), *(
+        follow_topic(
+            connection, topic, apply, caught_up[partition], since_ms=since_ms, tail=tail,
+            stop=stop, freshness=freshness, partition=partition,
+        )
+        for partition in range(count)
+    ))  # fmt: skip
+
+
+async def _partition_count(
+    connection: Mapping[str, Any], topic: str, stop: asyncio.Event | None
+) -> int:
+    """How many partitions ``topic`` has (waiting for it to exist, retrying trouble)."""
+    backoff = Backoff()
+    while True:
+        consumer = AIOKafkaConsumer(topic, **connection, enable_auto_commit=False, group_id=None)
+        try:
+            await consumer.start()
+            polls = 0
+            while not consumer.assignment():
+                await asyncio.sleep(0.05)
+                polls += 1
+                if polls % 100 == 0:
+                    log.warning("topic %s not found yet", topic)
+            return len(consumer.assignment())
+        except Exception as error:  # as follow_topic: retried, never the follower's end
+            delay = backoff.next_delay()
+            log.error("counting the partitions of %s failed, retrying in %.0f s: %r",
+                      topic, delay, error)  # fmt: skip
+            await _stopped(stop, delay)
+        finally:
+            await consumer.stop()
 
 
 async def _observe(

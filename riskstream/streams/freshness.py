@@ -38,12 +38,11 @@ class TopicFreshness:
     partitions: dict[int, PartitionPlace] = field(default_factory=dict)
 
     def assigned(self, partitions: Iterable[int]) -> None:
-        """The follower (re)started on ``partitions``. What was known of a partition
-        stays: a follower that reconnects is as fresh as it was when it was cut off."""
-        self.partitions = {
-            partition: self.partitions.get(partition) or PartitionPlace()
-            for partition in partitions
-        }
+        """A follower (re)started on ``partitions`` (all of the topic's, or one of several
+        followers of it, one each). What was known of a partition stays: a follower that
+        reconnects is as fresh as it was when it was cut off."""
+        for partition in partitions:
+            self.partitions.setdefault(partition, PartitionPlace())
 
     def observe(
         self, partition: int, position: int, highwater: int | None, polled_ms: int | None

@@ -27,7 +27,7 @@ from riskstream.agents.scorer_host import Work
 from riskstream.agents.scorer_routes import scorer_routes
 from riskstream.rules.loader import default_pack, default_score_rules
 from riskstream.streams.app import server_ssl_context
-from riskstream.streams.follow import follow_topic, follower_options
+from riskstream.streams.follow import follow_partitions, follower_options
 from riskstream.streams.freshness import Freshness
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.settings import Settings
@@ -139,7 +139,7 @@ async def serve_scorer(settings: Settings, port: int, stop: asyncio.Event | None
         accounts = changelog_topic_name(settings.app_id, ACCOUNT_STATE)
 
         def account_state() -> Coroutine[Any, Any, None]:
-            return follow_topic(
+            return follow_partitions(
                 connection, accounts, replica.apply_record, replica.ready,
                 freshness=freshness.topic(accounts),
             )  # fmt: skip

@@ -23,13 +23,7 @@ from riskstream.agents.live_rules import LiveRules, Snapshot, projection
 from riskstream.agents.model_features import FEATURES, feature_row
 from riskstream.agents.model_serving import ServedModels, model_book
 from riskstream.agents.rule_center import RuleCenter
-from riskstream.agents.score_request import (
-    IdempotencyConflictError,
-    RequestError,
-    make_penalty,
-    parse_transaction,
-    request_digest,
-)
+from riskstream.agents.score_request import make_penalty, request_digest
 from riskstream.agents.scorer_host import ScorerHost
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
 from riskstream.agents.worker_audit import WorkerAudit
@@ -48,9 +42,6 @@ from riskstream.tables.books import PenaltyBook, ProfileBook
 from riskstream.tables.history_book import HistoryBook
 from riskstream.tables.rule_quality import RuleQuality
 
-__all__ = [  # the request's parts, where the views have always found them
-    "IdempotencyConflictError", "RequestError", "Scorer", "make_penalty", "parse_transaction",
-]  # fmt: skip
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 MODELS_WAIT_S = 30.0
@@ -114,7 +105,13 @@ class Scorer:
         self.spent_s = dict.fromkeys(("judge", "publish", "confirm"), 0.0)
 
         lookback_ms = int(settings.profile_lookback_days * DAY_MS)
-        self._follow(names.signals, self.apply_signal_record, self.profiles_ready, lookback_ms)
+        # Held to a freshness bound (a scorer process), the topics whose records change
+        # answers at once are read a partition per consumer (streams/follow.py).
+        apart = freshness is not None
+        self._follow(
+            names.signals, self.apply_signal_record, self.profiles_ready, lookback_ms,
+            apart=apart,
+        )  # fmt: skip
         # Legit verdicts clear the alerts their transactions raised (books.ProfileBook).
         self._follow(names.feedback, self.apply_feedback_record, self.verdicts_ready, lookback_ms)
         self._follow(names.penalties, self.penalties.apply_record, self.penalties_ready)
@@ -142,12 +139,11 @@ class Scorer:
         self._follow(names.profiles, self.history.apply_record, self.history_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
-        # Where answers wait for their read-back, each partition is followed apart.
         self._follow(
             names.decisions, self.memory.apply_record, self.decisions_ready,
             int(settings.decision_memory_hours * 3600 * 1000),
             tail=max(1, settings.decision_memory_max // settings.partitions),
-            apart=host.confirms_decisions,
+            apart=apart,
         )  # fmt: skip
 
     def _follow(

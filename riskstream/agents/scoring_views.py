@@ -18,13 +18,13 @@ import orjson
 from faust.web import Request, Response, View
 from pydantic import ValidationError
 
-from riskstream.agents.score_routing import ScoreRouter
-from riskstream.agents.scorer import (
+from riskstream.agents.score_request import (
     IdempotencyConflictError,
     RequestError,
-    Scorer,
     parse_transaction,
 )
+from riskstream.agents.score_routing import ScoreRouter
+from riskstream.agents.scorer import Scorer
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.codec import dumps
 from riskstream.streams.events import Transaction, to_epoch_ms

@@ -12,7 +12,7 @@ from typing import Any
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from riskstream.agents.scorer import make_penalty
+from riskstream.agents.score_request import make_penalty
 from riskstream.app import create_app
 from riskstream.streams.app import RiskApp
 from riskstream.streams.scoring_model import Penalty, PenaltyRequest

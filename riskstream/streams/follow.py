@@ -206,6 +206,8 @@ async def follow_partitions(
     A reader that needs each record as soon as it is stored (a decision read back)
     follows each partition apart. ``ready`` once every partition is caught up."""
     count = await _partition_count(connection, topic, stop)
+    if count == 0:
+        return  # stopped before the topic could be seen
     caught_up = [asyncio.Event() for _ in range(count)]
 
     async def all_caught_up() -> None:
@@ -225,7 +227,8 @@ async def follow_partitions(
 async def _partition_count(
     connection: Mapping[str, Any], topic: str, stop: asyncio.Event | None
 ) -> int:
-    """How many partitions ``topic`` has (waiting for it to exist, retrying trouble)."""
+    """How many partitions ``topic`` has (waiting for it to exist, retrying trouble);
+    0 if ``stop`` was set meanwhile."""
     backoff = Backoff()
     while True:
         consumer = AIOKafkaConsumer(topic, **connection, enable_auto_commit=False, group_id=None)
@@ -242,7 +245,8 @@ async def _partition_count(
             delay = backoff.next_delay()
             log.error("counting the partitions of %s failed, retrying in %.0f s: %r",
                       topic, delay, error)  # fmt: skip
-            await _stopped(stop, delay)
+            if await _stopped(stop, delay):
+                return 0
         finally:
             await consumer.stop()
 

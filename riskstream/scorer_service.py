@@ -26,7 +26,7 @@ from riskstream.agents.scorer import Scorer
 from riskstream.agents.scorer_host import Work
 from riskstream.agents.scorer_routes import scorer_routes
 from riskstream.rules.loader import default_pack, default_score_rules
-from riskstream.streams.app import server_ssl_context
+from riskstream.streams.app import WebCertificateError, server_ssl_context
 from riskstream.streams.follow import follow_partitions, follower_options
 from riskstream.streams.freshness import Freshness
 from riskstream.streams.kafka_security import client_options
@@ -108,6 +108,10 @@ def _guard(settings: Settings) -> Guard:
 async def serve_scorer(settings: Settings, port: int, stop: asyncio.Event | None = None) -> None:
     """Serve until ``stop`` is set (or the task is cancelled)."""
     guard = _guard(settings)
+    try:
+        tls = server_ssl_context(settings)
+    except WebCertificateError as error:
+        raise ScorerProcessError(str(error)) from None
     freshness = Freshness()
     replica = AccountReplica(settings.data_dir / f"scorer-{port}", settings.scorer_store_mb)
     compression = settings.kafka_compression
@@ -152,7 +156,7 @@ async def serve_scorer(settings: Settings, port: int, stop: asyncio.Event | None
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         bind = settings.web_bind or settings.web_host
-        site = web.TCPSite(runner, bind, port, ssl_context=server_ssl_context(settings))
+        site = web.TCPSite(runner, bind, port, ssl_context=tls)
         try:
             await site.start()
         except OSError as error:

@@ -107,9 +107,14 @@ def test_a_signal_and_an_account_state_change_reach_a_scorer_within_a_second(
     while True:
         answer = judged(scorer, {**candidate, "event_id": f"{candidate['event_id']}-{time.time()}"})
         if [reason["rule_id"] for reason in answer["reasons"]] == ["velocity.account"]:
+            changed_at = time.time() * 1000
             break
         assert time.monotonic() < deadline, (answer, scorer.log_tail())
-        time.sleep(0.05)
+        time.sleep(0.02)
+    # Within a second of the worker's write of the account's state with the tenth in it.
+    changelog = f"{settings.app_id}-account-state-changelog"
+    (*_, stored) = [r for r in read_all(settings, changelog) if r.key == b"acct-state"]
+    assert changed_at - stored.timestamp_ms <= 1000
     assert [loads(r.value)["entity_id"] for r in read_all(settings, settings.topics.signals)] == [
         "acct-fresh"
     ]

@@ -11,7 +11,9 @@ from riskstream.agents.janitor import register_janitor
 from riskstream.agents.rule_center import RuleCenter, follow_rules_topic
 from riskstream.agents.rule_metrics import center_version, register_rule_metrics
 from riskstream.agents.rule_suspender import RuleSuspender
+from riskstream.agents.score_routing import router_from
 from riskstream.agents.scorer import Scorer
+from riskstream.agents.scorer_host import WorkerHost
 from riskstream.agents.scoring_views import register_scoring_views
 from riskstream.agents.worker_audit import WorkerAudit, worker_name
 from riskstream.rules.loader import default_pack, default_score_rules
@@ -73,10 +75,13 @@ def create_app(settings: Settings | None = None) -> RiskApp:
             suspensions=settings.topics.rule_suspensions,
         )
 
-    scorer = Scorer(app, settings, center, pipeline.accounts, audit, suspender.on_slow)
-    register_scoring_views(app, scorer)
+    host = WorkerHost(app, pipeline.accounts)
+    scorer = Scorer(host, settings, center, audit, suspender.on_slow)
+    router = router_from(app, pipeline.accounts.table, settings)
+    register_scoring_views(app, scorer, router)
     app.scorer = scorer
-    register_console(app, pipeline, scorer, memory)
+    app.score_router = router
+    register_console(app, pipeline, scorer, router, memory)
     register_janitor(app, pipeline, settings)
     app.history_cron = register_history_cron(app, settings)
     setup_prometheus_sensors(app)

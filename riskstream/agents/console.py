@@ -10,6 +10,8 @@ from faust.web import Request, Response, View
 
 from riskstream.agents.ingest import IngestPipeline
 from riskstream.agents.memory_usage import Trims, memory_usage
+from riskstream.agents.rule_center import RuleCenter
+from riskstream.agents.score_routing import ScoreRouter
 from riskstream.agents.scorer import Scorer
 from riskstream.streams.health import HealthMonitor
 from riskstream.streams.kafka_view import kafka_view
@@ -58,7 +60,11 @@ def _cron_stats(app: faust.App) -> dict[str, Any]:
 
 
 def register_console(
-    app: faust.App, pipeline: IngestPipeline, scorer: Scorer, store: StoreMemory | None = None
+    app: faust.App,
+    pipeline: IngestPipeline,
+    scorer: Scorer,
+    router: ScoreRouter,
+    store: StoreMemory | None = None,
 ) -> None:
     center = pipeline.center
     settings = pipeline.settings
@@ -83,8 +89,8 @@ def register_console(
                 "ready": health(app, pipeline, scorer, monitor)["ready"],
                 "scorer": {
                     "scored": scorer.scored,
-                    "forwarded": scorer.router.forwarded,
-                    "forward_failed": scorer.router.failed,
+                    "forwarded": router.forwarded,
+                    "forward_failed": router.failed,
                 },
                 "models": scorer.models.stats(),
                 "profiles": {
@@ -116,33 +122,39 @@ def register_console(
 
     @app.page("/rules/")
     async def rules(self: View, request: Request) -> Response:
-        figures = scorer.quality.figures()
-        return self.json(
-            {
-                # The rules_version of the decisions judged with these rules.
-                "version": center.version,
-                "loaded": center.ready.is_set(),
-                "changes": center.changes,
-                "rules": [with_feedback(row, figures) for row in center.summary()],
-                # Every rule version with alerts in the lookback (an older version's
-                # alerts are judged too, after a change).
-                "feedback": [
-                    {"id": rule_id, "version": version, **values}
-                    for (rule_id, version), values in sorted(figures.items())
-                ],
-                "refused": [refusal.as_dict() for refusal in center.refusals],
-            }
-        )
+        return self.json(rules_body(center, scorer))
 
     @app.page("/models/")
     async def models(self: View, request: Request) -> Response:
-        book = scorer.models.book
-        return self.json(
-            {
-                "loaded": scorer.models_ready.is_set(),
-                "active": book.active.model_id if book.active is not None else None,
-                "changes": book.changes,
-                "models": scorer.models.summary(),
-                "refused": [refusal.as_dict() for refusal in book.refusals],
-            }
-        )
+        return self.json(models_body(scorer))
+
+
+def rules_body(center: RuleCenter, scorer: Scorer) -> dict[str, Any]:
+    """``/rules/``: the rules in force, their live figures, the refused records."""
+    figures = scorer.quality.figures()
+    return {
+        # The rules_version of the decisions judged with these rules.
+        "version": center.version,
+        "loaded": center.ready.is_set(),
+        "changes": center.changes,
+        "rules": [with_feedback(row, figures) for row in center.summary()],
+        # Every rule version with alerts in the lookback (an older version's alerts are
+        # judged too, after a change).
+        "feedback": [
+            {"id": rule_id, "version": version, **values}
+            for (rule_id, version), values in sorted(figures.items())
+        ],
+        "refused": [refusal.as_dict() for refusal in center.refusals],
+    }
+
+
+def models_body(scorer: Scorer) -> dict[str, Any]:
+    """``/models/``: the models read from the models topic and their modes."""
+    book = scorer.models.book
+    return {
+        "loaded": scorer.models_ready.is_set(),
+        "active": book.active.model_id if book.active is not None else None,
+        "changes": book.changes,
+        "models": scorer.models.summary(),
+        "refused": [refusal.as_dict() for refusal in book.refusals],
+    }

@@ -34,6 +34,7 @@ from riskstream.agents.scoring import CompiledScoreRule, compile_score_rule
 from riskstream.rules.loader import AnyRuleDoc, parse_any
 from riskstream.streams.bounds import MAX_KEY_GROUPS, MAX_RULES
 from riskstream.streams.follow import follow_topic
+from riskstream.streams.freshness import Freshness, TopicFreshness
 from riskstream.streams.rule_approval import approval_refusal
 from riskstream.streams.rule_model import RuleDoc
 from riskstream.streams.rule_suspension import SuspensionError, parse_suspension
@@ -330,9 +331,14 @@ async def follow_rules_topic(
     topic: str,
     stop: asyncio.Event | None = None,
     suspensions: str | None = None,
+    freshness: Freshness | None = None,
 ) -> None:
     """Keep ``center`` in step with the rules topic, and the ``suspensions`` topic if
-    given; ``center.ready`` once caught up with both."""
+    given; ``center.ready`` once caught up with both. ``freshness``: told how far
+    behind each is."""
+
+    def tracked(name: str) -> TopicFreshness | None:
+        return freshness.topic(name) if freshness is not None else None
 
     def apply(record: Any) -> None:
         center.apply(record.key, record.value, record.offset, record.headers)
@@ -359,9 +365,19 @@ async def follow_rules_topic(
             )
         center.ready.set()
 
-    followers = [follow_topic(connection, topic, apply, rules_ready, stop=stop), both_ready()]
+    followers = [
+        follow_topic(connection, topic, apply, rules_ready, stop=stop, freshness=tracked(topic)),
+        both_ready(),
+    ]
     if suspensions is not None:
         followers.append(
-            follow_topic(connection, suspensions, suspend, suspensions_ready, stop=stop)
+            follow_topic(
+                connection,
+                suspensions,
+                suspend,
+                suspensions_ready,
+                stop=stop,
+                freshness=tracked(suspensions),
+            )
         )
     await asyncio.gather(*followers)

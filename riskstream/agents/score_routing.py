@@ -18,6 +18,7 @@ import aiohttp
 import faust
 from yarl import URL
 
+from riskstream.streams.settings import Settings
 from riskstream.web.peer import sign
 
 log = logging.getLogger(__name__)
@@ -91,3 +92,19 @@ class ScoreRouter:
             self.failed += 1
             log.warning("could not forward a score request to %s: %r", owner, error)
             return None
+
+
+def router_from(app: faust.App, table: Any, settings: Settings) -> ScoreRouter:
+    """The worker's router to the owners of ``table``'s keys, with its settings' secret
+    and the CAs it trusts."""
+    secret = settings.internal_secret
+    return ScoreRouter(
+        app,
+        table,
+        secret=secret.get_secret_value().encode() if secret is not None else None,
+        trusted=(
+            ssl.create_default_context(cafile=settings.web_ssl_ca_file)
+            if settings.web_ssl_ca_file is not None
+            else None
+        ),
+    )

@@ -1,139 +1,71 @@
-"""The real-time scorer on the Faust web server, and the penalty center's write side.
+"""The real-time scorer, and the penalty center's write side.
 
-Profiles (active signals) and penalties are replicas on every worker (see
-``tables/books.py``), so a score is computed locally from memory. The one piece of state
-that lives with the account is today's outgoing total (for daily limits): a request is
-forwarded to the worker that owns the account's partition when that is another worker.
+Profiles (active signals), penalties, verdicts, models, long-horizon profiles and past
+decisions are replicas read from their topics (see ``tables/books.py``), so a score is
+computed from memory. The account's own rule state (and so its daily total) comes from
+the host (``agents/scorer_host.py``): in a worker, the account-state table (requests are
+forwarded to the account's owner, ``agents/score_routing.py``); in a scorer process,
+a replica of that table's changelog, for every account.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import ssl
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import faust
-import orjson
-from pydantic import ValidationError
-
+from riskstream.agents.decision_memory import DecisionMemory, decision_partition, same_request
 from riskstream.agents.live_rules import LiveRules, Snapshot, projection
 from riskstream.agents.model_features import FEATURES, feature_row
 from riskstream.agents.model_serving import ServedModels, model_book
 from riskstream.agents.rule_center import RuleCenter
-from riskstream.agents.score_routing import ScoreRouter
+from riskstream.agents.score_request import make_penalty, request_digest
+from riskstream.agents.scorer_host import ScorerHost
 from riskstream.agents.scoring import cannot_judge, gather, policy_from, score
-from riskstream.agents.validation import describe_validation_error, shown
-from riskstream.agents.worker_audit import WorkerAudit, worker_name
+from riskstream.agents.worker_audit import WorkerAudit
 from riskstream.streams.bounds import MAX_MODEL_RECORD_BYTES
 from riskstream.streams.card_numbers import mask_text
 from riskstream.streams.codec import dumps, loads
-from riskstream.streams.events import TRANSACTION_TYPES, Transaction, to_epoch_ms
-from riskstream.streams.follow import follow_topic
-from riskstream.streams.kafka_security import client_options
+from riskstream.streams.events import Transaction, to_epoch_ms
+from riskstream.streams.follow import follow_partitions, follow_topic, follower_options
+from riskstream.streams.freshness import Freshness
 from riskstream.streams.outputs import Decision
-from riskstream.streams.redaction import Tokeniser, TooDeepError, tokeniser_for
+from riskstream.streams.redaction import tokeniser_for
 from riskstream.streams.scoring_model import AuditRecord, Penalty, PenaltyRequest
 from riskstream.streams.settings import Settings
 from riskstream.streams.topics import MODEL_RECORD_HEADROOM
 from riskstream.tables.books import PenaltyBook, ProfileBook
-from riskstream.tables.faust_tables import RecordTable
 from riskstream.tables.history_book import HistoryBook
 from riskstream.tables.rule_quality import RuleQuality
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 MODELS_WAIT_S = 30.0
-
-
-class IdempotencyConflictError(Exception):
-    """The event id was scored before with another request body (answered with 409)."""
-
-
-class RequestError(ValueError):
-    """A bad request: the message says which field and why (answered with 422)."""
-
-    def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.fields = fields or []
-
-
-def make_penalty(request: PenaltyRequest, operator: str, now: datetime) -> Penalty:
-    """The entry ``operator`` (who is authenticated, never named by the request) adds."""
-    return Penalty(
-        entity_type=request.entity_type,
-        entity_id=request.entity_id,
-        kind=request.kind,
-        reason=request.reason,
-        source=f"operator:{operator}",
-        created_at=now,
-        expires_at=now + request.ttl,
-        per_transaction_limit=request.per_transaction_limit,
-        daily_limit=request.daily_limit,
-    )
-
-
-def request_digest(transaction: Transaction) -> str:
-    """SHA-256 of the transaction in canonical form (validated values, sorted keys): the
-    same request however its JSON was spaced or ordered."""
-    canonical = orjson.dumps(transaction.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(canonical).hexdigest()
-
-
-def parse_transaction(body: bytes, tokeniser: Tokeniser) -> Transaction:
-    """A transaction to score, its sensitive values tokenised (``streams/redaction.py``)
-    before anything else reads it, error messages included."""
-    try:
-        data = orjson.loads(tokeniser.tokenise(body))
-    except TooDeepError as error:
-        raise RequestError(f"the body is not an event: {error}") from None
-    except ValueError:  # not JSON: orjson says why, in its words
-        try:
-            orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise RequestError(f"the body is not JSON: {error}") from None
-        raise RequestError("the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise RequestError("the body must be a JSON object (a transaction)")
-    if data.get("type") not in TRANSACTION_TYPES:
-        raise RequestError(
-            f"type {shown(data.get('type'))} is not a transaction type",
-            [{"field": "type", "message": f"one of {', '.join(sorted(TRANSACTION_TYPES))}"}],
-        )
-    try:
-        return Transaction.model_validate(data)
-    except ValidationError as error:
-        fields = [
-            {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
-            for item in error.errors(include_url=False)
-        ]
-        raise RequestError(describe_validation_error(error), fields) from None
+# The causes of a -1: the process has not read what it needs yet, or it has fallen
+# further behind its topics than RISKSTREAM_SCORER_MAX_LAG_S.
+RECOVERING = "RECOVERING"
+STALE = "STALE"
 
 
 class Scorer:
     def __init__(
         self,
-        app: faust.App,
+        host: ScorerHost,
         settings: Settings,
         center: RuleCenter,
-        accounts: RecordTable,
         audit: WorkerAudit | None = None,
         on_slow: Callable[[list[tuple[str, float]], float], object] | None = None,
+        freshness: Freshness | None = None,
     ) -> None:
         names = settings.topics
-        self.app = app
+        self.host = host
         self.settings = settings
         self.center = center
         self.tokeniser = tokeniser_for(settings)
-        # The account's rule state (and its daily totals), local here because requests
-        # are routed to the account's owner: the transaction is tried on a copy of it.
-        self.accounts = accounts
         # Its own engine (not the pipeline's): a what-if decodes the stored record anew
         # and leaves it as it is.
         self.rules = LiveRules(0)
@@ -155,29 +87,31 @@ class Scorer:
         self.penalties_ready = asyncio.Event()
         self.decisions_ready = asyncio.Event()
         self.verdicts_ready = asyncio.Event()
+        # Ready events of the host's own (a scorer's account-state replica).
+        self.also_ready: list[asyncio.Event] = []
         self.policy = policy_from(settings)
-        self.decisions_topic = app.topic(names.decisions)
-        self.transactions_topic = app.topic(names.transactions)
-        self.penalties_topic = app.topic(names.penalties)
         # A scoring rule too slow to run is skipped, and disabled (everywhere) by this.
         self.on_slow = on_slow or center.suspend_slow
-        self.audit = audit or WorkerAudit(app, names.audit, worker_name(settings.app_id))
-        self.remembered: OrderedDict[str, Decision] = OrderedDict()
+        # Penalties are written where an audit trail is kept (a worker); None: read only.
+        self.audit = audit
+        # How far behind the followed topics this process is (None: not watched, and
+        # never STALE: a worker's own table is not a follower).
+        self.freshness = freshness
+        self.memory = DecisionMemory(settings.decision_memory_max)
         self.scored = 0
-        secret = settings.internal_secret
-        self.router = ScoreRouter(
-            app,
-            accounts.table,
-            secret=secret.get_secret_value().encode() if secret is not None else None,
-            trusted=(
-                ssl.create_default_context(cafile=settings.web_ssl_ca_file)
-                if settings.web_ssl_ca_file is not None
-                else None
-            ),
-        )
+        self.unconfirmed = 0
+        # Seconds spent judging, publishing and waiting for the read-back, in all
+        # (/stats/ of a scorer process: where a request's time goes).
+        self.spent_s = dict.fromkeys(("judge", "publish", "confirm"), 0.0)
 
         lookback_ms = int(settings.profile_lookback_days * DAY_MS)
-        self._follow(names.signals, self.apply_signal_record, self.profiles_ready, lookback_ms)
+        # Held to a freshness bound (a scorer process), the topics whose records change
+        # answers at once are read a partition per consumer (streams/follow.py).
+        apart = freshness is not None
+        self._follow(
+            names.signals, self.apply_signal_record, self.profiles_ready, lookback_ms,
+            apart=apart,
+        )  # fmt: skip
         # Legit verdicts clear the alerts their transactions raised (books.ProfileBook).
         self._follow(names.feedback, self.apply_feedback_record, self.verdicts_ready, lookback_ms)
         self._follow(names.penalties, self.penalties.apply_record, self.penalties_ready)
@@ -201,14 +135,15 @@ class Scorer:
                 )  # fmt: skip
             self.models_ready.set()
 
-        app.task(wait_for_models)
+        host.start("wait_for_models", wait_for_models)
         self._follow(names.profiles, self.history.apply_record, self.history_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
         self._follow(
-            names.decisions, self.remember_record, self.decisions_ready,
+            names.decisions, self.memory.apply_record, self.decisions_ready,
             int(settings.decision_memory_hours * 3600 * 1000),
             tail=max(1, settings.decision_memory_max // settings.partitions),
+            apart=apart,
         )  # fmt: skip
 
     def _follow(
@@ -219,24 +154,27 @@ class Scorer:
         lookback_ms: int | None = None,
         tail: int | None = None,
         fetch_bytes: int | None = None,
+        apart: bool = False,
     ) -> None:
-        """Read ``topic`` (from ``lookback_ms`` back, else all of it) in a task of the app;
-        ``fetch_bytes``: records that large are fetched whole."""
-        connection = client_options(self.settings)
+        """Read ``topic`` (from ``lookback_ms`` back, else all of it) in a task of the
+        host; ``fetch_bytes``: records that large are fetched whole; ``apart``: each
+        partition by a consumer of its own (``streams/follow.follow_partitions``)."""
+        connection = follower_options(self.settings)
         if fetch_bytes is not None:
             connection |= {"max_partition_fetch_bytes": fetch_bytes, "fetch_max_bytes": fetch_bytes}
+        tracked = self.freshness.topic(topic) if self.freshness is not None else None
 
         def since() -> int:
             return int(time.time() * 1000) - (lookback_ms or 0)
 
         async def follow() -> None:
-            await follow_topic(
+            await (follow_partitions if apart else follow_topic)(
                 connection, topic, apply, ready,
                 since_ms=since if lookback_ms is not None else None, tail=tail,
+                freshness=tracked,
             )  # fmt: skip
 
-        follow.__name__ = follow.__qualname__ = f"follow_{topic}"
-        self.app.task(follow)
+        self.host.start(f"follow_{topic}", follow)
 
     def apply_signal_record(self, record: Any) -> None:
         """A record of the signals topic: into the profiles, and counted for its rule."""
@@ -261,28 +199,37 @@ class Scorer:
             and self.decisions_ready.is_set()
             and self.verdicts_ready.is_set()
             and self.history_ready.is_set()
+            and all(event.is_set() for event in self.also_ready)
         )
 
-    def remember(self, decision: Decision) -> None:
-        self.remembered[decision.event_id] = decision
-        if len(self.remembered) > self.settings.decision_memory_max:
-            self.remembered.popitem(last=False)
+    def stale(self) -> tuple[str, float] | None:
+        """(the topic furthest behind, its age in seconds) when that is over the bound."""
+        if self.freshness is None:
+            return None
+        topic, age_s = self.freshness.stalest()
+        if topic is None or age_s <= self.settings.scorer_max_lag_s:
+            return None
+        return topic, age_s
 
-    def remember_record(self, record: Any) -> None:
-        """A decision read back from the decisions topic (ours or another worker's)."""
-        try:
-            data = loads(record.value)
-            if isinstance(data, dict) and data.get("event_id") in self.remembered:
-                return  # one of ours, read back: already remembered (and validating costs)
-            decision = Decision.model_validate(data)
-        except ValidationError as error:  # its own text would quote the record's values
-            why = describe_validation_error(error)
-            log.warning("decisions topic: unreadable record at %s: %s", record.offset, why)
-            return
-        except (ValueError, TypeError) as error:  # orjson's errors say where, not what
-            log.warning("decisions topic: unreadable record at %s: %s", record.offset, error)
-            return
-        self.remember(decision)
+    def why_not_now(self, event_id: str) -> Decision | None:
+        """-1 with its cause when this process cannot judge now; None when it can."""
+        if not self.ready():
+            return cannot_judge(
+                event_id, RECOVERING,
+                "still loading rules, models, signals, verdicts, penalties, profiles, "
+                "past decisions or account state",
+                self.policy,
+            )  # fmt: skip
+        behind = self.stale()
+        if behind is not None:
+            topic, age_s = behind
+            return cannot_judge(
+                event_id, STALE,
+                f"{topic} was last read to its end {age_s:.1f} s ago, more than "
+                f"{self.settings.scorer_max_lag_s:g} s",
+                self.policy,
+            )  # fmt: skip
+        return None
 
     def spent_today(self, account_id: str, now: datetime) -> Decimal:
         snapshot = self.rules.snapshot(self.center.ruleset)
@@ -290,32 +237,15 @@ class Scorer:
         return Decimal(snapshot.engine.spent_on(record, to_epoch_ms(now)))
 
     def _account_record(self, snapshot: Snapshot, account_id: str) -> bytes | None:
-        stored = self.accounts.table.get(account_id.encode())
+        stored = self.host.account_record(account_id)
         try:
             return snapshot.current(0, stored)
         except ValueError as error:
             log.warning("account %s: unreadable state record: %s", account_id, error)
             return None
 
-    async def decide(self, transaction: Transaction) -> Decision:
-        """The decision for a transaction; the same event id always gets the same one, and
-        with another body an IdempotencyConflictError."""
-        digest = request_digest(transaction)
-        remembered = self.remembered.get(transaction.event_id)
-        if remembered is not None:
-            if remembered.request_sha256 not in (None, digest):
-                raise IdempotencyConflictError(
-                    f"event id {transaction.event_id!r} was scored before with another body"
-                )
-            return remembered
-        if not self.ready():
-            return cannot_judge(
-                transaction.event_id,
-                "RECOVERING",
-                "the worker is still loading rules, models, signals, verdicts, penalties, "
-                "profiles or past decisions",
-                self.policy,
-            )
+    def judge(self, transaction: Transaction, digest: str) -> Decision:
+        """The decision on what this process holds now; nothing remembered or sent."""
         now = datetime.now(UTC)
         # One read serves both: the day's total, and the rule state the transaction is
         # tried on (never written back). Signals published so far only tell what earlier
@@ -332,20 +262,80 @@ class Scorer:
             transaction, self.profiles, self.penalties, now, spent, own, self.center.counts,
             history=self.history,
         )  # fmt: skip
-        decision = score(
+        return score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version,
             budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow, model=self.models,
         ).model_copy(update={"request_sha256": digest})  # fmt: skip
-        self.remember(decision)
+
+    async def decide(self, transaction: Transaction) -> Decision:
+        """The decision for a transaction; the same event id always gets the same one, and
+        with another body an IdempotencyConflictError."""
+        event_id = transaction.event_id
+        digest = request_digest(transaction)
+        remembered = self.memory.get(event_id)
+        if remembered is not None:
+            return same_request(remembered, event_id, digest)
+        confirms = self.host.confirms_decisions
+        # A request here already judging this event id: its answer is this one's too.
+        pending = self.memory.pending(event_id) if confirms else None
+        if pending is None:
+            refused = self.why_not_now(event_id)
+            if refused is not None:
+                return refused
+            if not confirms:
+                return await self._judge_and_publish(transaction, digest, remember=True)
+            pending = self.memory.expect(event_id)
+            try:
+                await self._judge_and_publish(transaction, digest, remember=False)
+            except BaseException:
+                self.memory.give_up(event_id, pending)  # no later request waits on it
+                raise
+        # Another instance may have judged the same event id meanwhile: the first
+        # record of it on the decisions topic is everyone's answer.
+        began = time.perf_counter()
+        confirmed = await self.memory.confirm(pending, self.settings.scorer_confirm_timeout_s)
+        self.spent_s["confirm"] += time.perf_counter() - began
+        if confirmed is None:
+            self.memory.give_up(event_id, pending)
+            self.unconfirmed += 1
+            return cannot_judge(
+                event_id, STALE,
+                "the decision was not read back from the decisions topic in "
+                f"{self.settings.scorer_confirm_timeout_s:g} s",
+                self.policy,
+            )  # fmt: skip
+        return same_request(confirmed, event_id, digest)
+
+    async def _judge_and_publish(
+        self, transaction: Transaction, digest: str, *, remember: bool
+    ) -> Decision:
+        began = time.perf_counter()
+        decision = self.judge(transaction, digest)
+        judged = time.perf_counter()
+        self.spent_s["judge"] += judged - began
+        if remember:  # before the await: a retry meanwhile gets it
+            self.memory.remember(decision)
         self.scored += 1
-        await self.decisions_topic.send(
-            key=transaction.account_id.encode(), value=dumps(decision), force=True
-        )
-        if self.settings.score_forward_transactions:
-            await self.transactions_topic.send(
-                key=transaction.account_id.encode(), value=dumps(transaction), force=True
-            )
+        await self._publish(decision, transaction)
+        self.spent_s["publish"] += time.perf_counter() - judged
         return decision
+
+    async def _publish(self, decision: Decision, transaction: Transaction) -> None:
+        names = self.settings.topics
+        account = transaction.account_id.encode()
+        # On its event id's partition, whatever its key: every record of one event id
+        # in one order (agents/decision_memory.py).
+        partition = decision_partition(
+            transaction.event_id, await self.host.partitions(names.decisions)
+        )
+        # Where it is confirmed, reading it back is the proof it was stored (a consumer
+        # sees only what the broker has acknowledged): the two waits run as one.
+        await self.host.send(
+            names.decisions, account, dumps(decision), partition,
+            acked=not self.host.confirms_decisions,
+        )  # fmt: skip
+        if self.settings.score_forward_transactions:
+            await self.host.send(names.transactions, account, dumps(transaction))
 
     async def add_penalty(self, request: PenaltyRequest, operator: str) -> Penalty:
         # A card is penalised by its token, the id the state and the signals know it by.
@@ -356,8 +346,8 @@ class Scorer:
         penalty = make_penalty(request, operator, datetime.now(UTC))
         # The audit line is stored first: a penalty never exists without its line.
         await self._audit("add", operator, penalty.penalty_id, request.reason, penalty)
-        await self.penalties_topic.send(
-            key=penalty.penalty_id.encode(), value=dumps(penalty), force=True
+        await self.host.send(
+            self.settings.topics.penalties, penalty.penalty_id.encode(), dumps(penalty)
         )
         self.penalties.put(penalty)  # read your own write at once
         return penalty
@@ -367,7 +357,7 @@ class Scorer:
         if current is None:
             raise KeyError(penalty_id)
         await self._audit("remove", operator, penalty_id, mask_text(reason), current)
-        await self.penalties_topic.send(key=penalty_id.encode(), value=None, force=True)
+        await self.host.send(self.settings.topics.penalties, penalty_id.encode(), None)
         self.penalties.remove(penalty_id)
         return current
 
@@ -378,6 +368,8 @@ class Scorer:
             "at": datetime.now(UTC), "actor": actor, "action": action,
             "penalty_id": penalty_id, "reason": reason, "penalty": penalty,
         })  # fmt: skip
+        if self.audit is None:
+            raise RuntimeError("penalties are written by the workers, which keep the audit trail")
         await self.audit.store(record, penalty_id.encode())
 
     def profile(self, entity_type: str, entity_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from riskstream.cli.command import Command
 from riskstream.cli.models import register_models
 from riskstream.cli.offline import register_offline
 from riskstream.cli.profiles import register_profiles
+from riskstream.cli.scorer import register_scorer
 from riskstream.cli.simulate import register_simulate
 from riskstream.cli.token import register_token
 from riskstream.streams.settings import get_settings
@@ -27,6 +28,7 @@ def register(app: faust.App) -> None:
         register_acls,
         register_profiles,
         register_models,
+        register_scorer,
     ):
         add(app)
 

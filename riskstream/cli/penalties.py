@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import ValidationError
 
-from riskstream.agents.scorer import make_penalty
+from riskstream.agents.score_request import make_penalty
 from riskstream.agents.validation import describe_validation_error
 from riskstream.cli.broker import require_broker
 from riskstream.streams.audit_chain import AuditChain

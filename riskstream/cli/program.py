@@ -22,7 +22,7 @@ from riskstream.cli import commands
 from riskstream.cli.broker import NoBrokerError, require_broker
 from riskstream.cli.command import USAGE_EXIT, fail, one_line, settings_line, usage_line
 from riskstream.streams import kafka_security
-from riskstream.streams.app import RiskApp
+from riskstream.streams.app import RiskApp, WebCertificateError
 from riskstream.streams.redaction import missing_token_secret
 from riskstream.streams.settings import get_settings
 
@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app()
     except ValidationError as error:  # a setting from the environment is wrong
         click.echo(f"{PROG}: {settings_line(error)}", err=True)
+        sys.exit(USAGE_EXIT)
+    except WebCertificateError as error:
+        click.echo(f"{PROG}: {one_line(str(error))}", err=True)
         sys.exit(USAGE_EXIT)
     except kafka_security.KafkaSecurityError as error:
         # Every command's app carries the Kafka login: none runs on settings that

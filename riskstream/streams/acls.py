@@ -25,7 +25,12 @@ from kafka.admin import (
 )
 
 from riskstream.streams.settings import Settings
-from riskstream.streams.topics import admin_client, catalog
+from riskstream.streams.topics import (
+    ACCOUNT_STATE_TABLE,
+    admin_client,
+    catalog,
+    changelog_topic_name,
+)
 
 READ, WRITE, CREATE = ACLOperation.READ, ACLOperation.WRITE, ACLOperation.CREATE
 DESCRIBE, DESCRIBE_CONFIGS = ACLOperation.DESCRIBE, ACLOperation.DESCRIBE_CONFIGS
@@ -35,6 +40,7 @@ LITERAL, PREFIXED = ACLResourcePatternType.LITERAL, ACLResourcePatternType.PREFI
 # role -> what it is for (the order of the table)
 ROLES: dict[str, str] = {
     "worker": "`riskstream worker`",
+    "scorer": "`riskstream scorer`",
     "rules": "rule admins (`riskstream rules`)",
     "models": "model admins (`riskstream model`)",
     "operator": "operators (`riskstream penalties`)",
@@ -93,8 +99,19 @@ def acl_table(settings: Settings) -> list[Grant]:
     ]  # fmt: skip
     if settings.score_forward_transactions:
         worker += _topics("worker", (t.transactions,), WRITE)
+    # A scorer follows what it judges by and the workers' account state (the table's
+    # changelog), and publishes its decisions.
+    scorer = [
+        *_topics("scorer", (t.signals, t.feedback, t.penalties, t.rules, t.rule_suspensions,
+                            t.models, t.profiles), READ, DESCRIBE),
+        *_topics("scorer", (changelog_topic_name(app_id, ACCOUNT_STATE_TABLE),), READ, DESCRIBE),
+        *_topics("scorer", (t.decisions,), READ, WRITE, DESCRIBE),
+    ]  # fmt: skip
+    if settings.score_forward_transactions:
+        scorer += _topics("scorer", (t.transactions,), WRITE)
     return [
         *worker,
+        *scorer,
         *_topics("rules", (t.rules, t.rule_proposals), READ, WRITE, DESCRIBE),
         *_topics("rules", (t.audit,), WRITE, DESCRIBE),
         *_topics("models", (t.models,), READ, WRITE, DESCRIBE),

@@ -29,6 +29,7 @@ class RiskApp(faust.App):
         self.settings = settings
         self.pipeline: Any = None  # set by riskstream.app.create_app
         self.scorer: Any = None
+        self.score_router: Any = None
         self.history_cron: Any = None
         self.fetch_max_wait_ms = settings.fetch_max_wait_ms  # read by consumer_fetch
         super().__init__(settings.app_id, **options)
@@ -90,13 +91,23 @@ def quiet_root_logger(root: logging.Logger | None = None) -> None:
         root.setLevel(min(levels))
 
 
+class WebCertificateError(ValueError):
+    """The web server's certificate or key cannot be loaded (the message says which)."""
+
+
 def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     """The web server's TLS context when a certificate is configured (TLS 1.2 at least)."""
     if settings.web_ssl_cert_file is None or settings.web_ssl_key_file is None:
         return None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(settings.web_ssl_cert_file, settings.web_ssl_key_file)
+    try:
+        context.load_cert_chain(settings.web_ssl_cert_file, settings.web_ssl_key_file)
+    except OSError as error:  # ssl.SSLError is one; its own text names no file
+        raise WebCertificateError(
+            f"RISKSTREAM_WEB_SSL_CERT_FILE / RISKSTREAM_WEB_SSL_KEY_FILE cannot be loaded:"
+            f" {error.strerror or error}"
+        ) from None
     return context
 
 

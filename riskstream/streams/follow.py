@@ -17,16 +17,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from riskstream.streams.freshness import TopicFreshness
+from riskstream.streams.kafka_security import client_options
 from riskstream.streams.quiet_logs import RepeatFilter
+from riskstream.streams.settings import Settings
 
 log = logging.getLogger(__name__)
+# The broker answers a follower's fetch as soon as a record arrives, and an idle one
+# after this: how fresh a follower is stays known to within it (streams/freshness.py).
+FOLLOWER_FETCH_WAIT_MS = 500
 RETRY_FIRST_S = 2.0
 RETRY_CAP_S = 60.0
 FAILURE_SUMMARY_S = 300.0
 
 Apply = Callable[[Any], None]
+
+
+def follower_options(settings: Settings) -> dict[str, Any]:
+    """A follower's client options: the login's, and its fetch wait."""
+    return client_options(settings) | {"fetch_max_wait_ms": FOLLOWER_FETCH_WAIT_MS}
 
 
 async def follow_topic(
@@ -38,14 +49,16 @@ async def follow_topic(
     since_ms: Callable[[], int] | None = None,
     tail: int | None = None,
     stop: asyncio.Event | None = None,
+    freshness: TopicFreshness | None = None,
+    partition: int | None = None,
 ) -> None:
-    """Apply every record of ``topic`` (from ``since_ms()`` if given, else the start;
-    never more than the last ``tail`` records of a partition if given), then keep
-    following it. ``connection``: the client's bootstrap and security arguments
-    (:func:`riskstream.streams.kafka_security.client_options`). Connection trouble is
+    """Apply every record of ``topic`` (of ``partition`` only, if given; from
+    ``since_ms()`` if given, else the start; never more than the last ``tail`` records of
+    a partition if given), then keep following it. ``connection``: the client's
+    bootstrap and security arguments (:func:`follower_options`). Connection trouble is
     retried, ever more slowly while it lasts (:class:`Backoff`), and logged once, then
     summed up once per interval (a refused login would otherwise be a line every 2 s,
-    for ever)."""
+    for ever). ``freshness``: told where the follower stands after each poll."""
     backoff = Backoff()
     failed = _failure_log(topic)
 
@@ -56,7 +69,10 @@ async def follow_topic(
 
     while stop is None or not stop.is_set():
         try:
-            await _follow(connection, topic, apply, ready, since_ms, tail, stop, connected)
+            await _follow(
+                connection, topic, apply, ready, since_ms, tail, stop, connected, freshness,
+                partition,
+            )  # fmt: skip
         # Kafka's errors, and any other (a TLS error is an OSError): a follower that ends
         # leaves its worker deaf to every later rule or penalty.
         except Exception as error:
@@ -117,16 +133,18 @@ async def _follow(
     tail: int | None,
     stop: asyncio.Event | None,
     connected: Callable[[], None],
+    freshness: TopicFreshness | None = None,
+    partition: int | None = None,
 ) -> None:
+    topics = (topic,) if partition is None else ()
     consumer = AIOKafkaConsumer(
-        topic,
-        **connection,
-        enable_auto_commit=False,
-        group_id=None,
+        *topics, **connection, enable_auto_commit=False, group_id=None,
         auto_offset_reset="earliest",
-    )
+    )  # fmt: skip
     try:
         await consumer.start()
+        if partition is not None:
+            consumer.assign([TopicPartition(topic, partition)])
     except BaseException:
         await consumer.stop()  # what a refused start opened, closed before the next try
         raise
@@ -149,18 +167,18 @@ async def _follow(
         if since_ms is not None:
             found = await consumer.offsets_for_times(dict.fromkeys(assigned, since_ms()))
             starts = {tp: ends[tp] if found[tp] is None else found[tp].offset for tp in assigned}
-        for partition in assigned:
-            start = (
-                starts[partition]
-                if tail is None
-                else max(starts[partition], ends[partition] - tail)
-            )
-            consumer.seek(partition, start)
+        for each in assigned:
+            start = starts[each] if tail is None else max(starts[each], ends[each] - tail)
+            consumer.seek(each, start)
+        if freshness is not None:
+            freshness.assigned(tp.partition for tp in assigned)
         while stop is None or not stop.is_set():
             batches = await consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for record in records:
                     apply_untrusted(topic, apply, record)
+            if freshness is not None:
+                await _observe(consumer, assigned, freshness)
             if not ready.is_set():
                 positions = {tp: await consumer.position(tp) for tp in assigned}
                 if all(positions[tp] >= ends[tp] for tp in assigned):
@@ -168,6 +186,81 @@ async def _follow(
                     log.info("caught up with %s", topic)
     finally:
         await consumer.stop()
+
+
+async def follow_partitions(
+    connection: Mapping[str, Any],
+    topic: str,
+    apply: Apply,
+    ready: asyncio.Event,
+    *,
+    since_ms: Callable[[], int] | None = None,
+    tail: int | None = None,
+    stop: asyncio.Event | None = None,
+    freshness: TopicFreshness | None = None,
+) -> None:
+    """:func:`follow_topic`, a consumer for each of the topic's partitions (as many as
+    it has when this starts). aiokafka sends one fetch at a time to a broker, for the
+    partitions it holds no unread records of: in one consumer, a partition whose records
+    were being applied when that fetch left waits for its answer, up to the fetch wait.
+    A reader that needs each record as soon as it is stored (a decision read back)
+    follows each partition apart. ``ready`` once every partition is caught up."""
+    count = await _partition_count(connection, topic, stop)
+    if count == 0:
+        return  # stopped before the topic could be seen
+    caught_up = [asyncio.Event() for _ in range(count)]
+
+    async def all_caught_up() -> None:
+        for event in caught_up:
+            await event.wait()
+        ready.set()
+
+    await asyncio.gather(all_caught_up(), *(
+        follow_topic(
+            connection, topic, apply, caught_up[partition], since_ms=since_ms, tail=tail,
+            stop=stop, freshness=freshness, partition=partition,
+        )
+        for partition in range(count)
+    ))  # fmt: skip
+
+
+async def _partition_count(
+    connection: Mapping[str, Any], topic: str, stop: asyncio.Event | None
+) -> int:
+    """How many partitions ``topic`` has (waiting for it to exist, retrying trouble);
+    0 if ``stop`` was set meanwhile."""
+    backoff = Backoff()
+    while True:
+        consumer = AIOKafkaConsumer(topic, **connection, enable_auto_commit=False, group_id=None)
+        try:
+            await consumer.start()
+            polls = 0
+            while not consumer.assignment():
+                await asyncio.sleep(0.05)
+                polls += 1
+                if polls % 100 == 0:
+                    log.warning("topic %s not found yet", topic)
+            return len(consumer.assignment())
+        except Exception as error:  # as follow_topic: retried, never the follower's end
+            delay = backoff.next_delay()
+            log.error("counting the partitions of %s failed, retrying in %.0f s: %r",
+                      topic, delay, error)  # fmt: skip
+            if await _stopped(stop, delay):
+                return 0
+        finally:
+            await consumer.stop()
+
+
+async def _observe(
+    consumer: AIOKafkaConsumer, assigned: list[Any], freshness: TopicFreshness
+) -> None:
+    for partition in assigned:
+        freshness.observe(
+            partition.partition,
+            await consumer.position(partition),
+            consumer.highwater(partition),
+            consumer.last_poll_timestamp(partition),
+        )
 
 
 def apply_untrusted(topic: str, apply: Apply, record: Any) -> bool:

@@ -371,6 +371,36 @@ class Settings(BaseSettings):
         200_000, ge=1, description="At most this many remembered decisions (the newest)."
     )
 
+    # The scorer process (`riskstream scorer`, docs/deployment.md).
+    scorer_port: int = Field(
+        6067, ge=1, le=65535, description="The port `riskstream scorer` serves on (--port)."
+    )
+    scorer_max_lag_s: float = Field(
+        5.0,
+        gt=0,
+        description="A scorer process answers -1 STALE while any topic it follows was last"
+        " read to its end longer ago than this.",
+    )
+    scorer_confirm_decisions: bool = Field(
+        True,
+        description="A scorer process answers with the first decision of the event id read"
+        " back from the decisions topic (one answer per event id across instances, at a"
+        " broker round trip per answer); false: at once, when no two instances can be asked"
+        " the same event id at the same moment (the load balancer routes by event id).",
+    )
+    scorer_confirm_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        description="How long a scorer process waits to read its decision back from the"
+        " decisions topic (the first one there is every instance's answer); then -1 STALE.",
+    )
+    scorer_store_mb: int = Field(
+        64,
+        ge=2,
+        description="RocksDB memory (block cache and write buffers) of a scorer process's"
+        " replica of the account state; the records themselves are on disk.",
+    )
+
     topics: TopicNames = Field(default_factory=TopicNames)
 
     @field_validator("auth_jwt_secret", "internal_secret")

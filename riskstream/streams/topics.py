@@ -42,6 +42,16 @@ def rekey_topic_name(settings: Settings) -> str:
     return f"{settings.app_id}-entity-rekey"
 
 
+# The worker's table of account state (tables/faust_tables.py), whose changelog the
+# scorer processes follow.
+ACCOUNT_STATE_TABLE = "account-state"
+
+
+def changelog_topic_name(app_id: str, table: str) -> str:
+    """The changelog topic Faust gives ``table`` of the app ``app_id``."""
+    return f"{app_id}-{table}-changelog"
+
+
 def catalog(settings: Settings) -> list[TopicSpec]:
     """Every topic riskstream reads or writes, except Faust's own changelogs.
 

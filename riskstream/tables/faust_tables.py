@@ -17,11 +17,12 @@ import faust
 from aiokafka.errors import KafkaError
 from rocksdict import WriteBatch
 
+from riskstream.streams.topics import ACCOUNT_STATE_TABLE
 from riskstream.tables.store_memory import StoreMemory, share_store_memory
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_STATE = "account-state"
+ACCOUNT_STATE = ACCOUNT_STATE_TABLE
 ENTITY_STATE = "entity-state"
 
 

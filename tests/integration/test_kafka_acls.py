@@ -26,7 +26,7 @@ from kafka import KafkaProducer
 from kafka.errors import TopicAuthorizationFailedError
 from pydantic import SecretStr
 
-from riskstream.agents.scorer import make_penalty
+from riskstream.agents.score_request import make_penalty
 from riskstream.streams.codec import dumps, loads
 from riskstream.streams.kafka_security import client_options
 from riskstream.streams.scoring_model import PenaltyRequest

@@ -251,7 +251,12 @@ async def test_the_rules_are_ready_once_both_topics_are_read_or_the_wait_is_over
     ready: dict[str, asyncio.Event] = {}
 
     async def follow(
-        connection: object, topic: str, apply: object, done: asyncio.Event, stop: object = None
+        connection: object,
+        topic: str,
+        apply: object,
+        done: asyncio.Event,
+        stop: object = None,
+        freshness: object = None,
     ) -> None:
         ready[topic] = done
         await asyncio.Event().wait()  # follows for ever

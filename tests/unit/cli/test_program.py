@@ -50,9 +50,11 @@ USAGE_ERRORS = [
     ("backtest", "handbook", "--days", "10"),
     ("model", "bogus"),
     ("model", "train", "events.jsonl"),
+    ("scorer", "--port", "0"),
 ]
 NEED_A_BROKER = [
     ("worker",),
+    ("scorer",),
     ("topics", "create"),
     ("rules", "list"),
     ("penalties", "list"),
@@ -119,7 +121,7 @@ def test_help_shows_riskstream_and_its_commands(ran: dict[tuple[str, ...], Done]
     assert "faust-streaming.github.io" not in done.out
     assert commands_listed(done.out) == {
         "acls", "audit", "backtest", "demo", "model", "penalties", "profiles", "replay",
-        "rules", "simulate", "token", "topics", "worker",
+        "rules", "scorer", "simulate", "token", "topics", "worker",
     }  # fmt: skip
     assert "--app" not in done.out and "--json" not in done.out
 

@@ -36,16 +36,28 @@ def test_only_the_rule_admins_write_rules_and_few_write_the_state() -> None:
     assert roles_that(ACLOperation.WRITE, names.rule_proposals, config) == {"rules"}
     # Workers switch a rule version too slow to run off, for each other.
     assert roles_that(ACLOperation.WRITE, names.rule_suspensions, config) == {"worker"}
-    assert roles_that(ACLOperation.READ, names.rule_suspensions, config) == {"worker", "rules"}
+    assert roles_that(ACLOperation.READ, names.rule_suspensions, config) == {
+        "worker", "rules", "scorer",
+    }  # fmt: skip
     assert roles_that(ACLOperation.WRITE, names.penalties, config) == {"worker", "operator"}
     assert roles_that(ACLOperation.WRITE, names.audit, config) == {
         "worker", "operator", "rules", "models",
     }  # fmt: skip
     # Deploying a model is the model admins' action: the workers only read the models.
     assert roles_that(ACLOperation.WRITE, names.models, config) == {"models"}
-    assert roles_that(ACLOperation.READ, names.models, config) == {"worker", "models"}
-    for topic in (names.signals, names.decisions, names.dead_letter):
+    assert roles_that(ACLOperation.READ, names.models, config) == {"worker", "models", "scorer"}
+    for topic in (names.signals, names.dead_letter):
         assert roles_that(ACLOperation.WRITE, topic, config) == {"worker"}
+    # The scorer processes publish their decisions, and write nothing else.
+    assert roles_that(ACLOperation.WRITE, names.decisions, config) == {"worker", "scorer"}
+    assert {grant.name for grant in acls.acl_table(config)
+            if grant.role == "scorer" and ACLOperation.WRITE in grant.operations} == {
+        names.decisions
+    }  # fmt: skip
+    # ... and read the workers' account state, and no other table of theirs.
+    assert f"{config.app_id}-account-state-changelog" in {
+        grant.name for grant in acls.acl_table(config) if grant.role == "scorer"
+    }
     assert roles_that(ACLOperation.WRITE, names.transactions, config) == {"producer"}
     assert roles_that(ACLOperation.WRITE, names.feedback, config) == {"labeller"}
 
@@ -54,6 +66,7 @@ def test_forwarded_transactions_let_the_worker_write_the_input() -> None:
     config = settings(score_forward_transactions=True)
     assert roles_that(ACLOperation.WRITE, config.topics.transactions, config) == {
         "worker",
+        "scorer",
         "producer",
     }
 

@@ -6,12 +6,13 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from riskstream.streams.app import create_faust_app, server_ssl_context
+from riskstream.streams.app import WebCertificateError, create_faust_app, server_ssl_context
 from riskstream.streams.settings import Settings
 
 
@@ -67,3 +68,12 @@ def test_faust_debug_views_follow_the_setting(tmp_path: Path) -> None:
     assert not (off.web_tables_enabled or off.web_router_enabled or off.web_graph_enabled)
     on = create_faust_app(Settings(data_dir=tmp_path, web_debug_views=True)).conf
     assert on.web_tables_enabled and on.web_router_enabled and on.web_graph_enabled
+
+
+def test_a_certificate_that_cannot_be_loaded_is_named_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate")
+    for path in (bad, tmp_path / "missing.pem"):
+        settings = Settings(web_ssl_cert_file=path, web_ssl_key_file=path)
+        with pytest.raises(WebCertificateError, match="RISKSTREAM_WEB_SSL_CERT_FILE"):
+            server_ssl_context(settings)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from riskstream.agents.scorer import make_penalty
+from riskstream.agents.score_request import make_penalty
 from riskstream.app import create_app
 from riskstream.streams.app import RiskApp
 from riskstream.streams.scoring_model import Penalty, PenaltyRequest
@@ -62,14 +62,21 @@ def _record_writes(app: RiskApp, served: Served) -> None:
         served.removed.append((penalty_id, operator, reason))
         raise KeyError(penalty_id)
 
-    async def send(**record: Any) -> None:
-        served.sent.append(record)
-
     scorer.add_penalty = add_penalty
     scorer.remove_penalty = remove_penalty
-    scorer.decisions_topic.send = send
-    scorer._account_record = lambda snapshot, account_id: None
-    scorer.router.owner = lambda account_id: None
+
+    async def produce(
+        topic: str, key: bytes, value: bytes | None, partition: Any = None, acked: bool = True
+    ) -> None:
+        served.sent.append({"topic": topic, "key": key, "value": value, "partition": partition})
+
+    async def partitions(topic: str) -> int:
+        return app.settings.partitions
+
+    scorer.host.send = produce
+    scorer.host.partitions = partitions
+    scorer.host.account_record = lambda account_id: None
+    app.score_router.owner = lambda account_id: None
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -337,22 +337,41 @@ def running(
                 "RISKSTREAM_DATA_DIR": str(data_dir), "BARE_DATA_DIR": str(data_dir),
                 "BARE_WEB_PORT": str(port),
             }  # fmt: skip
-            log = box.folder / f"{kind}{tag}-{number}.log"
-            with log.open("wb") as sink:
-                popen = subprocess.Popen(
-                    command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=box.code
-                )
-            processes.append(Process(kind, popen, port, data_dir, log, box.token))
+            name = f"{kind}{tag}-{number}"
+            processes.append(launch(kind, name, command, env, box, port, data_dir))
         yield processes
     finally:
-        for process in processes:
-            process.popen.terminate()
-        for process in processes:
-            try:
-                process.popen.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.popen.kill()
-                process.popen.wait()
+        stop_all(processes)
+
+
+def launch(
+    kind: str,
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    box: Sandbox,
+    port: int,
+    data_dir: Path,
+) -> Process:
+    """``command`` started in the run's copy of the code, its output in ``<name>.log``."""
+    log = box.folder / f"{name}.log"
+    with log.open("wb") as sink:
+        popen = subprocess.Popen(
+            command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=box.code
+        )
+    return Process(kind, popen, port, data_dir, log, box.token)
+
+
+def stop_all(processes: Sequence[Process]) -> None:
+    """SIGTERM to each, then SIGKILL to those not gone within 60 s."""
+    for process in processes:
+        process.popen.terminate()
+    for process in processes:
+        try:
+            process.popen.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.popen.kill()
+            process.popen.wait()
 
 
 def wait_ready(processes: list[Process], timeout_s: float = 240) -> None:

@@ -54,9 +54,11 @@ from benchmarks.pipeline import (
     cpu_seconds,
     drop_topics,
     free_port,
+    launch,
     running,
     sandbox,
     snapshot_code,
+    stop_all,
     wait_ready,
 )
 from benchmarks.score_stream import Probes, Stream, simulated_events
@@ -124,22 +126,10 @@ def serving(kind: str, box: Sandbox, count: int) -> Iterator[list[Process]]:
             else:
                 command = [sys.executable, "-m", "riskstream", "scorer", "--port", str(port)]
             env = {**box.env, "WEB_PORT": str(port), "RISKSTREAM_DATA_DIR": str(data_dir)}
-            log = box.folder / f"{name}.log"
-            with log.open("wb") as sink:
-                popen = subprocess.Popen(
-                    command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=box.code
-                )
-            processes.append(Process(kind, popen, port, data_dir, log, box.token))
+            processes.append(launch(kind, name, command, env, box, port, data_dir))
         yield processes
     finally:
-        for process in processes:
-            process.popen.terminate()
-        for process in processes:
-            try:
-                process.popen.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.popen.kill()
-                process.popen.wait()
+        stop_all(processes)
 
 
 def wait_listening(processes: Sequence[Process], timeout_s: float = 60) -> None:

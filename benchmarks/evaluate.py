@@ -37,6 +37,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from riskstream.agents.model_thresholds import FrictionBudgets
 from riskstream.agents.scoring import policy_from
 from riskstream.cli.model_train import train_command
 from riskstream.offline.backtest import BacktestInputs, run_backtest
@@ -76,9 +77,10 @@ def train_model(folder: Path, console: Console) -> Path:
     cutoff = config.start + timedelta(days=config.days + 30)
     out = folder / "model.json"
     console.print(f"training a model on {MODEL_TRAINING.name} (cut-off {cutoff:%Y-%m-%d})")
+    settings = get_settings()
     train_command(
         str(events), cutoff.isoformat(), None, str(out), "feedback", None, "fraud-gbm",
-        policy_from(get_settings()), console,
+        policy_from(settings), console, budgets=FrictionBudgets.of(settings),
     )  # fmt: skip
     return out
 

@@ -12,6 +12,7 @@ import lightgbm as lgb
 import numpy as np
 
 from riskstream.agents.model_artefact import ModelArtefact, ModelCard, PlattCalibration
+from riskstream.agents.model_thresholds import DecisionThresholds
 from riskstream.streams.model_record import ModelMode, ModelRecord
 
 FEATURES = ("amount", "signals_noisy_or", "hour")
@@ -40,8 +41,10 @@ def artefact(
     features: Sequence[str] = FEATURES,
     probability: float | None = None,
     seed: int = 7,
+    thresholds: DecisionThresholds | None = None,
 ) -> ModelArtefact:
-    """A model ``model_id``; with ``probability`` it answers that for every row."""
+    """A model ``model_id``; with ``probability`` it answers that for every row; with
+    ``thresholds`` its points go through them (else ``round(100 p)``)."""
     key = (tuple(features), seed)
     if key not in _BOOSTERS:
         _BOOSTERS[key] = booster_text(features, seed)
@@ -56,7 +59,7 @@ def artefact(
     )  # fmt: skip
     return ModelArtefact.build(
         model_id=model_id, created_at=CREATED, features=features,
-        booster=_BOOSTERS[key], calibration=calibration, card=card,
+        booster=_BOOSTERS[key], calibration=calibration, card=card, thresholds=thresholds,
     )  # fmt: skip
 
 

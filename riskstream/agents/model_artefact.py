@@ -11,6 +11,10 @@ artefact's ``features``.
 Scores: the booster's raw margin goes through the calibration, fitted on a time-ordered
 validation tail the booster never trained on: isotonic (piecewise linear through the
 fitted points, applied to the booster's probability) or Platt (a logistic on the margin).
+The probability becomes the scorer's points through the decision thresholds chosen on
+that tail (``thresholds``, ``agents/model_thresholds.py``); a record made before they
+existed has none, keeps its version (an absent field is left out of the digest) and
+scores ``round(100 * p)``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import lightgbm as lgb
 import numpy as np
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from riskstream.agents.model_thresholds import DecisionThresholds, PointThresholds, model_points
 
 # A booster of a few hundred trees of 31 leaves is a few hundred kilobytes of text; the
 # bound keeps a hostile record from costing a worker its memory.
@@ -126,12 +132,22 @@ class ArtefactRecord(BaseModel):
     booster: Annotated[str, Field(min_length=1, max_length=MAX_ARTEFACT_BYTES)]
     calibration: Calibration
     card: ModelCard
+    # None in records made before thresholds existed (and left out of their JSON).
+    thresholds: DecisionThresholds | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ArtefactRecord:
         if len(set(self.features)) != len(self.features):
             raise ValueError("features are named once each")
         return self
+
+
+def plain_record(record: ArtefactRecord) -> dict[str, Any]:
+    """The record as JSON values, without the optional fields it does not have: a record
+    made before a field existed keeps its bytes and so its version."""
+    unset = {"thresholds"} if record.thresholds is None else set()
+    plain: dict[str, Any] = orjson.loads(record.model_dump_json(exclude=unset))
+    return plain
 
 
 def content_version(body: dict[str, Any]) -> str:
@@ -186,6 +202,7 @@ class ModelArtefact:
         booster: str,
         calibration: IsotonicCalibration | PlattCalibration,
         card: ModelCard,
+        thresholds: DecisionThresholds | None = None,
     ) -> ModelArtefact:
         """A new artefact; its version is computed from its content."""
         body: dict[str, Any] = {
@@ -197,10 +214,9 @@ class ModelArtefact:
             "booster": booster,
             "calibration": calibration,
             "card": card,
+            "thresholds": thresholds,
         }
-        plain = orjson.loads(
-            ArtefactRecord.model_validate(body).model_dump_json(exclude={"version"})
-        )
+        plain = plain_record(ArtefactRecord.model_validate(body))
         plain["version"] = content_version(plain)
         return cls.from_dict(plain)
 
@@ -226,7 +242,7 @@ class ModelArtefact:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "artefact"
             raise ValueError(f"artefact: {where}: {first['msg']}") from None
-        expected = content_version(orjson.loads(record.model_dump_json()))
+        expected = content_version(plain_record(record))
         if record.version != expected:
             raise ValueError(
                 f"artefact: version {record.version} is not its content's ({expected})"
@@ -238,8 +254,7 @@ class ModelArtefact:
         return artefact
 
     def to_dict(self) -> dict[str, Any]:
-        plain: dict[str, Any] = orjson.loads(self._record.model_dump_json())
-        return plain
+        return plain_record(self._record)
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS)
@@ -263,6 +278,14 @@ class ModelArtefact:
     @property
     def card(self) -> ModelCard:
         return self._record.card
+
+    @property
+    def thresholds(self) -> DecisionThresholds | None:
+        return self._record.thresholds
+
+    def points(self, probability: float, policy: PointThresholds) -> int:
+        """The scorer's 0-100 points for ``probability`` under ``policy``'s thresholds."""
+        return model_points(probability, self._record.thresholds, policy)
 
     def _matrix(self, row: Sequence[float]) -> np.ndarray[Any, np.dtype[np.float64]]:
         if len(row) != len(self._record.features):

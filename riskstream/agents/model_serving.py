@@ -23,6 +23,7 @@ from riskstream.tables.model_book import ModelBook, ModelEntry
 
 if TYPE_CHECKING:
     from riskstream.agents.model_artefact import ModelArtefact
+    from riskstream.agents.model_thresholds import DecisionThresholds
 
 log = logging.getLogger(__name__)
 STRONGEST = 3  # features named in a decision's MODEL reason
@@ -76,6 +77,10 @@ def read_artefact(raw: bytes) -> ModelArtefact:
 def model_book(known_features: Sequence[str]) -> ModelBook[ModelArtefact]:
     """The book of ``risk.models`` whose artefacts are read by ``ModelArtefact``."""
     return ModelBook(read_artefact, known_features)
+
+
+def _dumped(thresholds: DecisionThresholds | None) -> dict[str, Any] | None:
+    return None if thresholds is None else thresholds.model_dump(mode="json")
 
 
 class ServedModels:
@@ -136,7 +141,9 @@ class ServedModels:
             return None
         counts.predict_s += time.perf_counter() - started
         counts.scored += 1
-        return ModelOpinion(entry.model_id, model.version, probability, own)
+        return ModelOpinion(
+            entry.model_id, model.version, probability, own, thresholds=model.thresholds
+        )
 
     def strongest(self, opinion: ModelOpinion) -> Sequence[tuple[str, float]]:
         entry = self.book.get(opinion.model_id)
@@ -185,6 +192,7 @@ class ServedModels:
                 **counts,
                 "created_at": entry.artefact.record.created_at.isoformat(),
                 "card": entry.artefact.card.model_dump(mode="json"),
+                "thresholds": _dumped(entry.artefact.thresholds),
             }
         return self.book.summary(extra)
 

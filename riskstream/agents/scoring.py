@@ -17,15 +17,17 @@ How a decision is reached, in order:
    ``score``-effect rule, the score stays below the review threshold;
 5. with an active learned model (``risk.models``; ``agents/model_serving.py``), which saw
    that same evidence among its features, the score is instead
-   ``max(round(100 * p), decide_points)``: its calibrated probability, never below what
-   the evidence that may decide alone (``_deciding``) adds up to; a ``MODEL`` reason
-   naming its strongest features comes first, and the decision names its version;
+   ``max(model_points(p), decide_points)``: its calibrated probability through its
+   decision thresholds (``agents/model_thresholds.py``: chosen by friction budget when it
+   was trained; ``round(100 * p)`` for a model made before them), never below what the
+   evidence that may decide alone (``_deciding``) adds up to; a ``MODEL`` reason naming
+   its strongest features comes first, and the decision names its version;
 6. the score maps to a decision by the policy's thresholds; a step-up or review entry
    (from an operator or imposed by a rule through its signal) raises the decision to at
    least challenge or review.
 
-Shadow models are scored beside, through the same arithmetic, and told how they would
-have decided; they never change the answer.
+Shadow models are scored beside, through the same arithmetic (each through its own
+thresholds), and told how they would have decided; they never change the answer.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any, Protocol
 
 from riskstream.agents.cep.compiler import RuleError
 from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
+from riskstream.agents.model_thresholds import DecisionThresholds, model_points
 from riskstream.streams.events import OUTGOING, Event, Transaction, to_epoch_ms
 from riskstream.streams.outputs import Decision, DecisionKind, Reason, Signal
 from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
@@ -225,14 +228,19 @@ def _imposed(evidence: Evidence) -> list[tuple[str, str, str]]:
 @dataclass(frozen=True, slots=True)
 class ModelOpinion:
     """A learned model's view of one transaction: its calibrated probability of fraud,
-    the row it read, and once asked the features that moved it most (name, contribution
-    in log-odds)."""
+    the row it read, once asked the features that moved it most (name, contribution in
+    log-odds), and the model's decision thresholds (None: ``round(100 * p)``)."""
 
     model_id: str
     version: str
     probability: float
     row: Sequence[float] = field(default=(), compare=False, repr=False)
     strongest: tuple[tuple[str, float], ...] = ()
+    thresholds: DecisionThresholds | None = field(default=None, compare=False, repr=False)
+
+    def points(self, policy: DecisionPolicy) -> int:
+        """Its probability as 0-100 points under ``policy``'s thresholds."""
+        return model_points(self.probability, self.thresholds, policy)
 
 
 class ModelPanel(Protocol):
@@ -308,7 +316,7 @@ def score(
     if active is None:
         points = _effect_capped(_noisy_or(contributions), contributions, evidence, policy)
     else:
-        points = max(round(100 * active.probability), decide_points)
+        points = max(active.points(policy), decide_points)
     imposed_kinds = {kind for _, kind in kinds}
     decision, floors = _floored(policy.decide(points), imposed_kinds)
     if active is not None and model is not None:
@@ -323,7 +331,7 @@ def score(
     )  # fmt: skip
     if model is not None:
         for shadow in shadows:
-            would = policy.decide(max(round(100 * shadow.probability), decide_points))
+            would = policy.decide(max(shadow.points(policy), decide_points))
             model.shadowed(shadow, _floored(would, imposed_kinds)[0], decided)
     return decided
 

@@ -8,12 +8,15 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from riskstream.agents.model_artefact import ModelArtefact
+from riskstream.agents.model_thresholds import DecisionThresholds, FrictionBudgets
 from riskstream.agents.scoring import DecisionPolicy
+from riskstream.streams.settings import Settings
 
 # Without a terminal (a log file, CI) there is no bar: a line every so many events.
 PLAIN_PROGRESS_EVERY = 50_000
@@ -33,6 +36,23 @@ def parse_instant(option: str, text: str) -> datetime:
     return moment
 
 
+def friction_budgets(
+    settings: Settings, review: float | None, challenge: float | None, reject: float | None
+) -> FrictionBudgets:
+    """The settings' budgets (``RISKSTREAM_SCORE_*_BUDGET``), each option given instead."""
+    try:
+        return FrictionBudgets(
+            review=settings.score_review_budget if review is None else review,
+            challenge=settings.score_challenge_budget if challenge is None else challenge,
+            reject=settings.score_reject_budget if reject is None else reject,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = "".join(f"--{part}-budget: " for part in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ModelCommandError(f"{where}{message}") from None
+
+
 def train_command(
     events: str,
     cutoff: str,
@@ -43,6 +63,8 @@ def train_command(
     model_id: str,
     policy: DecisionPolicy,
     console: Console,
+    *,
+    budgets: FrictionBudgets,
 ) -> ModelArtefact:
     """Train, write the artefact, print its card."""
     from riskstream.offline import training  # noqa: PLC0415 - LightGBM and the core
@@ -77,7 +99,9 @@ def train_command(
         "training", markup=False,
     )  # fmt: skip
     try:
-        artefact = training.train(found, cut, model_id=model_id, labels_from=labels_from)
+        artefact = training.train(
+            found, cut, model_id=model_id, labels_from=labels_from, budgets=budgets
+        )
     except training.TrainingError as error:
         raise ModelCommandError(str(error)) from None
     trained = time.perf_counter() - started - collected
@@ -118,10 +142,29 @@ def card_table(artefact: ModelArtefact) -> Table:
         ("calibration", artefact.record.calibration.kind),
     ]
     rows += [(name, f"{value:.4f}") for name, value in sorted(card.metrics.items())]
+    rows += threshold_rows(artefact.thresholds)
     rows += [(f"importance: {name}", f"{gain:,.1f}") for name, gain in card.importances]
     for field, value in rows:
         table.add_row(field, value)
     return table
+
+
+def threshold_rows(thresholds: DecisionThresholds | None) -> list[tuple[str, str]]:
+    """The card's lines of the decision thresholds (budget, probability, what it spent)."""
+    if thresholds is None:
+        return [("thresholds", "none: points = round(100 x probability)")]
+    rows = []
+    for name, choice in zip(("review", "challenge", "reject"), thresholds.choices(), strict=True):
+        at = "never (a legitimate row at 1)" if choice.probability is None else (
+            f"p >= {choice.probability:.6g}"
+        )  # fmt: skip
+        spent = choice.legitimate_at_or_above / thresholds.legitimate_rows
+        rows.append((
+            f"threshold: {name}",
+            f"{at}; budget {choice.budget:.2%}, spent {spent:.2%} "
+            f"({choice.legitimate_at_or_above:,} of {thresholds.legitimate_rows:,} legitimate)",
+        ))  # fmt: skip
+    return rows
 
 
 def _progress(console: Console) -> Progress:

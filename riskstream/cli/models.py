@@ -30,6 +30,14 @@ def register_models(app: faust.App) -> None:
                help="train: feedback (verdicts in the events) or labels (--labels FILE)."),
         option("--labels", type=str, default=None, help="train: a ground-truth file."),
         option("--model-id", type=str, default="fraud-gbm", help="train: the model's id."),
+        option("--review-budget", type=float, default=None,
+               help="train: share of legitimate transactions the model may send to review"
+               " or above (default RISKSTREAM_SCORE_REVIEW_BUDGET, 0.015)."),
+        option("--challenge-budget", type=float, default=None,
+               help="train: share it may challenge or reject (RISKSTREAM_SCORE_CHALLENGE_BUDGET,"
+               " 0.003)."),
+        option("--reject-budget", type=float, default=None,
+               help="train: share it may reject (RISKSTREAM_SCORE_REJECT_BUDGET, 0.001)."),
         option("--mode", type=str, default=None, help="deploy: active or shadow."),
         option("--operator", type=str, default=None,
                help="deploy, retire: who acts (the audit trail's actor)."),
@@ -47,12 +55,16 @@ def register_models(app: faust.App) -> None:
         labels_from: str,
         labels: str | None,
         model_id: str,
+        review_budget: float | None,
+        challenge_budget: float | None,
+        reject_budget: float | None,
         mode: str | None,
         operator: str | None,
         reason: str | None,
     ) -> None:
         """Learned models: train EVENTS --cutoff ISO [--train-from ISO] [--out FILE]
-        [--labels-from feedback|labels --labels FILE] | card FILE | deploy FILE --mode
+        [--labels-from feedback|labels --labels FILE] [--review-budget SHARE
+        --challenge-budget SHARE --reject-budget SHARE] | card FILE | deploy FILE --mode
         active|shadow [--operator NAME --reason TEXT] | retire MODEL_ID | list. Each
         deployment is an audit line first; deploying a model active retires the one
         active before it."""
@@ -75,9 +87,13 @@ def register_models(app: faust.App) -> None:
         try:
             if action == "train" and len(targets) == 1 and cutoff:
                 check_token_secret(path)
+                settings = get_settings()
+                budgets = model_train.friction_budgets(
+                    settings, review_budget, challenge_budget, reject_budget
+                )
                 model_train.train_command(
                     targets[0], cutoff, train_from, out, labels_from, labels, model_id,
-                    policy_from(get_settings()), wide_console(),
+                    policy_from(settings), wide_console(), budgets=budgets,
                 )  # fmt: skip
             elif action == "card" and len(targets) == 1:
                 wide_console().print(model_train.card_table(model_train.load_artefact(targets[0])))

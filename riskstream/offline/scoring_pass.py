@@ -200,7 +200,10 @@ class OfflineModel:
     def opinions(self, evidence: Evidence) -> tuple[ModelOpinion | None, Sequence[ModelOpinion]]:
         model = self.artefact
         row = feature_row(evidence, model.features)
-        return ModelOpinion(model.model_id, model.version, model.probability(row), row), ()
+        probability = model.probability(row)
+        return ModelOpinion(
+            model.model_id, model.version, probability, row, thresholds=model.thresholds
+        ), ()
 
     def strongest(self, opinion: ModelOpinion) -> Sequence[tuple[str, float]]:
         return self.artefact.contributions(opinion.row, self._strongest)

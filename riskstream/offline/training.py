@@ -17,7 +17,10 @@ Training, with defaults chosen before any run and not tuned on our simulator:
 - class imbalance: ``scale_pos_weight = sqrt(negatives / positives)`` (the calibration
   undoes the shift it puts in the raw scores);
 - calibration: isotonic with at least ``ISOTONIC_FROM`` positives in the tail, Platt's
-  logistic on the margin below that (isotonic steps overfit a handful of points).
+  logistic on the margin below that (isotonic steps overfit a handful of points);
+- decision thresholds: the probability at which each decision spends its friction budget
+  on the tail's legitimate rows (``agents/model_thresholds.py``; the budgets are operator
+  settings, not fitted).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from riskstream.agents.model_artefact import (
     PlattCalibration,
 )
 from riskstream.agents.model_features import FEATURES, feature_row
+from riskstream.agents.model_thresholds import FrictionBudgets, choose_thresholds
 from riskstream.agents.scoring import DecisionPolicy
 from riskstream.offline.labels import read_labels
 from riskstream.offline.rules import rule_center
@@ -166,6 +170,7 @@ def train(
     model_id: str = "fraud-gbm",
     labels_from: str = "feedback",
     created_at: datetime | None = None,
+    budgets: FrictionBudgets | None = None,
 ) -> ModelArtefact:
     """A calibrated LightGBM model of ``found`` (see the module's text)."""
     total = len(found)
@@ -222,9 +227,11 @@ def train(
             "validation_share": VALIDATION_SHARE,
         },
     )
+    budgets = budgets if budgets is not None else FrictionBudgets()
+    thresholds = choose_thresholds(probabilities[tail_labels == 0].tolist(), budgets)
     return ModelArtefact.build(
         model_id=model_id, created_at=created_at or datetime.now(UTC), features=names,
-        booster=text, calibration=calibration, card=card,
+        booster=text, calibration=calibration, card=card, thresholds=thresholds,
     )  # fmt: skip
 
 

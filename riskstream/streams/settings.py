@@ -334,6 +334,20 @@ class Settings(BaseSettings):
     score_challenge_at: int = Field(60, ge=0, le=100)
     score_reject_at: int = Field(80, ge=0, le=100)
     score_unknown_decision: Literal["accept", "review", "challenge", "reject"] = "review"
+    # A learned model's thresholds are chosen at training time by friction budget
+    # (agents/model_thresholds.py; docs/scoring.md, "A model's decision thresholds").
+    score_review_budget: float = Field(
+        0.015, gt=0, le=1,
+        description="model train: the share of legitimate transactions (on the validation"
+        " tail) the model may send to review or above.",
+    )  # fmt: skip
+    score_challenge_budget: float = Field(
+        0.003, gt=0, le=1,
+        description="model train: the share the model may challenge or reject.",
+    )  # fmt: skip
+    score_reject_budget: float = Field(
+        0.001, gt=0, le=1, description="model train: the share the model may reject."
+    )
     score_forward_transactions: bool = Field(
         False, description="Also produce each scored transaction to the transactions topic."
     )

@@ -7,7 +7,8 @@
   labels the feedback events have delivered by the label cut-off (the test week's
   start), and scores the test week. :func:`model_runner` finds the one riskstream
   ships, or None (printed as "model: not available").
-- Both together: the larger of 100 x the model's probability and the rules' points.
+- Both together (ranking only): the larger of 100 x the model's probability and the
+  rules' points (:func:`combined`; not through the model's decision thresholds).
 """
 
 from __future__ import annotations
@@ -90,7 +91,11 @@ def rule_scores(
 
 
 def combined(model: NDArray[np.float64], rules: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Rules and model as the scorer weighs them (issue #18's design): the model saw the
-    rule evidence as features, so the points are the larger of 100 x its probability and
-    the rules' points. Unrounded, so that ties do not hide the model's ranking."""
+    """Rules and model for the ranking metrics (AUC, AP, card precision@100): the larger
+    of 100 x the model's probability and the rules' points, unrounded, so that ties do
+    not hide the model's ranking. It does not use the model's points map (its decision
+    thresholds, ``agents/model_thresholds.py``), which the live scorer applies before
+    that maximum: the map is monotone, so the model's own ranking is the same, but the
+    maximum with the rules' points ranks differently through it. No decision is taken
+    from this score, so the thresholds play no part here."""
     return np.maximum(100.0 * model, rules)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -18,6 +19,12 @@ from riskstream.agents.model_artefact import (
     PlattCalibration,
     content_version,
 )
+from riskstream.agents.model_thresholds import (
+    DecisionThresholds,
+    FrictionBudgets,
+    choose_thresholds,
+)
+from riskstream.agents.scoring import DecisionPolicy
 
 FEATURES = ("amount", "hour", "signals")
 WHEN = datetime(2026, 12, 1, tzinfo=UTC)
@@ -170,3 +177,57 @@ def test_card_counts_are_checked() -> None:
         ModelCard(
             train_from=WHEN, train_to=WHEN, label_cutoff=WHEN, rows=1, positives=2, metrics={}
         )
+
+
+OLD_ARTEFACT = Path(__file__).parents[2] / "data" / "artefact-before-thresholds.json"
+
+
+def thresholds() -> DecisionThresholds:
+    chosen = choose_thresholds([0.3, 0.2, 0.1] + [0.01] * 197, FrictionBudgets())
+    assert chosen is not None
+    return chosen
+
+
+def test_thresholds_travel_in_the_record_and_its_version() -> None:
+    model = artefact(thresholds=thresholds())
+    again = ModelArtefact.from_bytes(model.to_bytes())
+    assert again.thresholds == thresholds()
+    assert again.version == model.version != artefact().version
+    assert again.to_bytes() == model.to_bytes()
+    # Of 200 legitimate rows, review may take 3 (from 0.1 on); challenge and reject none
+    # (from just above the highest, 0.3, on).
+    assert again.points(0.1, DecisionPolicy()) == 40
+    assert again.points(0.3, DecisionPolicy()) == 59
+    assert again.points(math.nextafter(0.3, 1.0), DecisionPolicy()) == 80
+    body = model.to_dict()
+    body["thresholds"]["review"]["probability"] = 0.5
+    with pytest.raises(ValueError, match="version"):
+        load(body)
+
+
+def test_an_artefact_made_before_thresholds_loads_keeps_its_bytes_and_scores_100_p() -> None:
+    raw = OLD_ARTEFACT.read_bytes()  # written by the code before thresholds existed
+    assert b"thresholds" not in raw
+    old = ModelArtefact.from_bytes(raw)
+    assert old.version == "fb4f2d8b1c00" and old.thresholds is None
+    assert old.to_bytes() == raw
+    assert old.points(0.394, DecisionPolicy()) == 39
+    assert old.points(0.6, DecisionPolicy()) == 60
+    # Built anew without thresholds: the same record, the same version.
+    assert artefact(thresholds=None).to_dict().keys() == orjson.loads(raw).keys()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"legitimate_rows": 0}, "legitimate_rows"),
+        ({"review": {"budget": 0.0, "probability": 0.1, "legitimate_at_or_above": 0}}, "budget"),
+        ({"review": {"budget": 0.1, "probability": 1.5, "legitimate_at_or_above": 0}}, "prob"),
+        ({"review": {"budget": 0.1, "probability": "nan", "legitimate_at_or_above": 0}}, "prob"),
+        ({"reject": None}, "reject"),
+    ],
+)
+def test_hostile_thresholds_are_refused(changes: dict[str, Any], reason: str) -> None:
+    good = thresholds().model_dump(mode="json")
+    with pytest.raises(ValueError, match=reason):
+        load(record(thresholds={**good, **changes}))

@@ -1,6 +1,6 @@
-"""The learned model in the decision: ``points = max(round(100 p), decide_points)``, its
-MODEL reason first, its version on the decision; shadows counted, never deciding; entries
-in force act as before."""
+"""The learned model in the decision: ``points = max(model_points(p), decide_points)``
+(``round(100 p)`` for a model without thresholds), its MODEL reason first, its version on
+the decision; shadows counted, never deciding; entries in force act as before."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 
 from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.model_serving import ServedModels
+from riskstream.agents.model_thresholds import DecisionThresholds, ThresholdChoice
 from riskstream.agents.scoring import Evidence, ModelOpinion, compile_score_rule, gather, score
+from riskstream.offline.scoring_pass import OfflineModel
 from riskstream.streams.model_record import ModelRecordError
 from riskstream.streams.outputs import Decision
 from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
@@ -222,3 +224,51 @@ def test_a_model_that_fails_on_a_row_leaves_the_decision_to_the_rules() -> None:
     assert (decision.score, decision.model_version, codes(decision)) == (50, None, ["SIGNAL"])
     stats = models.stats()
     assert stats["active"]["failed"] == 1 and stats["shadows"][0]["failed"] == 1
+
+
+def budget_thresholds(review: float, challenge: float, reject: float) -> DecisionThresholds:
+    def choice(probability: float) -> ThresholdChoice:
+        return ThresholdChoice(budget=0.01, probability=probability, legitimate_at_or_above=1)
+
+    return DecisionThresholds(
+        legitimate_rows=1000, review=choice(review), challenge=choice(challenge),
+        reject=choice(reject),
+    )  # fmt: skip
+
+
+KNOTS = budget_thresholds(0.01, 0.04, 0.3)
+
+
+def test_a_model_with_thresholds_challenges_where_100_p_would_accept() -> None:
+    plain = decide(served((artefact("m1", probability=0.05), "active")))
+    assert (plain.score, plain.decision) == (5, "accept")
+    mapped = decide(served((artefact("m1", probability=0.05, thresholds=KNOTS), "active")))
+    # 0.05 is past the challenge threshold (0.04): 60 + 20 * 0.01 / 0.26, rounded down.
+    assert (mapped.score, mapped.decision) == (60, "challenge")
+    assert "probability 0.050" in mapped.reasons[0].detail
+    # The deciding evidence is still a floor over the mapped points.
+    floored = decide(
+        served((artefact("m1", probability=0.05, thresholds=KNOTS), "active")),
+        [signal("account", "acc", 85, "a")],
+    )
+    assert (floored.score, floored.decision) == (85, "reject")
+
+
+def test_a_shadow_decides_through_its_own_thresholds() -> None:
+    active = artefact("m1", probability=0.05)
+    shadow = artefact("s1", probability=0.05, thresholds=KNOTS)
+    models = served((active, "active"), (shadow, "shadow"))
+    assert decide(models).decision == "accept"
+    assert models.stats()["shadows"][0]["agreement"]["pairs"] == {"challenge->accept": 1}
+    (listed,) = [item for item in models.summary() if item["model_id"] == "s1"]
+    assert listed["thresholds"]["challenge"]["probability"] == 0.04
+
+
+def test_the_offline_pass_scores_through_the_same_thresholds() -> None:
+    model = artefact("m1", probability=0.05, thresholds=KNOTS)
+    evidence = gather(transaction(), ProfileBook(), PenaltyBook(), NOW, Decimal(0))
+    offline = OfflineModel(model)
+    opinion, _ = offline.opinions(evidence)
+    assert opinion is not None and opinion.thresholds == KNOTS
+    decision = score(evidence, [], POLICY, "v", model=offline)
+    assert (decision.score, decision.decision) == (60, "challenge")

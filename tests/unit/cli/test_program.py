@@ -72,7 +72,11 @@ MODEL_MISTAKES = {
     ("model", "train", "missing.jsonl", "--cutoff", "yesterday"): "not an ISO 8601 instant",
     ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00"): "needs a time zone",
     ("model", "card", "missing.json"): "no model file",
-}
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00Z",
+     "--challenge-budget", "0.02"): "budgets shrink as the decision grows",
+    ("model", "train", "missing.jsonl", "--cutoff", "2026-11-02T00:00Z",
+     "--reject-budget", "0"): "--reject-budget: Input should be greater than 0",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

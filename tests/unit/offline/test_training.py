@@ -14,6 +14,7 @@ import pytest
 
 from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.model_features import FEATURES
+from riskstream.agents.model_thresholds import FrictionBudgets, choose_thresholds
 from riskstream.offline.training import TrainingError, TrainingSet, collect, train, verdicts_at
 from riskstream.streams.events import Feedback, to_epoch_ms
 
@@ -140,3 +141,21 @@ def test_no_fraud_label_is_a_clear_error() -> None:
         train(synthetic(500, 0.0), CUTOFF)
     with pytest.raises(TrainingError, match="no transaction"):
         train(TrainingSet(), CUTOFF)
+
+
+def test_thresholds_spend_each_budget_on_the_tail_s_legitimate_rows() -> None:
+    found = synthetic(8000, 0.05)
+    budgets = FrictionBudgets(review=0.05, challenge=0.01, reject=0.004)
+    model = train(found, CUTOFF, budgets=budgets)
+    tail = model.probabilities(found.matrix()[6000:].tolist())
+    legitimate = [p for p, label in zip(tail, found.labels[6000:], strict=True) if not label]
+    assert model.thresholds == choose_thresholds(legitimate, budgets)
+    chosen = model.thresholds
+    assert chosen is not None and chosen.legitimate_rows == len(legitimate)
+    for choice in chosen.choices():
+        assert choice.probability is not None
+        spent = sum(p >= choice.probability for p in legitimate)
+        assert spent == choice.legitimate_at_or_above <= choice.budget * len(legitimate)
+    assert chosen.review.probability < chosen.challenge.probability < chosen.reject.probability  # type: ignore[operator]
+    # Without budgets, the settings' defaults.
+    assert train(found, CUTOFF).thresholds == choose_thresholds(legitimate, FrictionBudgets())

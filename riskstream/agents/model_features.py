@@ -17,7 +17,8 @@ Three families, NaN where a value is unknown (LightGBM learns where missing valu
 - the long-horizon profiles (``evidence.history``, entity type -> profile): how the
   amount sits against the account's own distribution, how long and how much the account
   has been active, whether the device, IP, payee and hour are ones the account knows,
-  and the payee's, device's and IP's fraud rates and number of distinct payers.
+  and the payee's, device's and IP's fraud rates and number of distinct payers, with
+  their settled shares (the windows whose verdicts are in: ``history_summary``).
 
 A model names its features in its artefact; :func:`feature_row` fills any list of names
 it knows, in that order (a name it does not know is NaN), so a model trained before a
@@ -110,6 +111,17 @@ def _country(e: Evidence) -> str | None:
     return e.transaction.geo.country if e.transaction.geo else None
 
 
+def _settled_share(index: int, days: int) -> HistoryFeature:
+    """The share of the entity's settled window's payments with a fraud verdict, without
+    the profile's prior (a tree reads the count beside it); NaN with none."""
+
+    def share(p: Profiles, _e: Evidence, _a: float) -> float:
+        count = _number(p[index].get(f"txn_count_settled_{days}d"))
+        return _ratio(_number(p[index].get(f"fraud_verdicts_settled_{days}d")), count)
+
+    return share
+
+
 def _usual_hour(p: Profiles, e: Evidence, _a: float) -> float:
     return _known(p[0], ("usual_hours",), str(e.transaction.occurred_at.hour))
 
@@ -138,10 +150,18 @@ HISTORY_FEATURES: tuple[tuple[str, HistoryFeature], ...] = (
     ("h_payee_accounts_30d", _field(1, "accounts_30d")),
     ("h_payee_count_30d", _field(1, "txn_count_30d")),
     ("h_payee_days_since_first", _field(1, "days_since_first_seen")),
+    ("h_payee_fraud_share_settled_1d", _settled_share(1, 1)),
+    ("h_payee_fraud_share_settled_7d", _settled_share(1, 7)),
+    ("h_payee_fraud_share_settled_30d", _settled_share(1, 30)),
+    ("h_payee_count_settled_1d", _field(1, "txn_count_settled_1d")),
+    ("h_payee_count_settled_7d", _field(1, "txn_count_settled_7d")),
+    ("h_payee_count_settled_30d", _field(1, "txn_count_settled_30d")),
     ("h_device_fraud_rate_30d", _field(2, "fraud_rate_30d")),
+    ("h_device_fraud_share_settled_30d", _settled_share(2, 30)),
     ("h_device_accounts_30d", _field(2, "accounts_30d")),
     ("h_ip_fraud_rate_30d", _field(3, "fraud_rate_30d")),
     ("h_ip_accounts_30d", _field(3, "accounts_30d")),
+    ("h_ip_fraud_share_settled_30d", _settled_share(3, 30)),
 )  # fmt: skip
 
 

@@ -375,6 +375,14 @@ class Settings(BaseSettings):
         description="A profiles build leaves the input records appended in its last this"
         " many seconds (they may still be in flight) to the next build.",
     )
+    profiles_label_delay_days: int = Field(
+        7,
+        ge=0,
+        le=60,
+        description="How many days verdicts (chargebacks, investigations) take to arrive:"
+        " the profiles' settled fraud rates (fraud_rate_settled_7d ...) count the days"
+        " older than this, whose verdicts are in.",
+    )
     decision_memory_hours: float = Field(
         24.0,
         gt=0,

@@ -32,10 +32,13 @@ from riskstream.streams.events import (
     Transaction,
     ip_prefix,
 )
+from riskstream.streams.settings import get_settings
 from riskstream.tables import histogram
 
 DAY_MS = 86_400_000
 KEEP_DAYS = 91  # the 90-day window, and the partial day a mid-day as_of starts it with
+# The settled 30-day window, so many days back, must still be kept (KEEP_DAYS).
+MAX_LABEL_DELAY_DAYS = 60
 ENTITY_TYPES = ("account", "merchant", "counterparty", "device", "ip")
 EntityKey = tuple[str, str]  # (entity type, entity id)
 
@@ -51,6 +54,19 @@ class HistoryConfig:
     prior_fraud_rate: float = 0.01
     prior_strength: float = 20.0
     top: int = 20  # ids a profile lists (usual merchants, known devices ...)
+    # How long verdicts take to arrive: the settled windows (``history_summary``) end
+    # this many days back. A week is the delay fraud-detection practice reports for
+    # card chargebacks and investigations (Le Borgne et al.'s handbook, chapter 5).
+    label_delay_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.label_delay_days <= MAX_LABEL_DELAY_DAYS:
+            raise ValueError(f"label_delay_days: 0 to {MAX_LABEL_DELAY_DAYS}")
+
+    @classmethod
+    def from_settings(cls) -> HistoryConfig:
+        """The configuration the deployment's settings give (``RISKSTREAM_PROFILES_*``)."""
+        return cls(label_delay_days=get_settings().profiles_label_delay_days)
 
 
 class Day:
@@ -204,7 +220,7 @@ class HistoryBuilder:
     """Per-entity day buckets, fed events in event-time order (see the module's doc)."""
 
     def __init__(self, config: HistoryConfig | None = None) -> None:
-        self.config = config or HistoryConfig()
+        self.config = config or HistoryConfig.from_settings()
         self.entities: dict[EntityKey, EntityHistory] = {}
         self.fed = 0
         self.unmatched_verdicts = 0  # verdicts whose transaction the account no longer recalls

@@ -7,6 +7,13 @@ without a suffix is the 90-day one (``amount_p95`` == ``amount_p95_90d``). A win
 also holds that day so far. Amount quantiles come from the log-binned histogram
 (``tables/histogram.py``: within about 1% of the exact order statistic); a field with no
 amount behind it (``amount_count`` 0) is left out rather than given a false 0.
+
+Merchants, counterparties, devices and IPs also get **settled** windows of 1, 7 and 30
+days ending ``label_delay_days`` before the window's end (``txn_count_settled_7d``,
+``fraud_verdicts_settled_7d``, ``fraud_rate_settled_7d``): days whose verdicts have had
+time to arrive. A payee's fraud rate over its last 30 days counts the last week's
+payments, whose chargebacks are not in yet, as if they were clean, and so dilutes a
+compromised terminal's first reported frauds; the settled rate does not.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from riskstream.tables.history import (
 )
 
 HORIZONS = (7, 30, 90)
+SETTLED_HORIZONS = (1, 7, 30)
 LONGEST = 90  # the window of the names without a suffix
 QUANTILES = (("median", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
 # The id lists of an account's profile: profile field -> the day buckets' set.
@@ -112,6 +120,8 @@ def summarise(
             profile[f"{name}_{horizon}d"] = value
             if horizon == LONGEST:
                 profile[name] = value
+    if not is_account:
+        profile.update(_settled(entity, last - config.label_delay_days, config))
     if is_account:
         days = [entity.days[index] for index in indices]
         profile["usual_hours"] = _usual_hours(days)
@@ -121,6 +131,26 @@ def summarise(
             usual.sort(key=lambda item: (-counted[item], item))
             profile[name] = usual[: config.top]
     return profile
+
+
+def _settled(entity: EntityHistory, last: int, config: HistoryConfig) -> dict[str, ProfileValue]:
+    """The settled windows: the days up to ``last``, the newest day whose verdicts count
+    as in (see the module's doc)."""
+    fields: dict[str, ProfileValue] = {}
+    prior_fraud = config.prior_fraud_rate * config.prior_strength
+    for horizon in SETTLED_HORIZONS:
+        count = fraud = 0
+        for index in range(last - horizon + 1, last + 1):
+            day = entity.days.get(index)
+            if day is not None:
+                count += day.n
+                fraud += day.fraud
+        fields[f"txn_count_settled_{horizon}d"] = count
+        fields[f"fraud_verdicts_settled_{horizon}d"] = fraud
+        fields[f"fraud_rate_settled_{horizon}d"] = round(
+            min(1.0, (fraud + prior_fraud) / (count + config.prior_strength)), 6
+        )
+    return fields
 
 
 def _union(days: Iterable[Day], name: str) -> dict[str, int]:

@@ -136,6 +136,26 @@ def test_profiles_give_the_long_horizon_features() -> None:
     assert math.isnan(got["h_count_7d"])  # the profile has no such field
 
 
+def test_settled_shares_are_plain_shares_and_unknown_without_payments() -> None:
+    evidence = Evidence(txn())
+    evidence.history = {
+        "counterparty": {
+            "txn_count_settled_1d": 0, "fraud_verdicts_settled_1d": 0,
+            "txn_count_settled_7d": 4, "fraud_verdicts_settled_7d": 3,
+            "txn_count_settled_30d": 20, "fraud_verdicts_settled_30d": 3,
+            "fraud_rate_settled_30d": 0.1,  # with the prior: the model reads the plain share
+        },
+        "device": {"txn_count_settled_30d": 10, "fraud_verdicts_settled_30d": 1},
+    }  # fmt: skip
+    got = values(evidence)
+    assert math.isnan(got["h_payee_fraud_share_settled_1d"])  # no payment: unknown, not 0
+    assert got["h_payee_fraud_share_settled_7d"] == 0.75
+    assert got["h_payee_fraud_share_settled_30d"] == 0.15
+    assert (got["h_payee_count_settled_1d"], got["h_payee_count_settled_30d"]) == (0.0, 20.0)
+    assert got["h_device_fraud_share_settled_30d"] == 0.1
+    assert math.isnan(got["h_ip_fraud_share_settled_30d"])
+
+
 def test_an_ip_is_known_by_its_network() -> None:
     evidence = Evidence(txn(ip="10.9.9.77"))
     evidence.history = {"account": {"ip_prefixes": ["10.9.9.0/24"]}}

@@ -3,6 +3,7 @@ on data it did not train on."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,9 +124,17 @@ def test_train_makes_a_loadable_calibrated_model_with_its_card() -> None:
     assert again.probability(high) > again.probability(low)
 
 
-def test_calibration_is_isotonic_with_enough_positives_and_platt_below() -> None:
-    assert train(synthetic(4000, 0.2), CUTOFF).record.calibration.kind == "isotonic"
-    assert train(synthetic(4000, 0.03), CUTOFF).record.calibration.kind == "platt"
+def test_calibration_is_platt_and_keeps_the_boosters_ranking() -> None:
+    found = synthetic(4000, 0.2)
+    model = train(found, CUTOFF)
+    assert model.record.calibration.kind == "platt"
+    tail = found.matrix()[3000:].tolist()
+    probabilities = model.probabilities(tail)
+    margins = [model.margin(row) for row in tail]
+    # Strictly increasing: distinct margins stay distinct probabilities, in order.
+    assert len(set(probabilities)) == len(set(margins))
+    pairs = sorted(zip(margins, probabilities, strict=True))
+    assert all(a[1] < b[1] for a, b in itertools.pairwise(pairs) if a[0] < b[0])
 
 
 def test_calibrated_probabilities_match_the_fraud_rate_on_the_tail() -> None:

@@ -156,6 +156,39 @@ def random_events(seed: int, days: int) -> Iterator[Event]:
     yield from events
 
 
+def test_settled_windows_end_the_label_delay_before_as_of() -> None:
+    """A merchant with one payment a day for 20 days, the first two reported fraud: the
+    30-day rate counts the fresh, unjudged days as clean; the settled windows end three
+    days back (the configured delay) and hold only days whose verdicts are in."""
+    builder = HistoryBuilder(HistoryConfig(label_delay_days=3))
+    for day in range(20):
+        builder.feed(payment(f"t{day}", START + timedelta(days=day, hours=9)))
+    for day in range(2):
+        builder.feed(verdict(f"f{day}", START + timedelta(days=19, hours=10), f"t{day}"))
+    as_of = ms(START + timedelta(days=20))  # days 0-19 done; settled: days up to 16
+    merchant = take_snapshot(builder, as_of).lookup("merchant", "m-1")
+    assert merchant["txn_count_30d"] == 20
+    assert (merchant["txn_count_settled_1d"], merchant["fraud_verdicts_settled_1d"]) == (1, 0)
+    assert merchant["txn_count_settled_7d"] == 7  # days 10-16
+    assert merchant["txn_count_settled_30d"] == 17  # days 0-16
+    assert merchant["fraud_verdicts_settled_30d"] == 2
+    assert merchant["fraud_rate_settled_30d"] == pytest.approx((2 + 0.2) / (17 + 20), abs=1e-6)
+    # Accounts do not get them (a card's own fraud blocks it; its payees carry the risk).
+    assert "txn_count_settled_7d" not in take_snapshot(builder, as_of).lookup("account", "acc-1")
+    # Without a delay, the settled windows are the plain ones.
+    plain = HistoryBuilder(HistoryConfig(label_delay_days=0))
+    for event in (payment("t0", START), verdict("f0", START + timedelta(hours=1), "t0")):
+        plain.feed(event)
+    fresh = take_snapshot(plain, ms(START + timedelta(days=1))).lookup("merchant", "m-1")
+    assert fresh["fraud_verdicts_settled_1d"] == fresh["fraud_verdicts_7d"] == 1
+
+
+@pytest.mark.parametrize("delay", [-1, 61])
+def test_a_label_delay_out_of_range_is_refused(delay: int) -> None:
+    with pytest.raises(ValueError, match="label_delay_days"):
+        HistoryConfig(label_delay_days=delay)
+
+
 def test_an_incremental_build_equals_a_full_build() -> None:
     """The second build starts from the first one's published records (state through
     JSON) and the events since its as_of: the same profiles as one build of everything."""

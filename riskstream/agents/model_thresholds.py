@@ -9,10 +9,13 @@ which each decision spends its **friction budget**: the smallest probability ``p
 the legitimate tail rows' own such that the share of legitimate tail rows with
 probability ``>= p`` is at most the budget (:func:`choose_thresholds`). The artefact
 keeps them (:class:`DecisionThresholds`), and the scorer maps a probability to points
-through them (:func:`model_points`): piecewise linear through ``(0, 0)``,
-``(p_review, review_at)``, ``(p_challenge, challenge_at)``, ``(p_reject, reject_at)`` and
-``(1, 100)``, so that ``policy.decide(points)`` is review exactly from ``p_review`` on,
-and so on. The map is non-decreasing: the model's ranking (AUC, AP) is its own.
+through them (:func:`model_points`): piecewise linear through ``(p_review, review_at)``,
+``(p_challenge, challenge_at)``, ``(p_reject, reject_at)`` and ``(1, 100)``, so that
+``policy.decide(points)`` is review exactly from ``p_review`` on, and so on; below review,
+from the tail's lowest legitimate probability (``floor``, 0 points) to ``p_review`` by
+log-odds, where nearly all traffic lies (linear from ``(0, 0)`` gave it all 0 points).
+The map is non-decreasing: the model's ranking (AUC, AP) is its own, but for the ties
+that whole points make.
 
 Degenerate cases, each with one answer:
 - ties: the legitimate rows sharing the probability at a candidate all count against
@@ -95,6 +98,9 @@ class DecisionThresholds(BaseModel):
     review: ThresholdChoice
     challenge: ThresholdChoice
     reject: ThresholdChoice
+    # The lowest legitimate probability of the tail: 0 points. None in records made
+    # before it (their first segment is linear from p = 0).
+    floor: Probability | None = None
 
     def choices(self) -> tuple[ThresholdChoice, ThresholdChoice, ThresholdChoice]:
         return self.review, self.challenge, self.reject
@@ -112,6 +118,7 @@ def choose_thresholds(
         raise ValueError("probabilities lie in [0, 1]")
     return DecisionThresholds(
         legitimate_rows=len(values),
+        floor=values[-1],
         review=_choice(values, budgets.review),
         challenge=_choice(values, budgets.challenge),
         reject=_choice(values, budgets.reject),
@@ -168,10 +175,28 @@ def model_points(
     high_p, high_points = knots[at + 1]
     if high_points == low_points:
         return low_points
+    floor = thresholds.floor
+    if at == 0 and floor is not None and 0.0 < floor < high_p < 1.0:
+        step = _log_odds_step(probability, floor, high_p, high_points)
+        return max(0, min(step, high_points - 1))
     step = math.floor((probability - low_p) / (high_p - low_p) * (high_points - low_points))
     # Below the next knot the points stay below its own, whatever the rounding: a decision
     # begins exactly at its threshold.
     return low_points + max(0, min(step, high_points - low_points - 1))
+
+
+def _log_odds(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _log_odds_step(probability: float, floor: float, high_p: float, high_points: int) -> int:
+    """Points below the first decision, spread by log-odds from the floor: almost every
+    transaction's probability is far below the review threshold, and a linear map gave
+    nearly all of them 0 points, one tie that hid the model's ranking from the score."""
+    if probability <= floor:
+        return 0
+    low, high = _log_odds(floor), _log_odds(high_p)
+    return math.floor((_log_odds(probability) - low) / (high - low) * high_points)
 
 
 def _knots(thresholds: DecisionThresholds, policy: PointThresholds) -> list[tuple[float, int]]:

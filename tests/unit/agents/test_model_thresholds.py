@@ -30,14 +30,17 @@ def tail() -> list[float]:
 
 
 def thresholds(
-    review: float | None, challenge: float | None, reject: float | None
+    review: float | None,
+    challenge: float | None,
+    reject: float | None,
+    floor: float | None = None,
 ) -> DecisionThresholds:
     def choice(p: float | None) -> ThresholdChoice:
         return ThresholdChoice(budget=0.01, probability=p, legitimate_at_or_above=0)
 
     return DecisionThresholds(
         legitimate_rows=1000, review=choice(review), challenge=choice(challenge),
-        reject=choice(reject),
+        reject=choice(reject), floor=floor,
     )  # fmt: skip
 
 
@@ -53,6 +56,31 @@ def test_each_threshold_is_the_smallest_legitimate_value_within_its_budget() -> 
     assert (chosen.review.budget, chosen.challenge.budget, chosen.reject.budget) == (
         0.015, 0.003, 0.001,
     )  # fmt: skip
+
+
+def test_the_floor_is_the_lowest_legitimate_probability() -> None:
+    chosen = choose_thresholds(tail(), BUDGETS)
+    assert chosen is not None and chosen.floor == 0.001
+
+
+def test_below_review_points_follow_the_log_odds_from_the_floor() -> None:
+    """Most probabilities are far below review: spread by log-odds, 0.0001 and 0.001 no
+    longer tie at 0 points as a linear map from p = 0 would have them."""
+    knots = thresholds(0.1, 0.3, 0.6, floor=0.0001)
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    span = logit(0.1) - logit(0.0001)
+    assert model_points(0.00005, knots, POLICY) == 0  # below the floor
+    assert model_points(0.0001, knots, POLICY) == 0
+    assert model_points(0.001, knots, POLICY) == math.floor(
+        40 * (logit(0.001) - logit(0.0001)) / span
+    )
+    assert model_points(0.001, knots, POLICY) == 13
+    assert model_points(0.01, knots, POLICY) == 26
+    assert model_points(math.nextafter(0.1, 0.0), knots, POLICY) == 39
+    assert model_points(0.1, knots, POLICY) == 40  # review begins at its threshold
+    assert model_points(0.2, knots, POLICY) == 50  # linear above review, as before
+    linear = thresholds(0.1, 0.3, 0.6)  # a record made before the floor
+    assert model_points(0.001, linear, POLICY) == 0
 
 
 def test_the_order_of_the_rows_does_not_matter() -> None:
@@ -125,6 +153,9 @@ def test_the_map_passes_through_its_knots_and_decides_exactly_at_them() -> None:
         thresholds(0.3, 0.1, 0.2),  # out of order
         thresholds(0.01, 0.9, None),  # reject unreachable
         thresholds(0.5, 1.0, 1.0),
+        thresholds(0.02, 0.05, 0.2, floor=1e-6),
+        thresholds(0.02, 0.05, 0.2, floor=0.02),  # floor at review: linear
+        thresholds(0.0, 0.0, 0.3, floor=0.0),
     ],
 )
 def test_the_map_never_decreases_and_stays_within_0_100(knots: DecisionThresholds) -> None:

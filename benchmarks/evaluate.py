@@ -44,7 +44,7 @@ from riskstream.offline.backtest import BacktestInputs, run_backtest
 from riskstream.offline.evaluation import Evaluation, friction_rates
 from riskstream.offline.labels import EventClass
 from riskstream.simulation.dataset import generate
-from riskstream.simulation.heldout import EVALUATION, MODEL_TRAINING, DataSet
+from riskstream.simulation.heldout import EVALUATION, MODEL_TRAINING, TUNING, DataSet
 from riskstream.simulation.output import write_events, write_labels
 from riskstream.streams.settings import get_settings
 
@@ -170,11 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     if not console.is_terminal:  # piped to a file: not squeezed to 80 columns
         console.width = 140
-    chosen = [item for item in EVALUATION if item.name in args.sets.split(",")]
-    unknown = set(args.sets.split(",")) - {item.name for item in EVALUATION}
+    named = (*EVALUATION, *TUNING)
+    chosen = [item for item in named if item.name in args.sets.split(",")]
+    unknown = set(args.sets.split(",")) - {item.name for item in named}
     if unknown or not chosen:
-        console.print(f"evaluate: not an evaluation set: {', '.join(sorted(unknown)) or '-'}")
+        console.print(f"evaluate: not a named data set: {', '.join(sorted(unknown)) or '-'}")
         return 2
+    tuning = [item.name for item in chosen if item in TUNING]
+    if tuning:  # measuring a change on tuning data is fine; judging the engine on it is not
+        console.print(f"evaluate: {', '.join(tuning)}: tuning data, not a held-out figure")
     policy = policy_from(get_settings())  # the thresholds `riskstream backtest` uses
     by_run: dict[str, dict[str, Evaluation]] = {}
     with tempfile.TemporaryDirectory() as scratch:

@@ -32,7 +32,7 @@ def test_every_method_has_its_figures(result: run.HandbookResult) -> None:
     methods = [figures.method for figures in result.figures]
     assert methods == [
         "logistic regression", "decision tree (depth 2)", "decision tree (unlimited)",
-        "random forest", "XGBoost", run.RULES, run.RULES_MODEL,
+        "random forest", "XGBoost", run.RULES, run.MODEL, run.RULES_MODEL,
     ]  # fmt: skip
     for figures in result.figures:
         assert figures.auc is not None and 0.0 <= figures.auc <= 1.0
@@ -73,7 +73,7 @@ def test_the_files_and_the_report(result: run.HandbookResult) -> None:
     text = run.markdown(result)
     assert "| random forest |" in text and "target (riskstream above the best baseline)" in text
     goal = run.target(result)
-    ours = {run.RULES, run.RULES_MODEL}
+    ours = {run.RULES, run.MODEL, run.RULES_MODEL}
     assert goal.ap == max(f.ap or 0.0 for f in result.figures if f.method not in ours)
 
 
@@ -99,13 +99,16 @@ def test_a_model_runner_gets_the_protocols_window(
     rules = next(f for f in result.figures if f.method == run.RULES)
     both = next(f for f in result.figures if f.method == run.RULES_MODEL)
     assert both.auc is not None and rules.auc is not None
+    # the model alone: a constant probability ranks nothing (AUC one half)
+    alone = next(f for f in result.figures if f.method == run.MODEL)
+    assert alone.auc == pytest.approx(0.5)
 
 
 def test_without_a_model_the_line_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scoring, "model_runner", lambda: None)
     _one_baseline(monkeypatch)
     result = run.run_handbook(CONFIG, tmp_path, Console(quiet=True))
-    assert run.RULES_MODEL not in {f.method for f in result.figures}
+    assert not {run.MODEL, run.RULES_MODEL} & {f.method for f in result.figures}
     assert any(note.startswith("model: not available") for note in result.notes)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # The broker answers a follower's fetch as soon as a record arrives, and an idle one
 # after this: how fresh a follower is stays known to within it (streams/freshness.py).
 FOLLOWER_FETCH_WAIT_MS = 500
+# How often a topic followed a partition per consumer is asked for its partitions again.
+PARTITIONS_RECHECK_S = 60.0
 RETRY_FIRST_S = 2.0
 RETRY_CAP_S = 60.0
 FAILURE_SUMMARY_S = 300.0
@@ -198,30 +200,45 @@ async def follow_partitions(
     tail: int | None = None,
     stop: asyncio.Event | None = None,
     freshness: TopicFreshness | None = None,
+    recheck_s: float = PARTITIONS_RECHECK_S,
 ) -> None:
-    """:func:`follow_topic`, a consumer for each of the topic's partitions (as many as
-    it has when this starts). aiokafka sends one fetch at a time to a broker, for the
-    partitions it holds no unread records of: in one consumer, a partition whose records
-    were being applied when that fetch left waits for its answer, up to the fetch wait.
-    A reader that needs each record as soon as it is stored (a decision read back)
-    follows each partition apart. ``ready`` once every partition is caught up."""
+    """:func:`follow_topic`, a consumer for each of the topic's partitions. aiokafka
+    sends one fetch at a time to a broker, for the partitions it holds no unread records
+    of: in one consumer, a partition whose records were being applied when that fetch
+    left waits for its answer, up to the fetch wait. A reader that needs each record as
+    soon as it is stored (a decision read back) follows each partition apart. ``ready``
+    once every partition there was at the start is caught up. Every ``recheck_s`` the
+    partitions are counted again: a topic given more partitions (to spread more load)
+    has its new ones followed from their start, without a restart."""
     count = await _partition_count(connection, topic, stop)
     if count == 0:
         return  # stopped before the topic could be seen
     caught_up = [asyncio.Event() for _ in range(count)]
+
+    def follow_one(partition: int, ready_one: asyncio.Event) -> Coroutine[Any, Any, None]:
+        return follow_topic(
+            connection, topic, apply, ready_one, since_ms=since_ms, tail=tail, stop=stop,
+            freshness=freshness, partition=partition,
+        )  # fmt: skip
 
     async def all_caught_up() -> None:
         for event in caught_up:
             await event.wait()
         ready.set()
 
-    await asyncio.gather(all_caught_up(), *(
-        follow_topic(
-            connection, topic, apply, caught_up[partition], since_ms=since_ms, tail=tail,
-            stop=stop, freshness=freshness, partition=partition,
-        )
-        for partition in range(count)
-    ))  # fmt: skip
+    async with asyncio.TaskGroup() as followers:
+        followers.create_task(all_caught_up())
+        for partition in range(count):
+            followers.create_task(follow_one(partition, caught_up[partition]))
+        known = count
+        while not await _stopped(stop, recheck_s):
+            now = await _partition_count(connection, topic, stop)
+            if now > known:
+                log.warning("%s has %d partitions now, %d before: following the new ones",
+                            topic, now, known)  # fmt: skip
+                for partition in range(known, now):
+                    followers.create_task(follow_one(partition, asyncio.Event()))
+                known = now
 
 
 async def _partition_count(

@@ -20,7 +20,8 @@ from riskstream.agents.cep.compiler import (
     RuleSet,
 )
 from riskstream.agents.cep.compiler import group_stored as _stored
-from riskstream.agents.scoring import CompiledScoreRule, DecisionPolicy
+from riskstream.agents.score_rules import CompiledScoreRule
+from riskstream.agents.scoring import DecisionPolicy
 from riskstream.agents.signals import ttl_ms
 
 

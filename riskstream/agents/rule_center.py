@@ -30,7 +30,7 @@ import orjson
 
 from riskstream.agents.cep.compiler import RuleError, RuleSet
 from riskstream.agents.live_rules import check_ruleset
-from riskstream.agents.scoring import CompiledScoreRule, compile_score_rule
+from riskstream.agents.score_rules import CompiledScoreRule, compile_score_rule
 from riskstream.rules.loader import AnyRuleDoc, parse_any
 from riskstream.streams.bounds import MAX_KEY_GROUPS, MAX_RULES
 from riskstream.streams.follow import follow_topic

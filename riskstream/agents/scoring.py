@@ -32,19 +32,18 @@ thresholds), and told how they would have decided; they never change the answer.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from riskstream.agents.cep.compiler import RuleError
-from riskstream.agents.cep.expressions import Expression, cel_view, compile_expression, project
+from riskstream.agents.cep.expressions import cel_view, project
 from riskstream.agents.model_thresholds import DecisionThresholds, model_points
+from riskstream.agents.score_rules import CompiledScoreRule, matching_rules
 from riskstream.streams.events import OUTGOING, Event, Transaction, to_epoch_ms
 from riskstream.streams.outputs import Decision, DecisionKind, Reason, Signal
-from riskstream.streams.scoring_model import Penalty, ScoreRuleDoc
+from riskstream.streams.scoring_model import Penalty
 from riskstream.streams.settings import Settings
 from riskstream.tables.books import ActiveSignal, PenaltyBook, ProfileBook
 from riskstream.tables.history_summary import HistorySource
@@ -96,33 +95,6 @@ def policy_from(settings: Settings) -> DecisionPolicy:
         reject_at=settings.score_reject_at,
         unknown=settings.score_unknown_decision,
     )
-
-
-# Verdicts a scoring rule remembers, by the values it read (see CompiledScoreRule).
-VERDICTS_KEPT = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledScoreRule:
-    doc: ScoreRuleDoc
-    when: Expression
-    # The inputs it read (their repr: it tells 1 from 1.0, True and "1") -> its verdict.
-    # A CEL evaluation costs 10-30 µs, most of it handing the values over; most requests
-    # hand the same few over (no signals on the entities, no history): one evaluation
-    # serves them all. Expressions are pure, so the verdict is the same.
-    verdicts: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
-
-    def remember(self, inputs: str, verdict: bool) -> None:
-        if len(self.verdicts) >= VERDICTS_KEPT:
-            self.verdicts.clear()
-        self.verdicts[inputs] = verdict
-
-
-def compile_score_rule(doc: ScoreRuleDoc) -> CompiledScoreRule:
-    try:
-        return CompiledScoreRule(doc, compile_expression(doc.when, "when"))
-    except ValueError as error:
-        raise RuleError(f"score rule {doc.id} v{doc.version}: {error}") from None
 
 
 @dataclass(slots=True)
@@ -305,7 +277,7 @@ def score(
                 signal_id=signal.signal_id, rule_id=signal.rule_id,
             )))  # fmt: skip
     slow: list[tuple[str, float]] = []
-    for rule in _matching(rules, evidence.variables(), budget_ms, slow):
+    for rule in matching_rules(rules, evidence.variables(), budget_ms, slow):
         reason = Reason(code=rule.doc.code, detail=rule.doc.description, rule_id=rule.doc.id)
         contributions.append((rule.doc.points, reason))
     if slow and on_slow is not None and budget_ms is not None:
@@ -334,37 +306,6 @@ def score(
             would = policy.decide(max(shadow.points(policy), decide_points))
             model.shadowed(shadow, _floored(would, imposed_kinds)[0], decided)
     return decided
-
-
-def _matching(
-    rules: list[CompiledScoreRule],
-    variables: dict[str, Any],
-    budget_ms: float | None,
-    slow: list[tuple[str, float]],
-) -> list[CompiledScoreRule]:
-    """The active rules that match; those whose evaluation took more than ``budget_ms``
-    are left out and added to ``slow`` (rule id, milliseconds)."""
-    matching = []
-    for rule in rules:
-        if rule.doc.mode != "active":
-            continue
-        inputs = rule.when.inputs(variables)
-        key = repr(inputs)
-        matched = rule.verdicts.get(key)
-        if matched is None:
-            started = time.perf_counter()
-            matched = rule.when.test(inputs)
-            took_ms = (time.perf_counter() - started) * 1000
-            if budget_ms is not None and took_ms > budget_ms:
-                # Its verdict came too late to be trusted as the rule's usual work: skipped
-                # for this request (and not remembered), and the rule reported (and
-                # suspended) through on_slow.
-                slow.append((rule.doc.id, took_ms))
-                continue
-            rule.remember(key, matched)
-        if matched:
-            matching.append(rule)
-    return matching
 
 
 def _deciding(

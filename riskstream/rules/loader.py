@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from riskstream.agents.cep.compiler import RuleError, RuleSet, compile_rule
-from riskstream.agents.scoring import compile_score_rule
+from riskstream.agents.score_rules import compile_score_rule
 from riskstream.agents.validation import describe_validation_error
 from riskstream.streams.rule_model import RuleDoc
 from riskstream.streams.scoring_model import ScoreRuleDoc

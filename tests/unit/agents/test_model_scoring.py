@@ -14,7 +14,8 @@ import pytest
 from riskstream.agents.model_artefact import ModelArtefact
 from riskstream.agents.model_serving import ServedModels
 from riskstream.agents.model_thresholds import DecisionThresholds, ThresholdChoice
-from riskstream.agents.scoring import Evidence, ModelOpinion, compile_score_rule, gather, score
+from riskstream.agents.score_rules import compile_score_rule
+from riskstream.agents.scoring import Evidence, ModelOpinion, gather, score
 from riskstream.offline.scoring_pass import OfflineModel
 from riskstream.streams.model_record import ModelRecordError
 from riskstream.streams.outputs import Decision

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
+from riskstream.agents.score_rules import CompiledScoreRule, compile_score_rule
 from riskstream.agents.scoring import (
-    CompiledScoreRule,
     DecisionPolicy,
     cannot_judge,
-    compile_score_rule,
     gather,
     score,
 )

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from riskstream.agents.scoring import DecisionPolicy, compile_score_rule, gather, score
+from riskstream.agents.score_rules import compile_score_rule
+from riskstream.agents.scoring import DecisionPolicy, gather, score
 from riskstream.rules.loader import default_score_rules
 from riskstream.streams.events import Transaction
 from riskstream.tables.books import PenaltyBook, ProfileBook

@@ -168,6 +168,23 @@ def _from_projection(projection: bytes) -> _EventOut:
     """Python's projection as ``Replay.add_projection`` reads it; ValueError (the reason)
     when refused, e.g. an attribute beyond int64."""
 
+@final
+class CelContext:
+    """The variables a decision's conditions read, converted once: ``event`` from the
+    core's projection (``{"ms": ..., "fields": ...}``), the others (``profiles``,
+    ``penalties``, ``spent_today``) plain values by name."""
+
+    def __init__(self, projection: bytes, variables: dict[str, Any]) -> None: ...
+
+@final
+class Condition:
+    """A compiled condition (a scoring rule's ``when``); ValueError ("refused: ...") for
+    a source the core does not compile."""
+
+    def __init__(self, source: str) -> None: ...
+    def test(self, context: CelContext) -> bool:
+        """True only for a boolean true; an evaluation error is false."""
+
 def expression_refusal(source: str) -> str | None:
     """Why the core refuses a CEL source (not CEL, nested too deep, too costly to
     evaluate); None when it compiles it."""

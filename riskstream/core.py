@@ -2,6 +2,7 @@
 ``riskstream._core`` by ``make install``: this module is the only one that imports it.
 
 :class:`Replay` is the native engine and scorer that ``riskstream.offline.native`` drives;
+:class:`Condition` a scoring rule's condition, tested in a :class:`CelContext`;
 :class:`Unsupported` is what it raises for a run it does not model. :class:`Tokeniser`,
 :func:`mask` and the card-number helpers take sensitive values out of messages (live
 ingest, ``POST /score/``, dead letters; the replay's reader does the same itself). The
@@ -13,6 +14,8 @@ of ``tests/conformance/`` through them. ``riskstream/_core.pyi`` types them all.
 from __future__ import annotations
 
 from riskstream._core import (
+    CelContext,
+    Condition,
     LiveEngine,
     Replay,
     Tokeniser,
@@ -32,6 +35,8 @@ from riskstream._core import (
 )
 
 __all__ = [
+    "CelContext",
+    "Condition",
     "LiveEngine",
     "Replay",
     "Tokeniser",

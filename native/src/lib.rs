@@ -22,6 +22,8 @@ pub mod windows;
 mod conformance;
 
 #[cfg(feature = "extension-module")]
+mod conditions_py;
+#[cfg(feature = "extension-module")]
 mod lib_py;
 #[cfg(feature = "extension-module")]
 mod live_py;

@@ -312,7 +312,7 @@ const MAX_NESTING: usize = 64;
 
 /// A plain Python value (None, bool, int64, float, str, list, dict with str keys; exact
 /// types only) as a `Value`; TypeError or ValueError for anything else.
-fn to_value(object: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+pub(crate) fn to_value(object: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if depth > MAX_NESTING {
         return Err(PyValueError::new_err("nested too deeply"));
     }
@@ -493,5 +493,7 @@ fn riskstream_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(expression_refusal, module)?)?;
     module.add_function(wrap_pyfunction!(_evaluate, module)?)?;
     crate::tokens_py::register(module)?;
+    module.add_class::<crate::conditions_py::Condition>()?;
+    module.add_class::<crate::conditions_py::CelContext>()?;
     Ok(())
 }

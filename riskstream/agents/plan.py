@@ -117,7 +117,7 @@ def plan_of(
                     "description": rule.doc.description,
                     "points": rule.doc.points,
                     "active": rule.doc.mode == "active",
-                    "when": rule.when.source,
+                    "when": rule.doc.when,
                 }
                 for rule in score_rules or []
             ],

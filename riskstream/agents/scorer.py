@@ -254,14 +254,14 @@ class Scorer:
         snapshot = self.rules.snapshot(self.center.ruleset)
         record = self._account_record(snapshot, transaction.account_id)
         spent = Decimal(snapshot.engine.spent_on(record, to_epoch_ms(now)))
-        what_if = snapshot.engine.what_if(
-            record, transaction.account_id, projection(transaction)[1]
-        )
+        seen_as = projection(transaction)[1]
+        what_if = snapshot.engine.what_if(record, transaction.account_id, seen_as)
         own = [snapshot.signal(item) for item in what_if]
         evidence = gather(
             transaction, self.profiles, self.penalties, now, spent, own, self.center.counts,
             history=self.history,
         )  # fmt: skip
+        evidence.projection = seen_as
         return score(
             evidence, list(self.center.score_rules.values()), self.policy, self.center.version,
             budget_ms=self.settings.rule_time_budget_ms, on_slow=self.on_slow, model=self.models,

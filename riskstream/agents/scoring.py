@@ -38,9 +38,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import orjson
+
 from riskstream.agents.cep.expressions import cel_view, project
 from riskstream.agents.model_thresholds import DecisionThresholds, model_points
 from riskstream.agents.score_rules import CompiledScoreRule, matching_rules
+from riskstream.core import CelContext
 from riskstream.streams.events import OUTGOING, Event, Transaction, to_epoch_ms
 from riskstream.streams.outputs import Decision, DecisionKind, Reason, Signal
 from riskstream.streams.scoring_model import Penalty
@@ -108,9 +111,24 @@ class Evidence:
     # Entity type -> its long-horizon profile (``tables/history_summary.py``), if known.
     history: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
+    # The transaction as the core reads it (``live_rules.projection``), when the caller
+    # has it already; made from the transaction otherwise.
+    projection: bytes | None = None
+
     def variables(self) -> dict[str, Any]:
         """What scoring rules see: ``event``, ``profiles.<type>`` (active signals, and the
         long-horizon fields beside them) and ``penalties.<type>``."""
+        return {"event": cel_view(project(self.transaction)), **self._entity_variables()}
+
+    def cel_context(self) -> CelContext:
+        """:meth:`variables` converted for the core's conditions, once per decision."""
+        projection = self.projection
+        if projection is None:
+            txn = self.transaction
+            projection = orjson.dumps({"ms": txn.occurred_ms, "fields": project(txn)})
+        return CelContext(projection, self._entity_variables())
+
+    def _entity_variables(self) -> dict[str, Any]:
         profiles: dict[str, dict[str, Any]] = {
             kind: {
                 **self.history.get(kind, {}),
@@ -122,21 +140,21 @@ class Evidence:
         }
         for kind, _ in TRANSACTION_ENTITIES:
             if kind not in profiles:
-                profiles[kind] = {
-                    **self.history.get(kind, {}),
-                    "count": 0,
-                    "max_severity": 0,
-                    "patterns": [],
-                }
+                history = self.history.get(kind)
+                profiles[kind] = {**history, **_NO_SIGNALS} if history else _NO_SIGNALS
+        penalties = self.penalties
         return {
-            "event": cel_view(project(self.transaction)),
             "profiles": profiles,
             "penalties": {
-                kind: sorted({p.kind for p in self.penalties.get(kind, [])})
+                kind: sorted({p.kind for p in penalties[kind]}) if kind in penalties else []
                 for kind, _ in TRANSACTION_ENTITIES
             },
             "spent_today": float(self.spent_today),
         }
+
+
+# An entity without signals, as scoring rules see it (never changed: only read).
+_NO_SIGNALS: dict[str, Any] = {"count": 0, "max_severity": 0, "patterns": []}
 
 
 def gather(
@@ -277,7 +295,7 @@ def score(
                 signal_id=signal.signal_id, rule_id=signal.rule_id,
             )))  # fmt: skip
     slow: list[tuple[str, float]] = []
-    for rule in matching_rules(rules, evidence.variables(), budget_ms, slow):
+    for rule in matching_rules(rules, evidence.cel_context(), budget_ms, slow):
         reason = Reason(code=rule.doc.code, detail=rule.doc.description, rule_id=rule.doc.id)
         contributions.append((rule.doc.points, reason))
     if slow and on_slow is not None and budget_ms is not None:

@@ -80,23 +80,10 @@ def decisions_of(case: dict[str, Any], folder: Path) -> list[bytes]:
     return lines
 
 
-# Where the live scorer is known to differ from the core (and so from the file).
-KNOWN = {
-    "a_scoring_rule_s_size_of_a_non_ascii_string": "the live scorer evaluates scoring rules "
-    "through the cel package (cel-rust 0.14.5), whose size() counts UTF-8 bytes",
-}
-
-
 def load() -> list[Any]:
     cases = json.loads(FILE.read_text())["cases"]
     return [
-        pytest.param(
-            case, id=case["name"],
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN[case["name"]])]
-            if case["name"] in KNOWN else [],
-        )
-        for case in cases
-        if "pending" not in case
+        pytest.param(case, id=case["name"]) for case in cases if "pending" not in case
     ]  # fmt: skip
 
 

@@ -29,6 +29,9 @@ from riskstream.streams.codec import loads
 from riskstream.streams.outputs import Decision
 
 log = logging.getLogger(__name__)
+# Own records awaiting their read-back, at most (the oldest forgotten first; a forgotten
+# one is then read back as any other record is).
+SENT_KEPT = 10_000
 
 
 def decision_partition(event_id: str, partitions: int) -> int:
@@ -43,6 +46,9 @@ class DecisionMemory:
         self.remembered: OrderedDict[str, Decision] = OrderedDict()
         # Event id -> the first record of it read back, for the requests waiting on it.
         self._waiting: dict[str, asyncio.Future[Decision]] = {}
+        # This process's own records, by their bytes, until read back: the decision they
+        # hold is known, so reading one back needs no parsing (half of a confirm's cost).
+        self._sent: OrderedDict[bytes, Decision] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.remembered)
@@ -63,9 +69,19 @@ class DecisionMemory:
             waiting.set_result(decision)
         return decision
 
+    def sending(self, value: bytes, decision: Decision) -> None:
+        """``value``, the record about to be sent, holds ``decision``."""
+        self._sent[value] = decision
+        if len(self._sent) > SENT_KEPT:  # never read back (a follower cut off, a timeout)
+            self._sent.popitem(last=False)
+
     def apply_record(self, record: Any) -> None:
         """A record of the decisions topic (this process's or another's): kept if it is
         the first of its event id; an unreadable one is logged and skipped."""
+        ours = self._sent.pop(record.value, None) if self._sent else None
+        if ours is not None:
+            self.remember(ours)  # a no-op if another record of its event id came first
+            return
         try:
             data = loads(record.value)
             if isinstance(data, dict) and data.get("event_id") in self.remembered:

@@ -330,10 +330,12 @@ class Scorer:
         )
         # Where it is confirmed, reading it back is the proof it was stored (a consumer
         # sees only what the broker has acknowledged): the two waits run as one.
+        value = dumps(decision)
+        if self.host.confirms_decisions:
+            self.memory.sending(value, decision)
         await self.host.send(
-            names.decisions, account, dumps(decision), partition,
-            acked=not self.host.confirms_decisions,
-        )  # fmt: skip
+            names.decisions, account, value, partition, acked=not self.host.confirms_decisions
+        )
         if self.settings.score_forward_transactions:
             await self.host.send(names.transactions, account, dumps(transaction))
 

@@ -36,6 +36,9 @@ class TopicFreshness:
     clock: Clock
     started_s: float
     partitions: dict[int, PartitionPlace] = field(default_factory=dict)
+    # The oldest of the partitions' times, kept until a partition moves: every score
+    # request asks for the age, a follower reports a few times a second.
+    _oldest_s: float | None = None
 
     def assigned(self, partitions: Iterable[int]) -> None:
         """A follower (re)started on ``partitions`` (all of the topic's, or one of several
@@ -43,6 +46,7 @@ class TopicFreshness:
         reconnects is as fresh as it was when it was cut off."""
         for partition in partitions:
             self.partitions.setdefault(partition, PartitionPlace())
+        self._oldest_s = None
 
     def observe(
         self, partition: int, position: int, highwater: int | None, polled_ms: int | None
@@ -50,6 +54,7 @@ class TopicFreshness:
         """After a poll: the follower's ``position`` in ``partition``, and the broker's
         high watermark as of its last fetch answer (``polled_ms``, wall time)."""
         place = self.partitions.setdefault(partition, PartitionPlace())
+        self._oldest_s = None
         if highwater is None or polled_ms is None:
             return  # no fetch answered yet: nothing known
         place.behind = max(highwater - position, 0)
@@ -64,13 +69,21 @@ class TopicFreshness:
         """Seconds since this topic was last known to be applied to its end (since the
         follower started, if it never was)."""
         now_s = self.clock() if now_s is None else now_s
-        if not self.partitions:
-            return max(now_s - self.started_s, 0.0)
-        oldest = min(
-            self.started_s if place.fresh_as_of_s is None else place.fresh_as_of_s
-            for place in self.partitions.values()
-        )
-        return max(now_s - oldest, 0.0)
+        return max(now_s - self.oldest_s(), 0.0)
+
+    def oldest_s(self) -> float:
+        """When this topic was last known to be applied to its end (when the follower
+        started, if it never was)."""
+        oldest = self._oldest_s
+        if oldest is None:
+            oldest = self._oldest_s = min(
+                (
+                    self.started_s if place.fresh_as_of_s is None else place.fresh_as_of_s
+                    for place in self.partitions.values()
+                ),
+                default=self.started_s,
+            )
+        return oldest
 
 
 class Freshness:
@@ -89,13 +102,16 @@ class Freshness:
 
     def stalest(self, now_s: float | None = None) -> tuple[str | None, float]:
         """The topic furthest behind and its age in seconds ((None, 0.0): none followed)."""
-        now_s = self.clock() if now_s is None else now_s
-        worst: tuple[str | None, float] = (None, 0.0)
+        worst: str | None = None
+        worst_s = 0.0
         for name, tracked in self.topics.items():
-            age = tracked.age_s(now_s)
-            if worst[0] is None or age > worst[1]:
-                worst = (name, age)
-        return worst
+            oldest = tracked.oldest_s()
+            if worst is None or oldest < worst_s:
+                worst, worst_s = name, oldest
+        if worst is None:
+            return (None, 0.0)
+        now_s = self.clock() if now_s is None else now_s
+        return (worst, max(now_s - worst_s, 0.0))
 
     def report(self, now_s: float | None = None) -> dict[str, dict[str, float | int]]:
         """Per topic: records behind and age in seconds (for ``/stats/``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from riskstream.agents.decision_memory import DecisionMemory, decision_partition
+from riskstream.agents.decision_memory import SENT_KEPT, DecisionMemory, decision_partition
 from riskstream.streams.codec import dumps
 from riskstream.streams.outputs import Decision
 
@@ -72,3 +72,32 @@ async def test_a_wait_that_reads_nothing_back_times_out() -> None:
     memory.apply_record(Record(dumps(decision("tx-1"))))
     assert memory.get("tx-1") is not None
     await asyncio.sleep(0)
+
+
+async def test_an_own_record_read_back_is_the_decision_sent_and_loses_to_an_earlier_one() -> None:
+    memory = DecisionMemory(keep=10)
+    ours = decision("tx-1", "accept", "ours")
+    waiting = memory.expect("tx-1")
+    memory.sending(dumps(ours), ours)
+    memory.apply_record(Record(dumps(ours)))
+    assert await memory.confirm(waiting, 1.0) is ours, "taken as sent, not parsed again"
+    # Another instance answered tx-2 first: our record of it, read back later, loses.
+    ours_2 = decision("tx-2", "accept", "ours")
+    waiting_2 = memory.expect("tx-2")
+    memory.sending(dumps(ours_2), ours_2)
+    memory.apply_record(Record(dumps(decision("tx-2", "review", "theirs"))))
+    memory.apply_record(Record(dumps(ours_2)))
+    confirmed = await memory.confirm(waiting_2, 1.0)
+    assert confirmed is not None and confirmed.request_sha256 == "theirs"
+    assert memory.get("tx-2") == confirmed
+
+
+def test_own_records_never_read_back_are_forgotten_within_a_bound() -> None:
+    memory = DecisionMemory(keep=10)
+    for n in range(SENT_KEPT + 5):
+        sent = decision(f"tx-{n}")
+        memory.sending(dumps(sent), sent)
+    assert len(memory._sent) == SENT_KEPT
+    # The oldest, forgotten, is still read back as any record is.
+    memory.apply_record(Record(dumps(decision("tx-0"))))
+    assert memory.get("tx-0") == decision("tx-0")

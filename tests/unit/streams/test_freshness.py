@@ -87,3 +87,24 @@ def test_the_stalest_topic_is_named_with_its_age() -> None:
     report = freshness.report()
     assert report["b"] == {"lag": 0, "age_s": 4.0}
     assert freshness.topic("b") is freshness.topics["b"]  # asked again: the same tracker
+
+
+def test_the_age_follows_each_observation_as_time_passes() -> None:
+    # The oldest time is kept between observations: each one must still move it.
+    clock = Clock()
+    freshness = Freshness(clock)
+    topic = freshness.topic("a")
+    topic.assigned([0, 1])
+    topic.observe(0, position=1, highwater=1, polled_ms=999_000)
+    topic.observe(1, position=1, highwater=1, polled_ms=999_500)
+    assert freshness.stalest() == ("a", pytest.approx(1.0))
+    clock.now_s = 1002.0
+    assert freshness.stalest() == ("a", pytest.approx(3.0))
+    topic.observe(0, position=2, highwater=2, polled_ms=1_001_800)
+    assert freshness.stalest() == ("a", pytest.approx(2.5)), "partition 1 is now the oldest"
+    topic.observe(1, position=2, highwater=5, polled_ms=1_001_900)  # behind: stays old
+    assert topic.age_s() == pytest.approx(2.5)
+    topic.observe(1, position=5, highwater=5, polled_ms=1_001_950)
+    assert topic.age_s() == pytest.approx(0.2)
+    topic.assigned([2])  # a new partition, never caught up: as old as the follower
+    assert topic.age_s() == pytest.approx(2.0)

@@ -139,11 +139,15 @@ class Scorer:
         self._follow(names.profiles, self.history.apply_record, self.history_ready)
         # A retry after a restart must get the answer the client may already have acted
         # on, and the decisions topic must not carry two for one event.
+        # A scorer waits on it for every answer: one consumer for the whole topic, whose
+        # fetch comes back within the read-back wait, reads a busy topic a few records a
+        # fetch (a consumer per partition fetched once a record, and cost each answer
+        # ~400 us of CPU; docs/adr/0009-scorer-process.md).
         self._follow(
             names.decisions, self.memory.apply_record, self.decisions_ready,
             int(settings.decision_memory_hours * 3600 * 1000),
             tail=max(1, settings.decision_memory_max // settings.partitions),
-            apart=apart,
+            fetch_wait_ms=settings.scorer_readback_wait_ms if apart else None,
         )  # fmt: skip
 
     def _follow(
@@ -155,13 +159,17 @@ class Scorer:
         tail: int | None = None,
         fetch_bytes: int | None = None,
         apart: bool = False,
+        fetch_wait_ms: int | None = None,
     ) -> None:
         """Read ``topic`` (from ``lookback_ms`` back, else all of it) in a task of the
         host; ``fetch_bytes``: records that large are fetched whole; ``apart``: each
-        partition by a consumer of its own (``streams/follow.follow_partitions``)."""
+        partition by a consumer of its own (``streams/follow.follow_partitions``);
+        ``fetch_wait_ms``: how long the broker may hold a fetch (else the followers')."""
         connection = follower_options(self.settings)
         if fetch_bytes is not None:
             connection |= {"max_partition_fetch_bytes": fetch_bytes, "fetch_max_bytes": fetch_bytes}
+        if fetch_wait_ms is not None:
+            connection |= {"fetch_max_wait_ms": fetch_wait_ms}
         tracked = self.freshness.topic(topic) if self.freshness is not None else None
 
         def since() -> int:

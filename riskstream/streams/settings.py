@@ -416,6 +416,15 @@ class Settings(BaseSettings):
         description="How long a scorer process waits to read its decision back from the"
         " decisions topic (the first one there is every instance's answer); then -1 STALE.",
     )
+    scorer_readback_wait_ms: int = Field(
+        10,
+        ge=1,
+        le=500,
+        description="A scorer process reads its decisions back with one consumer whose"
+        " fetch the broker holds at most this long: an answer waits at most this much"
+        " longer when its partition was left out of the fetch in flight. Shorter: fewer"
+        " such waits, more fetches while idle (about 1,000 / this a second).",
+    )
     scorer_store_mb: int = Field(
         64,
         ge=2,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import riskstream.agents.scorer as scorer_module
 from riskstream.agents.decision_memory import decision_partition
 from riskstream.agents.rule_center import RuleCenter
 from riskstream.agents.score_request import (
@@ -153,3 +154,32 @@ async def test_a_decision_not_read_back_in_time_is_minus_one_stale() -> None:
     assert (decision.score, decision.reasons[0].code) == (-1, "STALE")
     assert scorer.unconfirmed == 1
     assert scorer.memory.pending("tx-3") is None
+
+
+async def test_a_scorer_reads_decisions_back_with_one_consumer_at_the_read_back_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    followed: dict[str, tuple[str, int]] = {}
+
+    def recorder(kind: str) -> Any:
+        async def follow(connection: dict[str, Any], topic: str, *args: Any, **kw: Any) -> None:
+            followed[topic] = (kind, connection["fetch_max_wait_ms"])
+
+        return follow
+
+    monkeypatch.setattr(scorer_module, "follow_topic", recorder("one consumer"))
+    monkeypatch.setattr(scorer_module, "follow_partitions", recorder("per partition"))
+    works: list[Work] = []
+
+    class Starting(Host):
+        def start(self, name: str, work: Work) -> None:
+            if name.startswith("follow_"):
+                works.append(work)
+
+    settings = Settings(scorer_readback_wait_ms=7)
+    Scorer(Starting(), settings, RuleCenter([]), freshness=Freshness())
+    await asyncio.gather(*(work() for work in works))
+    names = settings.topics
+    assert followed[names.decisions] == ("one consumer", 7)
+    # Signals still come a partition per consumer, at the followers' wait.
+    assert followed[names.signals] == ("per partition", 500)

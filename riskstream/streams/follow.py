@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ async def follow_topic(
     stop: asyncio.Event | None = None,
     freshness: TopicFreshness | None = None,
     partition: int | None = None,
+    recheck_s: float = PARTITIONS_RECHECK_S,
 ) -> None:
     """Apply every record of ``topic`` (of ``partition`` only, if given; from
     ``since_ms()`` if given, else the start; never more than the last ``tail`` records of
@@ -60,7 +62,9 @@ async def follow_topic(
     bootstrap and security arguments (:func:`follower_options`). Connection trouble is
     retried, ever more slowly while it lasts (:class:`Backoff`), and logged once, then
     summed up once per interval (a refused login would otherwise be a line every 2 s,
-    for ever). ``freshness``: told where the follower stands after each poll."""
+    for ever). ``freshness``: told where the follower stands after each poll. Following
+    the whole topic, its partitions are counted again every ``recheck_s``: those added
+    meanwhile are read from their start."""
     backoff = Backoff()
     failed = _failure_log(topic)
 
@@ -73,7 +77,7 @@ async def follow_topic(
         try:
             await _follow(
                 connection, topic, apply, ready, since_ms, tail, stop, connected, freshness,
-                partition,
+                partition, recheck_s,
             )  # fmt: skip
         # Kafka's errors, and any other (a TLS error is an OSError): a follower that ends
         # leaves its worker deaf to every later rule or penalty.
@@ -137,29 +141,27 @@ async def _follow(
     connected: Callable[[], None],
     freshness: TopicFreshness | None = None,
     partition: int | None = None,
+    recheck_s: float = PARTITIONS_RECHECK_S,
 ) -> None:
-    topics = (topic,) if partition is None else ()
+    # Partitions assigned by hand, never through a subscription: without a group, a
+    # subscribed consumer given a new partition by a metadata update is assigned the
+    # topic anew, and every partition starts again from its beginning.
     consumer = AIOKafkaConsumer(
-        *topics, **connection, enable_auto_commit=False, group_id=None,
-        auto_offset_reset="earliest",
-    )  # fmt: skip
+        **connection, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+    )
     try:
         await consumer.start()
-        if partition is not None:
-            consumer.assign([TopicPartition(topic, partition)])
     except BaseException:
         await consumer.stop()  # what a refused start opened, closed before the next try
         raise
     connected()
     try:
-        # Without a group every partition is assigned to this consumer, but only once
-        # the topic's metadata has arrived: "caught up" over no partitions would be a lie.
-        polls = 0
-        while not consumer.assignment():
-            await asyncio.sleep(0.05)
-            polls += 1
-            if polls % 100 == 0:
-                log.warning("topic %s not found yet", topic)
+        if partition is not None:
+            consumer.assign([TopicPartition(topic, partition)])
+        else:
+            # "Caught up" over no partitions would be a lie: wait for the topic.
+            count = await _partition_count(connection, topic, stop)
+            consumer.assign([TopicPartition(topic, number) for number in range(count)])
         assigned = sorted(consumer.assignment())
         # Offsets taken first, then seeked to explicitly: with seek_to_beginning and
         # seek_to_end, a signal published as the worker started was sometimes never read
@@ -174,7 +176,12 @@ async def _follow(
             consumer.seek(each, start)
         if freshness is not None:
             freshness.assigned(tp.partition for tp in assigned)
+        counted_at = time.monotonic()
         while stop is None or not stop.is_set():
+            if partition is None and time.monotonic() - counted_at >= recheck_s:
+                counted_at = time.monotonic()
+                count = await _partition_count(connection, topic, stop)
+                assigned = await _follow_new_partitions(consumer, topic, count, assigned, freshness)
             batches = await consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for record in records:
@@ -183,7 +190,8 @@ async def _follow(
                 await _observe(consumer, assigned, freshness)
             if not ready.is_set():
                 positions = {tp: await consumer.position(tp) for tp in assigned}
-                if all(positions[tp] >= ends[tp] for tp in assigned):
+                # (a partition added since the start has nothing it must catch up with)
+                if all(positions[tp] >= ends.get(tp, 0) for tp in assigned):
                     ready.set()
                     log.info("caught up with %s", topic)
     finally:
@@ -266,6 +274,31 @@ async def _partition_count(
                 return 0
         finally:
             await consumer.stop()
+
+
+async def _follow_new_partitions(
+    consumer: AIOKafkaConsumer,
+    topic: str,
+    count: int,
+    assigned: list[TopicPartition],
+    freshness: TopicFreshness | None,
+) -> list[TopicPartition]:
+    """The topic's ``count`` partitions, with those added since ``assigned`` followed
+    from their start and the others where the follower stands."""
+    now = [TopicPartition(topic, number) for number in range(count)]
+    added = sorted(set(now) - set(assigned))
+    if not added:
+        return assigned
+    log.warning("%s has %d partitions now, %d before: following the new ones",
+                topic, len(now), len(assigned))  # fmt: skip
+    positions = {tp: await consumer.position(tp) for tp in assigned}
+    starts = await consumer.beginning_offsets(added)
+    consumer.assign(now)  # an assignment made anew: every position is set again below
+    for tp, offset in (positions | starts).items():
+        consumer.seek(tp, offset)
+    if freshness is not None:
+        freshness.assigned(tp.partition for tp in added)
+    return sorted(now)
 
 
 async def _observe(

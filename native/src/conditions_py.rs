@@ -9,14 +9,10 @@ use pyo3::types::PyDict;
 use crate::cel::{Ctx, Expr, Var, N_VARS};
 use crate::event::from_projection;
 use crate::lib_py::to_value;
+// Touched only holding the GIL, which no method here releases, and no `Rc` inside
+// leaves them: one thread at a time.
+use crate::live_py::Confined;
 use crate::value::Value;
-
-/// Touched only holding the GIL, which no method here releases, and no `Rc` inside
-/// leaves it: one thread at a time.
-struct Confined<T>(T);
-// SAFETY: see above.
-unsafe impl<T> Send for Confined<T> {}
-unsafe impl<T> Sync for Confined<T> {}
 
 /// A compiled condition (a scoring rule's `when`).
 #[pyclass(module = "riskstream._core")]

@@ -14,10 +14,12 @@ use crate::lib_py::{signal_tuple, Unsupported};
 use crate::live::{Batch, BatchOut, Live};
 use crate::plan::Plan;
 
-/// `Live` is confined to whichever thread holds the object's mutable borrow: every
-/// method takes `&mut self`, so PyO3's borrow flag refuses a second caller, and no `Rc`
-/// of its states leaves it (outcomes are turned into Python objects before returning).
-struct Confined<T>(T);
+/// A value of `Rc`s held by a Python object, touched by one thread at a time. `Live` is
+/// confined to whichever thread holds the object's mutable borrow: every method takes
+/// `&mut self`, so PyO3's borrow flag refuses a second caller, and no `Rc` of its
+/// states leaves it (outcomes are turned into Python objects before returning). Other
+/// users say why the same holds for them.
+pub(crate) struct Confined<T>(pub(crate) T);
 // SAFETY: see above; the values are only ever touched by one thread at a time.
 unsafe impl<T> Send for Confined<T> {}
 unsafe impl<T> Sync for Confined<T> {}

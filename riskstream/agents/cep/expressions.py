@@ -1,10 +1,11 @@
-"""Rule expressions through the ``cel`` package, and the event as rules see it.
+"""Rule expressions checked, and the event as rules see it.
 
-The core compiles and evaluates the detection rules' expressions itself. Here a rule
-document's expressions are checked when it is loaded (a source the ``cel`` package does
-not compile is refused, naming where it is); what a rule reads of the event is worked out
-for the fields stored entries keep; the scoring rules are evaluated; and ``project``
-gives the event's fields as rules see them (the core's ``from_projection`` reads it).
+The core compiles and evaluates every rule's expressions (detection rules, and scoring
+rules through ``riskstream.core.Condition``). Here a rule document's expressions are
+checked when it is loaded (a source the core or the ``cel`` package's parser refuses is
+refused, naming where it is); what a rule reads of the event is worked out, from the
+``cel`` package's references, for the fields stored entries keep; and ``project`` gives
+the event's fields as rules see them (the core's ``from_projection`` reads it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +25,6 @@ from riskstream.streams.events import ip_prefix as _ip_prefix
 
 _FIELD_PATH = re.compile(r"^\s*event\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
 EARTH_RADIUS_KM = 6371.0088
-
-
-# What evaluating an expression may raise: CEL's evaluation errors (a missing value, no
-# overload, a division by zero, an int64 overflow). Each means "no match", never a crash.
-EVALUATION_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, ArithmeticError)
 
 
 class ExpressionError(ValueError):
@@ -43,53 +39,15 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {"distance_km": distance_km}
-
-
 @dataclass(frozen=True, slots=True)
 class Expression:
-    """A compiled CEL expression. Evaluation errors (a missing value, a type mismatch)
-    count as "no match" rather than stopping the pipeline; callers tally them."""
+    """A rule's expression, checked: the core evaluates it (``riskstream.core``)."""
 
     source: str
-    program: Any
     field_path: str | None  # set when the expression is just ``event.<field>``
-    uses_functions: bool
-    # variable -> the fields the expression reads of it (None: the whole value); only
-    # these cross into CEL, since converting a context costs more than evaluating it.
+    # variable -> the fields the expression reads of it (None: the whole value): what a
+    # stored entry must keep of its event (``compiler.py``).
     reads: dict[str, frozenset[str] | None]
-
-    def evaluate(self, variables: dict[str, Any]) -> Any:
-        """The value, by the ``cel`` package; ``event.<field>`` reads a missing field as
-        null."""
-        if self.field_path is not None:
-            return variables["event"].get(self.field_path)
-        narrowed = self.inputs(variables)
-        if not self.uses_functions:
-            return self.program.execute(narrowed)
-        context = cel.Context()
-        for name, function in FUNCTIONS.items():
-            context.add_function(name, function)
-        context.update(narrowed)
-        return self.program.execute(context)
-
-    def inputs(self, variables: dict[str, Any]) -> dict[str, Any]:
-        """What of ``variables`` the expression reads: its value over them is its value
-        over these."""
-        narrowed: dict[str, Any] = {}
-        for name, fields in self.reads.items():
-            value = variables.get(name)
-            if fields is not None and isinstance(value, dict):
-                value = {field: value[field] for field in fields if field in value}
-            narrowed[name] = value
-        return narrowed
-
-    def test(self, variables: dict[str, Any]) -> bool:
-        """True only for a boolean true; errors and non-booleans are false."""
-        try:
-            return self.evaluate(variables) is True
-        except EVALUATION_ERRORS:
-            return False
 
 
 def compile_expression(source: str, where: str) -> Expression:
@@ -120,7 +78,6 @@ def _compiled(source: str) -> Expression:
     except ValueError as error:
         raise _RefusedError(str(error)) from None
     references = program.references()
-    functions = set(references.get("functions", ()))
     reads: dict[str, frozenset[str] | None] = {}
     for variable in references.get("variables", ()):
         name = re.escape(variable)
@@ -128,8 +85,7 @@ def _compiled(source: str) -> Expression:
         # Any other use (indexing, passing the whole map) needs the whole value.
         other = re.search(rf"\b{name}\b(?!\.[A-Za-z_])", source)
         reads[variable] = None if other or not dotted else frozenset(dotted)
-    uses_functions = bool(functions & set(FUNCTIONS))
-    return Expression(source, program, match.group(1) if match else None, uses_functions, reads)
+    return Expression(source, match.group(1) if match else None, reads)
 
 
 def project(event: Event) -> dict[str, Any]:

@@ -117,6 +117,9 @@ def decode(key: bytes | None, value: bytes | None) -> tuple[EntityKey, dict[str,
     return entity, body
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def checked_profile(raw: Any) -> dict[str, ProfileValue]:
     """A profile as scoring may read it: names of lower-case words, values finite numbers
     or short lists of short texts; anything else refused."""
@@ -133,6 +136,9 @@ def checked_profile(raw: Any) -> dict[str, ProfileValue]:
         if isinstance(value, int | float):
             if not math.isfinite(value):
                 raise RefusedRecordError("bad_profile", f"{name}: not a finite number")
+            if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+                # CEL's integers are 64-bit: the scorer's conditions could not read it.
+                raise RefusedRecordError("bad_profile", f"{name}: beyond a 64-bit integer")
             profile[sys.intern(name)] = value
         elif isinstance(value, list):
             if len(value) > MAX_LIST or not all(

@@ -59,6 +59,7 @@ def test_a_good_record_keeps_the_profile_only() -> None:
         (b"account:acc-1", body(profile={"devices": [1, 2]}), "bad_profile"),
         (b"account:acc-1", body(profile={"devices": ["x"] * 65}), "bad_profile"),
         (b"account:acc-1", body(profile={"nested": {"a": 1}}), "bad_profile"),
+        (b"account:acc-1", body(profile={"txn_count": 2**63}), "bad_profile"),
         (b"account:acc-1", body(profile={f"f{i}": i for i in range(257)}), "bad_profile"),
         (b"account:acc-1", b" " * (MAX_RECORD_BYTES + 1), "oversized"),
     ],

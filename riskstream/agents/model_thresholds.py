@@ -62,12 +62,19 @@ class FrictionBudgets(BaseModel):
     reject: Share = _SETTINGS["score_reject_budget"].default
 
     @classmethod
-    def of(cls, settings: Settings) -> FrictionBudgets:
-        """The budgets configured through ``RISKSTREAM_SCORE_*_BUDGET``."""
+    def of(
+        cls,
+        settings: Settings,
+        review: float | None = None,
+        challenge: float | None = None,
+        reject: float | None = None,
+    ) -> FrictionBudgets:
+        """The budgets configured through ``RISKSTREAM_SCORE_*_BUDGET``, each one given
+        here instead (a command's option)."""
         return cls(
-            review=settings.score_review_budget,
-            challenge=settings.score_challenge_budget,
-            reject=settings.score_reject_budget,
+            review=settings.score_review_budget if review is None else review,
+            challenge=settings.score_challenge_budget if challenge is None else challenge,
+            reject=settings.score_reject_budget if reject is None else reject,
         )
 
     @model_validator(mode="after")

@@ -41,11 +41,7 @@ def friction_budgets(
 ) -> FrictionBudgets:
     """The settings' budgets (``RISKSTREAM_SCORE_*_BUDGET``), each option given instead."""
     try:
-        return FrictionBudgets(
-            review=settings.score_review_budget if review is None else review,
-            challenge=settings.score_challenge_budget if challenge is None else challenge,
-            reject=settings.score_reject_budget if reject is None else reject,
-        )
+        return FrictionBudgets.of(settings, review, challenge, reject)
     except ValidationError as error:
         first = error.errors()[0]
         where = "".join(f"--{part}-budget: " for part in first["loc"])

@@ -128,7 +128,7 @@ evaluate-model: install
 	RISKSTREAM_DEVELOPMENT=1 $(BIN)/python -m benchmarks.evaluate --train $(ARGS)
 
 # The handbook protocol at the handbook's scale (docs/offline.md#handbook-protocol): its
-# card data, its baselines and riskstream's figures on them; about 22 minutes on 2 cores.
+# card data, its baselines and riskstream's figures on them; 30-60 minutes on 2 cores.
 # Development tokens: the data holds no card numbers.
 handbook: install
 	RISKSTREAM_DEVELOPMENT=1 $(BIN)/riskstream backtest handbook --out reports/handbook

@@ -11,7 +11,8 @@ a :class:`NativeReplay` of the same file, one event at a time, and for each even
    signal published so far (those of earlier events), plus its own signals on its
    account's rules (the core's what-if, live), the account's outgoing total so far this
    UTC day, and the long-horizon profiles in force (``tables/history_replay``: the
-   snapshot of each UTC midnight, built from this file's events before it);
+   snapshot at the start of each ``RISKSTREAM_PROFILES_PERIOD_MINUTES``, as a worker's
+   are taken, built from this file's events before it);
 2. then the book learns the signals the event fired (all groups) and, for feedback, its
    verdict; the day's total counts the transaction if it moved money out.
 

@@ -16,7 +16,12 @@ Training, with defaults chosen before any run and not tuned on our simulator:
   card's metrics measured on it;
 - class imbalance: ``scale_pos_weight = sqrt(negatives / positives)`` (the calibration
   undoes the shift it puts in the raw scores);
-- calibration: Platt's logistic on the booster's margin, fitted on the tail. Strictly
+- a random forest beside the booster (scikit-learn's, 100 trees, its defaults, a fixed
+  seed), fitted on the same head rows: full-depth trees rank the few deterministic
+  patterns (a handful of rows a week) that a booster's leaves of ``min_data_in_leaf``
+  rows smooth away. It is served by LightGBM (``offline/forest_text``); the model's
+  margin is the mean of the booster's log-odds and the forest's (``agents/model_forest``);
+- calibration: Platt's logistic on that margin, fitted on the tail. Strictly
   increasing, so it keeps every distinction the booster makes: isotonic regression
   (used before) merged the tail into a few flat steps, tying hundreds of transactions
   at one probability (17 distinct values over 19,095 legitimate rows), which cost
@@ -39,6 +44,7 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -48,8 +54,10 @@ from riskstream.agents.model_artefact import (
     PlattCalibration,
 )
 from riskstream.agents.model_features import FEATURES, feature_row
+from riskstream.agents.model_forest import averaged, forest_probability, load_forest, log_odds
 from riskstream.agents.model_thresholds import FrictionBudgets, choose_thresholds
 from riskstream.agents.scoring import DecisionPolicy
+from riskstream.offline.forest_text import forest_text
 from riskstream.offline.labels import read_labels
 from riskstream.offline.rules import rule_center
 from riskstream.offline.scoring_pass import ScoringPass
@@ -71,6 +79,9 @@ PARAMS: dict[str, Any] = {
     "num_threads": 1,
     "verbosity": -1,
 }
+# scikit-learn's defaults (gini, full depth, sqrt of the features per split, bootstrap),
+# its tree count made explicit; one thread, as the booster's.
+FOREST: dict[str, Any] = {"n_estimators": 100, "random_state": 0, "n_jobs": 1}
 MAX_ROUNDS = 1000
 EARLY_STOPPING = 50
 TOP_IMPORTANCES = 15
@@ -172,8 +183,10 @@ def train(
     labels_from: str = "feedback",
     created_at: datetime | None = None,
     budgets: FrictionBudgets | None = None,
+    with_forest: bool = True,
 ) -> ModelArtefact:
-    """A calibrated LightGBM model of ``found`` (see the module's text)."""
+    """A calibrated LightGBM model of ``found``, with a random forest beside it unless
+    ``with_forest`` is false (see the module's text)."""
     total = len(found)
     positives = sum(found.labels)
     if total == 0:
@@ -199,6 +212,13 @@ def train(
     best = booster.best_iteration or booster.current_iteration()
     text = booster.model_to_string(num_iteration=best)
     tail_margin = np.asarray(booster.predict(matrix[split:], num_iteration=best, raw_score=True))
+    forest = None
+    if with_forest:
+        fitted = RandomForestClassifier(**FOREST).fit(matrix[:split], labels[:split])
+        forest = forest_text(fitted, names)
+        # Served as the artefact serves it: LightGBM on the float64 rows.
+        tail_forest = forest_probability(load_forest(forest, names), matrix[split:])
+        tail_margin = averaged(tail_margin, log_odds(tail_forest))
     tail_labels = labels[split:]
     calibration = calibrate(tail_margin, tail_labels)
     probabilities = np.asarray([calibration.apply(float(m)) for m in tail_margin])
@@ -220,10 +240,12 @@ def train(
             "validation_rules_auc": float(roc_auc_score(tail_labels, rule_tail)),
             "validation_rules_ap": float(average_precision_score(tail_labels, rule_tail)),
             "trees": float(best),
+            **({"forest_trees": float(FOREST["n_estimators"])} if forest else {}),
         },
         importances=[(names[i], round(float(gains[i]), 3)) for i in order if gains[i] > 0],
         params={
             **{k: v for k, v in params.items() if isinstance(v, str | int | float | bool)},
+            **({f"forest_{k}": v for k, v in FOREST.items() if k != "n_jobs"} if forest else {}),
             "calibration": calibration.kind,
             "validation_share": VALIDATION_SHARE,
         },
@@ -233,11 +255,12 @@ def train(
     return ModelArtefact.build(
         model_id=model_id, created_at=created_at or datetime.now(UTC), features=names,
         booster=text, calibration=calibration, card=card, thresholds=thresholds,
+        forest=forest,
     )  # fmt: skip
 
 
 def calibrate(margin: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> PlattCalibration:
-    """Platt's logistic on the booster's margin (see the module's text)."""
+    """Platt's logistic on the model's margin (see the module's text)."""
     fit = LogisticRegression(C=1e6, max_iter=1000).fit(margin.reshape(-1, 1), labels)
     return PlattCalibration(a=float(fit.coef_[0][0]), b=float(fit.intercept_[0]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,7 @@ from riskstream.streams.access import ApiKey
 
 # Shorter HMAC keys can be guessed offline from one signed token (RFC 7518 3.2).
 MIN_SECRET_CHARS = 32
+MINUTES_A_DAY = 1440
 
 
 def _env(name: str) -> AliasChoices:
@@ -363,11 +365,21 @@ class Settings(BaseSettings):
     rule_quality_keep_per_rule: int = Field(
         5000, ge=1, le=1_000_000, description="The newest alerts kept per rule version to judge."
     )
-    profiles_cron: str = Field(
-        "10 0 * * *",
-        description="When the worker leader rebuilds the long-horizon profiles from the"
-        " topics and publishes them to the profiles topic (cron format, UTC); empty: never"
-        " (a CronJob runs `riskstream profiles build --from-topics --publish` instead).",
+    profiles_period_minutes: int = Field(
+        60,
+        ge=1,
+        le=MINUTES_A_DAY,
+        description="How fresh the long-horizon profiles are: they are taken as of each"
+        " multiple of this period since UTC midnight, by the worker leader's build and by"
+        " the offline scoring pass (training, backtest) alike, so that a model is served"
+        " profiles as fresh as those it was trained on. Minutes that divide an hour, or"
+        " whole hours that divide a day.",
+    )
+    profiles_in_worker: bool = Field(
+        True,
+        description="Whether the worker leader rebuilds and publishes the profiles each"
+        " period; false when a CronJob runs `riskstream profiles build --from-topics"
+        " --publish` instead.",
     )
     profiles_settle_s: float = Field(
         60.0,
@@ -441,20 +453,29 @@ class Settings(BaseSettings):
             raise ValueError(f"a secret needs at least {MIN_SECRET_CHARS} characters")
         return value
 
-    @field_validator("profiles_cron")
+    @field_validator("profiles_period_minutes")
     @classmethod
-    def _cron(cls, value: str) -> str:
-        if value.strip():
-            from datetime import UTC  # noqa: PLC0415
-
-            from faust.utils.cron import secs_for_next  # noqa: PLC0415 - faust is heavy
-
-            try:
-                secs_for_next(value, UTC)
-            # croniter's errors are ValueErrors, KeyErrors ... whatever the field it chokes on
-            except Exception:
-                raise ValueError("not a cron expression (minute hour day month weekday)") from None
+    def _divides_a_day(cls, value: int) -> int:
+        # Snapshots at the same times every day, and a period a crontab can say.
+        if not (60 % value == 0 or (value % 60 == 0 and 24 % (value // 60) == 0)):
+            raise ValueError("minutes that divide an hour (1-60) or whole hours dividing a day")
         return value
+
+    @property
+    def profiles_period_ms(self) -> int:
+        return self.profiles_period_minutes * 60_000
+
+    @property
+    def profiles_cron(self) -> str:
+        """The worker leader's crontab (UTC) for ``profiles_period_minutes``: each period,
+        as many whole minutes after its start as the build lets records settle."""
+        period = self.profiles_period_minutes
+        offset = min(math.ceil(self.profiles_settle_s / 60), period - 1)
+        if period == 1:
+            return "* * * * *"
+        if period < 60:
+            return f"{offset}-59/{period} * * * *"
+        return f"{offset} */{period // 60} * * *"
 
     @model_validator(mode="after")
     def _certificate_with_its_key(self) -> Settings:

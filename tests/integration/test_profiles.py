@@ -61,7 +61,10 @@ def test_a_rebuilt_profile_reaches_a_running_worker_and_its_scores(
     sandbox: Sandbox, worker: Worker
 ) -> None:
     # The leader builds every minute; nothing the test sends waits for a settle margin.
-    sandbox.env |= {"RISKSTREAM_PROFILES_CRON": "* * * * *", "RISKSTREAM_PROFILES_SETTLE_S": "0"}
+    sandbox.env |= {
+        "RISKSTREAM_PROFILES_PERIOD_MINUTES": "1",
+        "RISKSTREAM_PROFILES_SETTLE_S": "0",
+    }
     worker.start()
     assert "ABOVE_OWN_BASELINE" not in codes(probe(worker, "600"))  # no history yet
 

@@ -11,6 +11,8 @@ import numpy as np
 import orjson
 import pytest
 
+import riskstream.agents.model_artefact as artefact_module
+import tests.model_artefacts
 from riskstream.agents.model_artefact import (
     MAX_ARTEFACT_BYTES,
     IsotonicCalibration,
@@ -19,6 +21,7 @@ from riskstream.agents.model_artefact import (
     PlattCalibration,
     content_version,
 )
+from riskstream.agents.model_forest import forest_probability, load_forest, log_odds
 from riskstream.agents.model_thresholds import (
     DecisionThresholds,
     FrictionBudgets,
@@ -231,3 +234,87 @@ def test_hostile_thresholds_are_refused(changes: dict[str, Any], reason: str) ->
     good = thresholds().model_dump(mode="json")
     with pytest.raises(ValueError, match=reason):
         load(record(thresholds={**good, **changes}))
+
+
+def with_forest() -> ModelArtefact:
+    """A booster and a forest on (amount, signals_noisy_or, hour): a large amount is fraud."""
+    return tests.model_artefacts.artefact("fraud-gbm", forest=True)
+
+
+def test_a_forest_travels_in_the_record_and_its_version() -> None:
+    model = with_forest()
+    assert model.has_forest and "forest" in model.to_dict()
+    again = ModelArtefact.from_bytes(model.to_bytes())
+    assert again.has_forest and again.version == model.version
+    assert again.to_bytes() == model.to_bytes()
+    body = {key: value for key, value in model.to_dict().items() if key != "forest"}
+    body["version"] = content_version(body)
+    without = load(body)
+    assert not without.has_forest and without.version != model.version
+    row = [9500.0, 10.0, 3.0]
+    assert without.probability(row) != model.probability(row)
+    assert "forest" not in artefact().to_dict()  # none: left out, old versions hold
+
+
+def test_the_margin_is_the_mean_of_the_booster_and_forest_log_odds() -> None:
+    model = with_forest()
+    record = model.record
+    booster = lgb.Booster(model_str=record.booster)
+    assert record.forest is not None
+    forest = load_forest(record.forest, record.features)
+    rows = np.asarray([[9500.0, 10.0, 3.0], [50.0, 90.0, 12.0], [50.0, 0.0, math.nan]])
+    boosted = booster.predict(rows, raw_score=True)
+    forested = log_odds(forest_probability(forest, rows))
+    want = (boosted + forested) / 2
+    assert np.allclose([model.margin(row.tolist()) for row in rows], want, rtol=0, atol=1e-12)
+    assert model.probabilities(rows.tolist()) == [model.probability(r.tolist()) for r in rows]
+    # Each model alone would answer otherwise: both count.
+    assert not np.allclose(want, boosted) and not np.allclose(want, forested)
+
+
+def test_with_a_forest_contributions_sum_to_the_margin() -> None:
+    model = with_forest()
+    for row in ([9500.0, 10.0, 3.0], [50.0, 90.0, 12.0], [50.0, 0.0, math.nan], [5.0, 1.0, 1.0]):
+        values = model.contribution_values(row)
+        assert len(values) == 4
+        assert math.isclose(sum(values), model.margin(row), abs_tol=1e-9)
+    top = model.contributions([9500.0, 10.0, 3.0], k=1)
+    assert top[0][0] == "amount" and top[0][1] > 0
+
+
+def test_with_a_forest_the_reasons_are_the_boosters_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The forest's SHAP values cost ~46 ms a row: the scorer's reasons never ask for them.
+    model = with_forest()
+    row = [9500.0, 10.0, 3.0]
+    booster_half = (
+        model._booster.predict(np.asarray([row]), pred_contrib=True, num_threads=1).ravel()[:-1] / 2
+    )
+
+    def refused(*args: object) -> None:
+        raise AssertionError("the forest was explained")
+
+    monkeypatch.setattr(artefact_module, "forest_contributions", refused)
+    top = model.contributions(row, k=3)
+    want = sorted(zip(model.features, booster_half, strict=True), key=lambda f: -abs(f[1]))
+    assert top == [(name, value) for name, value in want[:3] if value != 0.0]
+
+
+@pytest.mark.parametrize(
+    ("forest", "reason"),
+    [
+        ("not a model", "not a LightGBM model text"),
+        ("booster", "not a binary random forest"),
+        ("other names", "feature names"),
+    ],
+)
+def test_hostile_forests_are_refused(forest: str, reason: str) -> None:
+    model = with_forest()
+    text = {
+        "not a model": "tree\nrubbish",
+        "booster": model.record.booster,  # a boosted model is not a forest
+        "other names": tests.model_artefacts.forest_of(("x", "y", "z")),
+    }[forest]
+    body = {**model.to_dict(), "forest": text}
+    body["version"] = content_version(body)
+    with pytest.raises(ValueError, match=reason):
+        load(body)

@@ -273,3 +273,15 @@ def test_the_offline_pass_scores_through_the_same_thresholds() -> None:
     assert opinion is not None and opinion.thresholds == KNOTS
     decision = score(evidence, [], POLICY, "v", model=offline)
     assert (decision.score, decision.decision) == (60, "challenge")
+
+
+def test_a_model_with_a_forest_scores_and_explains_with_both() -> None:
+    model = artefact("m1", forest=True)  # booster and forest: a large amount is fraud
+    assert model.has_forest
+    decision = decide(served((model, "active")), amount="9500")
+    row = [9500.0, 0.0, float(NOW.hour)]
+    assert decision.score == round(100 * model.probability(row)) and decision.score >= 60
+    assert decision.model_version == model.version
+    assert "strongest: amount +" in decision.reasons[0].detail
+    low = decide(served((model, "active")), amount="50")
+    assert low.score < decision.score

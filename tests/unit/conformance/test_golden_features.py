@@ -12,7 +12,8 @@ pass computes them with the shipped rules. Two tests hold it:
   the signals topic, each once the event that fired it was applied, the transaction's own
   signals on its account's rules as the what-if hands them to ``gather``, the day's
   outgoing total kept as the engine keeps it, and the long-horizon profiles of the
-  snapshot in force (each UTC midnight's, as ``tables/history_replay`` takes them).
+  snapshot in force (each hour's, the default ``RISKSTREAM_PROFILES_PERIOD_MINUTES``, as
+  ``tables/history_replay`` takes them).
 
 Regenerate (on purpose, explained in the commit) with
 ``RISKSTREAM_REGOLD=1 pytest tests/unit/conformance/test_golden_features.py``.

@@ -168,3 +168,19 @@ def test_thresholds_spend_each_budget_on_the_tail_s_legitimate_rows() -> None:
     assert chosen.review.probability < chosen.challenge.probability < chosen.reject.probability  # type: ignore[operator]
     # Without budgets, the settings' defaults.
     assert train(found, CUTOFF).thresholds == choose_thresholds(legitimate, FrictionBudgets())
+
+
+def test_a_forest_on_the_head_rows_is_averaged_with_the_booster() -> None:
+    found = synthetic(4000, 0.05)
+    model = train(found, CUTOFF)
+    assert model.has_forest and model.card.metrics["forest_trees"] == 100
+    assert model.card.params["forest_n_estimators"] == 100
+    forest = model.record.forest
+    assert forest is not None
+    # Each tree's bootstrap draws as many rows as the head holds: the tail (the
+    # calibration's and the thresholds' rows) is never trained on.
+    roots = [line for line in forest.splitlines() if line.startswith("internal_count=")]
+    assert len(roots) == 100 and {int(line.split("=")[1].split()[0]) for line in roots} == {3000}
+    alone = train(found, CUTOFF, with_forest=False)
+    assert not alone.has_forest and "forest_trees" not in alone.card.metrics
+    assert alone.record.booster == model.record.booster  # the same booster beside it

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from riskstream.streams.events import Event, Feedback, Geo, Transaction, to_epoch_ms
+from riskstream.streams.settings import get_settings
 from riskstream.tables import histogram
 from riskstream.tables.history import DAY_MS, KEEP_DAYS, HistoryBuilder, HistoryConfig
 from riskstream.tables.history_book import decode, encode
@@ -110,7 +111,7 @@ def test_a_verdict_given_after_as_of_does_not_count() -> None:
 
 
 def test_a_replay_snapshot_holds_only_what_was_known_before_its_midnight() -> None:
-    replay = ReplayHistory()
+    replay = ReplayHistory(every_ms=DAY_MS)
     first = replay.observe(payment("t1", START + timedelta(hours=1)))
     assert first.lookup("account", "acc-1") == {}  # nothing was known before it
     same_day = replay.observe(payment("t2", START + timedelta(hours=2)))
@@ -118,6 +119,31 @@ def test_a_replay_snapshot_holds_only_what_was_known_before_its_midnight() -> No
     next_day = replay.observe(payment("t3", START + timedelta(days=1, hours=1)))
     assert next_day.lookup("account", "acc-1")["txn_count"] == 2
     assert replay.snapshots == 2
+
+
+def test_replay_snapshots_follow_the_profiles_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RISKSTREAM_PROFILES_PERIOD_MINUTES", "15")
+    get_settings.cache_clear()
+    try:
+        replay = ReplayHistory()
+    finally:
+        get_settings.cache_clear()
+    assert replay.every_ms == 15 * 60_000
+    first = replay.observe(payment("t1", START + timedelta(minutes=1)))
+    later = replay.observe(payment("t2", START + timedelta(minutes=14)))
+    assert later is first and first.lookup("account", "acc-1") == {}
+    # The next quarter's snapshot, as of its start, knows both.
+    next_quarter = replay.observe(payment("t3", START + timedelta(minutes=15)))
+    assert next_quarter.as_of_ms == ms(START + timedelta(minutes=15))
+    assert next_quarter.lookup("account", "acc-1")["txn_count"] == 2
+    assert replay.snapshots == 2
+
+
+def test_by_default_replay_snapshots_are_hourly() -> None:
+    replay = ReplayHistory()
+    assert replay.every_ms == 3_600_000
+    first = replay.observe(payment("t1", START + timedelta(minutes=5)))
+    assert replay.observe(payment("t2", START + timedelta(hours=1))) is not first
 
 
 def test_one_verdict_on_a_small_merchant_is_not_a_certainty() -> None:
